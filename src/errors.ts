@@ -1,0 +1,81 @@
+/**
+ * The catalogue of Conduit's failures. Every error has a stable `code` and a retry class:
+ * - transient: the same attempt may succeed later (timeouts, refused connections, AE/CE, 5xx);
+ * - permanent: retrying cannot help (AR/CR, 4xx, bad input);
+ * - ambiguous: the receiver may or may not have the message (ACK lost); resend with the same id.
+ * Errors carry message ids and locations, never patient data.
+ */
+export const RetryClass = {
+  transient: 'transient',
+  permanent: 'permanent',
+  ambiguous: 'ambiguous',
+} as const;
+export type RetryClass = (typeof RetryClass)[keyof typeof RetryClass];
+
+export const ErrorCodes = {
+  // MLLP delivery
+  MLLP_CONNECT_REFUSED: { retry: 'transient', text: 'connection refused by the MLLP peer' },
+  MLLP_CONNECT_TIMEOUT: { retry: 'transient', text: 'connecting to the MLLP peer timed out' },
+  MLLP_WRITE_FAILED: { retry: 'transient', text: 'writing the message to the MLLP peer failed' },
+  MLLP_ACK_TIMEOUT: { retry: 'ambiguous', text: 'no acknowledgement within the ACK timeout' },
+  MLLP_PEER_CLOSED: { retry: 'ambiguous', text: 'the MLLP peer closed the connection before acknowledging' },
+  MLLP_ACK_INVALID: { retry: 'ambiguous', text: 'the acknowledgement could not be read' },
+  MLLP_ACK_MISMATCH: { retry: 'ambiguous', text: 'MSA-2 of the acknowledgement does not match the MSH-10 sent' },
+  MLLP_FRAME_TOO_LARGE: { retry: 'permanent', text: 'an MLLP frame exceeded the size limit' },
+  HL7_APPLICATION_ERROR: { retry: 'transient', text: 'the receiver answered AE/CE (application or commit error)' },
+  HL7_APPLICATION_REJECT: { retry: 'permanent', text: 'the receiver answered AR/CR (application or commit reject)' },
+  // Input
+  INPUT_INVALID_JSON: { retry: 'permanent', text: 'the body is not valid JSON' },
+  INPUT_INVALID: { retry: 'permanent', text: 'the input does not match the expected shape' },
+  INPUT_TOO_LARGE: { retry: 'permanent', text: 'the body exceeds the size limit' },
+  INPUT_BAD_SIGNATURE: { retry: 'permanent', text: 'the signature of the body does not verify' },
+  INPUT_UNSUPPORTED_MEDIA: { retry: 'permanent', text: 'the content type is not supported' },
+  HL7_PARSE_FAILED: { retry: 'permanent', text: 'the HL7 v2 message could not be parsed' },
+  MAPPING_FAILED: { retry: 'permanent', text: 'the mapping could not produce the output' },
+  ENCODING_FAILED: { retry: 'permanent', text: 'the encoder could not encode the report' },
+  // Engine
+  BACKPRESSURE: { retry: 'transient', text: 'the delivery backlog is over its bound; try again later' },
+  STORE_FAILED: { retry: 'transient', text: 'the store could not save the message' },
+  CONFIG_INVALID: { retry: 'permanent', text: 'the configuration is invalid' },
+  DELIVERY_DEAD: { retry: 'permanent', text: 'delivery gave up after the maximum attempts' },
+} as const satisfies Record<string, { retry: RetryClass; text: string }>;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class ConduitError extends Error {
+  override readonly name: string = 'ConduitError';
+  readonly code: ErrorCode;
+  readonly retry: RetryClass;
+  /** Where the problem is: a JSON path, an HL7 location such as `OBX[2]-5`, a file and line. */
+  readonly location: string | undefined;
+  readonly context: Readonly<Record<string, string | number | boolean | undefined>>;
+
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    options?: { location?: string; context?: Record<string, string | number | boolean | undefined>; cause?: unknown },
+  ) {
+    super(message ?? ErrorCodes[code].text, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retry = ErrorCodes[code].retry;
+    this.location = options?.location;
+    this.context = Object.freeze({ ...options?.context });
+  }
+}
+
+/** One specific problem with an input, as reported to the sender (OperationOutcome issue / ERR). */
+export interface InputIssue {
+  /** JSON path (`result.observations[1].value`) or HL7 location (`PID-3`). */
+  path: string;
+  message: string;
+  /** Machine-readable reason, e.g. 'required', 'invalid_type'. */
+  code: string;
+}
+
+export class InputError extends ConduitError {
+  override readonly name = 'InputError';
+  readonly issues: readonly InputIssue[];
+  constructor(code: ErrorCode, issues: InputIssue[], message?: string) {
+    super(code, message ?? issues.map((i) => `${i.path}: ${i.message}`).join('; '), { location: issues[0]?.path });
+    this.issues = Object.freeze(issues);
+  }
+}

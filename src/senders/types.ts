@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { ErrorCode } from '../errors.ts';
+
+/** One encoded message ready for a destination. */
+export interface OutboundMessage {
+  readonly messageId: string;
+  readonly destinationId: string;
+  /** The encoded payload exactly as it must go on the wire (ER7 text, JSON, …). */
+  readonly payload: string;
+  readonly contentType: string;
+  /** MSH-10 or other id the receiver echoes; the same on every attempt. */
+  readonly controlId: string;
+  /** 1 on the first attempt. */
+  readonly attempt: number;
+}
+
+/**
+ * What a destination said. Senders classify; the dispatcher decides what happens next
+ * (retry with backoff, give up, move on).
+ */
+export type SendOutcome =
+  /** AA/CA, 2xx: delivered. */
+  | { readonly status: 'acknowledged'; readonly response: string; readonly detail?: string }
+  /** AR/CR, 4xx: the receiver refuses this message; retrying will not help. */
+  | { readonly status: 'rejected'; readonly code: ErrorCode; readonly detail: string; readonly response?: string }
+  /** AE/CE, timeouts, refused connections, 5xx: try again later with the same control id. */
+  | {
+      readonly status: 'retryable';
+      readonly code: ErrorCode;
+      readonly detail: string;
+      readonly response?: string;
+      /** Earliest retry the receiver asked for (Retry-After), in ms. */
+      readonly retryAfterMs?: number;
+    };
+
+export interface Sender {
+  /** Sends one message and resolves with its outcome; never rejects for delivery failures. */
+  send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome>;
+  close(): Promise<void>;
+}
+
+export interface SenderDeps {
+  readonly log: Logger;
+}
+
+export interface SenderPlugin<C> {
+  readonly kind: string;
+  readonly config: z.ZodType<C>;
+  create(config: C, deps: SenderDeps): Sender;
+}
