@@ -16,12 +16,15 @@ export const ErrorCodes = {
   // MLLP delivery
   MLLP_CONNECT_REFUSED: { retry: 'transient', text: 'connection refused by the MLLP peer' },
   MLLP_CONNECT_TIMEOUT: { retry: 'transient', text: 'connecting to the MLLP peer timed out' },
+  MLLP_CONNECT_FAILED: { retry: 'transient', text: 'connecting to the MLLP peer failed (DNS, network or TLS handshake)' },
   MLLP_WRITE_FAILED: { retry: 'transient', text: 'writing the message to the MLLP peer failed' },
   MLLP_ACK_TIMEOUT: { retry: 'ambiguous', text: 'no acknowledgement within the ACK timeout' },
   MLLP_PEER_CLOSED: { retry: 'ambiguous', text: 'the MLLP peer closed the connection before acknowledging' },
   MLLP_ACK_INVALID: { retry: 'ambiguous', text: 'the acknowledgement could not be read' },
   MLLP_ACK_MISMATCH: { retry: 'ambiguous', text: 'MSA-2 of the acknowledgement does not match the MSH-10 sent' },
   MLLP_FRAME_TOO_LARGE: { retry: 'permanent', text: 'an MLLP frame exceeded the size limit' },
+  MLLP_PAYLOAD_INVALID: { retry: 'permanent', text: 'the payload contains an MLLP block character (VT or FS)' },
+  MLLP_ABORTED: { retry: 'ambiguous', text: 'the MLLP exchange was aborted before an acknowledgement' },
   HL7_APPLICATION_ERROR: { retry: 'transient', text: 'the receiver answered AE/CE (application or commit error)' },
   HL7_APPLICATION_REJECT: { retry: 'permanent', text: 'the receiver answered AR/CR (application or commit reject)' },
   // Input
