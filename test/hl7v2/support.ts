@@ -1,0 +1,201 @@
+/**
+ * Shared helpers for the HL7 v2 codec tests: the real-world samples, our fixtures, a
+ * seeded PRNG and a generator of segments full of delimiters, line breaks and non-ASCII.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  type Delimiters,
+  encodeSegment,
+  type FieldInput,
+  formatMessage,
+  type Hl7Message,
+  readDelimiters,
+  type RepetitionInput,
+} from '../../src/protocols/hl7v2/index.ts';
+
+export interface MessageFile {
+  name: string;
+  text: string;
+}
+
+/** Real-world samples, read-only, outside the repository (../shared/hl7-samples). */
+export const SAMPLES_DIR = fileURLToPath(new URL('../../../shared/hl7-samples/', import.meta.url));
+export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
+
+export const SAMPLES_MISSING = `${SAMPLES_DIR} does not exist: real-world HL7 v2 samples not checked`;
+
+function readHl7Files(dir: string): MessageFile[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.hl7'))
+    .sort()
+    .map((name) => ({ name, text: readFileSync(dir + name, 'utf8') }));
+}
+
+/** The real-world samples, or undefined when the folder is absent (tests then skip). */
+export function readSamples(): MessageFile[] | undefined {
+  return existsSync(SAMPLES_DIR) ? readHl7Files(SAMPLES_DIR) : undefined;
+}
+
+export function readFixtures(): MessageFile[] {
+  return readHl7Files(FIXTURES_DIR);
+}
+
+export function fixture(name: string): string {
+  return readFileSync(FIXTURES_DIR + name, 'utf8');
+}
+
+/** mulberry32: small, fast, seeded; failures print the seed so a run can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function pick<T>(rand: () => number, items: readonly T[]): T {
+  return items[Math.floor(rand() * items.length)]!;
+}
+
+/** Delimiter sets met in the wild or allowed by the standard, read through our own reader. */
+export const DELIMITER_SETS: ReadonlyArray<{ label: string; delimiters: Delimiters }> = [
+  { label: 'standard |^~\\&', delimiters: readDelimiters('MSH|^~\\&|') },
+  { label: 'v2.7 five characters |^~\\&#', delimiters: readDelimiters('MSH|^~\\&#|') },
+  { label: 'dollar subcomponent |^~\\$', delimiters: readDelimiters('MSH|^~\\$|') },
+  { label: 'all custom |$%@!', delimiters: readDelimiters('MSH|$%@!|') },
+  { label: 'hash field separator #^~\\&', delimiters: readDelimiters('MSH#^~\\&#') },
+];
+
+/**
+ * Units a random leaf is built from: every delimiter of every set above, escape look-alikes,
+ * all three line breaks, spaces, and non-ASCII up to astral emoji with ZWJ sequences.
+ */
+const UNITS = [
+  '|', '^', '~', '\\', '&', '#', '$', '%', '@', '!',
+  '\\F\\', '\\.br\\', '\\X0D\\', '\\H\\', '\\', '\\\\',
+  '\r', '\n', '\r\n', ' ', '\t',
+  'a', 'Z', '0', '9', '.', '-',
+  'é', 'ệ', 'Ω', 'λ', '中', '文', 'µ', '\u00a0', '😀', '👩🏽‍⚕️',
+];
+
+export function randomLeaf(rand: () => number, maxUnits = 10): string {
+  const n = Math.floor(rand() * (maxUnits + 1));
+  let s = '';
+  for (let i = 0; i < n; i++) s += pick(rand, UNITS);
+  return s;
+}
+
+/** The leaf as `Hl7Segment.get` gives it back: line breaks become the \.br\ formatting escape. */
+export function keptLeaf(value: string, d: Delimiters): string {
+  return value.replace(/\r\n|\r|\n/g, `${d.escape}.br${d.escape}`);
+}
+
+/** The leaf as `get(..., { formatting: 'text' })` gives it back: every line break is "\n". */
+export function textLeaf(value: string): string {
+  return value.replace(/\r\n|\r|\n/g, '\n');
+}
+
+function randomRepetition(rand: () => number): RepetitionInput {
+  const r = rand();
+  if (r < 0.35) return randomLeaf(rand);
+  if (r < 0.4) return null;
+  const comps = Math.ceil(rand() * 4);
+  return Array.from({ length: comps }, () => (rand() < 0.3 ? Array.from({ length: Math.ceil(rand() * 3) }, () => randomLeaf(rand, 6)) : randomLeaf(rand)));
+}
+
+export function randomField(rand: () => number): FieldInput {
+  if (rand() < 0.25) return { repeat: Array.from({ length: Math.ceil(rand() * 3) }, () => randomRepetition(rand)) };
+  return randomRepetition(rand);
+}
+
+export interface GeneratedSegment {
+  name: string;
+  fields: FieldInput[];
+}
+
+const SEGMENT_NAMES = ['PID', 'ORC', 'OBR', 'OBX', 'NTE', 'ZX1'];
+
+/** A message of random segments; the MSH fields from MSH-3 on are random too. */
+export function randomMessage(rand: () => number, d: Delimiters): { text: string; segments: GeneratedSegment[] } {
+  const segments: GeneratedSegment[] = [];
+  const mshFields: FieldInput[] = [];
+  const mshLength = 2 + Math.floor(rand() * 12);
+  for (let f = 3; f <= mshLength; f++) mshFields[f] = randomField(rand);
+  segments.push({ name: 'MSH', fields: mshFields });
+  const count = 1 + Math.floor(rand() * 5);
+  for (let i = 0; i < count; i++) {
+    const fields: FieldInput[] = [];
+    const length = Math.floor(rand() * 9);
+    for (let f = 1; f <= length; f++) fields[f] = randomField(rand);
+    segments.push({ name: pick(rand, SEGMENT_NAMES), fields });
+  }
+  return { text: formatMessage(segments.map((s) => encodeSegment(s.name, s.fields, d))), segments };
+}
+
+export interface LeafPosition {
+  field: number;
+  repetition: number;
+  component: number;
+  subcomponent: number;
+}
+
+/** The value an input puts at one position ('' where the input has nothing). */
+export function inputLeaf(input: FieldInput, at: LeafPosition): string {
+  let rep: RepetitionInput;
+  if (input != null && typeof input === 'object' && !Array.isArray(input)) rep = input.repeat[at.repetition];
+  else rep = at.repetition === 0 ? input : undefined;
+  if (rep == null) return '';
+  if (typeof rep === 'string') return at.component === 1 && at.subcomponent === 1 ? rep : '';
+  const comp = rep[at.component - 1];
+  if (comp == null) return '';
+  if (typeof comp === 'string') return at.subcomponent === 1 ? comp : '';
+  return comp[at.subcomponent - 1] ?? '';
+}
+
+/** Every position an input fills, plus one past each end, so absent leaves are checked too. */
+export function* inputPositions(field: number, input: FieldInput): Generator<LeafPosition> {
+  const reps: RepetitionInput[] = input != null && typeof input === 'object' && !Array.isArray(input) ? input.repeat : [input];
+  for (let repetition = 0; repetition <= reps.length; repetition++) {
+    const rep = reps[repetition];
+    const comps = Array.isArray(rep) ? rep : [rep];
+    for (let component = 1; component <= comps.length + 1; component++) {
+      const comp = comps[component - 1];
+      const subs = Array.isArray(comp) ? comp.length : 1;
+      for (let subcomponent = 1; subcomponent <= subs + 1; subcomponent++) yield { field, repetition, component, subcomponent };
+    }
+  }
+}
+
+export interface Leaf extends LeafPosition {
+  segment: number;
+  name: string;
+  raw: string;
+}
+
+/**
+ * Every leaf present in a parsed message, walked through the raw text so that positions
+ * are found independently of `get`. MSH-1 and MSH-2 are delimiters, not data, and are left out.
+ */
+export function* messageLeaves(message: Hl7Message): Generator<Leaf> {
+  const d = message.delimiters;
+  for (const [segment, seg] of message.segments.entries()) {
+    for (let field = seg.name === 'MSH' ? 3 : 1; field <= seg.length; field++) {
+      for (const [repetition, rep] of seg.repetitions(field).entries()) {
+        for (const [c, comp] of rep.split(d.component).entries()) {
+          const subs = d.subcomponent === '' ? [comp] : comp.split(d.subcomponent);
+          for (const [s, raw] of subs.entries()) {
+            yield { segment, name: seg.name, field, repetition, component: c + 1, subcomponent: s + 1, raw };
+          }
+        }
+      }
+    }
+  }
+}
+
+export function where(leaf: Leaf | (LeafPosition & { name: string })): string {
+  return `${leaf.name}-${leaf.field}[${leaf.repetition}].${leaf.component}.${leaf.subcomponent}`;
+}
