@@ -43,8 +43,15 @@ export function readDelimiters(message: string): Delimiters {
   if (field === '' || field === '\r' || field === '\n') {
     throw new DelimiterError('MSH-1 (field separator) is missing');
   }
-  const end = message.indexOf(field, 4);
-  const msh2 = end === -1 ? message.slice(4).split(/[\r\n]/, 1)[0]! : message.slice(4, end);
+  // MSH-2 ends at the next field separator or, when MSH has no further fields, at the
+  // segment terminator; a field separator in a later segment must not be taken for it.
+  let end = 4;
+  while (end < message.length) {
+    const c = message.charAt(end);
+    if (c === field || c === '\r' || c === '\n') break;
+    end++;
+  }
+  const msh2 = message.slice(4, end);
   if (msh2.length < 1 || msh2.length > 5) {
     throw new DelimiterError(`MSH-2 (encoding characters) must have 1 to 5 characters, found ${msh2.length}`);
   }

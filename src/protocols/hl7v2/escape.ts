@@ -94,14 +94,15 @@ function decodeSequence(body: string, d: Delimiters, asText: boolean): string | 
       return d.field;
     case 'S':
       return d.component;
+    // A separator the message does not have ('' or undefined) keeps its escape as written.
     case 'T':
-      return d.subcomponent;
+      return d.subcomponent || undefined;
     case 'R':
-      return d.repetition;
+      return d.repetition || undefined;
     case 'E':
       return d.escape;
     case 'P':
-      return d.truncation;
+      return d.truncation || undefined;
   }
   if (!asText) return undefined;
   if (body === '.br' || body === '.sp' || /^\.sp\d*$/.test(body)) return '\n';

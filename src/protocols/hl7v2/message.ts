@@ -45,7 +45,8 @@ export class Hl7Segment {
   repetitions(field: number): string[] {
     const raw = this.raw(field);
     if (raw === '') return [];
-    if (this.name === 'MSH' && field <= 2) return [raw];
+    // No repetition separator (a one-character MSH-2 that clashes with '~'): one repetition.
+    if ((this.name === 'MSH' && field <= 2) || this.delimiters.repetition === '') return [raw];
     return raw.split(this.delimiters.repetition);
   }
 
@@ -62,7 +63,7 @@ export class Hl7Segment {
     if (raw === '') return '';
     if (this.name === 'MSH' && field <= 2) return component === 1 && subcomponent === 1 ? raw : '';
     const d = this.delimiters;
-    const rep = raw.indexOf(d.repetition) === -1 ? (repetition === 0 ? raw : '') : (raw.split(d.repetition)[repetition] ?? '');
+    const rep = nth(raw, d.repetition, repetition);
     const comp = nth(rep, d.component, component - 1);
     return nth(comp, d.subcomponent, subcomponent - 1);
   }
