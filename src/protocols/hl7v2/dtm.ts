@@ -38,7 +38,15 @@ export function dtmToIso(dtm: string, defaultOffset?: string): string {
   if (!(mo && da && h)) return out;
   out += `T${h}:${mi ?? '00'}:${s ?? '00'}`;
   if (frac && s) out += `.${frac}`;
-  const z = zone ?? defaultOffset?.replace(':', '');
+  const z = zone ?? (defaultOffset ? offsetToDtm(defaultOffset) : undefined);
   if (z) out += z === '+0000' && zone === undefined ? 'Z' : `${z.slice(0, 3)}:${z.slice(3)}`;
   return out;
+}
+
+/** `Z`, `+01:00` or `+0100` → `+0000` / `+0100`, the DTM form of a default offset. */
+function offsetToDtm(offset: string): string {
+  if (offset === 'Z') return '+0000';
+  const z = offset.replace(':', '');
+  if (!/^[+-]\d{4}$/.test(z)) throw new DateTimeFormatError(`'${offset}' is not a UTC offset (Z or +/-hh:mm)`);
+  return z;
 }
