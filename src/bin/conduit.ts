@@ -1,2 +1,12 @@
 #!/usr/bin/env node
-console.log("hi", process.version);
+import { main } from '../cli/main.ts';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`conduit: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,100 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { sendError } from '../http/outcome.ts';
+import { InputError } from '../errors.ts';
+import { zodIssues } from '../mapping/issues.ts';
+import type { MessageStatus, Store } from '../store/types.ts';
+import { tokenMatches } from './token.ts';
+
+export interface AdminChannelView {
+  id: string;
+  description?: string;
+  state: string;
+  source: string;
+  destinations: Array<{ id: string; sender: string; state: string; lastOutcome?: string; lastCode?: string }>;
+}
+
+export interface AdminDeps {
+  store: Store;
+  log: Logger;
+  token: string;
+  channels(): AdminChannelView[];
+  /** Wakes the dispatchers of a channel after a resend. */
+  wake(channelId: string): void;
+}
+
+const STATUSES = ['received', 'filtered', 'queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead'] as const;
+
+const MessageQuery = z
+  .object({
+    channel: z.string().optional(),
+    status: z.enum(STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().regex(/^[0-9a-z]+$/, 'expected a cursor from a previous page').optional(),
+  })
+  .strict();
+
+/** Admin REST API under /api: bearer token on every route; every read of a message is audited. */
+export function adminRouter(deps: AdminDeps): Router {
+  const r = express.Router();
+  r.use((req: Request, res: Response, next: NextFunction) => {
+    if (!tokenMatches(req.get('authorization'), deps.token)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="conduit-admin"').json({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'login', diagnostics: 'a valid bearer token is required (Authorization: Bearer <CONDUIT_ADMIN_TOKEN>)' }],
+      });
+      return;
+    }
+    next();
+  });
+
+  r.get('/channels', (_req, res) => {
+    const counts = new Map(deps.store.channelCounts().map((c) => [c.channelId, c]));
+    res.json({
+      channels: deps.channels().map((c) => ({ ...c, messages: counts.get(c.id)?.messages ?? 0, deliveries: counts.get(c.id)?.byStatus ?? {} })),
+    });
+  });
+
+  r.get('/messages', (req, res) => {
+    const q = MessageQuery.safeParse(req.query);
+    if (!q.success) {
+      sendError(res, new InputError('INPUT_INVALID', zodIssues(q.error, 'query')));
+      return;
+    }
+    const page = deps.store.listMessages({
+      limit: q.data.limit,
+      ...(q.data.channel ? { channelId: q.data.channel } : {}),
+      ...(q.data.status ? { status: q.data.status as MessageStatus } : {}),
+      ...(q.data.cursor ? { cursor: q.data.cursor } : {}),
+    });
+    res.json(page);
+  });
+
+  r.get('/messages/:id', (req, res) => {
+    const m = deps.store.getMessage(req.params.id);
+    deps.log.info({ audit: 'message.read', messageId: req.params.id, found: Boolean(m), ip: req.ip }, 'audit');
+    if (!m) {
+      res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
+      return;
+    }
+    res.json(m);
+  });
+
+  r.post('/messages/:id/resend', async (req, res) => {
+    const m = deps.store.getMessage(req.params.id);
+    if (!m) {
+      res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
+      return;
+    }
+    const requeued = await deps.store.requeue(m.id);
+    deps.log.info({ audit: 'message.resend', messageId: m.id, requeued, ip: req.ip }, 'audit');
+    deps.wake(m.channelId);
+    res.status(202).json({ messageId: m.id, requeued });
+  });
+
+  r.use((_req, res) => {
+    res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such admin route' }] });
+  });
+  return r;
+}

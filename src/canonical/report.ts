@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * The canonical lab report: the one shape between every input and every output.
+ * Values, units, ranges, flags and statuses are carried exactly as the source sent them;
+ * nothing here is recalculated or interpreted.
+ */
+
+/** ISO 8601 date-time with or without offset, or a date; kept as text so the offset survives. */
+export const IsoDateTime = z
+  .string()
+  .regex(
+    /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/,
+    'expected an ISO 8601 date-time such as 2026-11-20T09:13:41+01:00',
+  );
+
+export const ResultStatus = z.enum(['registered', 'preliminary', 'final', 'corrected', 'amended', 'cancelled', 'entered-in-error', 'unknown']);
+export type ResultStatus = z.infer<typeof ResultStatus>;
+
+export const Identifier = z.object({
+  value: z.string().min(1),
+  /** URI (FHIR) or assigning authority (HL7 CX-4). */
+  system: z.string().optional(),
+  /** HL7 table 0203 identifier type, e.g. MR, PI. */
+  type: z.string().optional(),
+});
+export type Identifier = z.infer<typeof Identifier>;
+
+export const Coding = z.object({
+  code: z.string().min(1),
+  display: z.string().optional(),
+  /** Coding system: 'LN' / 'http://loinc.org', 'L' for local, or an HL7 v2 coding system name. */
+  system: z.string().optional(),
+});
+export type Coding = z.infer<typeof Coding>;
+
+export const Patient = z.object({
+  /** The source platform's patient id. */
+  id: z.string().optional(),
+  identifiers: z.array(Identifier).default([]),
+  family: z.string().optional(),
+  given: z.array(z.string()).default([]),
+  birthDate: z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'expected YYYY, YYYY-MM or YYYY-MM-DD').optional(),
+  sex: z.enum(['female', 'male', 'other', 'unknown']).optional(),
+});
+export type Patient = z.infer<typeof Patient>;
+
+export const Device = z.object({
+  id: z.string().optional(),
+  model: z.string().optional(),
+  serial: z.string().optional(),
+  site: z.string().optional(),
+});
+export type Device = z.infer<typeof Device>;
+
+export const Observation = z.object({
+  /** The analyser's or source's own code for the analyte. */
+  code: Coding,
+  /** LOINC where a mapping knows it. */
+  loinc: Coding.optional(),
+  /** The value exactly as sent: '5.4', '<0.5', '>14.0', 'POSITIVE', 'see comment'. */
+  value: z.string(),
+  unit: z.string().optional(),
+  /** UCUM code where a mapping knows it. */
+  ucum: z.string().optional(),
+  referenceRange: z.string().optional(),
+  /** The analyser's own abnormal flags (L, H, LL, HH, A, AA, N …), verbatim. */
+  flags: z.array(z.string()).default([]),
+  status: ResultStatus,
+  /** The status as the source wrote it. */
+  statusText: z.string().optional(),
+  observedAt: IsoDateTime.optional(),
+  comments: z.array(z.string()).default([]),
+});
+export type Observation = z.infer<typeof Observation>;
+
+export const Attachment = z.object({
+  contentType: z.string().min(1),
+  title: z.string().optional(),
+  /** Base64 of the document, as received. */
+  dataBase64: z.string().min(1),
+});
+export type Attachment = z.infer<typeof Attachment>;
+
+export const Provenance = z.object({
+  kind: z.enum(['platform-event', 'hl7v2', 'rest']),
+  /** Event id, MSH-10, submission id. */
+  eventId: z.string().optional(),
+  eventType: z.string().optional(),
+  occurredAt: IsoDateTime.optional(),
+  tenant: z.string().optional(),
+});
+
+export const LabReport = z.object({
+  /** The source's result id; with `version`, the idempotency key of intake. */
+  id: z.string().min(1),
+  version: z.number().int().positive(),
+  /** True for a correction of an earlier version (result.updated, HL7 status C). */
+  correction: z.boolean(),
+  status: ResultStatus,
+  patient: Patient.optional(),
+  encounter: z.object({ id: z.string().min(1) }).optional(),
+  order: z.object({ id: z.string().optional(), accession: z.string().optional() }).optional(),
+  device: Device.optional(),
+  operator: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
+  panel: Coding.optional(),
+  observedAt: IsoDateTime.optional(),
+  issuedAt: IsoDateTime.optional(),
+  observations: z.array(Observation),
+  attachments: z.array(Attachment).default([]),
+  provenance: Provenance,
+});
+export type LabReport = z.infer<typeof LabReport>;
+
+/**
+ * The key that orders deliveries: results for one patient (else encounter, else result)
+ * go out in order on one lane.
+ */
+export function partitionKey(report: LabReport): string {
+  if (report.patient?.id) return `patient:${report.patient.id}`;
+  const firstId = report.patient?.identifiers[0];
+  if (firstId) return `patient:${firstId.system ?? ''}|${firstId.value}`;
+  if (report.encounter) return `encounter:${report.encounter.id}`;
+  return `result:${report.id}`;
+}

@@ -1,0 +1,76 @@
+import { readSettings, settingsFlag } from '../config/settings.ts';
+import { VERSION } from '../version.ts';
+import { parseArgs, UsageError } from './args.ts';
+import { previewCommand } from './preview.ts';
+import { startCommand } from './start.ts';
+import { validateCommand } from './validate.ts';
+
+const USAGE = `Conduit ${VERSION}: HL7 v2 and FHIR integration engine
+
+Usage:
+  conduit start [options]                         run the engine with the channels in ./channels
+  conduit validate [options] [--json]             check every channel and mapping file; exit 1 on any problem
+  conduit preview <channel> <input-file> [--raw] [--destination <id>] [--canonical]
+                                                  print what the channel would send for that input
+
+Options (also from the environment):
+  --port <n>          CONDUIT_PORT      HTTP port for webhooks and the admin API (default 8080)
+  --host <addr>       CONDUIT_HOST      interface to listen on (default 127.0.0.1)
+  --data <dir>        CONDUIT_DATA      data directory with the embedded store (default ./data)
+  --channels <dir>    CONDUIT_CHANNELS  channel files (default ./channels)
+  --mappings <dir>    CONDUIT_MAPPINGS  mapping files (default ./mappings)
+  --max-backlog <n>   CONDUIT_MAX_BACKLOG  pending deliveries before sources push back (default 50000)
+  --durability <full|normal>  CONDUIT_DURABILITY  fsync every commit (full, default) or not
+  --log-level <lvl>   CONDUIT_LOG_LEVEL (default info)
+  Admin API token: CONDUIT_ADMIN_TOKEN, else generated into the data directory at first start.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args.flags['--version']) {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (!args.command || args.flags['--help'] || args.flags['-h'] || args.command === 'help') {
+      process.stdout.write(USAGE);
+      return args.command || args.flags['--help'] || args.flags['-h'] ? 0 : 2;
+    }
+    const engineFlags = Object.fromEntries(Object.entries(args.flags).filter(([k]) => settingsFlag(k)));
+    const settings = readSettings(engineFlags);
+    switch (args.command) {
+      case 'start':
+        return await startCommand(settings, process.stderr);
+      case 'validate':
+        return validateCommand(settings, process.stdout, Boolean(args.flags['--json']));
+      case 'preview': {
+        const [channelId, inputFile] = args.positional;
+        if (!channelId || !inputFile) throw new UsageError('preview needs a channel id and an input file');
+        return previewCommand(
+          settings,
+          {
+            channelId,
+            inputFile,
+            raw: Boolean(args.flags['--raw']),
+            canonical: Boolean(args.flags['--canonical']),
+            ...(args.flags['--destination'] ? { destination: args.flags['--destination'] } : {}),
+          },
+          process.stdout,
+          process.stderr,
+        );
+      }
+      default:
+        throw new UsageError(`unknown command '${args.command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`conduit: ${e.message}\n(conduit --help shows the commands)\n`);
+      return 2;
+    }
+    if (e instanceof Error && e.name === 'ZodError') {
+      process.stderr.write(`conduit: invalid option: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

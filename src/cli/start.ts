@@ -1,0 +1,44 @@
+import { resolveAdminToken } from '../admin/token.ts';
+import { loadConfiguration } from '../config/load.ts';
+import type { EngineSettings } from '../config/settings.ts';
+import { formatIssue } from '../config/yaml-file.ts';
+import { Engine } from '../engine/engine.ts';
+import { createLogger } from '../log.ts';
+
+/** `conduit start`: runs the engine until SIGINT/SIGTERM. Refuses to start on an invalid configuration. */
+export async function startCommand(settings: EngineSettings, err: NodeJS.WritableStream): Promise<number> {
+  const log = createLogger(settings.logLevel);
+  const configuration = loadConfiguration(settings);
+  if (configuration.issues.length > 0) {
+    for (const i of configuration.issues) err.write(`${formatIssue(i)}\n`);
+    err.write('Conduit did not start: fix the problems above (npx conduit validate shows them too).\n');
+    return 1;
+  }
+  const admin = resolveAdminToken(settings.dataDir);
+  if (admin.generated) {
+    // Printed once, at first start, on stderr only; never logged.
+    err.write(`Admin API token (saved in ${admin.file}; set CONDUIT_ADMIN_TOKEN to choose your own):\n  ${admin.token}\n`);
+  }
+  const engine = new Engine({ settings, configuration, log, adminToken: admin.token });
+  try {
+    await engine.start();
+  } catch (e) {
+    log.fatal({ err: e }, 'Conduit could not start');
+    await engine.stop().catch(() => {});
+    return 1;
+  }
+  return await new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      engine.stop().then(
+        () => resolve(0),
+        (e: unknown) => {
+          log.error({ err: e }, 'stop failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}

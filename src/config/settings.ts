@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Engine settings: flags override environment variables, which override these defaults. */
+export const EngineSettings = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    /** HTTP port of webhooks, REST sources and the admin API. */
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    dataDir: z.string().default('./data'),
+    channelsDir: z.string().default('./channels'),
+    mappingsDir: z.string().default('./mappings'),
+    /** Pending deliveries across all channels above which sources push back (HTTP 503, slower MLLP reads). */
+    maxBacklog: z.coerce.number().int().positive().default(50_000),
+    /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
+    durability: z.enum(['full', 'normal']).default('full'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+export type EngineSettings = z.infer<typeof EngineSettings>;
+
+const ENV: Record<keyof EngineSettings, string> = {
+  host: 'CONDUIT_HOST',
+  port: 'CONDUIT_PORT',
+  dataDir: 'CONDUIT_DATA',
+  channelsDir: 'CONDUIT_CHANNELS',
+  mappingsDir: 'CONDUIT_MAPPINGS',
+  maxBacklog: 'CONDUIT_MAX_BACKLOG',
+  durability: 'CONDUIT_DURABILITY',
+  logLevel: 'CONDUIT_LOG_LEVEL',
+};
+
+const FLAGS: Record<string, keyof EngineSettings> = {
+  '--host': 'host',
+  '--port': 'port',
+  '--data': 'dataDir',
+  '--channels': 'channelsDir',
+  '--mappings': 'mappingsDir',
+  '--max-backlog': 'maxBacklog',
+  '--durability': 'durability',
+  '--log-level': 'logLevel',
+};
+
+export const SETTINGS_FLAGS = Object.keys(FLAGS);
+
+export function settingsFlag(flag: string): keyof EngineSettings | undefined {
+  return FLAGS[flag];
+}
+
+/** Reads settings from flags (already split into name → value) and the environment. */
+export function readSettings(flags: Record<string, string>, env: NodeJS.ProcessEnv = process.env): EngineSettings {
+  const raw: Record<string, string> = {};
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  for (const [flag, value] of Object.entries(flags)) {
+    const key = FLAGS[flag];
+    if (key) raw[key] = value;
+  }
+  const s = EngineSettings.parse(raw);
+  return Object.freeze({ ...s, dataDir: resolve(s.dataDir), channelsDir: resolve(s.channelsDir), mappingsDir: resolve(s.mappingsDir) });
+}

@@ -1,0 +1,156 @@
+import type { Coding, LabReport, Observation, ResultStatus } from '../../canonical/report.ts';
+import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm } from '../../protocols/hl7v2/index.ts';
+import type { EncodeContext, Encoded, Encoder } from '../types.ts';
+import type { OruR01Settings } from './settings.ts';
+import { typeValue } from './value-type.ts';
+
+const d = DEFAULT_DELIMITERS;
+
+/** HL7 table 0085 (OBX-11, observation result status). */
+const OBX_STATUS: Record<ResultStatus, string> = {
+  registered: 'I', preliminary: 'P', final: 'F', corrected: 'C', amended: 'C', cancelled: 'X', 'entered-in-error': 'W', unknown: 'F',
+};
+/** HL7 table 0123 (OBR-25, result status). */
+const OBR_STATUS: Record<ResultStatus, string> = {
+  registered: 'I', preliminary: 'P', final: 'F', corrected: 'C', amended: 'C', cancelled: 'X', 'entered-in-error': 'X', unknown: 'F',
+};
+/** HL7 table 0001 (PID-8, administrative sex). */
+const SEX = { female: 'F', male: 'M', other: 'O', unknown: 'U' } as const;
+
+function hd(v: OruR01Settings['sendingApplication'] | undefined): FieldInput {
+  if (v === undefined) return null;
+  if (typeof v === 'string') return v;
+  return [v.namespace, v.universalId, v.universalIdType];
+}
+
+function dtm(iso: string | undefined): string | undefined {
+  return iso === undefined ? undefined : isoToDtm(iso);
+}
+
+/** CWE with the local code first and LOINC as the alternate triplet (CWE-4..6) where known. */
+function cwe(code: Coding, localSystem: string, loinc?: Coding): FieldInput {
+  const primary = [code.code, code.display, code.system === 'L' || !code.system ? localSystem : code.system];
+  return loinc ? [...primary, loinc.code, loinc.display, 'LN'] : primary;
+}
+
+/**
+ * Canonical report → HL7 v2.5.1 ORU^R01 (MSH, PID, PV1, ORC, OBR, OBX…, NTE).
+ * Values, units, ranges and flags go out as sent; escaping is done by the codec.
+ */
+export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Settings): string {
+  const segments: string[] = [];
+  const msh: FieldInput[] = [];
+  msh[3] = hd(s.sendingApplication);
+  msh[4] = hd(s.sendingFacility);
+  msh[5] = hd(s.receivingApplication);
+  msh[6] = hd(s.receivingFacility);
+  msh[7] = isoToDtm(ctx.createdAt);
+  msh[9] = ['ORU', 'R01', 'ORU_R01'];
+  msh[10] = ctx.controlId;
+  msh[11] = s.processingId;
+  msh[12] = '2.5.1';
+  msh[15] = s.acceptAckType;
+  msh[16] = s.applicationAckType;
+  msh[18] = 'UNICODE UTF-8';
+  segments.push(encodeSegment('MSH', msh, d));
+
+  const p = report.patient;
+  if (p) {
+    const pid: FieldInput[] = [];
+    pid[1] = '1';
+    pid[3] = { repeat: p.identifiers.map((i) => [i.value, null, null, i.system, i.type]) };
+    // PID-5 is required; a patient known only by identifier gets name type U (unspecified).
+    pid[5] = p.family || p.given.length > 0 ? [p.family, p.given[0], p.given.slice(1).join(' ') || null] : [null, null, null, null, null, null, 'U'];
+    pid[7] = p.birthDate?.replaceAll('-', '');
+    pid[8] = p.sex ? SEX[p.sex] : undefined;
+    segments.push(encodeSegment('PID', pid, d));
+    if (report.encounter) {
+      const pv1: FieldInput[] = [];
+      pv1[1] = '1';
+      pv1[2] = s.patientClass;
+      pv1[19] = report.encounter.id;
+      segments.push(encodeSegment('PV1', pv1, d));
+    }
+  }
+
+  const placer = report.order?.id;
+  const filler = report.order?.accession ?? report.id;
+  const orc: FieldInput[] = [];
+  orc[1] = 'RE';
+  orc[2] = placer;
+  orc[3] = filler;
+  orc[9] = dtm(report.issuedAt);
+  segments.push(encodeSegment('ORC', orc, d));
+
+  const obr: FieldInput[] = [];
+  obr[1] = '1';
+  obr[2] = placer;
+  obr[3] = filler;
+  obr[4] = serviceCode(report, s);
+  obr[7] = dtm(report.observedAt ?? report.observations[0]?.observedAt);
+  obr[22] = dtm(report.issuedAt);
+  obr[25] = OBR_STATUS[report.status];
+  segments.push(encodeSegment('OBR', obr, d));
+
+  let setId = 0;
+  for (const o of report.observations) {
+    segments.push(encodeSegment('OBX', observationFields(++setId, o, report, s), d));
+    o.comments.forEach((c, i) => {
+      segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
+    });
+  }
+  for (const a of report.attachments) {
+    const obx: FieldInput[] = [];
+    obx[1] = String(++setId);
+    obx[2] = 'ED';
+    obx[3] = ['DOC', a.title ?? 'Attached document', s.localCodingSystem];
+    const [type, subtype] = mediaType(a.contentType);
+    obx[5] = [null, type, subtype, 'Base64', a.dataBase64.replace(/\s+/g, '')];
+    obx[11] = OBX_STATUS[report.status];
+    segments.push(encodeSegment('OBX', obx, d));
+  }
+  return formatMessage(segments);
+}
+
+function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
+  if (report.panel) return cwe(report.panel, s.localCodingSystem);
+  const only = report.observations.length === 1 ? report.observations[0] : undefined;
+  if (only) return cwe(only.code, s.localCodingSystem, only.loinc);
+  return [s.defaultService.code, s.defaultService.display, s.defaultService.system];
+}
+
+function observationFields(setId: number, o: Observation, report: LabReport, s: OruR01Settings): FieldInput[] {
+  const typed = typeValue(o.value);
+  const obx: FieldInput[] = [];
+  obx[1] = String(setId);
+  obx[2] = typed.type;
+  obx[3] = cwe(o.code, s.localCodingSystem, o.loinc);
+  obx[5] = typed.value;
+  obx[6] = o.unit === undefined || o.unit === '' ? undefined : o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit];
+  obx[7] = o.referenceRange;
+  obx[8] = { repeat: o.flags };
+  obx[11] = OBX_STATUS[o.status];
+  obx[14] = dtm(o.observedAt);
+  obx[16] = report.operator ? [report.operator.id, report.operator.name] : undefined;
+  const dev = report.device;
+  obx[18] = dev && (dev.serial || dev.id) ? [dev.serial ?? dev.id, dev.model] : undefined;
+  return obx;
+}
+
+/** ED-2 type of data (table 0191) and ED-3 subtype for a MIME type. */
+function mediaType(contentType: string): [string, string] {
+  const [major = '', minor = ''] = contentType.toLowerCase().split(';')[0]!.trim().split('/');
+  const type = major === 'image' ? 'IM' : major === 'text' ? 'TEXT' : major === 'audio' ? 'AU' : 'AP';
+  return [type, minor.toUpperCase()];
+}
+
+export function createOruR01Encoder(settings: OruR01Settings): Encoder {
+  return {
+    kind: 'oru-r01',
+    format: 'hl7v2',
+    encode: (report: LabReport, ctx: EncodeContext): Encoded => ({
+      payload: encodeOruR01(report, ctx, settings),
+      contentType: 'application/hl7-v2',
+    }),
+  };
+}

@@ -1,0 +1,21 @@
+import type { LabReport } from '../canonical/report.ts';
+
+export interface EncodeContext {
+  /** The id the receiver echoes (MSH-10); the same on every attempt and every resend. */
+  readonly controlId: string;
+  /** Creation time of the message, ISO 8601 with offset. */
+  readonly createdAt: string;
+}
+
+export interface Encoded {
+  readonly payload: string;
+  readonly contentType: string;
+}
+
+/** An encoder is a pure function from a canonical report to a wire payload. */
+export interface Encoder {
+  readonly kind: string;
+  /** One-line description of what the payload is, for previews. */
+  readonly format: 'hl7v2' | 'json';
+  encode(report: LabReport, ctx: EncodeContext): Encoded;
+}

@@ -1,0 +1,21 @@
+import { mllpSenderPlugin } from './senders/mllp/index.ts';
+import type { SenderPlugin } from './senders/types.ts';
+import { mllpSourcePlugin } from './sources/mllp/index.ts';
+import type { SourcePlugin } from './sources/types.ts';
+import { webhookSourcePlugin } from './sources/webhook/index.ts';
+
+/**
+ * The connectors the engine knows. A new source or destination is one folder with a plugin
+ * object and one line here; the core never changes for it.
+ */
+// `any` erases each plugin's own config type; the loader parses a block with the plugin's schema before create().
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export const sourcePlugins: Record<string, SourcePlugin<any>> = {
+  webhook: webhookSourcePlugin,
+  mllp: mllpSourcePlugin,
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: as above
+export const senderPlugins: Record<string, SenderPlugin<any>> = {
+  mllp: mllpSenderPlugin,
+};

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InputError } from '../../errors.ts';
+import {
+  type AckCode,
+  type AckError,
+  buildAck,
+  DEFAULT_DELIMITERS,
+  ErrorCondition,
+  Hl7Message,
+  Hl7ParseError,
+  isoToDtm,
+  readDelimiters,
+} from '../../protocols/hl7v2/index.ts';
+import { MllpServer, type OversizeFrame } from '../../protocols/mllp/index.ts';
+import { controlId } from '../../util/ids.ts';
+import type { Source, SourceContext } from '../types.ts';
+import type { MllpSourceConfig } from './config.ts';
+
+function ack(message: Hl7Message | undefined, code: AckCode, errors: AckError[] = [], fallbackControlId?: string): string {
+  return buildAck(message, message?.delimiters ?? DEFAULT_DELIMITERS, {
+    code,
+    controlId: controlId(),
+    timestamp: isoToDtm(new Date().toISOString()),
+    errors,
+    ...(fallbackControlId ? { fallback: { controlId: fallbackControlId } } : {}),
+  });
+}
+
+/** MSH-10 from the first bytes of a message that could not be parsed whole, for the ACK's MSA-2. */
+function sniffControlId(text: string): string | undefined {
+  try {
+    const d = readDelimiters(text);
+    const msh = text.split(/[\r\n]/, 1)[0]!;
+    return msh.split(d.field)[9];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * MLLP listener source: accepts any HL7 v2 message; answers AA only after the message is
+ * durably stored, AE with an ERR segment (table 0357 code and location) for what it cannot
+ * parse or map. While the backlog is over its bound, it stops reading (the handler waits),
+ * so TCP flow control slows the sender instead of memory growing.
+ */
+export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): Source {
+  const server = new MllpServer();
+  const encoding = config.encoding === 'latin1' ? 'latin1' : 'utf8';
+
+  const handle = async (frame: Buffer): Promise<string | undefined> => {
+    const text = frame.toString(encoding);
+    let message: Hl7Message;
+    try {
+      message = Hl7Message.parse(text);
+    } catch (e) {
+      const location = e instanceof Hl7ParseError ? e.location : 'MSH';
+      const code = e instanceof Hl7ParseError ? (e.errorCode as AckError['code']) : ErrorCondition.segmentSequenceError;
+      ctx.log.warn({ channel: ctx.channelId, code: 'HL7_PARSE_FAILED', location }, 'inbound HL7 v2 message could not be parsed');
+      return ack(undefined, 'AE', [{ code, segment: location.slice(0, 3), text: (e as Error).message }], sniffControlId(text));
+    }
+    if (config.respond === 'silent') return undefined;
+    if (config.respond !== 'AA') {
+      return ack(message, config.respond, [{ code: ErrorCondition.applicationInternalError, text: `rehearsal: channel ${ctx.channelId} is set to answer ${config.respond}` }]);
+    }
+    const deadline = Date.now() + config.backpressureWaitMs;
+    while (ctx.overloaded() && Date.now() < deadline) await sleep(50);
+    try {
+      await ctx.receive({ text, format: 'hl7v2' }, { sourceId: message.controlId || undefined });
+      return ack(message, 'AA');
+    } catch (e) {
+      if (e instanceof InputError) {
+        const errors: AckError[] = e.issues.map((i) => {
+          const m = /^([A-Z][A-Z0-9]{2})(?:\[(\d+)\])?(?:-(\d+))?(?:\.(\d+))?/.exec(i.path);
+          return {
+            code: i.code === 'required' ? ErrorCondition.requiredFieldMissing : ErrorCondition.dataTypeError,
+            ...(m ? { segment: m[1], sequence: m[2] ? Number(m[2]) + 1 : 1, field: m[3] ? Number(m[3]) : undefined, component: m[4] ? Number(m[4]) : undefined } : {}),
+            text: `${i.path}: ${i.message}`,
+          };
+        });
+        return ack(message, 'AE', errors);
+      }
+      ctx.log.error({ err: e, channel: ctx.channelId }, 'MLLP intake failed');
+      return ack(message, 'AE', [{ code: ErrorCondition.applicationInternalError, text: 'the message could not be stored; send it again' }]);
+    }
+  };
+
+  const oversize = (f: OversizeFrame): string => {
+    ctx.log.warn({ channel: ctx.channelId, bytes: f.byteCount }, 'MLLP frame over the size limit');
+    return ack(undefined, 'AE', [{ code: ErrorCondition.applicationInternalError, text: `frame of ${f.byteCount} bytes exceeds the limit of ${config.maxFrameBytes}` }], sniffControlId(f.head.toString(encoding)));
+  };
+
+  return {
+    async start() {
+      await server.listen({
+        host: config.host,
+        port: config.port,
+        maxFrameBytes: config.maxFrameBytes,
+        encoding: config.encoding,
+        handler: handle,
+        onOversize: oversize,
+        onGarbage: (bytes) => ctx.log.warn({ channel: ctx.channelId, bytes }, 'bytes outside MLLP frames discarded'),
+        onError: (err) => ctx.log.warn({ err, channel: ctx.channelId }, 'MLLP connection error'),
+        ...(config.tls
+          ? { tls: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ...(config.tls.ca ? { ca: readFileSync(config.tls.ca) } : {}), requestCert: config.tls.requestCert } }
+          : {}),
+      });
+    },
+    stop: () => server.close(),
+    describe: () => {
+      const port = server.listening ? server.address().port : config.port;
+      return `mllp${config.tls ? '+tls' : ''}://${config.host}:${port}`;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Router } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { InboundInput } from '../mapping/types.ts';
+
+export interface IntakeResult {
+  readonly messageId: string;
+  /** True when the same source event (id + version) was already stored: nothing new is sent. */
+  readonly duplicate: boolean;
+}
+
+export interface ReceiveOptions {
+  /** Idempotency key for channels without an inbound mapping (e.g. MSH-10 of an inbound message). */
+  readonly sourceId?: string;
+}
+
+/** What a channel gives its source. */
+export interface SourceContext {
+  readonly channelId: string;
+  readonly log: Logger;
+  /** Routes of the engine's HTTP server, for webhook-like sources. */
+  readonly http: Router;
+  /**
+   * Maps, encodes and durably stores one input; resolves only after the commit, so a source
+   * acknowledges only what is safe. Rejects with `InputError` for bad input and with a
+   * `ConduitError` of code BACKPRESSURE when the backlog is over its bound.
+   */
+  receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult>;
+  /** True while sources should push back instead of taking more. */
+  overloaded(): boolean;
+}
+
+export interface Source {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Where it listens, for the start-up log: 'POST /webhooks/x', 'mllp://127.0.0.1:2575'. */
+  describe(): string;
+}
+
+export interface SourcePlugin<C> {
+  readonly kind: string;
+  readonly config: z.ZodType<C>;
+  /** Endpoints the source claims (paths, host:port), so two channels cannot claim the same one. */
+  endpoints(config: C, channelId: string): string[];
+  create(config: C, ctx: SourceContext): Source;
+}

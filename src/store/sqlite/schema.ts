@@ -1,0 +1,52 @@
+/** Schema of the embedded store. `user_version` tracks migrations. */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq            INTEGER PRIMARY KEY,
+  id             TEXT NOT NULL UNIQUE,
+  channel_id     TEXT NOT NULL,
+  source_id      TEXT NOT NULL,
+  source_version TEXT NOT NULL,
+  received_at    TEXT NOT NULL,
+  raw_input      TEXT NOT NULL,
+  input_format   TEXT NOT NULL,
+  canonical      TEXT,
+  partition_key  TEXT NOT NULL,
+  UNIQUE (channel_id, source_id, source_version)
+);
+CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel_id, seq);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+  id              INTEGER PRIMARY KEY,
+  message_seq     INTEGER NOT NULL REFERENCES messages (seq),
+  channel_id      TEXT NOT NULL,
+  destination_id  TEXT NOT NULL,
+  lane            INTEGER NOT NULL,
+  control_id      TEXT NOT NULL,
+  payload         TEXT NOT NULL,
+  content_type    TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  updated_at      TEXT NOT NULL,
+  UNIQUE (message_seq, destination_id)
+);
+-- Only pending rows are indexed, so the index stays as small as the backlog.
+CREATE INDEX IF NOT EXISTS deliveries_pending
+  ON deliveries (channel_id, destination_id, lane, id) WHERE status IN ('queued', 'sent', 'errored');
+CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, message_seq);
+
+CREATE TABLE IF NOT EXISTS attempts (
+  id          INTEGER PRIMARY KEY,
+  delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+  attempt     INTEGER NOT NULL,
+  started_at  TEXT NOT NULL,
+  latency_ms  REAL NOT NULL,
+  outcome     TEXT NOT NULL,
+  code        TEXT,
+  detail      TEXT,
+  response    TEXT
+);
+CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
+`;

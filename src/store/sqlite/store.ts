@@ -1,0 +1,352 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { ConduitError } from '../../errors.ts';
+import type {
+  AttemptRecord,
+  ChannelCounts,
+  DeliveryStatus,
+  DeliveryView,
+  InsertResult,
+  MessageQuery,
+  MessageStatus,
+  MessageSummary,
+  MessageView,
+  NewMessage,
+  PendingDelivery,
+  Store,
+} from '../types.ts';
+import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
+
+export interface SqliteStoreOptions {
+  /** 'full' fsyncs every commit (survives power loss); 'normal' survives a process crash only. */
+  synchronous?: 'full' | 'normal';
+}
+
+interface PendingInsert {
+  message: NewMessage;
+  resolve(result: InsertResult): void;
+  reject(error: unknown): void;
+}
+
+type Op = { kind: 'sent'; deliveryId: number; at: string } | { kind: 'attempt'; record: AttemptRecord; at: string };
+
+/** Display precedence: a message shows its most troubled delivery. */
+const STATUS_PRECEDENCE: DeliveryStatus[] = ['dead', 'rejected', 'errored', 'sent', 'queued', 'acknowledged'];
+
+/**
+ * SQLite store on node:sqlite. Inserts from one event-loop turn share one transaction
+ * (group commit: one fsync for many webhook requests); delivery updates are written behind
+ * in batches, since losing one only means a resend with the same control id.
+ */
+export class SqliteStore implements Store {
+  private readonly db: DatabaseSync;
+  private readonly stmt: Record<string, StatementSync>;
+  private inserts: PendingInsert[] = [];
+  private insertScheduled = false;
+  private ops: Op[] = [];
+  private opsTimer: NodeJS.Timeout | undefined;
+  private pending: number;
+  private closed = false;
+
+  constructor(file: string, options: SqliteStoreOptions = {}) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new DatabaseSync(file);
+    // WAL: readers (the admin API) never block the writer, and commits append instead of rewriting pages.
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec(`PRAGMA synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    // Another process (a second engine by mistake, the CLI) waits rather than failing at once.
+    this.db.exec('PRAGMA busy_timeout = 5000');
+    this.db.exec('PRAGMA foreign_keys = ON');
+    const version = (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version > SCHEMA_VERSION) {
+      throw new ConduitError('STORE_FAILED', `the data directory was written by a newer Conduit (schema ${version})`);
+    }
+    this.db.exec(SCHEMA);
+    this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    this.stmt = {
+      insertMessage: this.db.prepare(
+        `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
+      ),
+      findBySource: this.db.prepare('SELECT id FROM messages WHERE channel_id = ? AND source_id = ? AND source_version = ?'),
+      insertDelivery: this.db.prepare(
+        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, status, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+      ),
+      pending: this.db.prepare(
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.attempts, d.next_attempt_at
+           FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+          WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
+          ORDER BY d.id LIMIT ?`,
+      ),
+      markSent: this.db.prepare(`UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ? AND status IN ('queued', 'errored')`),
+      updateDelivery: this.db.prepare('UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?'),
+      insertAttempt: this.db.prepare(
+        `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      countPending: this.db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`),
+      requeue: this.db.prepare(
+        `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
+          WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status IN ('acknowledged', 'rejected', 'dead')`,
+      ),
+      message: this.db.prepare('SELECT * FROM messages WHERE id = ?'),
+      deliveriesOf: this.db.prepare('SELECT * FROM deliveries WHERE message_seq = ? ORDER BY id'),
+      attemptsOf: this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id'),
+      statusesOf: this.db.prepare('SELECT status FROM deliveries WHERE message_seq = ?'),
+      recover: this.db.prepare(`UPDATE deliveries SET status = 'queued' WHERE status = 'sent'`),
+    };
+    this.pending = (this.stmt.countPending!.get() as { n: number }).n;
+  }
+
+  insertMessage(message: NewMessage): Promise<InsertResult> {
+    if (this.closed) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.inserts.push({ message, resolve, reject });
+      if (!this.insertScheduled) {
+        this.insertScheduled = true;
+        setImmediate(() => this.commitInserts());
+      }
+    });
+  }
+
+  private commitInserts(): void {
+    this.insertScheduled = false;
+    const batch = this.inserts;
+    this.inserts = [];
+    if (batch.length === 0) return;
+    const results: InsertResult[] = [];
+    let added = 0;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const { message: m } of batch) {
+        const r = this.stmt.insertMessage!.run(
+          m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, m.rawInput, m.inputFormat, m.canonical ?? null, m.partitionKey,
+        );
+        if (r.changes === 0) {
+          const existing = this.stmt.findBySource!.get(m.channelId, m.sourceId, m.sourceVersion) as { id: string };
+          results.push({ messageId: existing.id, duplicate: true });
+          continue;
+        }
+        const seq = Number(r.lastInsertRowid);
+        for (const d of m.deliveries) {
+          this.stmt.insertDelivery!.run(seq, m.channelId, d.destinationId, d.lane, d.controlId, d.payload, d.contentType, m.receivedAt);
+          added++;
+        }
+        results.push({ messageId: m.id, duplicate: false });
+      }
+      this.db.exec('COMMIT');
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      const err = new ConduitError('STORE_FAILED', 'the message could not be stored', { cause: e });
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.pending += added;
+    batch.forEach((p, i) => p.resolve(results[i]!));
+  }
+
+  pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[] {
+    const rows = this.stmt.pending!.all(channelId, destinationId, lane, limit) as Array<Record<string, string | number>>;
+    return rows.map((r) => ({
+      id: r.id as number,
+      messageId: r.message_id as string,
+      destinationId: r.destination_id as string,
+      controlId: r.control_id as string,
+      payload: r.payload as string,
+      contentType: r.content_type as string,
+      attempts: r.attempts as number,
+      nextAttemptAt: r.next_attempt_at as number,
+    }));
+  }
+
+  pendingCount(): number {
+    return this.pending;
+  }
+
+  markSent(deliveryId: number): void {
+    this.queueOp({ kind: 'sent', deliveryId, at: new Date().toISOString() });
+  }
+
+  recordAttempt(record: AttemptRecord): void {
+    if (record.status === 'acknowledged' || record.status === 'rejected' || record.status === 'dead') this.pending--;
+    this.queueOp({ kind: 'attempt', record, at: new Date().toISOString() });
+  }
+
+  private queueOp(op: Op): void {
+    this.ops.push(op);
+    // Written behind within a few milliseconds; a lost update only means a resend.
+    if (this.ops.length >= 512) this.flushOps();
+    else this.opsTimer ??= setTimeout(() => this.flushOps(), 5);
+  }
+
+  private flushOps(): void {
+    clearTimeout(this.opsTimer);
+    this.opsTimer = undefined;
+    const ops = this.ops;
+    this.ops = [];
+    if (ops.length === 0) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const op of ops) {
+        if (op.kind === 'sent') {
+          this.stmt.markSent!.run(op.at, op.deliveryId);
+          continue;
+        }
+        const r = op.record;
+        this.stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null);
+        this.stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId);
+      }
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw new ConduitError('STORE_FAILED', 'delivery state could not be written', { cause: e });
+    }
+  }
+
+  async requeue(messageId: string): Promise<number> {
+    this.flushOps();
+    const n = Number(this.stmt.requeue!.run(new Date().toISOString(), messageId).changes);
+    this.pending += n;
+    return n;
+  }
+
+  getMessage(id: string): MessageView | undefined {
+    this.flushOps();
+    const m = this.stmt.message!.get(id) as Record<string, string | number | null> | undefined;
+    if (!m) return undefined;
+    const deliveries = (this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>).map(
+      (d): DeliveryView => ({
+        destinationId: d.destination_id as string,
+        controlId: d.control_id as string,
+        status: d.status as DeliveryStatus,
+        payload: d.payload as string,
+        contentType: d.content_type as string,
+        updatedAt: d.updated_at as string,
+        ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
+        attempts: (this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>).map((a) => ({
+          attempt: a.attempt as number,
+          startedAt: a.started_at as string,
+          latencyMs: a.latency_ms as number,
+          outcome: a.outcome as string,
+          ...(a.code ? { code: a.code as string } : {}),
+          ...(a.detail ? { detail: a.detail as string } : {}),
+          ...(a.response ? { response: a.response as string } : {}),
+        })),
+      }),
+    );
+    return {
+      ...summary(m, aggregate(deliveries.map((d) => d.status))),
+      rawInput: m.raw_input as string,
+      inputFormat: m.input_format as string,
+      ...(m.canonical ? { canonical: JSON.parse(m.canonical as string) } : {}),
+      deliveries,
+    };
+  }
+
+  listMessages(q: MessageQuery): { messages: MessageSummary[]; nextCursor?: string } {
+    this.flushOps();
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (q.channelId) {
+      where.push('m.channel_id = ?');
+      args.push(q.channelId);
+    }
+    if (q.cursor) {
+      where.push('m.seq < ?');
+      args.push(Number.parseInt(q.cursor, 36));
+    }
+    if (q.status === 'received') where.push('NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq)');
+    else if (q.status) {
+      // A message is listed under the status it displays: its most troubled delivery's.
+      const worse = STATUS_PRECEDENCE.slice(0, STATUS_PRECEDENCE.indexOf(q.status as DeliveryStatus));
+      where.push('EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.status = ?)');
+      args.push(q.status);
+      if (worse.length > 0) {
+        where.push(`NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.status IN (${worse.map(() => '?').join(', ')}))`);
+        args.push(...worse);
+      }
+    }
+    const sql = `SELECT m.seq, m.id, m.channel_id, m.source_id, m.source_version, m.received_at FROM messages m
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.seq DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, q.limit + 1) as Array<Record<string, string | number>>;
+    const page = rows.slice(0, q.limit);
+    const messages = page.map((m) => {
+      const statuses = (this.stmt.statusesOf!.all(m.seq!) as Array<{ status: DeliveryStatus }>).map((r) => r.status);
+      return summary(m, aggregate(statuses));
+    });
+    const last = page[page.length - 1];
+    return rows.length > q.limit && last ? { messages, nextCursor: (last.seq as number).toString(36) } : { messages };
+  }
+
+  channelCounts(): ChannelCounts[] {
+    this.flushOps();
+    const totals = this.db.prepare('SELECT channel_id, count(*) AS n FROM messages GROUP BY channel_id').all() as Array<{ channel_id: string; n: number }>;
+    const byStatus = this.db
+      .prepare('SELECT channel_id, status, count(*) AS n FROM deliveries GROUP BY channel_id, status')
+      .all() as Array<{ channel_id: string; status: MessageStatus; n: number }>;
+    return totals.map((t) => ({
+      channelId: t.channel_id,
+      messages: t.n,
+      byStatus: Object.fromEntries(byStatus.filter((b) => b.channel_id === t.channel_id).map((b) => [b.status, b.n])),
+    }));
+  }
+
+  recoverInFlight(): number {
+    return Number(this.stmt.recover!.run().changes);
+  }
+
+  relane(channelId: string, destinationId: string, lanes: number, laneOf: (partitionKey: string) => number): void {
+    const rows = this.db
+      .prepare(
+        `SELECT d.id, d.lane, m.partition_key FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+          WHERE d.channel_id = ? AND d.destination_id = ? AND d.status IN ('queued', 'sent', 'errored')`,
+      )
+      .all(channelId, destinationId) as Array<{ id: number; lane: number; partition_key: string }>;
+    const update = this.db.prepare('UPDATE deliveries SET lane = ? WHERE id = ?');
+    this.db.exec('BEGIN IMMEDIATE');
+    for (const r of rows) {
+      const lane = laneOf(r.partition_key);
+      if (lane !== r.lane || lane >= lanes) update.run(lane, r.id);
+    }
+    this.db.exec('COMMIT');
+  }
+
+  ping(): boolean {
+    try {
+      this.db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.inserts.length > 0) this.commitInserts();
+    this.flushOps();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function aggregate(statuses: DeliveryStatus[]): MessageStatus {
+  if (statuses.length === 0) return 'received';
+  for (const s of STATUS_PRECEDENCE) if (statuses.includes(s)) return s;
+  return 'received';
+}
+
+function summary(m: Record<string, string | number | null>, status: MessageStatus): MessageSummary {
+  return {
+    id: m.id as string,
+    channelId: m.channel_id as string,
+    sourceId: m.source_id as string,
+    sourceVersion: m.source_version as string,
+    receivedAt: m.received_at as string,
+    status,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The message store: everything a channel accepted, every encoded output, every attempt.
+ * The embedded implementation is SQLite (node:sqlite); a PostgreSQL one fills the same
+ * interface for the scale-out mode.
+ */
+
+/** Delivery states (one row per message and destination). */
+export const DeliveryStatus = {
+  /** Encoded and waiting for its turn. */
+  queued: 'queued',
+  /** On the wire, waiting for the acknowledgement. */
+  sent: 'sent',
+  /** AA/CA, 2xx. Terminal. */
+  acknowledged: 'acknowledged',
+  /** AR/CR, 4xx: the receiver refused it. Terminal. */
+  rejected: 'rejected',
+  /** The last attempt failed in a way worth retrying; waits for `nextAttemptAt`. */
+  errored: 'errored',
+  /** Gave up after the maximum attempts. Terminal. */
+  dead: 'dead',
+} as const;
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
+
+export const TERMINAL_STATUSES: readonly DeliveryStatus[] = ['acknowledged', 'rejected', 'dead'];
+export const PENDING_STATUSES: readonly DeliveryStatus[] = ['queued', 'sent', 'errored'];
+
+/** Message states: received (stored, nothing to deliver) or the least advanced delivery's state. */
+export type MessageStatus = 'received' | 'filtered' | DeliveryStatus;
+
+export interface NewDelivery {
+  destinationId: string;
+  lane: number;
+  controlId: string;
+  payload: string;
+  contentType: string;
+}
+
+export interface NewMessage {
+  id: string;
+  channelId: string;
+  sourceId: string;
+  sourceVersion: string;
+  receivedAt: string;
+  rawInput: string;
+  inputFormat: string;
+  /** JSON of the canonical report, when the channel maps its input. */
+  canonical?: string;
+  partitionKey: string;
+  deliveries: NewDelivery[];
+}
+
+export interface InsertResult {
+  messageId: string;
+  duplicate: boolean;
+}
+
+export interface PendingDelivery {
+  id: number;
+  messageId: string;
+  destinationId: string;
+  controlId: string;
+  payload: string;
+  contentType: string;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+export interface AttemptRecord {
+  deliveryId: number;
+  attempt: number;
+  startedAt: string;
+  latencyMs: number;
+  outcome: 'acknowledged' | 'rejected' | 'retryable';
+  code?: string;
+  detail?: string;
+  /** Raw acknowledgement or response body. */
+  response?: string;
+  /** The delivery's new state after this attempt. */
+  status: DeliveryStatus;
+  nextAttemptAt?: number;
+}
+
+export interface DeliveryView {
+  destinationId: string;
+  controlId: string;
+  status: DeliveryStatus;
+  payload: string;
+  contentType: string;
+  attempts: Array<{
+    attempt: number;
+    startedAt: string;
+    latencyMs: number;
+    outcome: string;
+    code?: string;
+    detail?: string;
+    response?: string;
+  }>;
+  nextAttemptAt?: string;
+  updatedAt: string;
+}
+
+export interface MessageSummary {
+  id: string;
+  channelId: string;
+  sourceId: string;
+  sourceVersion: string;
+  receivedAt: string;
+  status: MessageStatus;
+}
+
+export interface MessageView extends MessageSummary {
+  rawInput: string;
+  inputFormat: string;
+  canonical?: unknown;
+  deliveries: DeliveryView[];
+}
+
+export interface MessageQuery {
+  channelId?: string;
+  status?: MessageStatus;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface ChannelCounts {
+  channelId: string;
+  messages: number;
+  byStatus: Partial<Record<MessageStatus, number>>;
+}
+
+export interface Store {
+  /** Stores a message and its deliveries durably; resolves once committed. Idempotent on channel + source id + version. */
+  insertMessage(message: NewMessage): Promise<InsertResult>;
+  /** Oldest pending deliveries of one lane, in intake order. */
+  pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[];
+  /** Deliveries not yet in a terminal state, across all channels: the backlog. */
+  pendingCount(): number;
+  markSent(deliveryId: number): void;
+  recordAttempt(record: AttemptRecord): void;
+  /** Makes every delivery of a message pending again (same payload and control id). */
+  requeue(messageId: string): Promise<number>;
+  getMessage(id: string): MessageView | undefined;
+  listMessages(query: MessageQuery): { messages: MessageSummary[]; nextCursor?: string };
+  channelCounts(): ChannelCounts[];
+  /** Puts deliveries that were on the wire when the process stopped back in the queue. */
+  recoverInFlight(): number;
+  /** Reassigns the lanes of pending deliveries when a destination's lane count changed. */
+  relane(channelId: string, destinationId: string, lanes: number, laneOf: (partitionKey: string) => number): void;
+  ping(): boolean;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
