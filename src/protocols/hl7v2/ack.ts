@@ -130,6 +130,7 @@ export function readAck(message: Hl7Message): ParsedAck {
   if (!msa) throw new AckFormatError('acknowledgement has no MSA segment');
   const code = msa.get(1);
   if (!isAckCode(code)) throw new AckFormatError(`MSA-1 '${code}' is not an HL7 table 0008 acknowledgment code`);
-  const texts = [msa.get(3), ...message.all('ERR').map((e) => e.get(8) || e.get(3, 2) || e.get(1, 4))].filter(Boolean);
+  // ERR-8 user message, else the text of ERR-3 (v2.5+) or of ERR-1.4 (v2.3/v2.4 CE: code&text&system).
+  const texts = [msa.get(3), ...message.all('ERR').map((e) => e.get(8) || e.get(3, 2) || e.get(1, 4, 2) || e.get(1, 4))].filter(Boolean);
   return { code, acknowledgedControlId: msa.get(2), text: texts.join('; ') };
 }
