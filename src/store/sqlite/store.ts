@@ -147,6 +147,8 @@ export class SqliteStore implements Store {
   }
 
   pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[] {
+    // Outcomes written behind must land first, or finished rows would be read as pending again.
+    this.flushOps();
     const rows = this.stmt.pending!.all(channelId, destinationId, lane, limit) as Array<Record<string, string | number>>;
     return rows.map((r) => ({
       id: r.id as number,

@@ -1,0 +1,96 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfiguration } from '../../src/config/load.ts';
+import { EngineSettings } from '../../src/config/settings.ts';
+import { formatIssue } from '../../src/config/yaml-file.ts';
+import { Engine } from '../../src/engine/engine.ts';
+import { createLogger } from '../../src/log.ts';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface TestEngine {
+  engine: Engine;
+  url: string;
+  dir: string;
+  /** Every log line the engine wrote. */
+  logs: string[];
+  admin(path: string, init?: RequestInit): Promise<Response>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** Resolves when no delivery is pending, polling the store. */
+  drained(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts an engine in this process on port 0 with the given channel files (YAML text by
+ * file name) and the repository's mapping files, in a fresh temp data directory.
+ */
+export async function startTestEngine(channels: Record<string, string>, overrides: Partial<EngineSettings> = {}): Promise<TestEngine> {
+  const dir = mkdtempSync(join(tmpdir(), 'conduit-test-'));
+  const channelsDir = join(dir, 'channels');
+  mkdirSync(channelsDir);
+  for (const [name, text] of Object.entries(channels)) writeFileSync(join(channelsDir, name), text);
+  const mappingsDir = join(dir, 'mappings');
+  cpSync(join(REPO, 'mappings'), mappingsDir, { recursive: true });
+  const settings = EngineSettings.parse({ port: 0, dataDir: join(dir, 'data'), channelsDir, mappingsDir, logLevel: 'info', ...overrides });
+  const configuration = loadConfiguration(settings);
+  if (configuration.issues.length > 0) throw new Error(configuration.issues.map(formatIssue).join('\n'));
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const engine = new Engine({ settings, configuration, log: createLogger(settings.logLevel, sink), adminToken: ADMIN_TOKEN });
+  await engine.start();
+  const url = `http://127.0.0.1:${engine.port}`;
+  return {
+    engine,
+    url,
+    dir,
+    logs,
+    admin: (path, init) => fetch(url + path, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...init?.headers } }),
+    post: (path, body, headers = {}) =>
+      fetch(url + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    async drained(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (engine.store.pendingCount() > 0) {
+        if (Date.now() > deadline) throw new Error(`still ${engine.store.pendingCount()} pending deliveries after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await engine.store.flush();
+    },
+    async stop() {
+      await engine.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A webhook → ORU^R01 → MLLP channel pointed at `port`. */
+export function webhookToMllpChannel(id: string, port: number, delivery = 'maxAttempts: 3\n      initialBackoffMs: 50\n      maxBackoffMs: 200', extraSource = ''): string {
+  return `id: ${id}
+source:
+  type: webhook
+  path: /channels/${id}${extraSource}
+mapping: platform-result
+destinations:
+  - id: lis
+    mapping: oru-r01-lis
+    sender:
+      type: mllp
+      host: 127.0.0.1
+      port: ${port}
+      ackTimeoutMs: 2000
+    delivery:
+      ${delivery}
+`;
+}
