@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** Defaults of the MLLP destination, in one place, with their units. */
+export const MLLP_DESTINATION_DEFAULTS = Object.freeze({
+  connectTimeoutMs: 5_000, // 5 seconds, TCP connect plus TLS handshake
+  ackTimeoutMs: 10_000, // 10 seconds from writing the message to its ACK
+  maxFrameBytes: 16 * 1024 * 1024, // 16 MiB, largest ACK accepted
+  encoding: 'utf-8',
+  rejectUnauthorized: true,
+} as const);
+
+const positiveMs = z.number().int().positive();
+
+const tlsConfig = z
+  .object({
+    /** PEM file of the CA(s) that sign the peer's certificate; the system CAs when absent. */
+    ca: z.string().min(1).optional(),
+    /** PEM client certificate and its key, for mutual TLS: both or neither. */
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().default(MLLP_DESTINATION_DEFAULTS.rejectUnauthorized),
+    /** SNI and certificate host name; the host when it is a name. */
+    servername: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((tls, ctx) => {
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [tls.cert === undefined ? 'cert' : 'key'],
+        message: 'tls.cert and tls.key go together: give both or neither',
+      });
+    }
+  });
+
+/** Configuration of one MLLP destination. Unknown keys are errors. */
+export const mllpDestinationConfig = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    connectTimeoutMs: positiveMs.default(MLLP_DESTINATION_DEFAULTS.connectTimeoutMs),
+    ackTimeoutMs: positiveMs.default(MLLP_DESTINATION_DEFAULTS.ackTimeoutMs),
+    maxFrameBytes: z.number().int().positive().default(MLLP_DESTINATION_DEFAULTS.maxFrameBytes),
+    /** Character encoding of the messages and ACKs on the wire. */
+    encoding: z.enum(['utf-8', 'latin1']).default(MLLP_DESTINATION_DEFAULTS.encoding),
+    tls: tlsConfig.optional(),
+  })
+  .strict();
+
+export type MllpDestinationConfig = z.infer<typeof mllpDestinationConfig>;
+export type MllpDestinationTlsConfig = z.infer<typeof tlsConfig>;

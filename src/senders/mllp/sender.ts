@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
+import { Hl7Message, type ParsedAck, readAck } from '../../protocols/hl7v2/index.ts';
+import { MllpClientConnection, type MllpClientOptions } from '../../protocols/mllp/index.ts';
+import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
+import type { MllpDestinationConfig, MllpDestinationTlsConfig } from './config.ts';
+
+/** Reads the PEM files named in the config; an unreadable file is a configuration error, found at startup. */
+function loadTls(config: MllpDestinationTlsConfig): ConnectionOptions {
+  const read = (field: 'ca' | 'cert' | 'key'): Buffer | undefined => {
+    const path = config[field];
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new ConduitError('CONFIG_INVALID', `tls.${field}: cannot read '${path}' (${code})`, { location: `tls.${field}`, cause: err });
+    }
+  };
+  return {
+    ca: read('ca'),
+    cert: read('cert'),
+    key: read('key'),
+    rejectUnauthorized: config.rejectUnauthorized,
+    servername: config.servername,
+  };
+}
+
+function failure(code: ErrorCode, detail: string, response?: string): SendOutcome {
+  const extra = response === undefined ? {} : { response };
+  return ErrorCodes[code].retry === 'permanent'
+    ? { status: 'rejected', code, detail, ...extra }
+    : { status: 'retryable', code, detail, ...extra };
+}
+
+function describeAck(ack: ParsedAck): string {
+  return ack.text === '' ? ack.code : `${ack.code}: ${ack.text}`;
+}
+
+/**
+ * Delivers HL7 v2 messages over one persistent MLLP connection, one message at a time.
+ *
+ * The connection is opened on the first send and reopened on the next send after any failure;
+ * retry timing and parallel lanes belong to the dispatcher (one sender per lane). Each ACK is
+ * matched to its message by MSA-2 = MSH-10. Logs carry host, port, message id and codes only,
+ * never message contents.
+ */
+export class MllpSender implements Sender {
+  private readonly options: MllpClientOptions;
+  private readonly ackTimeoutMs: number;
+  private readonly encoding: MllpDestinationConfig['encoding'];
+  private readonly log: Logger;
+  private connection: MllpClientConnection | undefined;
+  /** The send in progress, if any: the next one starts after it. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** Connections opened so far. */
+  connectionsOpened = 0;
+
+  /** Throws CONFIG_INVALID when a TLS file cannot be read. */
+  constructor(config: MllpDestinationConfig, deps: SenderDeps) {
+    this.ackTimeoutMs = config.ackTimeoutMs;
+    this.encoding = config.encoding;
+    this.options = {
+      host: config.host,
+      port: config.port,
+      connectTimeoutMs: config.connectTimeoutMs,
+      maxFrameBytes: config.maxFrameBytes,
+      encoding: config.encoding,
+      ...(config.tls ? { tls: loadTls(config.tls) } : {}),
+    };
+    this.log = deps.log.child({ sender: 'mllp', host: config.host, port: config.port });
+  }
+
+  /** Whether a connection is open now (for health reporting); the next send opens one if not. */
+  get connected(): boolean {
+    return this.connection?.isOpen ?? false;
+  }
+
+  /** Resolves with the outcome; never rejects. Sends made while one is in progress wait their turn. */
+  send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
+    let started = false;
+    const run = this.tail.then(() => {
+      started = true;
+      return this.attempt(message, signal).catch((err: unknown) => this.failed(err, message));
+    });
+    this.tail = run;
+    if (signal.aborted) return run;
+    // A send still waiting for its turn answers an abort at once (its turn then passes quickly);
+    // once started, the attempt itself answers the abort.
+    return new Promise<SendOutcome>((resolve) => {
+      const onAbort = (): void => {
+        if (!started) resolve(failure('MLLP_ABORTED', 'aborted before the message was sent'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void run.then((outcome) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      });
+    });
+  }
+
+  /** Waits for the send in progress, then closes the connection gracefully. Later sends fail with MLLP_ABORTED. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail;
+    const connection = this.connection;
+    this.connection = undefined;
+    await connection?.close();
+  }
+
+  private async attempt(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
+    if (this.closed) return failure('MLLP_ABORTED', 'the sender is closed');
+    if (signal.aborted) return failure('MLLP_ABORTED', 'aborted before the message was sent');
+    let reply: Buffer;
+    try {
+      const connection = await this.connect(signal);
+      reply = await connection.request(message.payload, this.ackTimeoutMs, signal);
+    } catch (err) {
+      this.drop();
+      return this.failed(err, message);
+    }
+    return this.classify(reply, message);
+  }
+
+  private async connect(signal: AbortSignal): Promise<MllpClientConnection> {
+    if (this.connection?.isOpen) return this.connection;
+    this.connection = undefined;
+    const connection = await MllpClientConnection.connect(this.options, signal);
+    this.connectionsOpened += 1;
+    this.connection = connection;
+    this.log.debug('MLLP connection opened');
+    return connection;
+  }
+
+  /** Forgets the connection: after anything unexpected its state cannot be trusted. */
+  private drop(): void {
+    this.connection?.destroy();
+    this.connection = undefined;
+  }
+
+  private classify(reply: Buffer, message: OutboundMessage): SendOutcome {
+    const text = reply.toString(this.encoding);
+    let ack: ParsedAck;
+    try {
+      ack = readAck(Hl7Message.parse(text));
+    } catch (err) {
+      this.drop();
+      this.log.warn({ messageId: message.messageId, code: 'MLLP_ACK_INVALID' }, 'MLLP acknowledgement unreadable');
+      return failure('MLLP_ACK_INVALID', `the acknowledgement could not be read: ${(err as Error).message}`, text);
+    }
+    if (ack.acknowledgedControlId !== message.controlId) {
+      // Answers and messages are out of step on this connection: start afresh.
+      this.drop();
+      this.log.warn({ messageId: message.messageId, code: 'MLLP_ACK_MISMATCH' }, 'MLLP acknowledgement for another message');
+      return failure(
+        'MLLP_ACK_MISMATCH',
+        `MSA-2 '${ack.acknowledgedControlId}' does not match MSH-10 '${message.controlId}'`,
+        text,
+      );
+    }
+    this.log.debug({ messageId: message.messageId, ackCode: ack.code }, 'MLLP acknowledgement');
+    switch (ack.code) {
+      case 'AA':
+      case 'CA':
+        return { status: 'acknowledged', response: text, ...(ack.text === '' ? {} : { detail: ack.text }) };
+      case 'AE':
+      case 'CE':
+        return failure('HL7_APPLICATION_ERROR', describeAck(ack), text);
+      case 'AR':
+      case 'CR':
+        return failure('HL7_APPLICATION_REJECT', describeAck(ack), text);
+      default:
+        return ack.code satisfies never;
+    }
+  }
+
+  private failed(err: unknown, message: OutboundMessage): SendOutcome {
+    if (err instanceof ConduitError) {
+      this.log.warn({ messageId: message.messageId, code: err.code, errno: err.context['errno'] }, 'MLLP delivery attempt failed');
+      return failure(err.code, err.message);
+    }
+    // Not a delivery failure: a bug. Still resolve, so one message cannot stall its lane.
+    this.log.error({ messageId: message.messageId, error: (err as Error)?.name }, 'MLLP sender: unexpected error');
+    return failure('MLLP_WRITE_FAILED', `unexpected error: ${(err as Error)?.name ?? 'unknown'}`);
+  }
+}
