@@ -57,7 +57,8 @@ export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): 
       const location = e instanceof Hl7ParseError ? e.location : 'MSH';
       const code = e instanceof Hl7ParseError ? (e.errorCode as AckError['code']) : ErrorCondition.segmentSequenceError;
       ctx.log.warn({ channel: ctx.channelId, code: 'HL7_PARSE_FAILED', location }, 'inbound HL7 v2 message could not be parsed');
-      return ack(undefined, 'AE', [{ code, segment: location.slice(0, 3), text: (e as Error).message }], sniffControlId(text));
+      const segment = /^[A-Z][A-Z0-9]{2}\b/.test(location) ? location.slice(0, 3) : undefined;
+      return ack(undefined, 'AE', [{ code, ...(segment ? { segment } : {}), text: (e as Error).message }], sniffControlId(text));
     }
     if (config.respond === 'silent') return undefined;
     if (config.respond !== 'AA') {
