@@ -34,7 +34,7 @@ export function processInput(channel: ResolvedChannel, input: InboundInput, crea
     const id = controlId();
     let encoded: { payload: string; contentType: string };
     try {
-      // biome-ignore lint/style/noNonNullAssertion: destinations exist only with a mapping (checked at load).
+      // Destinations exist only with an inbound mapping (checked at load), so `mapped` is set.
       encoded = d.encoder.encode(mapped!.report, { controlId: id, createdAt });
     } catch (e) {
       if (e instanceof InputError) throw e;

@@ -10,7 +10,7 @@ export const WebhookSourceConfig = z
     hmac: z
       .object({
         header: z.string().min(1).default('X-Signature'),
-        secret: z.string().min(16, 'expected a secret of at least 16 characters (use ${ENV_NAME})'),
+        secret: z.string().min(16, 'expected a secret of at least 16 characters (reference it as $' + '{ENV_NAME})'),
         /** Text before the digest in the header, e.g. 'sha256='. */
         prefix: z.string().default('sha256='),
         encoding: z.enum(['hex', 'base64']).default('hex'),

@@ -143,7 +143,7 @@ export class SqliteStore implements Store {
       return;
     }
     this.pending += added;
-    batch.forEach((p, i) => p.resolve(results[i]!));
+    for (const [i, p] of batch.entries()) p.resolve(results[i]!);
   }
 
   pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[] {
