@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { Hl7Message as MedplumMessage } from '@medplum/core';
-import { Hl7Client, type Hl7Connection, Hl7Server } from '@medplum/hl7';
+import { Hl7Client, type Hl7Connection, type Hl7MessageEvent, Hl7Server } from '@medplum/hl7';
 import { buildAck, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
@@ -27,7 +27,8 @@ async function medplumPeer(steps: MedplumStep[], enhancedMode = false): Promise<
   const state = { port: 0, received: [] as string[], connections: 0 };
   const server = new Hl7Server((connection: Hl7Connection) => {
     state.connections += 1;
-    connection.addEventListener('message', ({ message }) => {
+    connection.addEventListener('message', (event: Hl7MessageEvent) => {
+      const { message } = event;
       state.received.push(message.getSegment('MSH')?.getField(10)?.toString() ?? '');
       if (enhancedMode) return; // Hl7Connection sends the CA itself
       const step = steps.shift() ?? 'AA';
@@ -47,7 +48,7 @@ async function medplumPeer(steps: MedplumStep[], enhancedMode = false): Promise<
   });
   // Hl7Server.start has no host parameter: it binds every interface.
   await server.start(0, undefined, enhancedMode);
-  state.port = (server.server?.address() as AddressInfo).port;
+  state.port = (server.server!.address() as AddressInfo).port;
   cleanup.push(() => server.stop({ forceDrainTimeoutMs: 0 }));
   return state;
 }
@@ -143,7 +144,9 @@ describe('Medplum Hl7Client against our MllpServer', () => {
     cleanup.push(() => client.close());
     const connection = await client.connect();
     const arrived: string[] = [];
-    connection.addEventListener('message', ({ message }) => arrived.push(message.getSegment('MSA')?.getField(2)?.toString() ?? ''));
+    connection.addEventListener('message', (event: Hl7MessageEvent) => {
+      arrived.push(event.message.getSegment('MSA')?.getField(2)?.toString() ?? '');
+    });
     const ids = Array.from({ length: 300 }, (_, i) => `MPC-${i}`);
     // All sends start at once: Hl7Connection writes each frame at once and matches answers by MSA-2.
     const replies = await Promise.all(ids.map((id) => client.sendAndWait(MedplumMessage.parse(oru(id)))));
