@@ -65,7 +65,7 @@ describe('admin API and health', () => {
     assert.ok(first.nextCursor);
     assert.ok(first.messages.every((m) => m.status === 'acknowledged'));
     const seen = first.messages.map((m) => m.id);
-    let cursor = first.nextCursor;
+    let cursor: string | undefined = first.nextCursor;
     while (cursor) {
       const page = (await (await t.admin(`/api/messages?channel=to-lis&limit=2&cursor=${cursor}`)).json()) as { messages: Array<{ id: string }>; nextCursor?: string };
       seen.push(...page.messages.map((m) => m.id));
