@@ -23,7 +23,10 @@ export const ErrorCodes = {
   MLLP_ACK_INVALID: { retry: 'ambiguous', text: 'the acknowledgement could not be read' },
   MLLP_ACK_MISMATCH: { retry: 'ambiguous', text: 'MSA-2 of the acknowledgement does not match the MSH-10 sent' },
   MLLP_FRAME_TOO_LARGE: { retry: 'permanent', text: 'an MLLP frame exceeded the size limit' },
-  MLLP_PAYLOAD_INVALID: { retry: 'permanent', text: 'the payload contains an MLLP block character (VT or FS)' },
+  MLLP_PAYLOAD_INVALID: {
+    retry: 'permanent',
+    text: 'the payload cannot be framed: it holds an MLLP block character (VT or FS) or a character its encoding cannot carry',
+  },
   MLLP_ABORTED: { retry: 'ambiguous', text: 'the MLLP exchange was aborted before an acknowledgement' },
   HL7_APPLICATION_ERROR: { retry: 'transient', text: 'the receiver answered AE/CE (application or commit error)' },
   HL7_APPLICATION_REJECT: { retry: 'permanent', text: 'the receiver answered AR/CR (application or commit reject)' },

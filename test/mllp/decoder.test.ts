@@ -265,4 +265,9 @@ describe('frame', () => {
     assert.throws(() => frame(`a${fs}b`), { code: 'MLLP_PAYLOAD_INVALID' });
     assert.throws(() => frame(Buffer.from([0x41, VT])), { code: 'MLLP_PAYLOAD_INVALID' });
   });
+
+  it('refuses a latin1 payload with a character latin1 cannot carry, rather than corrupt it', () => {
+    assert.throws(() => frame('OBX|1|ST|||5 €', 'latin1'), { code: 'MLLP_PAYLOAD_INVALID', context: { charOffset: 13 } });
+    assert.deepEqual([...frame('ÿ', 'latin1')], [VT, 0xff, FS, CR]);
+  });
 });
