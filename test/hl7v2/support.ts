@@ -3,6 +3,7 @@
  * seeded PRNG and a generator of segments full of delimiters, line breaks and non-ASCII.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Delimiters,
@@ -19,8 +20,8 @@ export interface MessageFile {
   text: string;
 }
 
-/** Real-world samples, read-only, outside the repository (../shared/hl7-samples). */
-export const SAMPLES_DIR = fileURLToPath(new URL('../../../shared/hl7-samples/', import.meta.url));
+/** Real-world samples, read-only, outside the repository (../shared/hl7-samples; HL7_SAMPLES_DIR overrides). */
+export const SAMPLES_DIR = join(process.env.HL7_SAMPLES_DIR ?? fileURLToPath(new URL('../../../shared/hl7-samples/', import.meta.url)), '/');
 export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
 
 export const SAMPLES_MISSING = `${SAMPLES_DIR} does not exist: real-world HL7 v2 samples not checked`;
