@@ -10,7 +10,6 @@ import {
   encodeSegment,
   type FieldInput,
   formatMessage,
-  type Hl7Message,
   readDelimiters,
   type RepetitionInput,
 } from '../../src/protocols/hl7v2/index.ts';
@@ -21,8 +20,8 @@ export interface MessageFile {
 }
 
 /** Real-world samples, read-only, outside the repository (../shared/hl7-samples; HL7_SAMPLES_DIR overrides). */
-export const SAMPLES_DIR = join(process.env.HL7_SAMPLES_DIR ?? fileURLToPath(new URL('../../../shared/hl7-samples/', import.meta.url)), '/');
-export const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
+const SAMPLES_DIR = join(process.env.HL7_SAMPLES_DIR ?? fileURLToPath(new URL('../../../shared/hl7-samples/', import.meta.url)), '/');
+const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
 
 export const SAMPLES_MISSING = `${SAMPLES_DIR} does not exist: real-world HL7 v2 samples not checked`;
 
@@ -108,7 +107,7 @@ function randomRepetition(rand: () => number): RepetitionInput {
   return Array.from({ length: comps }, () => (rand() < 0.3 ? Array.from({ length: Math.ceil(rand() * 3) }, () => randomLeaf(rand, 6)) : randomLeaf(rand)));
 }
 
-export function randomField(rand: () => number): FieldInput {
+function randomField(rand: () => number): FieldInput {
   if (rand() < 0.25) return { repeat: Array.from({ length: Math.ceil(rand() * 3) }, () => randomRepetition(rand)) };
   return randomRepetition(rand);
 }
@@ -171,32 +170,7 @@ export function* inputPositions(field: number, input: FieldInput): Generator<Lea
   }
 }
 
-export interface Leaf extends LeafPosition {
-  segment: number;
-  name: string;
-  raw: string;
-}
-
-/**
- * Every leaf present in a parsed message, walked through the raw text so that positions
- * are found independently of `get`. MSH-1 and MSH-2 are delimiters, not data, and are left out.
- */
-export function* messageLeaves(message: Hl7Message): Generator<Leaf> {
-  const d = message.delimiters;
-  for (const [segment, seg] of message.segments.entries()) {
-    for (let field = seg.name === 'MSH' ? 3 : 1; field <= seg.length; field++) {
-      for (const [repetition, rep] of seg.repetitions(field).entries()) {
-        for (const [c, comp] of rep.split(d.component).entries()) {
-          const subs = d.subcomponent === '' ? [comp] : comp.split(d.subcomponent);
-          for (const [s, raw] of subs.entries()) {
-            yield { segment, name: seg.name, field, repetition, component: c + 1, subcomponent: s + 1, raw };
-          }
-        }
-      }
-    }
-  }
-}
-
-export function where(leaf: Leaf | (LeafPosition & { name: string })): string {
+/** A position in the notation errors use: `PID-3[0].4.2`. */
+export function where(leaf: LeafPosition & { name: string }): string {
   return `${leaf.name}-${leaf.field}[${leaf.repetition}].${leaf.component}.${leaf.subcomponent}`;
 }
