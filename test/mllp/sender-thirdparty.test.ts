@@ -3,15 +3,29 @@
  * Hl7Client, Hl7Connection), with its own HL7 model from @medplum/core.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Hl7Message as MedplumMessage } from '@medplum/core';
+import { pathToFileURL } from 'node:url';
 import { Hl7Client, type Hl7Connection, type Hl7MessageEvent, Hl7Server } from '@medplum/hl7';
 import { buildAck, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
 import type { SendOutcome } from '../../src/senders/types.ts';
 import { captureLog, oru, outbound } from './helpers.ts';
+
+/**
+ * Messages for Hl7Client must come from the @medplum/core that @medplum/hl7 loads itself:
+ * hl7 5.0.10 pins core 5.0.10, which npm nests when the project has another core version.
+ */
+type MedplumHl7Message = Parameters<Hl7Client['sendAndWait']>[0];
+const coreRoot = dirname(dirname(dirname(createRequire(import.meta.resolve('@medplum/hl7')).resolve('@medplum/core'))));
+const coreEntry: string = JSON.parse(readFileSync(join(coreRoot, 'package.json'), 'utf8')).exports.import.default;
+const { Hl7Message: MedplumMessage } = (await import(pathToFileURL(join(coreRoot, coreEntry)).href)) as {
+  Hl7Message: { parse(text: string): MedplumHl7Message };
+};
 
 const cleanup: Array<() => Promise<void>> = [];
 after(async () => {
