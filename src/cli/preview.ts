@@ -28,26 +28,30 @@ export function previewCommand(settings: EngineSettings, o: PreviewOptions, out:
   }
   const text = readFileSync(o.inputFile, 'utf8');
   const format = channel.mapping?.format ?? (text.trimStart().startsWith('MSH') ? 'hl7v2' : 'json');
-  let result: ReturnType<typeof processInput>;
+  let processed: ReturnType<typeof processInput>;
   try {
-    result = processInput(channel, { text, format }, new Date().toISOString());
+    processed = processInput(channel, { text, format }, new Date().toISOString());
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     err.write(`${o.inputFile}: ${e.code}\n`);
     for (const i of e.issues) err.write(`  ${i.path}: ${i.message}\n`);
     return 1;
   }
-  if (o.canonical || channel.destinations.length === 0) {
-    out.write(`${JSON.stringify(result.mapped?.report ?? { raw: text }, null, 2)}\n`);
-    if (o.canonical) return 0;
-  }
-  const outputs = result.outputs.filter((x) => !o.destination || x.destination.config.id === o.destination);
-  if (o.destination && outputs.length === 0) throw new UsageError(`channel ${o.channelId} has no destination '${o.destination}'`);
-  for (const x of outputs) {
-    if (outputs.length > 1 && !o.raw) out.write(`# destination ${x.destination.config.id} (${x.contentType})\n`);
-    if (o.raw) out.write(x.payload);
-    else if (x.destination.encoder.format === 'hl7v2') out.write(`${x.payload.replace(/\r$/, '').split('\r').join('\n')}\n`);
-    else out.write(`${JSON.stringify(JSON.parse(x.payload), null, 2)}\n`);
+  const many = processed.length > 1;
+  for (const [n, result] of processed.entries()) {
+    if (many) out.write(`# report ${n + 1} of ${processed.length}\n`);
+    if (o.canonical || channel.destinations.length === 0) {
+      out.write(`${JSON.stringify(result.mapped?.report ?? { raw: text }, null, 2)}\n`);
+      if (o.canonical) continue;
+    }
+    const outputs = result.outputs.filter((x) => !o.destination || x.destination.config.id === o.destination);
+    if (o.destination && outputs.length === 0) throw new UsageError(`channel ${o.channelId} has no destination '${o.destination}'`);
+    for (const x of outputs) {
+      if (outputs.length > 1 && !o.raw) out.write(`# destination ${x.destination.config.id} (${x.contentType})\n`);
+      if (o.raw) out.write(x.payload);
+      else if (x.destination.encoder.format === 'hl7v2') out.write(`${x.payload.replace(/\r$/, '').split('\r').join('\n')}\n`);
+      else out.write(`${JSON.stringify(JSON.parse(x.payload), null, 2)}\n`);
+    }
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { partitionKey } from '../canonical/report.ts';
-import type { ResolvedChannel } from '../config/load.ts';
+import type { ResolvedChannel, ResolvedDestination } from '../config/load.ts';
 import { ConduitError, InputError } from '../errors.ts';
 import type { InboundInput, MappedInput } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
@@ -18,31 +18,36 @@ export interface ChannelDeps {
   overloaded(): boolean;
 }
 
-/** Maps and encodes one input for a channel: pure, so `preview` and intake produce the same bytes. */
-export function processInput(channel: ResolvedChannel, input: InboundInput, createdAt: string, options?: ReceiveOptions) {
-  let mapped: MappedInput | undefined;
-  if (channel.mapping) {
-    if (channel.mapping.format !== input.format) {
-      throw new InputError('INPUT_UNSUPPORTED_MEDIA', [
-        { path: '(input)', code: 'invalid', message: `channel ${channel.config.id} maps ${channel.mapping.format} input, got ${input.format}` },
-      ]);
-    }
-    mapped = channel.mapping.map(input);
+export interface ProcessedReport {
+  readonly mapped: MappedInput | undefined;
+  readonly partitionKey: string;
+  readonly outputs: ReadonlyArray<{ destination: ResolvedDestination; controlId: string; payload: string; contentType: string }>;
+}
+
+/**
+ * Maps and encodes one input: pure, so `preview` and intake produce the same bytes. A
+ * channel without an inbound mapping stores the input as it came (one item, no outputs).
+ */
+export function processInput(channel: ResolvedChannel, input: InboundInput, createdAt: string, options?: ReceiveOptions): ProcessedReport[] {
+  if (!channel.mapping) return [{ mapped: undefined, partitionKey: `source:${options?.sourceId ?? ''}`, outputs: [] }];
+  if (channel.mapping.format !== input.format) {
+    throw new InputError('INPUT_UNSUPPORTED_MEDIA', [
+      { path: '(input)', code: 'invalid', message: `channel ${channel.config.id} maps ${channel.mapping.format} input, got ${input.format}` },
+    ]);
   }
-  const key = mapped ? partitionKey(mapped.report) : `source:${options?.sourceId ?? ''}`;
-  const outputs = channel.destinations.map((d) => {
-    const id = controlId();
-    let encoded: { payload: string; contentType: string };
-    try {
-      // Destinations exist only with an inbound mapping (checked at load), so `mapped` is set.
-      encoded = d.encoder.encode(mapped!.report, { controlId: id, createdAt });
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError('ENCODING_FAILED', [{ path: `destinations.${d.config.id}`, code: 'invalid', message: (e as Error).message }]);
-    }
-    return { destination: d, controlId: id, ...encoded };
-  });
-  return { mapped, partitionKey: key, outputs };
+  return channel.mapping.map(input).map((mapped) => ({
+    mapped,
+    partitionKey: partitionKey(mapped.report),
+    outputs: channel.destinations.map((d) => {
+      const id = controlId();
+      try {
+        return { destination: d, controlId: id, ...d.encoder.encode(mapped.report, { controlId: id, createdAt }) };
+      } catch (e) {
+        if (e instanceof InputError) throw e;
+        throw new InputError('ENCODING_FAILED', [{ path: `destinations.${d.config.id}`, code: 'invalid', message: (e as Error).message }]);
+      }
+    }),
+  }));
 }
 
 /** A running channel: its source, intake into the store, and one dispatcher per destination. */
@@ -92,29 +97,33 @@ export class ChannelRuntime {
   async receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
     const receivedAt = new Date().toISOString();
-    const { mapped, partitionKey: key, outputs } = processInput(this.resolved, input, receivedAt, options);
-    const sourceId = mapped?.sourceId ?? options?.sourceId ?? ulid();
-    const deliveries: NewDelivery[] = outputs.map((o) => ({
+    const processed = processInput(this.resolved, input, receivedAt, options);
+    // Issued in one tick, the inserts share one transaction of the store's group commit.
+    const results = await Promise.all(processed.map((p) => this.store(p, input, receivedAt, options)));
+    if (results.some((r) => !r.duplicate)) for (const d of this.dispatchers.values()) d.wake();
+    return { messageId: results[0]!.messageId, messageIds: results.map((r) => r.messageId), duplicate: results.every((r) => r.duplicate) };
+  }
+
+  private store(p: ProcessedReport, input: InboundInput, receivedAt: string, options?: ReceiveOptions) {
+    const deliveries: NewDelivery[] = p.outputs.map((o) => ({
       destinationId: o.destination.config.id,
-      lane: laneOf(key, o.destination.config.delivery.lanes),
+      lane: laneOf(p.partitionKey, o.destination.config.delivery.lanes),
       controlId: o.controlId,
       payload: o.payload,
       contentType: o.contentType,
     }));
-    const result = await this.deps.store.insertMessage({
+    return this.deps.store.insertMessage({
       id: ulid(),
       channelId: this.id,
-      sourceId,
-      sourceVersion: mapped?.sourceVersion ?? '',
+      sourceId: p.mapped?.sourceId ?? options?.sourceId ?? ulid(),
+      sourceVersion: p.mapped?.sourceVersion ?? '',
       receivedAt,
       rawInput: input.text,
       inputFormat: input.format,
-      ...(mapped ? { canonical: JSON.stringify(mapped.report) } : {}),
-      partitionKey: key,
+      ...(p.mapped ? { canonical: JSON.stringify(p.mapped.report) } : {}),
+      partitionKey: p.partitionKey,
       deliveries,
     });
-    if (!result.duplicate) for (const d of this.dispatchers.values()) d.wake();
-    return result;
   }
 
   wake(): void {

@@ -14,11 +14,12 @@ export interface MappedInput {
 }
 
 /**
- * An inbound mapping turns one source input into a canonical report. It is pure: it
- * throws `InputError` naming the bad field, and never does I/O.
+ * An inbound mapping turns one source input into canonical reports: one for a platform
+ * event, one per order (OBR group) for an HL7 v2 ORU^R01. It is pure: it throws
+ * `InputError` naming the bad field, and never does I/O.
  */
 export interface InboundMapping {
   readonly id: string;
   readonly format: InboundInput['format'];
-  map(input: InboundInput): MappedInput;
+  map(input: InboundInput): readonly MappedInput[];
 }

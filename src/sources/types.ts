@@ -4,8 +4,11 @@ import type { z } from 'zod';
 import type { InboundInput } from '../mapping/types.ts';
 
 export interface IntakeResult {
+  /** The first (usually the only) message the input became. */
   readonly messageId: string;
-  /** True when the same source event (id + version) was already stored: nothing new is sent. */
+  /** Every message the input became: one per canonical report (an ORU^R01 may hold several orders). */
+  readonly messageIds: readonly string[];
+  /** True when every report of the input was already stored (same source id + version): nothing new is sent. */
   readonly duplicate: boolean;
 }
 

@@ -24,7 +24,7 @@ export function createPlatformResultMapping(id: string, settings: PlatformResult
   return {
     id,
     format: 'json',
-    map: (input: InboundInput): MappedInput => mapPlatformEvent(parseJson(input.text), settings),
+    map: (input: InboundInput): MappedInput[] => [mapPlatformEvent(parseJson(input.text), settings)],
   };
 }
 
@@ -35,7 +35,8 @@ export function mapPlatformEvent(body: unknown, settings: PlatformResultSettings
   const r = event.result;
   const issues: InputIssue[] = [];
   const status = (text: string | undefined, path: string): ResultStatus => {
-    const s = text === undefined ? undefined : settings.statuses[text];
+    // Own keys only: a status such as 'constructor' must not find Object.prototype's.
+    const s = text === undefined || !Object.hasOwn(settings.statuses, text) ? undefined : settings.statuses[text];
     if (text !== undefined && s === undefined) {
       issues.push({ path, code: 'invalid_value', message: `unknown status '${text}'; expected one of ${Object.keys(settings.statuses).join(', ')}` });
     }
@@ -47,7 +48,8 @@ export function mapPlatformEvent(body: unknown, settings: PlatformResultSettings
   }
   const reportStatus = status(r.status, 'result.status');
   const observations = collectObservations(r, reportStatus, status);
-  const sex = r.patient?.sex === undefined ? undefined : SEX[r.patient.sex.toLowerCase()];
+  const sexKey = r.patient?.sex?.toLowerCase();
+  const sex = sexKey === undefined || !Object.hasOwn(SEX, sexKey) ? undefined : SEX[sexKey];
   if (r.patient?.sex !== undefined && sex === undefined) {
     issues.push({ path: 'result.patient.sex', code: 'invalid_value', message: "expected 'female', 'male', 'other' or 'unknown'" });
   }
