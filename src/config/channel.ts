@@ -47,14 +47,22 @@ export const ChannelConfig = z
     destinations: z.array(DestinationConfig).default([]),
   })
   .strict()
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.destinations.forEach((d, i) => {
-      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['destinations', i, 'id'], message: `duplicate destination id '${d.id}'` });
-      seen.add(d.id);
-    });
-    if (c.destinations.length > 0 && c.mapping === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'a channel with destinations needs an inbound mapping to build the canonical report' });
-    }
-  });
+  .superRefine(
+    (c, ctx) => {
+      // Runs even when other fields have problems (`when` below), so all show in one pass;
+      // `c` may then hold unparsed values.
+      const destinations: unknown[] = Array.isArray(c.destinations) ? c.destinations : [];
+      const seen = new Set<string>();
+      destinations.forEach((d, i) => {
+        const id = (d as { id?: unknown } | null)?.id;
+        if (typeof id !== 'string') return;
+        if (seen.has(id)) ctx.addIssue({ code: 'custom', path: ['destinations', i, 'id'], message: `duplicate destination id '${id}'` });
+        seen.add(id);
+      });
+      if (destinations.length > 0 && c.mapping === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['mapping'], message: 'a channel with destinations needs an inbound mapping to build the canonical report' });
+      }
+    },
+    { when: (payload) => payload.value !== null && typeof payload.value === 'object' },
+  );
 export type ChannelConfig = z.infer<typeof ChannelConfig>;

@@ -6,7 +6,7 @@ import type { Encoder } from '../encoders/types.ts';
 import { encoderKinds, inboundMappingKinds, type MappingKind } from '../mapping/kinds.ts';
 import type { InboundMapping } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
-import { ChannelConfig, type DestinationConfig } from './channel.ts';
+import { ChannelConfig, DestinationConfig } from './channel.ts';
 import { resolveEnvRefs } from './env-refs.ts';
 import { formatPath } from '../mapping/issues.ts';
 import type { EngineSettings } from './settings.ts';
@@ -46,6 +46,14 @@ const MappingFile = z
 function pushZodIssues(issues: ConfigIssue[], file: YamlFile, error: z.ZodError, prefix: PropertyKey[] = []): void {
   for (const i of error.issues) {
     const path = [...prefix, ...i.path];
+    if (i.code === 'unrecognized_keys') {
+      // Point at each unknown key itself, not at the object that holds it.
+      for (const key of i.keys) {
+        const at = [...path, key];
+        issues.push({ file: file.file, path: formatPath(at), line: file.lineOf(at), message: `unknown key '${key}'`, code: i.code });
+      }
+      continue;
+    }
     issues.push({ file: file.file, path: formatPath(path), line: file.lineOf(path), message: i.message, code: i.code });
   }
 }
@@ -76,7 +84,11 @@ interface LoadedMapping<T> {
 export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' | 'mappingsDir'>, env: NodeJS.ProcessEnv = process.env): Configuration {
   const issues: ConfigIssue[] = [];
   const rel = (f: string) => relative(process.cwd(), f) || f;
-  const mappingCache = new Map<string, LoadedMapping<InboundMapping | Encoder> | undefined>();
+  // Per direction and name: the loaded mapping, or why a reference to it cannot be used. A
+  // reference problem (no such file, a mapping of the other direction) is reported at every
+  // reference; problems inside the mapping file are reported once, in that file.
+  type CachedMapping = { result?: LoadedMapping<InboundMapping | Encoder>; refProblem?: Pick<ConfigIssue, 'code' | 'message'> };
+  const mappingCache = new Map<string, CachedMapping>();
 
   const loadMapping = <T>(
     name: string,
@@ -85,24 +97,45 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
     from: { file: YamlFile; path: PropertyKey[] },
   ): LoadedMapping<T> | undefined => {
     const cacheKey = `${direction}:${name}`;
-    if (mappingCache.has(cacheKey)) return mappingCache.get(cacheKey) as LoadedMapping<T> | undefined;
+    const cached = mappingCache.get(cacheKey) ?? (loadMappingFile(name, kinds, direction) as CachedMapping);
+    mappingCache.set(cacheKey, cached);
+    if (cached.refProblem) issues.push({ file: from.file.file, path: formatPath(from.path), line: from.file.lineOf(from.path), ...cached.refProblem });
+    return cached.result as LoadedMapping<T> | undefined;
+  };
+
+  const loadMappingFile = <T>(
+    name: string,
+    kinds: Record<string, MappingKind<unknown, T>>,
+    direction: string,
+  ): { result?: LoadedMapping<T>; refProblem?: Pick<ConfigIssue, 'code' | 'message'> } => {
     const candidates = ['.yaml', '.yml', '.json'].map((ext) => join(settings.mappingsDir, name + ext));
     const path = candidates.find((p) => existsSync(p));
     let result: LoadedMapping<T> | undefined;
     if (!path) {
-      issues.push({
-        file: from.file.file, path: formatPath(from.path), line: from.file.lineOf(from.path), code: 'mapping_missing',
-        message: `no mapping file '${name}.yaml' in ${rel(settings.mappingsDir)}`,
-      });
+      return { refProblem: { code: 'mapping_missing', message: `no mapping file '${name}.yaml' in ${rel(settings.mappingsDir)}` } };
     } else {
       const text = readFileSync(path, 'utf8');
       const { yaml, issues: syntax } = readYamlFile(rel(path), text);
       issues.push(...syntax);
       if (yaml) {
+        const before = issues.length;
         const parsed = MappingFile.safeParse(resolveEnvRefs(yaml, env, issues));
+        // An unset ${ENV} reference (reported by resolveEnvRefs) leaves the mapping unusable.
+        const envSet = issues.length === before;
         if (!parsed.success) pushZodIssues(issues, yaml, parsed.error);
         else {
-          const kind = kinds[parsed.data.kind];
+          const kind = Object.hasOwn(kinds, parsed.data.kind) ? kinds[parsed.data.kind] : undefined;
+          const otherKinds: Record<string, unknown> = kinds === encoderKinds ? inboundMappingKinds : encoderKinds;
+          if (!kind && Object.hasOwn(otherKinds, parsed.data.kind)) {
+            // A valid mapping used in the wrong place: the channel file is what needs fixing.
+            const other = direction === 'inbound' ? 'outbound' : 'inbound';
+            return {
+              refProblem: {
+                code: 'mapping_kind',
+                message: `mapping '${name}' is an ${other} mapping (kind ${parsed.data.kind}); expected an ${direction} mapping, of kind ${Object.keys(kinds).join(', ')}`,
+              },
+            };
+          }
           if (!kind) {
             issues.push({
               file: yaml.file, path: 'kind', line: yaml.lineOf(['kind']), code: 'mapping_kind',
@@ -111,7 +144,7 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
           } else {
             const s = kind.settings.safeParse(parsed.data.settings);
             if (!s.success) pushZodIssues(issues, yaml, s.error, ['settings']);
-            else {
+            else if (envSet) {
               const version = createHash('sha256').update(text).digest('hex').slice(0, 12);
               result = { value: kind.create(name, s.data), version };
             }
@@ -119,8 +152,7 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
         }
       }
     }
-    mappingCache.set(cacheKey, result as LoadedMapping<InboundMapping | Encoder> | undefined);
-    return result;
+    return result ? { result } : {};
   };
 
   const channels: ResolvedChannel[] = [];
@@ -134,31 +166,37 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
     const { yaml, issues: syntax } = readYamlFile(rel(path));
     issues.push(...syntax);
     if (!yaml) continue;
-    const parsed = ChannelConfig.safeParse(resolveEnvRefs(yaml, env, issues));
-    if (!parsed.success) {
-      pushZodIssues(issues, yaml, parsed.error);
-      continue;
-    }
-    const config = parsed.data;
+    // Counted from here: an unset ${ENV} reference makes the channel unusable too.
     const before = issues.length;
+    const data = resolveEnvRefs(yaml, env, issues);
+    const parsed = ChannelConfig.safeParse(data);
+    if (!parsed.success) pushZodIssues(issues, yaml, parsed.error);
+    // The rest is checked even when the channel's own shape is wrong, on the parts that are
+    // well-formed, so that every problem of the file shows in one pass.
+    const config: ChannelParts = parsed.success ? parsed.data : wellFormedParts(data);
     const stem = basename(path).replace(/\.(ya?ml|json)$/, '');
-    if (stem !== config.id) {
-      issues.push({ file: yaml.file, path: 'id', line: yaml.lineOf(['id']), code: 'id_mismatch', message: `channel id '${config.id}' differs from the file name '${stem}'` });
+    if (config.id !== undefined) {
+      if (stem !== config.id) {
+        issues.push({ file: yaml.file, path: 'id', line: yaml.lineOf(['id']), code: 'id_mismatch', message: `channel id '${config.id}' differs from the file name '${stem}'` });
+      }
+      const other = ids.get(config.id);
+      if (other) issues.push({ file: yaml.file, path: 'id', line: yaml.lineOf(['id']), code: 'duplicate_id', message: `channel id '${config.id}' is also used by ${other}` });
+      ids.set(config.id, yaml.file);
     }
-    const other = ids.get(config.id);
-    if (other) issues.push({ file: yaml.file, path: 'id', line: yaml.lineOf(['id']), code: 'duplicate_id', message: `channel id '${config.id}' is also used by ${other}` });
-    ids.set(config.id, yaml.file);
 
-    const sourcePlugin = sourcePlugins[config.source.type];
+    const source = config.source;
+    const sourcePlugin = source && Object.hasOwn(sourcePlugins, source.type) ? sourcePlugins[source.type] : undefined;
     let sourceConfig: unknown;
-    if (!sourcePlugin) {
-      issues.push({ file: yaml.file, path: 'source.type', line: yaml.lineOf(['source', 'type']), code: 'unknown_source', message: `unknown source type '${config.source.type}'; expected one of ${Object.keys(sourcePlugins).join(', ')}` });
+    if (!source) {
+      // Its problem is reported above.
+    } else if (!sourcePlugin) {
+      issues.push({ file: yaml.file, path: 'source.type', line: yaml.lineOf(['source', 'type']), code: 'unknown_source', message: `unknown source type '${source.type}'; expected one of ${Object.keys(sourcePlugins).join(', ')}` });
     } else {
-      const s = sourcePlugin.config.safeParse(withoutType(config.source));
+      const s = sourcePlugin.config.safeParse(withoutType(source));
       if (!s.success) pushZodIssues(issues, yaml, s.error, ['source']);
       else {
         sourceConfig = s.data;
-        if (config.enabled) {
+        if (config.enabled && config.id !== undefined) {
           for (const ep of sourcePlugin.endpoints(s.data, config.id)) {
             const owner = endpoints.get(ep);
             if (owner) issues.push({ file: yaml.file, path: 'source', line: yaml.lineOf(['source']), code: 'endpoint_conflict', message: `${ep} is already used by channel ${owner}` });
@@ -169,10 +207,15 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
     }
 
     const mapping = config.mapping ? loadMapping(config.mapping, inboundMappingKinds, 'inbound', { file: yaml, path: ['mapping'] }) : undefined;
+    // A mapping file shared with an earlier channel reports its problems only once; this
+    // channel is still unusable without it.
+    let mappingsLoaded = config.mapping === undefined || mapping !== undefined;
     const destinations: ResolvedDestination[] = [];
     config.destinations.forEach((d, i) => {
+      if (!d) return; // Its problems are reported above.
       const encoder = loadMapping(d.mapping, encoderKinds, 'outbound', { file: yaml, path: ['destinations', i, 'mapping'] });
-      const plugin = senderPlugins[d.sender.type];
+      if (!encoder) mappingsLoaded = false;
+      const plugin = Object.hasOwn(senderPlugins, d.sender.type) ? senderPlugins[d.sender.type] : undefined;
       if (!plugin) {
         issues.push({
           file: yaml.file, path: `destinations[${i}].sender.type`, line: yaml.lineOf(['destinations', i, 'sender', 'type']), code: 'unknown_sender',
@@ -187,11 +230,11 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
       }
       if (encoder) destinations.push({ config: d, encoder: encoder.value, mappingVersion: encoder.version, senderKind: d.sender.type, senderConfig: s.data });
     });
-    if (issues.length === before && sourcePlugin) {
+    if (parsed.success && issues.length === before && sourcePlugin && mappingsLoaded) {
       channels.push({
         file: yaml.file,
-        config,
-        sourceKind: config.source.type,
+        config: parsed.data,
+        sourceKind: parsed.data.source.type,
         sourceConfig,
         ...(mapping ? { mapping: mapping.value } : {}),
         destinations,
@@ -199,4 +242,29 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
     }
   }
   return { channels, issues };
+}
+
+/** What of a channel is checked beyond its own schema: the parsed channel, or its well-formed parts. */
+interface ChannelParts {
+  id?: string | undefined;
+  enabled: boolean;
+  source?: { type: string } | undefined;
+  mapping?: string | undefined;
+  /** Undefined where a destination is itself malformed. */
+  destinations: ReadonlyArray<DestinationConfig | undefined>;
+}
+
+function wellFormedParts(data: unknown): ChannelParts {
+  const raw = (data !== null && typeof data === 'object' ? data : {}) as Record<string, unknown>;
+  const part = <T>(schema: z.ZodType<T>, value: unknown): T | undefined => {
+    const r = schema.safeParse(value);
+    return r.success ? r.data : undefined;
+  };
+  return {
+    id: part(ChannelConfig.shape.id, raw.id),
+    enabled: part(ChannelConfig.shape.enabled, raw.enabled) ?? true,
+    source: part(ChannelConfig.shape.source, raw.source),
+    mapping: part(ChannelConfig.shape.mapping, raw.mapping),
+    destinations: Array.isArray(raw.destinations) ? raw.destinations.map((d) => part(DestinationConfig, d)) : [],
+  };
 }

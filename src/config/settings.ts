@@ -1,17 +1,23 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/**
+ * A whole number from a flag or variable ('8080') or from code (8080). Not z.coerce: it
+ * reads '' and ' ' as 0 and '1e3' as 1000, so `--port=` would silently pick a random port.
+ */
+const wholeNumber = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]);
+
 /** Engine settings: flags override environment variables, which override these defaults. */
 export const EngineSettings = z
   .object({
     host: z.string().default('127.0.0.1'),
     /** HTTP port of webhooks, REST sources and the admin API. */
-    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    port: wholeNumber.pipe(z.number().int().min(0).max(65535)).default(8080),
     dataDir: z.string().default('./data'),
     channelsDir: z.string().default('./channels'),
     mappingsDir: z.string().default('./mappings'),
     /** Pending deliveries across all channels above which sources push back (HTTP 503, slower MLLP reads). */
-    maxBacklog: z.coerce.number().int().positive().default(50_000),
+    maxBacklog: wholeNumber.pipe(z.number().int().positive()).default(50_000),
     /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
     durability: z.enum(['full', 'normal']).default('full'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

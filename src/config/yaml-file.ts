@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 
 /** A problem in a configuration file: which file, where in it, and what was expected. */
 export interface ConfigIssue {
@@ -31,7 +31,8 @@ export function readYamlFile(file: string, text = readFileSync(file, 'utf8')): {
       issues: doc.errors.map((e) => ({
         file,
         path: '(syntax)',
-        line: e.linePos?.[0]?.line,
+        // With prettyErrors off the parser leaves linePos unset; the offset is always there.
+        line: e.linePos?.[0]?.line ?? counter.linePos(e.pos[0]).line,
         message: e.message.split('\n')[0]!,
         code: 'yaml_syntax',
       })),
@@ -39,6 +40,13 @@ export function readYamlFile(file: string, text = readFileSync(file, 'utf8')): {
   }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
+      // A map entry is found at its key: the value of `source:` starts on the next line.
+      const parent = n > 0 ? doc.getIn(path.slice(0, n - 1) as unknown[], true) : undefined;
+      if (isMap(parent)) {
+        const key = String(path[n - 1]);
+        const pair = parent.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === key);
+        if (pair && isNode(pair.key) && pair.key.range) return counter.linePos(pair.key.range[0]).line;
+      }
       const node = doc.getIn(path.slice(0, n) as unknown[], true);
       if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
     }

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { readSettings, SETTINGS_FLAGS, settingsFlag } from '../../src/config/settings.ts';
+
+test('with no flags and no environment, every setting has its default; directories are absolute', () => {
+  const s = readSettings({}, {});
+  assert.deepEqual(s, {
+    host: '127.0.0.1',
+    port: 8080,
+    dataDir: resolve('./data'),
+    channelsDir: resolve('./channels'),
+    mappingsDir: resolve('./mappings'),
+    maxBacklog: 50_000,
+    durability: 'full',
+    logLevel: 'info',
+  });
+});
+
+test('environment variables override the defaults, converted to their types', () => {
+  const s = readSettings(
+    {},
+    {
+      CONDUIT_HOST: '0.0.0.0',
+      CONDUIT_PORT: '9090',
+      CONDUIT_DATA: '/var/lib/conduit',
+      CONDUIT_CHANNELS: 'conf/channels',
+      CONDUIT_MAPPINGS: 'conf/mappings',
+      CONDUIT_MAX_BACKLOG: '1000',
+      CONDUIT_DURABILITY: 'normal',
+      CONDUIT_LOG_LEVEL: 'debug',
+    },
+  );
+  assert.deepEqual(s, {
+    host: '0.0.0.0',
+    port: 9090,
+    dataDir: '/var/lib/conduit',
+    channelsDir: resolve('conf/channels'),
+    mappingsDir: resolve('conf/mappings'),
+    maxBacklog: 1000,
+    durability: 'normal',
+    logLevel: 'debug',
+  });
+});
+
+test('flags override environment variables', () => {
+  const env = { CONDUIT_PORT: '9090', CONDUIT_DURABILITY: 'normal', CONDUIT_LOG_LEVEL: 'debug', CONDUIT_DATA: '/env/data' };
+  const s = readSettings({ '--port': '7070', '--log-level': 'warn', '--data': '/flag/data' }, env);
+  assert.equal(s.port, 7070);
+  assert.equal(s.logLevel, 'warn');
+  assert.equal(s.dataDir, '/flag/data');
+  // Not given as a flag: the environment still applies.
+  assert.equal(s.durability, 'normal');
+});
+
+test('an empty environment variable counts as unset', () => {
+  const s = readSettings({}, { CONDUIT_PORT: '', CONDUIT_HOST: '' });
+  assert.equal(s.port, 8080);
+  assert.equal(s.host, '127.0.0.1');
+});
+
+test('flags other than the settings flags are ignored', () => {
+  const s = readSettings({ '--json': 'true', '--raw': 'true', '--nonsense': 'x' }, {});
+  assert.equal(s.port, 8080);
+  assert.ok(!('--json' in s) && !('nonsense' in s));
+});
+
+test('the settings are frozen', () => {
+  const s = readSettings({}, {});
+  assert.ok(Object.isFrozen(s));
+  assert.throws(() => {
+    (s as { port: number }).port = 1;
+  }, TypeError);
+});
+
+test('port 0 (pick a free port) is accepted', () => {
+  assert.equal(readSettings({ '--port': '0' }, {}).port, 0);
+});
+
+for (const [name, flags, env] of [
+  ['port not a number (flag)', { '--port': 'abc' }, {}],
+  ['port not a number (env)', {}, { CONDUIT_PORT: 'abc' }],
+  ['port above 65535', { '--port': '70000' }, {}],
+  ['port negative', { '--port': '-1' }, {}],
+  ['port fractional', { '--port': '80.5' }, {}],
+  ['port empty (--port=)', { '--port': '' }, {}],
+  ['port blank', {}, { CONDUIT_PORT: ' ' }],
+  ['port in exponent notation', { '--port': '8e3' }, {}],
+  ['port in hex', { '--port': '0x50' }, {}],
+  ['max backlog zero', { '--max-backlog': '0' }, {}],
+  ['max backlog not a number', {}, { CONDUIT_MAX_BACKLOG: 'lots' }],
+  ['unknown durability', { '--durability': 'fast' }, {}],
+  ['unknown log level', {}, { CONDUIT_LOG_LEVEL: 'loud' }],
+] as Array<[string, Record<string, string>, NodeJS.ProcessEnv]>) {
+  test(`invalid values are rejected: ${name}`, () => {
+    assert.throws(
+      () => readSettings(flags, env),
+      (e: Error) => e.name === 'ZodError',
+    );
+  });
+}
+
+test('an invalid value names the setting in the error', () => {
+  assert.throws(
+    () => readSettings({ '--durability': 'fast' }, {}),
+    (e: Error) => /durability/.test(e.message) && /full/.test(e.message) && /normal/.test(e.message),
+  );
+});
+
+test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all', () => {
+  assert.equal(settingsFlag('--port'), 'port');
+  assert.equal(settingsFlag('--data'), 'dataDir');
+  assert.equal(settingsFlag('--channels'), 'channelsDir');
+  assert.equal(settingsFlag('--max-backlog'), 'maxBacklog');
+  assert.equal(settingsFlag('--json'), undefined);
+  assert.deepEqual([...SETTINGS_FLAGS].sort(), ['--channels', '--data', '--durability', '--host', '--log-level', '--mappings', '--max-backlog', '--port']);
+});
