@@ -48,13 +48,16 @@ export class SqliteStore implements Store {
   private opsTimer: NodeJS.Timeout | undefined;
   private pending: number;
   private closed = false;
+  /** synchronous = FULL for intake commits; delivery-state commits drop to NORMAL (see flushOps). */
+  private readonly fullSync: boolean;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new DatabaseSync(file);
     // WAL: readers (the admin API) never block the writer, and commits append instead of rewriting pages.
     this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec(`PRAGMA synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.fullSync = options.synchronous !== 'normal';
+    this.db.exec(`PRAGMA synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
     // Another process (a second engine by mistake, the CLI) waits rather than failing at once.
     this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec('PRAGMA foreign_keys = ON');
@@ -188,6 +191,18 @@ export class SqliteStore implements Store {
     const ops = this.ops;
     this.ops = [];
     if (ops.length === 0) return;
+    // Delivery state is written behind anyway (a lost update only means a resend), so its
+    // commits skip the fsync: in WAL mode a NORMAL commit survives a process crash, and the
+    // next FULL commit (an intake) syncs the log with it. Only intake waits for the disk.
+    if (this.fullSync) this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      this.writeOps(ops);
+    } finally {
+      if (this.fullSync) this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  private writeOps(ops: Op[]): void {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const op of ops) {
