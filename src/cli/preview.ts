@@ -4,6 +4,7 @@ import type { EngineSettings } from '../config/settings.ts';
 import { formatIssue } from '../config/yaml-file.ts';
 import { processInput } from '../engine/channel.ts';
 import { InputError } from '../errors.ts';
+import { prettyJson } from '../util/pretty-json.ts';
 import { UsageError } from './args.ts';
 
 export interface PreviewOptions {
@@ -50,7 +51,7 @@ export function previewCommand(settings: EngineSettings, o: PreviewOptions, out:
       if (outputs.length > 1 && !o.raw) out.write(`# destination ${x.destination.config.id} (${x.contentType})\n`);
       if (o.raw) out.write(x.payload);
       else if (x.destination.encoder.format === 'hl7v2') out.write(`${x.payload.replace(/\r$/, '').split('\r').join('\n')}\n`);
-      else out.write(`${JSON.stringify(JSON.parse(x.payload), null, 2)}\n`);
+      else out.write(`${prettyJson(x.payload)}\n`);
     }
   }
   return 0;

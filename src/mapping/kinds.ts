@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { createFhirBundleEncoder } from '../encoders/fhir-bundle/encode.ts';
+import { FhirBundleSettings } from '../encoders/fhir-bundle/settings.ts';
 import { createOruR01Encoder } from '../encoders/oru-r01/encode.ts';
 import { OruR01Settings } from '../encoders/oru-r01/settings.ts';
 import type { Encoder } from '../encoders/types.ts';
@@ -24,4 +26,5 @@ export const inboundMappingKinds: Record<string, AnyKind<InboundMapping>> = {
 
 export const encoderKinds: Record<string, AnyKind<Encoder>> = {
   'oru-r01': { direction: 'outbound', settings: OruR01Settings, create: (_id, s: OruR01Settings) => createOruR01Encoder(s) },
+  'fhir-bundle': { direction: 'outbound', settings: FhirBundleSettings, create: (_id, s: FhirBundleSettings) => createFhirBundleEncoder(s) },
 };

@@ -1,0 +1,210 @@
+import type {
+  CodeableConcept,
+  Coding,
+  Device,
+  DiagnosticReport,
+  Encounter,
+  Identifier,
+  Observation,
+  Patient,
+  Practitioner,
+  Reference,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+import type { Coding as CanonicalCoding, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
+import type { FhirBundleSettings } from './settings.ts';
+import { fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange } from './values.ts';
+
+/** Builds each resource of the Bundle from the canonical report; references are filled in by the caller. */
+
+export function identifierSystem(name: string | undefined, s: FhirBundleSettings): string {
+  if (name && Object.hasOwn(s.identifierSystems, name)) return s.identifierSystems[name]!;
+  if (name && /^[a-z][a-z0-9+.-]*:\S+$/i.test(name)) return name;
+  return `urn:conduit:identifier:${encodeURIComponent(name ?? 'unknown')}`;
+}
+
+const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
+const IDENTIFIER_TYPES: Record<string, string> = { MR: 'Medical record number', PI: 'Patient internal identifier', PT: 'Patient external identifier', VN: 'Visit number', FILL: 'Filler Identifier', PLAC: 'Placer Identifier' };
+
+function typed(type: string | undefined): Pick<Identifier, 'type'> {
+  if (!type) return {};
+  const display = Object.hasOwn(IDENTIFIER_TYPES, type) ? IDENTIFIER_TYPES[type] : undefined;
+  return { type: display ? { coding: [{ system: V2_0203, code: type, display }] } : { text: type } };
+}
+
+export function patientIdentifiers(report: LabReport, s: FhirBundleSettings): Identifier[] {
+  return (report.patient?.identifiers ?? []).map((i) => ({ ...typed(i.type), system: identifierSystem(i.system, s), value: i.value }));
+}
+
+/** The identifier the EHR matches the patient on (conditional create). */
+export function matchIdentifier(report: LabReport, s: FhirBundleSettings): Identifier | undefined {
+  const ids = report.patient?.identifiers ?? [];
+  const chosen = ids.find((i) => i.type === s.matchPatientOn) ?? ids[0];
+  return chosen ? { system: identifierSystem(chosen.system, s), value: chosen.value } : undefined;
+}
+
+export function patient(report: LabReport, s: FhirBundleSettings): Patient {
+  const p = report.patient!;
+  const name = p.family || p.given.length > 0 ? [{ ...(p.family ? { family: p.family } : {}), ...(p.given.length ? { given: p.given } : {}) }] : undefined;
+  return {
+    resourceType: 'Patient',
+    identifier: patientIdentifiers(report, s),
+    ...(name ? { name } : {}),
+    ...(p.birthDate ? { birthDate: p.birthDate } : {}),
+    ...(p.sex ? { gender: p.sex } : {}),
+  };
+}
+
+export function encounter(report: LabReport, s: FhirBundleSettings, subject: Reference<Patient> | undefined): Encounter {
+  return {
+    resourceType: 'Encounter',
+    identifier: [{ ...typed('VN'), system: s.encounterIdentifierSystem, value: report.encounter!.id }],
+    // The platform does not say whether the visit is over.
+    status: 'unknown',
+    class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: s.encounterClass.code, ...(s.encounterClass.display ? { display: s.encounterClass.display } : {}) },
+    ...(subject ? { subject } : {}),
+  };
+}
+
+/** Identifier of a device: its serial number where known, else the platform's device id. */
+export function deviceIdentifier(report: LabReport, s: FhirBundleSettings): Identifier {
+  const d = report.device!;
+  return { system: s.deviceIdentifierSystem, value: (d.serial ?? d.id)! };
+}
+
+export function device(report: LabReport, s: FhirBundleSettings): Device {
+  const d = report.device!;
+  return {
+    resourceType: 'Device',
+    identifier: [deviceIdentifier(report, s)],
+    ...(d.serial ? { serialNumber: d.serial } : {}),
+    ...(d.model ? { deviceName: [{ name: d.model, type: 'model-name' as const }] } : {}),
+    ...(d.site ? { location: { display: d.site } } : {}),
+  };
+}
+
+export function orderIdentifiers(report: LabReport, s: FhirBundleSettings): Identifier[] {
+  const out: Identifier[] = [];
+  if (report.order?.id) out.push({ ...typed('PLAC'), system: s.placerOrderIdentifierSystem, value: report.order.id });
+  if (report.order?.accession) out.push({ ...typed('FILL'), system: s.fillerOrderIdentifierSystem, value: report.order.accession });
+  return out;
+}
+
+export function serviceRequest(report: LabReport, s: FhirBundleSettings, subject: Reference<Patient>, enc: Reference<Encounter> | undefined): ServiceRequest {
+  return {
+    resourceType: 'ServiceRequest',
+    identifier: orderIdentifiers(report, s),
+    status: report.status === 'cancelled' ? 'revoked' : report.status === 'preliminary' || report.status === 'registered' ? 'active' : 'completed',
+    intent: 'order',
+    ...(report.panel ? { code: codeable([report.panel], s) } : {}),
+    subject,
+    ...(enc ? { encounter: enc } : {}),
+  };
+}
+
+function coding(c: CanonicalCoding, s: FhirBundleSettings): Coding {
+  const sys = c.system;
+  const system = !sys || sys === 'L' ? s.localCodeSystem : sys === 'LN' ? 'http://loinc.org' : /^[a-z][a-z0-9+.-]*:/i.test(sys) ? sys : `${s.localCodeSystem}:${encodeURIComponent(sys)}`;
+  return { system, code: c.code, ...(c.display ? { display: c.display } : {}) };
+}
+
+export function codeable(codes: CanonicalCoding[], s: FhirBundleSettings, text?: string): CodeableConcept {
+  const seen = new Set<string>();
+  const codings = codes.map((c) => coding(c, s)).filter((c) => {
+    const key = `${c.system}|${c.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const t = text ?? codes.find((c) => c.display)?.display;
+  return { coding: codings, ...(t ? { text: t } : {}) };
+}
+
+/** LOINC from the observation, else from the settings' analyte table. */
+export function loincOf(o: CanonicalObservation, s: FhirBundleSettings): CanonicalCoding | undefined {
+  if (o.loinc) return { ...o.loinc, system: 'http://loinc.org' };
+  const known = Object.hasOwn(s.loinc, o.code.code) ? s.loinc[o.code.code] : undefined;
+  return known ? { code: known.code, display: known.display, system: 'http://loinc.org' } : undefined;
+}
+
+export function ucumOf(o: CanonicalObservation, s: FhirBundleSettings): string | undefined {
+  if (o.ucum) return o.ucum;
+  return o.unit !== undefined && Object.hasOwn(s.ucumUnits, o.unit) ? s.ucumUnits[o.unit] : undefined;
+}
+
+const LAB_CATEGORY: CodeableConcept = {
+  coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory', display: 'Laboratory' }],
+};
+
+export function observation(
+  o: CanonicalObservation,
+  identifier: Identifier,
+  report: LabReport,
+  s: FhirBundleSettings,
+  refs: { subject?: Reference<Patient>; encounter?: Reference<Encounter>; device?: Reference<Device>; basedOn?: Reference<ServiceRequest> },
+): Observation {
+  const loinc = loincOf(o, s);
+  const unit = { unit: o.unit, ucum: ucumOf(o, s) };
+  const when = o.observedAt ?? report.observedAt;
+  const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
+  return {
+    resourceType: 'Observation',
+    identifier: [identifier],
+    ...(refs.basedOn ? { basedOn: [refs.basedOn] } : {}),
+    status: o.status,
+    category: [LAB_CATEGORY],
+    code: codeable(loinc ? [loinc, o.code] : [o.code], s, o.code.display),
+    ...(refs.subject ? { subject: refs.subject } : {}),
+    ...(refs.encounter ? { encounter: refs.encounter } : {}),
+    ...(when ? { effectiveDateTime: fhirDateTime(when, s.offsetForLocalTimes) } : {}),
+    ...(issued ? { issued } : {}),
+    ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
+    ...observationValue(o.value, unit),
+    ...(o.flags.length ? { interpretation: interpretation(o.flags) } : {}),
+    ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
+    ...(refs.device ? { device: refs.device } : {}),
+    ...(o.referenceRange ? { referenceRange: [referenceRange(o.referenceRange, unit)] } : {}),
+  };
+}
+
+function operatorRef(report: LabReport): Reference<Practitioner> {
+  const op = report.operator!;
+  return { ...(op.name ? { display: op.name } : {}), ...(op.id ? { identifier: { system: 'urn:conduit:operator-id', value: op.id } } : {}) };
+}
+
+const REPORT_STATUS: Record<ResultStatus, DiagnosticReport['status']> = {
+  registered: 'registered', preliminary: 'preliminary', final: 'final', corrected: 'corrected', amended: 'amended',
+  cancelled: 'cancelled', 'entered-in-error': 'entered-in-error', unknown: 'unknown',
+};
+
+export function diagnosticReport(
+  report: LabReport,
+  s: FhirBundleSettings,
+  refs: { subject?: Reference<Patient>; encounter?: Reference<Encounter>; basedOn?: Reference<ServiceRequest>; results: Reference<Observation>[] },
+): DiagnosticReport {
+  const only = report.observations.length === 1 ? report.observations[0] : undefined;
+  const code = report.panel
+    ? codeable([report.panel], s)
+    : only
+      ? codeable([...(loincOf(only, s) ? [loincOf(only, s)!] : []), only.code], s, only.code.display)
+      : { coding: [{ system: s.defaultReportCode.system, code: s.defaultReportCode.code, ...(s.defaultReportCode.display ? { display: s.defaultReportCode.display } : {}) }] };
+  const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
+  const when = report.observedAt ?? report.observations[0]?.observedAt;
+  return {
+    resourceType: 'DiagnosticReport',
+    identifier: [{ ...typed('FILL'), system: s.resultIdentifierSystem, value: report.id }],
+    ...(refs.basedOn ? { basedOn: [refs.basedOn] } : {}),
+    status: REPORT_STATUS[report.status],
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB', display: 'Laboratory' }] }],
+    code,
+    ...(refs.subject ? { subject: refs.subject } : {}),
+    ...(refs.encounter ? { encounter: refs.encounter } : {}),
+    ...(when ? { effectiveDateTime: fhirDateTime(when, s.offsetForLocalTimes) } : {}),
+    ...(issued ? { issued } : {}),
+    ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
+    ...(refs.results.length ? { result: refs.results } : {}),
+    ...(report.attachments.length
+      ? { presentedForm: report.attachments.map((a) => ({ contentType: a.contentType, data: a.dataBase64.replace(/\s+/g, ''), ...(a.title ? { title: a.title } : {}) })) }
+      : {}),
+  };
+}
