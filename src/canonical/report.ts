@@ -10,7 +10,9 @@ import { z } from 'zod';
 export const IsoDateTime = z
   .string()
   .regex(
-    /^\d{4}(-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?)?)?$/,
+    // Fields in their ranges (month 01-12, hour 00-23, second 60 for a leap second): the text
+    // goes out as it is (HL7 DTM), so an impossible date must be refused here.
+    /^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])([T ]([01]\d|2[0-3]):[0-5]\d(:([0-5]\d|60)(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?)?)?)?$/,
     'expected an ISO 8601 date-time such as 2026-11-20T09:13:41+01:00',
   );
 

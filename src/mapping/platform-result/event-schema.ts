@@ -36,7 +36,7 @@ export const PlatformResult = z
         external_id: z.string().optional(),
         family: z.string().optional(),
         given: z.array(z.string()).optional(),
-        birth_date: z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'expected YYYY-MM-DD').optional(),
+        birth_date: z.string().regex(/^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$/, 'expected YYYY-MM-DD').optional(),
         sex: z.string().optional(),
       })
       .optional(),
