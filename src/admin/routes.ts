@@ -5,6 +5,7 @@ import { sendError } from '../http/outcome.ts';
 import { InputError } from '../errors.ts';
 import { zodIssues } from '../mapping/issues.ts';
 import type { MessageStatus, Store } from '../store/types.ts';
+import { summariseFhirResponse } from './fhir-response.ts';
 import { tokenMatches } from './token.ts';
 
 export interface AdminChannelView {
@@ -78,7 +79,14 @@ export function adminRouter(deps: AdminDeps): Router {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
       return;
     }
-    res.json(m);
+    res.json({
+      ...m,
+      deliveries: m.deliveries.map((d) => {
+        const last = d.attempts.at(-1);
+        const fhir = d.contentType === 'application/fhir+json' ? summariseFhirResponse(last?.response) : undefined;
+        return fhir ? { ...d, fhir } : d;
+      }),
+    });
   });
 
   r.post('/messages/:id/resend', async (req, res) => {
