@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { encoderKinds, inboundMappingKinds } from '../../src/mapping/kinds.ts';
 import { channelYaml, configDir, issueAt, lineOf, REPO } from './support.ts';
 
+/** The kinds each direction knows, as the messages list them. */
+const OUTBOUND = Object.keys(encoderKinds).join(', ');
+const INBOUND = Object.keys(inboundMappingKinds).join(', ');
 const ORU = readFileSync(join(REPO, 'mappings', 'oru-r01-lis.yaml'), 'utf8');
 const PLATFORM = readFileSync(join(REPO, 'mappings', 'platform-result.yaml'), 'utf8');
 
@@ -45,7 +49,7 @@ test('an inbound mapping used as a destination mapping is reported at the destin
   const i = issueAt(issues, dir.channelFile('swapped-out.yaml'), 'destinations[0].mapping');
   assert.equal(i.code, 'mapping_kind');
   assert.equal(i.line, lineOf(text, '    mapping: platform-result'));
-  assert.equal(i.message, "mapping 'platform-result' is an inbound mapping (kind platform-result); expected an outbound mapping, of kind oru-r01");
+  assert.equal(i.message, `mapping 'platform-result' is an inbound mapping (kind platform-result); expected an outbound mapping, of kind ${OUTBOUND}`);
   // The mapping file itself is fine: nothing is reported against it.
   assert.equal(issues.length, 1);
   assert.deepEqual(channels, []);
@@ -58,7 +62,7 @@ test('an outbound mapping used as the inbound mapping is reported at the channel
   const { issues } = dir.load();
   const i = issueAt(issues, dir.channelFile('swapped-in.yaml'), 'mapping');
   assert.equal(i.line, lineOf(text, 'mapping: oru-r01-lis'));
-  assert.equal(i.message, "mapping 'oru-r01-lis' is an outbound mapping (kind oru-r01); expected an inbound mapping, of kind platform-result");
+  assert.equal(i.message, `mapping 'oru-r01-lis' is an outbound mapping (kind oru-r01); expected an inbound mapping, of kind ${INBOUND}`);
   assert.equal(issues.length, 1);
 });
 
@@ -83,7 +87,7 @@ test('a kind that no direction knows is reported in the mapping file, at kind, l
   const { issues } = dir.load();
   const i = issueAt(issues, dir.mappingFile('oru-r01-lis.yaml'), 'kind');
   assert.equal(i.line, lineOf(mapping, 'kind: oru-r02'));
-  assert.equal(i.message, "'oru-r02' is not an outbound mapping kind; expected one of oru-r01");
+  assert.equal(i.message, `'oru-r02' is not an outbound mapping kind; expected one of ${OUTBOUND}`);
   assert.equal(issues.length, 1);
 });
 

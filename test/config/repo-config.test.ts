@@ -3,15 +3,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadConfiguration } from '../../src/config/load.ts';
-import { configDir, REPO } from './support.ts';
+import { configDir, REPO, repoChannelIds } from './support.ts';
+
+const SAMPLE_CHANNELS = ['lis-sandbox.yaml', 'platform-to-lis.yaml'];
 
 test("the repository's own channels and mappings load with zero issues", () => {
   const { channels, issues } = loadConfiguration({ channelsDir: join(REPO, 'channels'), mappingsDir: join(REPO, 'mappings') }, {});
   assert.deepEqual(issues, []);
+  // Every channel file is a valid channel, and the two the quick start uses are among them.
   assert.deepEqual(
     channels.map((c) => c.config.id),
-    ['lis-sandbox', 'platform-to-lis'],
+    repoChannelIds(),
   );
+  for (const id of ['lis-sandbox', 'platform-to-lis']) assert.ok(repoChannelIds().includes(id), id);
 });
 
 test('platform-to-lis resolves to a webhook source, the platform mapping and one MLLP destination with defaults filled in', () => {
@@ -50,10 +54,10 @@ test('lis-sandbox resolves to an MLLP source with no mapping and no destinations
 });
 
 test('the mapping version is the hash of the mapping file: it changes when the file changes, not otherwise', (t) => {
-  const a = configDir({ repoChannels: true });
-  const b = configDir({ repoChannels: true });
+  const a = configDir({ repoChannels: SAMPLE_CHANNELS });
+  const b = configDir({ repoChannels: SAMPLE_CHANNELS });
   const text = readFileSync(join(REPO, 'mappings', 'oru-r01-lis.yaml'), 'utf8');
-  const c = configDir({ repoChannels: true, mappings: { 'oru-r01-lis.yaml': text.replace('processingId: P', 'processingId: T') } });
+  const c = configDir({ repoChannels: SAMPLE_CHANNELS, mappings: { 'oru-r01-lis.yaml': text.replace('processingId: P', 'processingId: T') } });
   t.after(() => {
     for (const x of [a, b, c]) x.remove();
   });
@@ -68,7 +72,7 @@ test('the mapping version is the hash of the mapping file: it changes when the f
 
 test('a disabled channel is loaded (with enabled false) and does not claim its endpoint', (t) => {
   const dir = configDir({
-    repoChannels: true,
+    repoChannels: SAMPLE_CHANNELS,
     channels: {
       // Same MLLP port as lis-sandbox, but disabled: no conflict.
       'spare-lis.yaml': 'id: spare-lis\nenabled: false\nsource:\n  type: mllp\n  port: 2575\n',
@@ -93,7 +97,7 @@ test('an empty channels directory is one issue naming the directory', (t) => {
 
 test('files other than .yaml, .yml and .json in channels/ are ignored', (t) => {
   const dir = configDir({
-    repoChannels: true,
+    repoChannels: SAMPLE_CHANNELS,
     channels: { 'README.md': '# not a channel: {', 'old.yaml.bak': 'id: [broken' },
   });
   t.after(() => dir.remove());

@@ -2,13 +2,21 @@
  * Temp configuration directories for the loader tests: `channels/` and `mappings/` holding
  * the repository's own files (unless told otherwise) plus the files a test writes.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { type Configuration, loadConfiguration } from '../../src/config/load.ts';
 import type { ConfigIssue } from '../../src/config/yaml-file.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
+
+/** The ids of the repository's channel files (channels/*.yaml), sorted as the loader reads them. */
+export function repoChannelIds(): string[] {
+  return readdirSync(join(REPO, 'channels'))
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort()
+    .map((f) => f.replace(/\.(ya?ml|json)$/, ''));
+}
 
 export interface ConfigDir {
   readonly dir: string;
@@ -26,8 +34,8 @@ export interface ConfigDirOptions {
   channels?: Record<string, string>;
   /** Mapping files to write (over the copies of the repository's). */
   mappings?: Record<string, string>;
-  /** Copy the repository's channels/ too (default false). */
-  repoChannels?: boolean;
+  /** Copy these channel files of the repository's channels/ (e.g. 'platform-to-lis.yaml'). */
+  repoChannels?: string[];
   /** Copy the repository's mappings/ (default true). */
   repoMappings?: boolean;
 }
@@ -38,7 +46,7 @@ export function configDir(o: ConfigDirOptions = {}): ConfigDir {
   const mappingsDir = join(dir, 'mappings');
   mkdirSync(channelsDir);
   mkdirSync(mappingsDir);
-  if (o.repoChannels) cpSync(join(REPO, 'channels'), channelsDir, { recursive: true });
+  for (const name of o.repoChannels ?? []) cpSync(join(REPO, 'channels', name), join(channelsDir, name));
   if (o.repoMappings !== false) cpSync(join(REPO, 'mappings'), mappingsDir, { recursive: true });
   for (const [name, text] of Object.entries(o.channels ?? {})) writeFileSync(join(channelsDir, name), text);
   for (const [name, text] of Object.entries(o.mappings ?? {})) writeFileSync(join(mappingsDir, name), text);
