@@ -71,7 +71,8 @@ export interface StartEngineOptions {
   /** Channel files of a new workspace, which `stop()` then removes. Ignored with `workspace`. */
   channels?: Record<string, string>;
   durability?: 'full' | 'normal';
-  logLevel?: string;
+  /** info (default), debug or trace: the URL is read from an info line. */
+  logLevel?: 'info' | 'debug' | 'trace';
   maxBacklog?: number;
   /** Extra node options, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   execArgv?: string[];

@@ -63,14 +63,18 @@ export interface RecordingReceiverOptions {
   script?: ReceiverScript | Record<number, ReceiverAction>;
   /** Keep each payload in `frames[i].raw`. Default false (a benchmark receives tens of thousands). */
   keepRaw?: boolean;
+  /** Append every frame to `frames`. Default true; a benchmark counts in `onAnswered` instead. */
+  record?: boolean;
   /** Called for every frame once its answer (if any) is written. */
   onAnswered?: (frame: ReceivedFrame) => void;
 }
 
 export interface RecordingReceiver {
   readonly port: number;
-  /** Every frame received, in order. */
+  /** Every frame received, in order (unless `record: false`). */
   readonly frames: ReceivedFrame[];
+  /** Frames received so far, recorded or not. */
+  readonly count: number;
   readonly server: MllpServer;
   /** Changes the default ACK delay from now on. */
   setDelay(ms: number): void;
@@ -98,6 +102,8 @@ function readFields(text: string): Pick<ReceivedFrame, 'controlId' | 'messageTyp
 
 export async function startRecordingReceiver(options: RecordingReceiverOptions = {}): Promise<RecordingReceiver> {
   const frames: ReceivedFrame[] = [];
+  const record = options.record ?? true;
+  let count = 0;
   let delayMs = options.delayMs ?? 0;
   let script = options.script;
   const waiters = new Set<() => void>();
@@ -124,7 +130,7 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
       parseError = (e as Error).message;
     }
     const frame: ReceivedFrame = {
-      n: frames.length + 1,
+      n: ++count,
       connectionId: info.connectionId,
       controlId: fields?.controlId,
       messageType: fields?.messageType,
@@ -138,7 +144,7 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
       raw: options.keepRaw ? text : undefined,
       parseError,
     };
-    frames.push(frame);
+    if (record) frames.push(frame);
     const action = choose(frame.n, frame);
     frame.action = action.kind;
     if (action.kind !== 'silence' && action.delayMs) await sleep(action.delayMs);
@@ -178,6 +184,9 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
   return {
     port: server.address().port,
     frames,
+    get count() {
+      return count;
+    },
     server,
     setDelay(ms) {
       delayMs = ms;
@@ -195,7 +204,7 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${frames.length} frames received)`));
+          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${count} frames received)`));
         }, timeoutMs);
         const done = (): void => {
           clearTimeout(timer);
