@@ -73,6 +73,12 @@ export const Observation = z.object({
   statusText: z.string().optional(),
   observedAt: IsoDateTime.optional(),
   comments: z.array(z.string()).default([]),
+  /** The value type the source declared (HL7 v2 OBX-2: NM, SN, ST, TX, FT, CWE …), as sent. */
+  valueType: z.string().optional(),
+  /** The code of a coded value (HL7 v2 CE/CWE/CNE); `value` holds its text, or the code when no text was sent. */
+  valueCoding: Coding.optional(),
+  /** HL7 v2 OBX-4 observation sub-id, as sent: ties results of one isolate or one repeat together. */
+  subId: z.string().optional(),
 });
 export type Observation = z.infer<typeof Observation>;
 
@@ -110,6 +116,8 @@ export const LabReport = z.object({
   issuedAt: IsoDateTime.optional(),
   observations: z.array(Observation),
   attachments: z.array(Attachment).default([]),
+  /** Notes on the report as a whole (HL7 v2 NTE after the OBR), verbatim, one per note. */
+  comments: z.array(z.string()).optional(),
   provenance: Provenance,
 });
 export type LabReport = z.infer<typeof LabReport>;

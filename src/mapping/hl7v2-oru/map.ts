@@ -1,0 +1,276 @@
+import { createHash } from 'node:crypto';
+import { type Attachment, LabReport, type Observation, type Patient, type ResultStatus } from '../../canonical/report.ts';
+import { InputError } from '../../errors.ts';
+import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
+import { formatPath } from '../issues.ts';
+import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
+import { at, codingOf, coded, dateTime, Issues, isUcum, type Located, leaf, loincOf, repetitionText } from './fields.ts';
+import { type OrderGroup, orderGroups } from './groups.ts';
+import { lookup, mapPatient } from './patient.ts';
+import { type Hl7v2OruSettings, TABLE_0001, TABLE_0085, TABLE_0123 } from './settings.ts';
+import { readValue, TEXT_TYPES } from './values.ts';
+
+/** Settings with the HL7 tables merged in, built once per mapping. */
+interface Context {
+  readonly settings: Hl7v2OruSettings;
+  readonly obxStatuses: Readonly<Record<string, ResultStatus>>;
+  readonly obrStatuses: Readonly<Record<string, ResultStatus>>;
+  readonly sexes: Readonly<Record<string, NonNullable<Patient['sex']>>>;
+}
+
+/** The inbound mapping kind `hl7v2-oru`: one ORU^R01 → one canonical report per order (OBR). */
+export function createHl7v2OruMapping(id: string, settings: Hl7v2OruSettings): InboundMapping {
+  const ctx: Context = {
+    settings,
+    obxStatuses: { ...TABLE_0085, ...settings.observationStatuses },
+    obrStatuses: { ...TABLE_0123, ...settings.resultStatuses },
+    sexes: { ...TABLE_0001, ...settings.administrativeSex },
+  };
+  return { id, format: 'hl7v2', map: (input: InboundInput) => mapOru(input.text, ctx) };
+}
+
+/** Maps with these settings; for tests and previews. */
+export function mapOruR01(text: string, settings: Hl7v2OruSettings): MappedInput[] {
+  return createHl7v2OruMapping('hl7v2-oru', settings).map({ text, format: 'hl7v2' }) as MappedInput[];
+}
+
+function parse(text: string): Hl7Message {
+  try {
+    return Hl7Message.parse(text);
+  } catch (e) {
+    if (e instanceof Hl7ParseError) throw new InputError('HL7_PARSE_FAILED', [{ path: e.location, code: 'invalid_value', message: e.message }]);
+    if (e instanceof DelimiterError) throw new InputError('HL7_PARSE_FAILED', [{ path: 'MSH-2', code: 'invalid_value', message: e.message }]);
+    throw e;
+  }
+}
+
+/** OBX-11 statuses under which an empty OBX-5 is expected: nothing to report (yet). */
+const NO_VALUE: ReadonlySet<ResultStatus> = new Set(['registered', 'cancelled', 'entered-in-error']);
+
+/** A report before its id is chosen, which needs every order of the message. */
+interface Draft {
+  readonly group: OrderGroup;
+  readonly orderNumber: string | undefined;
+  readonly report: Omit<LabReport, 'id'>;
+}
+
+function mapOru(text: string, ctx: Context): MappedInput[] {
+  const message = parse(text);
+  const { settings } = ctx;
+  const issues = new Issues();
+  const msh: Located = { segment: message.msh, index: 0 };
+  const type = message.messageType;
+  if (!settings.acceptedMessageTypes.includes(type)) {
+    issues.add('MSH-9', 'unsupported', `expected ${settings.acceptedMessageTypes.join(' or ')}, got ${type || '(empty)'}`);
+  }
+  const version = message.msh.get(12, 1);
+  if (version === '') issues.add('MSH-12', 'required', 'MSH-12 (version id) is empty');
+  else if (!settings.acceptedVersions.includes(version)) {
+    issues.add('MSH-12', 'unsupported', `MSH-12 version '${version}' is not accepted; expected one of ${settings.acceptedVersions.join(', ')}`);
+  }
+  const controlId = message.controlId;
+  if (controlId === '') issues.add('MSH-10', 'required', 'MSH-10 (message control id) is empty: it is what makes a resend recognisable');
+  // Not the message this mapping reads: its segments are not worth reporting on.
+  if (issues.list.length > 0) throw new InputError('INPUT_INVALID', issues.list);
+
+  const occurredAt = dateTime(msh, 7, issues, settings.defaultTimezoneOffset);
+  const groups = orderGroups(message, issues);
+  const patients = new Map<number, Patient | undefined>();
+  const drafts = groups.map((g) => {
+    if (g.pid && !patients.has(g.pid.index)) patients.set(g.pid.index, mapPatient(g.pid, settings.patientIdentifierSystems, ctx.sexes, issues));
+    return mapOrder(g, g.pid ? patients.get(g.pid.index) : undefined, ctx, issues);
+  });
+  if (issues.list.length > 0) throw new InputError('INPUT_INVALID', issues.list);
+
+  const ids = reportIds(drafts, controlId, settings.reportIdentity);
+  // A LIS whose counter restarted reuses MSH-10 for new results: the digest of the body
+  // keeps those from being taken for resends, while a true resend (same MSH-10, same body,
+  // whatever its MSH-7) is still one message.
+  const body = message.segments.slice(1).map((s) => s.toString()).join('\r');
+  const sourceVersion = createHash('sha256').update(body).digest('hex').slice(0, 16);
+  const provenance = { kind: 'hl7v2' as const, eventId: controlId, eventType: type, ...(occurredAt ? { occurredAt } : {}) };
+  return drafts.map((d, i) => {
+    const parsed = LabReport.safeParse({ id: ids[i], ...d.report, provenance });
+    if (!parsed.success) {
+      throw new InputError(
+        'INPUT_INVALID',
+        parsed.error.issues.map((z) => ({ path: at(d.group.obr), code: z.code, message: `${formatPath(z.path)}: ${z.message}` })),
+      );
+    }
+    return { report: parsed.data, sourceId: drafts.length === 1 ? controlId : `${controlId}#${d.group.n}`, sourceVersion };
+  });
+}
+
+/**
+ * Report ids: the filler order number (OBR-3, else ORC-3), else the placer's (OBR-2, else
+ * ORC-2), else MSH-10#n. Orders of one message sharing a number get their OBR-4 code
+ * appended (`9700123/625-4`), and a position when even that repeats; with
+ * `order-and-service`, every order number gets its OBR-4 code.
+ */
+function reportIds(drafts: Draft[], controlId: string, identity: Hl7v2OruSettings['reportIdentity']): string[] {
+  const count = <T>(xs: T[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<T, number>());
+  const base = drafts.map((d) => d.orderNumber ?? `${controlId}#${d.group.n}`);
+  const baseCounts = count(base);
+  const qualified = drafts.map((d, i) =>
+    d.orderNumber !== undefined && (identity === 'order-and-service' || baseCounts.get(base[i]!)! > 1) ? `${base[i]}/${d.report.panel?.code ?? ''}` : base[i]!,
+  );
+  const counts = count(qualified);
+  const seen = new Map<string, number>();
+  return qualified.map((id) => {
+    if (counts.get(id)! === 1) return id;
+    const k = (seen.get(id) ?? 0) + 1;
+    seen.set(id, k);
+    return `${id}/${k}`;
+  });
+}
+
+function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, issues: Issues): Draft {
+  const { settings } = ctx;
+  const offset = settings.defaultTimezoneOffset;
+  const obr = g.obr.segment;
+  const panel = codingOf(coded(obr, 4));
+  if (!panel) issues.add(at(g.obr, 4), 'required', 'OBR-4 (universal service identifier) is empty: the order names no test or panel');
+  const filler = leaf(obr, 3) ?? (g.orc && leaf(g.orc.segment, 3));
+  const placer = leaf(obr, 2) ?? (g.orc && leaf(g.orc.segment, 2));
+  const observedAt = dateTime(g.obr, 7, issues, offset);
+  const issuedAt = dateTime(g.obr, 22, issues, offset);
+  const obrStatusText = leaf(obr, 25);
+  const obrStatus = obrStatusText === undefined ? undefined : (lookup(ctx.obrStatuses, obrStatusText) ?? 'unknown');
+
+  const comments = [...g.comments];
+  const attachments: Attachment[] = [];
+  const observations: Array<Omit<Observation, 'status'> & { status: ResultStatus | undefined }> = [];
+  const statusCodes: string[] = [];
+  let device: LabReport['device'];
+  let operator: LabReport['operator'];
+  for (const { obx, comments: notes } of g.observations) {
+    const seg = obx.segment;
+    const valueType = seg.get(2);
+    const type = valueType.toUpperCase();
+    const codes = coded(seg, 3);
+    const code = codingOf(codes);
+    if (!code) {
+      const what = seg.raw(3) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
+      issues.add(at(obx, 3), 'required', `OBX-3 (observation identifier) ${what}: a result must say what was measured`);
+    }
+    const statusText = leaf(seg, 11);
+    if (statusText !== undefined) statusCodes.push(statusText);
+    const status = statusText === undefined ? undefined : (lookup(ctx.obxStatuses, statusText) ?? 'unknown');
+    const before = issues.list.length;
+    let v = type === '' ? { value: '', attachments: [], empty: true } : readValue(obx, type, code?.display ?? code?.code ?? '', issues, offset);
+    if (type === '' && seg.raw(5) !== '') {
+      issues.add(at(obx, 2), 'required', 'OBX-2 (value type) is empty but OBX-5 has a value');
+      v = undefined;
+    }
+    // A value refused for its content is not reported again as missing.
+    if (!v || issues.list.length > before) continue;
+    if (v.empty && !TEXT_TYPES.has(type) && type !== '' && !(status !== undefined && NO_VALUE.has(status)) && statusText !== 'U') {
+      issues.add(
+        at(obx, 5),
+        'required',
+        `OBX-5 is empty, but OBX-11 ${statusText === undefined ? '(empty)' : `'${statusText}'`} does not say the result is pending, cancelled or deleted (I, O, X, N, D, W or U)`,
+      );
+      continue;
+    }
+    if (type === 'ED') {
+      attachments.push(...v.attachments);
+      comments.push(...notes);
+      continue;
+    }
+    device ??= deviceOf(obx);
+    operator ??= operatorOf(obx);
+    const loinc = loincOf(codes);
+    const unit = leaf(seg, 6, 1) ?? leaf(seg, 6, 2);
+    const ucum = isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
+    const range = seg.raw(7) === '' ? undefined : repetitionText(seg.raw(7), seg);
+    const subId = leaf(seg, 4);
+    // OBX-14, else OBR-7: the observation time of every OBX of the order that gives none.
+    const time = dateTime(obx, 14, issues, offset) ?? observedAt;
+    observations.push({
+      code: code ?? { code: '' },
+      ...(loinc ? { loinc } : {}),
+      value: v.value,
+      ...(valueType !== '' ? { valueType } : {}),
+      ...(v.valueCoding ? { valueCoding: v.valueCoding } : {}),
+      ...(subId !== undefined ? { subId } : {}),
+      ...(unit !== undefined ? { unit } : {}),
+      ...(ucum !== undefined ? { ucum } : {}),
+      ...(range !== undefined ? { referenceRange: range } : {}),
+      flags: seg.repetitions(8).map((r) => flagText(r, obx)).filter((f) => f !== ''),
+      status,
+      ...(statusText !== undefined ? { statusText } : {}),
+      ...(time !== undefined ? { observedAt: time } : {}),
+      comments: notes,
+    });
+  }
+
+  const derived = obrStatus ?? deriveStatus(observations.map((o) => o.status).filter((s): s is ResultStatus => s !== undefined));
+  const correction = derived === 'corrected' || (statusCodes.length > 0 && statusCodes.length === g.observations.length && statusCodes.every((c) => c === 'C'));
+  const status: ResultStatus = correction && derived === 'final' ? 'corrected' : derived;
+  const placerOrFiller = placer !== undefined || filler !== undefined;
+  const pv1Visit = g.pv1 && leaf(g.pv1.segment, 19);
+  const firstTime = observedAt ?? observations.find((o) => o.observedAt)?.observedAt;
+  return {
+    group: g,
+    orderNumber: filler ?? placer,
+    report: {
+      version: 1,
+      correction,
+      status,
+      ...(patient ? { patient } : {}),
+      ...(pv1Visit ? { encounter: { id: pv1Visit } } : {}),
+      ...(placerOrFiller ? { order: { ...(placer !== undefined ? { id: placer } : {}), ...(filler !== undefined ? { accession: filler } : {}) } } : {}),
+      ...(device ? { device } : {}),
+      ...(operator ? { operator } : {}),
+      ...(panel ? { panel } : {}),
+      ...(firstTime ? { observedAt: firstTime } : {}),
+      ...(issuedAt ? { issuedAt } : {}),
+      observations: observations.map((o) => ({ ...o, status: o.status ?? status })),
+      attachments,
+      ...(comments.length > 0 ? { comments } : {}),
+      provenance: { kind: 'hl7v2' },
+    },
+  };
+}
+
+/**
+ * The report's status when OBR-25 is empty: the observations' common status; else
+ * preliminary while any is pending or preliminary, corrected when any was corrected, final
+ * when any is final; unknown without any OBX-11.
+ */
+function deriveStatus(statuses: ResultStatus[]): ResultStatus {
+  if (statuses.length === 0) return 'unknown';
+  if (statuses.every((s) => s === statuses[0])) return statuses[0]!;
+  if (statuses.some((s) => s === 'registered' || s === 'preliminary')) return 'preliminary';
+  if (statuses.some((s) => s === 'corrected' || s === 'amended')) return 'corrected';
+  if (statuses.some((s) => s === 'final')) return 'final';
+  return 'unknown';
+}
+
+/**
+ * OBX-8, one flag per repetition, verbatim. A coded flag (a CWE naming its coding system,
+ * as v2.7 senders write `A^Abnormal^HL70078`) gives its code.
+ */
+function flagText(raw: string, obx: Located): string {
+  const d = obx.segment.delimiters;
+  const parts = d.component === '' ? [raw] : raw.split(d.component);
+  if (parts.length >= 3 && parts[2] !== '') return repetitionText(parts[0] || parts[1] || '', obx.segment);
+  return repetitionText(raw, obx.segment);
+}
+
+/** OBX-18 equipment instance identifier (EI): EI-1 the device, EI-2 (namespace) its model. */
+function deviceOf(obx: Located): LabReport['device'] {
+  const id = leaf(obx.segment, 18, 1);
+  if (id === undefined) return undefined;
+  const model = leaf(obx.segment, 18, 2);
+  return { id, ...(model !== undefined ? { model } : {}) };
+}
+
+/** OBX-16 responsible observer (XCN): XCN-1 id, the name as "given family". */
+function operatorOf(obx: Located): LabReport['operator'] {
+  const seg = obx.segment;
+  const id = leaf(seg, 16, 1);
+  const name = [leaf(seg, 16, 3), leaf(seg, 16, 4), leaf(seg, 16, 2)].filter((x) => x !== undefined).join(' ');
+  if (id === undefined && name === '') return undefined;
+  return { ...(id !== undefined ? { id } : {}), ...(name !== '' ? { name } : {}) };
+}

@@ -1,0 +1,85 @@
+import type { Identifier, Patient } from '../../canonical/report.ts';
+import { dtmToIso } from '../../protocols/hl7v2/index.ts';
+import { at, dtmProblem, type Issues, type Located, leaf } from './fields.ts';
+
+/** Own keys only: a code such as 'constructor' must not find Object.prototype's. */
+export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
+ * PID → canonical patient:
+ * - PID-3 repetitions (else the v2.3 external id PID-2) → identifiers: CX-1 value, CX-4
+ *   assigning authority (namespace, else universal id; renamed by `patientIdentifierSystems`)
+ *   as system, CX-5 identifier type; repetitions without a value are skipped;
+ * - the first repetition of PID-5 that has a name: XPN-1 family, XPN-2 and XPN-3 given;
+ * - PID-7 → birth date at the precision sent (YYYY, YYYY-MM, YYYY-MM-DD; a time is dropped);
+ * - PID-8 through table 0001 (plus `administrativeSex`); an unknown code is refused.
+ * A PID with none of these (`PID|1`) gives no patient.
+ */
+export function mapPatient(
+  pid: Located,
+  systems: Readonly<Record<string, string>>,
+  sexes: Readonly<Record<string, NonNullable<Patient['sex']>>>,
+  issues: Issues,
+): Patient | undefined {
+  const seg = pid.segment;
+  let identifiers = cxList(pid, 3, systems);
+  if (identifiers.length === 0) identifiers = cxList(pid, 2, systems);
+
+  let family: string | undefined;
+  let given: string[] = [];
+  for (let r = 0; r < seg.repetitions(5).length; r++) {
+    const f = leaf(seg, 5, 1, 1, r);
+    const g = [leaf(seg, 5, 2, 1, r), leaf(seg, 5, 3, 1, r)].filter((x): x is string => x !== undefined);
+    if (f !== undefined || g.length > 0) {
+      family = f;
+      given = g;
+      break;
+    }
+  }
+
+  let birthDate: string | undefined;
+  const dob = seg.get(7, 1);
+  if (dob !== '') {
+    const problem = dtmProblem(dob);
+    if (problem) issues.add(at(pid, 7), 'invalid_value', `PID-7 (date of birth) is not an HL7 date: ${problem}`);
+    else birthDate = dtmToIso(dob).slice(0, 10);
+  }
+
+  let sex: Patient['sex'];
+  const sexCode = leaf(seg, 8);
+  if (sexCode !== undefined) {
+    sex = lookup(sexes, sexCode) ?? lookup(sexes, sexCode.toUpperCase());
+    if (sex === undefined) {
+      const codes = Object.keys(sexes).join(', ');
+      issues.add(at(pid, 8), 'invalid_value', `PID-8 (administrative sex) is not a code of HL7 table 0001 or the mapping's administrativeSex (${codes})`);
+    }
+  }
+
+  if (identifiers.length === 0 && family === undefined && given.length === 0 && birthDate === undefined && sex === undefined) return undefined;
+  return {
+    ...(identifiers[0] ? { id: identifiers[0].value } : {}),
+    identifiers,
+    ...(family !== undefined ? { family } : {}),
+    given,
+    ...(birthDate !== undefined ? { birthDate } : {}),
+    ...(sex !== undefined ? { sex } : {}),
+  };
+}
+
+function cxList(s: Located, field: number, systems: Readonly<Record<string, string>>): Identifier[] {
+  const seg = s.segment;
+  const out: Identifier[] = [];
+  for (let r = 0; r < seg.repetitions(field).length; r++) {
+    const value = leaf(seg, field, 1, 1, r);
+    if (value === undefined) continue;
+    const namespace = leaf(seg, field, 4, 1, r);
+    const universal = leaf(seg, field, 4, 2, r);
+    const system =
+      (namespace !== undefined ? lookup(systems, namespace) : undefined) ?? (universal !== undefined ? lookup(systems, universal) : undefined) ?? namespace ?? universal;
+    const type = leaf(seg, field, 5, 1, r);
+    out.push({ value, ...(system !== undefined ? { system } : {}), ...(type !== undefined ? { type } : {}) });
+  }
+  return out;
+}
