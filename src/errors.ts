@@ -30,6 +30,28 @@ export const ErrorCodes = {
   MLLP_ABORTED: { retry: 'ambiguous', text: 'the MLLP exchange was aborted before an acknowledgement' },
   HL7_APPLICATION_ERROR: { retry: 'transient', text: 'the receiver answered AE/CE (application or commit error)' },
   HL7_APPLICATION_REJECT: { retry: 'permanent', text: 'the receiver answered AR/CR (application or commit reject)' },
+  // HTTP delivery (FHIR and other HTTP destinations)
+  HTTP_CONNECT_REFUSED: { retry: 'transient', text: 'connection refused by the HTTP peer' },
+  HTTP_CONNECT_FAILED: { retry: 'transient', text: 'connecting to the HTTP peer failed (DNS, network or TLS handshake)' },
+  HTTP_CONNECTION_LOST: { retry: 'ambiguous', text: 'the HTTP connection broke after the request was sent, before a complete response' },
+  HTTP_TIMEOUT: { retry: 'ambiguous', text: 'no complete HTTP response within the timeout' },
+  HTTP_ABORTED: { retry: 'ambiguous', text: 'the HTTP exchange was aborted before a response' },
+  HTTP_REQUEST_TIMEOUT: { retry: 'transient', text: 'the HTTP peer gave up waiting for the request (408)' },
+  HTTP_TOO_MANY_REQUESTS: { retry: 'transient', text: 'the HTTP peer is rate limiting (429)' },
+  HTTP_SERVER_ERROR: { retry: 'transient', text: 'the HTTP peer failed or is unavailable (5xx)' },
+  HTTP_CLIENT_ERROR: { retry: 'permanent', text: 'the HTTP peer refused the request (4xx)' },
+  HTTP_UNEXPECTED_STATUS: { retry: 'permanent', text: 'the HTTP peer answered a status that is not 2xx, 4xx or 5xx (redirects are not followed)' },
+  // FHIR
+  FHIR_PAYLOAD_INVALID: { retry: 'permanent', text: 'the payload is not a FHIR batch or transaction Bundle in JSON' },
+  FHIR_RESPONSE_INVALID: { retry: 'ambiguous', text: 'the 2xx answer is not the transaction-response (or batch-response) Bundle expected' },
+  FHIR_ENTRY_REJECTED: { retry: 'permanent', text: 'an entry of the transaction-response has a 4xx status' },
+  FHIR_ENTRY_FAILED: { retry: 'transient', text: 'an entry of the transaction-response has a 5xx status' },
+  // Authorization (OAuth 2.0 token endpoints, bearer tokens)
+  AUTH_TOKEN_REJECTED: { retry: 'permanent', text: 'the token endpoint refused the client (invalid_client, invalid_grant, invalid_scope, …)' },
+  AUTH_TOKEN_UNAVAILABLE: { retry: 'transient', text: 'the token endpoint could not be reached or failed (network, timeout, 429, 5xx)' },
+  AUTH_TOKEN_RESPONSE_INVALID: { retry: 'transient', text: 'the token endpoint answered 2xx without a usable bearer access token' },
+  AUTH_UNAUTHORIZED: { retry: 'permanent', text: 'the server refused the credentials (401), also after a fresh token' },
+  AUTH_FORBIDDEN: { retry: 'permanent', text: 'the server refuses this client the operation (403)' },
   // Input
   INPUT_INVALID_JSON: { retry: 'permanent', text: 'the body is not valid JSON' },
   INPUT_INVALID: { retry: 'permanent', text: 'the input does not match the expected shape' },
