@@ -1,3 +1,4 @@
+import { fhirSenderPlugin } from './senders/fhir/index.ts';
 import { mllpSenderPlugin } from './senders/mllp/index.ts';
 import type { SenderPlugin } from './senders/types.ts';
 import { mllpSourcePlugin } from './sources/mllp/index.ts';
@@ -18,4 +19,5 @@ export const sourcePlugins: Record<string, SourcePlugin<any>> = {
 // biome-ignore lint/suspicious/noExplicitAny: as above
 export const senderPlugins: Record<string, SenderPlugin<any>> = {
   mllp: mllpSenderPlugin,
+  fhir: fhirSenderPlugin,
 };
