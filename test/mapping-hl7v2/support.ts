@@ -1,0 +1,102 @@
+/**
+ * Helpers for the hl7v2-oru mapping tests: the repository's samples and mapping settings,
+ * the shared real-world samples (read in place, never copied), and a small ORU^R01 builder.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { LabReport, Observation } from '../../src/canonical/report.ts';
+import { InputError, type InputIssue } from '../../src/errors.ts';
+import { Hl7v2OruSettings, mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
+import type { MappedInput } from '../../src/mapping/types.ts';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+
+/** The settings of the repository's mappings/hl7v2-oru.yaml. */
+export const SETTINGS: Hl7v2OruSettings = Hl7v2OruSettings.parse(
+  (parse(readFileSync(join(REPO, 'mappings', 'hl7v2-oru.yaml'), 'utf8')) as { settings: unknown }).settings,
+);
+
+export function settings(overrides: Record<string, unknown>): Hl7v2OruSettings {
+  return Hl7v2OruSettings.parse({ ...SETTINGS, ...overrides });
+}
+
+/** A message of samples/hl7v2/, as bytes decoded from UTF-8. */
+export function sample(name: string): string {
+  return readFileSync(join(REPO, 'samples', 'hl7v2', name), 'utf8');
+}
+
+export function sampleNames(): string[] {
+  return readdirSync(join(REPO, 'samples', 'hl7v2'))
+    .filter((f) => f.endsWith('.hl7'))
+    .sort();
+}
+
+/** The shared real-world samples (other people's data: read from their folder only). */
+export const SHARED_DIR = process.env.HL7_SAMPLES_DIR ?? join(REPO, '..', 'shared', 'hl7-samples');
+export const SHARED_MISSING = `${SHARED_DIR} does not exist: the real-world ORU^R01 samples are not checked`;
+
+export function sharedSamples(): Array<{ name: string; text: string }> | undefined {
+  if (!existsSync(SHARED_DIR)) return undefined;
+  return readdirSync(SHARED_DIR)
+    .filter((f) => f.endsWith('.hl7'))
+    .sort()
+    .map((name) => ({ name, text: readFileSync(join(SHARED_DIR, name), 'utf8') }));
+}
+
+/** Maps a message and returns it as stored (JSON), so absent and undefined fields compare alike. */
+export function mapped(text: string, s: Hl7v2OruSettings = SETTINGS): MappedInput[] {
+  return JSON.parse(JSON.stringify(mapOruR01(text, s))) as MappedInput[];
+}
+
+/** The one report of a one-order message. */
+export function report(text: string, s: Hl7v2OruSettings = SETTINGS): LabReport {
+  const out = mapped(text, s);
+  assert.equal(out.length, 1, `expected one report, got ${out.length}`);
+  return out[0]!.report;
+}
+
+export function observation(text: string, i = 0, s: Hl7v2OruSettings = SETTINGS): Observation {
+  const o = report(text, s).observations[i];
+  assert.ok(o, `no observation ${i}`);
+  return o;
+}
+
+/** The InputError a message is refused with. */
+export function refusal(text: string, s: Hl7v2OruSettings = SETTINGS): InputError {
+  try {
+    mapOruR01(text, s);
+  } catch (e) {
+    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('the message was accepted');
+}
+
+/** The issues a message is refused with, as `path: message` lines, for readable failures. */
+export function issues(text: string, s: Hl7v2OruSettings = SETTINGS): string[] {
+  return refusal(text, s).issues.map((i: InputIssue) => `${i.path}: ${i.message}`);
+}
+
+export const MSH = 'MSH|^~\\&|ANALYSER|LAB|CONDUIT|HOSP|20261120091500+0100||ORU^R01^ORU_R01|CTRL-1|P|2.5.1';
+export const PID = 'PID|1||MRN-1^^^HOSP^MR||Doe^Jane^Q||19800102|F';
+export const ORC = 'ORC|RE|PLC-1|FIL-1';
+export const OBR = 'OBR|1|PLC-1|FIL-1|GLU^Glucose^L|||20261120091000+0100|||||||||||||||20261120091400+0100|||F';
+
+/** An OBX with the given fields (1-based: `{ 2: 'NM', 5: '5.4' }`); code GLU, status F unless given. */
+export function obx(fields: Record<number, string>): string {
+  const f: Record<number, string> = { 1: '1', 2: 'NM', 3: 'GLU^Glucose^L', 5: '5.4', 11: 'F', ...fields };
+  const n = Math.max(...Object.keys(f).map(Number));
+  return ['OBX', ...Array.from({ length: n }, (_, i) => f[i + 1] ?? '')].join('|');
+}
+
+/** A message of segments joined with CR; MSH, PID, ORC and OBR by default. */
+export function oru(...rest: string[]): string {
+  return [MSH, PID, ORC, OBR, ...rest].join('\r');
+}
+
+/** A message of exactly these segments. */
+export function message(...segments: string[]): string {
+  return segments.join('\r');
+}
