@@ -68,7 +68,9 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof Error && e.name === 'ZodError') {
-      process.stderr.write(`conduit: invalid option: ${e.message}\n`);
+      // One line per setting, not the JSON dump that is a ZodError's message.
+      const issues = (e as Error & { issues: Array<{ path: PropertyKey[]; message: string }> }).issues;
+      for (const i of issues) process.stderr.write(`conduit: invalid option: ${i.path.map(String).join('.')}: ${i.message}\n`);
       return 2;
     }
     throw e;

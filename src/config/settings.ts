@@ -5,7 +5,7 @@ import { z } from 'zod';
  * A whole number from a flag or variable ('8080') or from code (8080). Not z.coerce: it
  * reads '' and ' ' as 0 and '1e3' as 1000, so `--port=` would silently pick a random port.
  */
-const wholeNumber = z.union([z.number(), z.string().regex(/^\d+$/, 'expected a whole number').transform(Number)]);
+const wholeNumber = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)], { error: 'expected a whole number' });
 
 /** Engine settings: flags override environment variables, which override these defaults. */
 export const EngineSettings = z
