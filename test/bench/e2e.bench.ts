@@ -17,10 +17,12 @@
  *   node test/bench/e2e.bench.ts [--events N] [--concurrency C] [--lanes L] [--durability full|normal] [--client http|fetch]
  */
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { peakRss, sampleChannel, startEngine, waitForDrained } from '../support/engine-process.ts';
+import { startTestEngine } from '../support/in-process.ts';
 import { type GeneratedEvent, generateEvents } from '../support/platform-events.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 
@@ -40,6 +42,11 @@ export interface E2eBenchOptions {
   patients?: number;
   /** Extra node options for the engine, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   engineExecArgv?: string[];
+  /**
+   * Run the engine in this process instead (sharing the event loop with the load generator
+   * and the receiver), for comparison. Engine CPU and RSS are then those of the whole process.
+   */
+  inProcess?: boolean;
   /** Give up after this long. Default 300 s. */
   timeoutMs?: number;
 }
@@ -69,6 +76,8 @@ export interface E2eBenchResult {
   engineCpuSeconds: number;
   engineRssPeakBytes: number | undefined;
   loadCpuSeconds: number;
+  /** The machine's 1-minute load average when the run started: other work skews the figures. */
+  loadAverageAtStart: number;
 }
 
 interface Poster {
@@ -134,6 +143,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
   const lanes = options.lanes ?? 1;
   const durability = options.durability ?? 'full';
   const client = options.client ?? 'http';
+  const loadAverageAtStart = loadavg()[0]!;
   const runId = `b${Date.now().toString(36)}`;
   const events = generateEvents({ events: n, patients: options.patients ?? 500, runId });
   const bodies = events.map((e) => Buffer.from(e.body));
@@ -157,11 +167,8 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
       delivered++;
     },
   });
-  const engine = await startEngine({
-    channels: { 'platform-to-lis.yaml': sampleChannel({ mllpPort: receiver.port, path: PATH, delivery: { lanes } }) },
-    durability,
-    ...(options.engineExecArgv ? { execArgv: options.engineExecArgv } : {}),
-  });
+  const channel = sampleChannel({ mllpPort: receiver.port, path: PATH, delivery: { lanes } });
+  const engine = options.inProcess ? await inProcessEngine(channel, durability) : await childEngine(channel, durability, options.engineExecArgv);
   const poster = client === 'http' ? httpPoster(engine.url, concurrency) : fetchPoster(engine.url);
   const cpu0 = process.cpuUsage();
   const engineCpu0 = cpuSeconds(engine.pid);
@@ -192,12 +199,12 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     );
     deliveredDuringIntake = delivered;
     await done;
-    await waitForDrained(engine, CHANNEL, 30_000, 20);
+    await engine.drained();
   } finally {
     poster.close();
   }
   const loadCpu = process.cpuUsage(cpu0);
-  const engineCpuSeconds = cpuSeconds(engine.pid) - engineCpu0;
+  const engineCpuSeconds = options.inProcess ? (loadCpu.user + loadCpu.system) / 1e6 : cpuSeconds(engine.pid) - engineCpu0;
   const engineRssPeakBytes = peakRss(engine.pid);
   await engine.stop();
   await receiver.close();
@@ -206,7 +213,7 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
   const totalMs = lastDeliveryAt - t0;
   const intakeMs = lastIntakeAt - t0;
   return {
-    label: `${durability}, lanes ${lanes}, ${client}, ${concurrency} in flight`,
+    label: `${durability}, lanes ${lanes}, ${client}, ${concurrency} in flight${options.inProcess ? ', engine in-process' : ''}`,
     events: n,
     concurrency,
     lanes,
@@ -224,14 +231,35 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     engineCpuSeconds,
     engineRssPeakBytes,
     loadCpuSeconds: (loadCpu.user + loadCpu.system) / 1e6,
+    loadAverageAtStart,
   };
+}
+
+interface BenchEngine {
+  url: string;
+  pid: number;
+  /** Resolves once the engine shows no pending delivery. */
+  drained(): Promise<void>;
+  stop(): Promise<unknown>;
+}
+
+/** `conduit start` in a child process; drained when its admin API shows no pending delivery. */
+async function childEngine(channel: string, durability: 'full' | 'normal', execArgv: string[] | undefined): Promise<BenchEngine> {
+  const e = await startEngine({ channels: { 'platform-to-lis.yaml': channel }, durability, ...(execArgv ? { execArgv } : {}) });
+  return { url: e.url, pid: e.pid, drained: () => waitForDrained(e, CHANNEL, 30_000, 20), stop: () => e.stop() };
+}
+
+/** The engine in this process, on the same event loop as the load generator and the receiver. */
+async function inProcessEngine(channel: string, durability: 'full' | 'normal'): Promise<BenchEngine> {
+  const t = await startTestEngine({ 'platform-to-lis.yaml': channel }, { durability });
+  return { url: t.url, pid: process.pid, drained: () => t.drained(30_000), stop: () => t.stop() };
 }
 
 const fmt = (v: number, digits = 0): string => v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** The results as a table, one row per run. */
 export function formatE2eBench(results: E2eBenchResult[]): string {
-  const header = ['run', 'results/s e2e', 'intake/s', 'delivered during intake', 'drain/s after', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'engine CPU s', 'load CPU s', 'engine peak RSS', 'dups', '503s'];
+  const header = ['run', 'results/s e2e', 'intake/s', 'delivered during intake', 'drain/s after', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'engine CPU s', 'load CPU s', 'engine peak RSS', 'dups', '503s', 'load avg'];
   const rows = results.map((r) => [
     r.label,
     fmt(r.endToEndPerSecond),
@@ -247,13 +275,14 @@ export function formatE2eBench(results: E2eBenchResult[]): string {
     r.engineRssPeakBytes === undefined ? 'n/a' : `${fmt(r.engineRssPeakBytes / 1024 / 1024)} MiB`,
     String(r.duplicates),
     String(r.backpressure),
+    fmt(r.loadAverageAtStart, 1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function parseE2eArgs(argv: string[]): E2eBenchOptions & { normal: boolean; lanes4: boolean; codec: boolean; codecSeconds: number; cpuProf?: string } {
+export function parseE2eArgs(argv: string[]): E2eBenchOptions & { normal: boolean; lanes4: boolean; codec: boolean; codecSeconds: number; cpuProf?: string; inProcessToo: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -268,6 +297,7 @@ export function parseE2eArgs(argv: string[]): E2eBenchOptions & { normal: boolea
       'no-codec': { type: 'boolean', default: false },
       'codec-seconds': { type: 'string', default: '2' },
       'cpu-prof': { type: 'string' },
+      'in-process': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -285,11 +315,16 @@ export function parseE2eArgs(argv: string[]): E2eBenchOptions & { normal: boolea
     codec: !values['no-codec'],
     codecSeconds: Number(values['codec-seconds']),
     ...(values['cpu-prof'] ? { cpuProf: values['cpu-prof'] } : {}),
+    inProcessToo: values['in-process'],
   };
 }
 
 if (import.meta.main) {
   const o = parseE2eArgs(process.argv.slice(2));
-  const result = await runE2eBench({ ...o, ...(o.cpuProf ? { engineExecArgv: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] } : {}) });
+  const result = await runE2eBench({
+    ...o,
+    inProcess: o.inProcessToo,
+    ...(o.cpuProf ? { engineExecArgv: ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] } : {}),
+  });
   console.log(formatE2eBench([result]));
 }
