@@ -39,7 +39,7 @@ function parse(text: string): Hl7Message {
     return Hl7Message.parse(text);
   } catch (e) {
     if (e instanceof Hl7ParseError) throw new InputError('HL7_PARSE_FAILED', [{ path: e.location, code: 'invalid_value', message: e.message }]);
-    if (e instanceof DelimiterError) throw new InputError('HL7_PARSE_FAILED', [{ path: 'MSH-2', code: 'invalid_value', message: e.message }]);
+    if (e instanceof DelimiterError) throw new InputError('HL7_PARSE_FAILED', [{ path: 'MSH', code: 'invalid_value', message: e.message }]);
     throw e;
   }
 }
