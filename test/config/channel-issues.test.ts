@@ -292,3 +292,16 @@ test('every problem of every file is reported in one pass', (t) => {
     ['valid'],
   );
 });
+
+test('an empty channel file, or one that is a list, is one issue at (root)', (t) => {
+  const dir = configDir({ channels: { 'empty.yaml': '', 'list.yaml': '- id: a\n- id: b\n', 'good.yaml': channelYaml('good') } });
+  t.after(() => dir.remove());
+  const { channels, issues } = dir.load();
+  assert.match(issueAt(issues, dir.channelFile('empty.yaml'), '(root)').message, /expected object, received null/);
+  assert.match(issueAt(issues, dir.channelFile('list.yaml'), '(root)').message, /expected object, received array/);
+  assert.equal(issues.length, 2);
+  assert.deepEqual(
+    channels.map((c) => c.config.id),
+    ['good'],
+  );
+});
