@@ -89,7 +89,7 @@ test('repeated OBX set ids are separate results; an order without OBX is a repor
 
 test('patient: identifiers from PID-3 (skipping empty ones), systems renamed by settings, PID-2 when PID-3 is empty', () => {
   const pid = (p: string) => report(message(MSH, p, ORC, OBR, obx({}))).patient;
-  assert.deepEqual(pid('PID|1||A1^^^HOSP&1.2.3&ISO^MR~^^^^Patient ID~B2^^^&2.16.840.1&ISO^PI~C3').identifiers, [
+  assert.deepEqual(pid('PID|1||A1^^^HOSP&1.2.3&ISO^MR~^^^^Patient ID~B2^^^&2.16.840.1&ISO^PI~C3')?.identifiers, [
     { value: 'A1', system: 'HOSP', type: 'MR' },
     { value: 'B2', system: '2.16.840.1', type: 'PI' },
     { value: 'C3' },
