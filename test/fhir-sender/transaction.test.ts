@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { type FhirServerPeer, startFhirServer } from '../peers/fhir-server/index.ts';
-import { assertOutcome, Cleanup, fhirSender, INVALID_OBSERVATION, send } from './helpers.ts';
+import { assertOutcome, Cleanup, fhirSender, INVALID_OBSERVATION, LAB_REPORT, send } from './helpers.ts';
 
 const cleanup = new Cleanup();
 after(() => cleanup.run());
@@ -98,6 +98,41 @@ describe('FHIR transaction Bundles against Medplum FhirRouter', () => {
       '2 entries: 1×200 OK, 1×400 Bad Request; entry[1] 400 Bad Request: Invalid JSON type: expected number, but got string (Observation.value[x].value)',
     );
     assert.equal(JSON.parse(outcome.response!).type, 'batch-response');
+  });
+
+  it('Medplum refuses a transaction of more than 8 entries when any entry is conditional (400)', async () => {
+    // fhir-router batch.ts: maxSerializableTransactionEntries = 8 for Bundles that need serializable isolation.
+    const bundle = JSON.parse(LAB_REPORT) as Bundle;
+    const observation = bundle.entry![1]!;
+    for (let i = 3; i <= 7; i++) {
+      const copy = structuredClone(observation);
+      copy.fullUrl = `urn:uuid:8a3b5c7d-2e4f-4a6b-8c9d-0e1f2a3b4c${String(i).padStart(2, '0')}`;
+      (copy.resource as Observation).identifier = [{ system: 'urn:oid:2.16.840.1.113883.19.7', value: `ACC-77120-${i}` }];
+      copy.request!.ifNoneExist = `identifier=urn:oid:2.16.840.1.113883.19.7|ACC-77120-${i}`;
+      bundle.entry!.push(copy);
+    }
+    assert.equal(bundle.entry!.length, 9);
+    const sender = fhirSender(cleanup, { baseUrl: fhir.baseUrl });
+    const outcome = await send(sender, JSON.stringify(bundle));
+    assertOutcome(outcome, 'rejected', 'HTTP_CLIENT_ERROR');
+    assert.equal(outcome.detail, '400 Bad Request: Transaction requires strict isolation but has too many entries');
+    // The same nine entries as a batch are accepted (each entry on its own).
+    bundle.type = 'batch';
+    const batch = await send(sender, JSON.stringify(bundle));
+    assertOutcome(batch, 'acknowledged');
+    assert.equal(batch.detail, '9 entries: 5×201 Created, 4×200 OK');
+  });
+
+  it('a server that runs transactions as batches (config.transactions off) reports failures per entry in a 200', async () => {
+    const lenient = cleanup.add(await startFhirServer({ transactions: false }));
+    const sender = fhirSender(cleanup, { baseUrl: lenient.baseUrl });
+    const outcome = await send(sender, INVALID_OBSERVATION);
+    assertOutcome(outcome, 'rejected', 'FHIR_ENTRY_REJECTED');
+    assert.equal(
+      outcome.detail,
+      '2 entries: 1×201 Created, 1×400 Bad Request; entry[1] 400 Bad Request: Invalid JSON type: expected number, but got string (Observation.value[x].value)',
+    );
+    assert.equal(JSON.parse(outcome.response!).type, 'transaction-response');
   });
 
   it('a payload that is not a batch or transaction Bundle is rejected without a request', async () => {

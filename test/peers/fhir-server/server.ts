@@ -63,6 +63,11 @@ export interface FhirServerOptions {
   readonly basePath?: string;
   /** validateResource on every write; default true. */
   readonly validate?: boolean;
+  /**
+   * FhirRouter's `config.transactions`; default true. When false, a `transaction` Bundle is
+   * processed like a batch: entries fail one by one inside a 200 transaction-response.
+   */
+  readonly transactions?: boolean;
 }
 
 export interface FhirServerPeer {
@@ -159,7 +164,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       params: {},
       query: {},
       headers: req.headers,
-      config: { transactions: true },
+      config: { transactions: options.transactions ?? true },
     };
     const run = () => router.handleRequest(fhirRequest, repo);
     let result: ReturnType<typeof run>;
