@@ -49,9 +49,9 @@ export function fieldText(segment: Hl7Segment, field: number): string {
     .join('\n');
 }
 
-/** A leaf (component, subcomponent) unescaped; undefined when empty. */
+/** A leaf (component, subcomponent) as plain text, like `repetitionText`; undefined when empty. */
 export function leaf(segment: Hl7Segment, field: number, component = 1, subcomponent = 1, repetition = 0): string | undefined {
-  const v = segment.get(field, component, subcomponent, repetition);
+  const v = segment.get(field, component, subcomponent, repetition, { formatting: 'text' });
   return v === '' ? undefined : v;
 }
 
