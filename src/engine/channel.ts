@@ -64,7 +64,8 @@ export class ChannelRuntime {
     const id = resolved.config.id;
     for (const d of resolved.destinations) {
       const plugin = senderPlugins[d.senderKind]!;
-      d.config.delivery.lanes > 1 && deps.store.relane(id, d.config.id, d.config.delivery.lanes, (k) => laneOf(k, d.config.delivery.lanes));
+      // Also with one lane: a backlog left by a run with more lanes must move to lane 0.
+      deps.store.relane(id, d.config.id, d.config.delivery.lanes, (k) => laneOf(k, d.config.delivery.lanes));
       this.dispatchers.set(
         d.config.id,
         new DestinationDispatcher({
