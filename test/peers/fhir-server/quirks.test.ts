@@ -61,6 +61,11 @@ describe('Medplum FhirRouter quirks (peer self-test)', () => {
     assert.equal(await total('Patient', 'identifier=urn:q2|E\\,F'), 2);
     for (let i = 0; i < 2; i++) await send('G,H', encodeURIComponent('G\\,H'));
     assert.equal(await total('Patient', 'identifier=urn:q2|G\\,H'), 1);
+    // A '|' in a value never matches, escaped as the spec says ('\|') or not: a duplicate per resend.
+    for (let i = 0; i < 2; i++) await send('I|J', encodeURIComponent('I\\|J'));
+    assert.equal(await total('Patient', 'identifier=urn:q2|I\\|J'), 0, 'no search finds it');
+    const all = (await fhir.search('Patient')).entry ?? [];
+    assert.equal(all.filter((e) => (e.resource as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value === 'I|J').length, 2);
   });
 
   it('conditional references (Patient?identifier=…) inside resources are not resolved', async () => {
