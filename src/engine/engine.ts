@@ -31,7 +31,10 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.store = new SqliteStore(join(options.settings.dataDir, 'conduit.db'), { synchronous: options.settings.durability });
+    this.store = new SqliteStore(join(options.settings.dataDir, 'conduit.db'), {
+      synchronous: options.settings.durability,
+      onWriteError: (err) => options.log.error({ err }, 'writing delivery state failed; will try again'),
+    });
   }
 
   get port(): number {

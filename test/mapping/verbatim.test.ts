@@ -4,17 +4,28 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { InputError } from '../../src/errors.ts';
 import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
 import { mapped, prng, refusal, SETTINGS, sample } from './support.ts';
 
 test('values are strings and stay exactly as sent', () => {
-  const values = ['5.4', '<0.5', '>14.0', '<=0.02', '>=20.0', 'POSITIVE', 'see comment', '1:128', '1-10', '1+', '5,4', '007', '+5', '1.50', ' 5.4 ', '', '\tx\n'];
+  const values = ['5.4', '<0.5', '>14.0', '<=0.02', '>=20.0', 'POSITIVE', 'see comment', '1:128', '1-10', '1+', '5,4', '007', '+5', '1.50', ' 5.4 ', '\tx\n'];
   const e = sample('full-bmp-panel');
   e.result.observations = values.map((value, i) => ({ analyte: `A${i}`, value, status: 'final' }));
   assert.deepEqual(
     mapped(e).report.observations.map((o) => o.value),
     values,
   );
+});
+
+test('an empty value is refused: there is no result to carry', () => {
+  const e = sample('full-bmp-panel');
+  e.result.observations = [{ analyte: 'GLU', value: '', status: 'final' }];
+  assert.throws(() => mapped(e), (err: InputError) => {
+    assert.equal(err.issues[0]!.path, 'result.observations[0].value');
+    assert.match(err.issues[0]!.message, /must not be empty/);
+    return true;
+  });
 });
 
 test('units, reference ranges and flags are copied as sent, including case and spacing', () => {
@@ -141,7 +152,7 @@ test('property: random strings with | ^ ~ \\ & and non-ASCII come out in the can
     const observations = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => ({
       analyte: s(1),
       display: s(),
-      value: s(),
+      value: s(1),
       unit: s(),
       reference_range: s(),
       flags: Array.from({ length: Math.floor(rand() * 3) }, () => s()),

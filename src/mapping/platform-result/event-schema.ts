@@ -11,7 +11,7 @@ const text = z.string().min(1, 'must not be empty');
 export const PlatformObservation = z.object({
   analyte: text,
   display: z.string().optional(),
-  value: z.string({ error: 'expected the value as a string, e.g. "5.4" or "<0.5"' }),
+  value: z.string({ error: 'expected the value as a string, e.g. "5.4" or "<0.5"' }).min(1, 'must not be empty; send the result as text, e.g. "5.4" or "NEGATIVE"'),
   unit: z.string().optional(),
   reference_range: z.string().optional(),
   flags: z.array(z.string()).optional(),
@@ -48,7 +48,7 @@ export const PlatformResult = z
     panel: z.object({ code: text, display: z.string().optional() }).optional(),
     // Compact form: one observation inline.
     analyte: z.string().optional(),
-    value: z.string({ error: 'expected the value as a string, e.g. "5.4" or "<0.5"' }).optional(),
+    value: z.string({ error: 'expected the value as a string, e.g. "5.4" or "<0.5"' }).min(1, 'must not be empty; send the result as text, e.g. "5.4" or "NEGATIVE"').optional(),
     unit: z.string().optional(),
     reference_range: z.string().optional(),
     flags: z.array(z.string()).optional(),

@@ -21,6 +21,8 @@ import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
 export interface SqliteStoreOptions {
   /** 'full' fsyncs every commit (survives power loss); 'normal' survives a process crash only. */
   synchronous?: 'full' | 'normal';
+  /** A written-behind batch of delivery updates failed; it is kept and tried again. */
+  onWriteError?: (error: unknown) => void;
 }
 
 interface PendingInsert {
@@ -50,8 +52,10 @@ export class SqliteStore implements Store {
   private closed = false;
   /** synchronous = FULL for intake commits; delivery-state commits drop to NORMAL (see flushOps). */
   private readonly fullSync: boolean;
+  private readonly options: SqliteStoreOptions;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
+    this.options = options;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new DatabaseSync(file);
     // WAL: readers (the admin API) never block the writer, and commits append instead of rewriting pages.
@@ -182,7 +186,17 @@ export class SqliteStore implements Store {
     this.ops.push(op);
     // Written behind within a few milliseconds; a lost update only means a resend.
     if (this.ops.length >= 512) this.flushOps();
-    else this.opsTimer ??= setTimeout(() => this.flushOps(), 5);
+    else this.opsTimer ??= setTimeout(() => this.flushOpsInBackground(), 5);
+  }
+
+  private flushOpsInBackground(): void {
+    try {
+      this.flushOps();
+    } catch (e) {
+      this.options.onWriteError?.(e);
+      // The batch is back in the queue; try again shortly instead of crashing the process.
+      this.opsTimer ??= setTimeout(() => this.flushOpsInBackground(), 1000);
+    }
   }
 
   private flushOps(): void {
@@ -216,7 +230,8 @@ export class SqliteStore implements Store {
       }
       this.db.exec('COMMIT');
     } catch (e) {
-      this.db.exec('ROLLBACK');
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.ops = ops.concat(this.ops);
       throw new ConduitError('STORE_FAILED', 'delivery state could not be written', { cause: e });
     }
   }
