@@ -8,7 +8,7 @@ import { at, codingOf, coded, dateTime, Issues, isUcum, type Located, leaf, loin
 import { type OrderGroup, orderGroups } from './groups.ts';
 import { lookup, mapPatient } from './patient.ts';
 import { type Hl7v2OruSettings, TABLE_0001, TABLE_0085, TABLE_0123 } from './settings.ts';
-import { readValue, TEXT_TYPES } from './values.ts';
+import { type ObxValue, readValue, TEXT_TYPES } from './values.ts';
 
 /** Settings with the HL7 tables merged in, built once per mapping. */
 interface Context {
@@ -139,73 +139,25 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
 
   const comments = [...g.comments];
   const attachments: Attachment[] = [];
-  const observations: Array<Omit<Observation, 'status'> & { status: ResultStatus | undefined }> = [];
-  const statusCodes: string[] = [];
+  const observations: DraftObservation[] = [];
   let device: LabReport['device'];
   let operator: LabReport['operator'];
   for (const { obx, comments: notes } of g.observations) {
-    const seg = obx.segment;
-    const valueType = seg.get(2);
-    const type = valueType.toUpperCase();
-    const codes = coded(seg, 3);
-    const code = codingOf(codes);
-    if (!code) {
-      const what = seg.raw(3) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
-      issues.add(at(obx, 3), 'required', `OBX-3 (observation identifier) ${what}: a result must say what was measured`);
-    }
-    const statusText = leaf(seg, 11);
-    if (statusText !== undefined) statusCodes.push(statusText);
-    const status = statusText === undefined ? undefined : (lookup(ctx.obxStatuses, statusText) ?? 'unknown');
-    const before = issues.list.length;
-    let v = type === '' ? { value: '', attachments: [], empty: true } : readValue(obx, type, code?.display ?? code?.code ?? '', issues, offset);
-    if (type === '' && seg.raw(5) !== '') {
-      issues.add(at(obx, 2), 'required', 'OBX-2 (value type) is empty but OBX-5 has a value');
-      v = undefined;
-    }
-    // A value refused for its content is not reported again as missing.
-    if (!v || issues.list.length > before) continue;
-    if (v.empty && !TEXT_TYPES.has(type) && type !== '' && !(status !== undefined && NO_VALUE.has(status)) && statusText !== 'U') {
-      issues.add(
-        at(obx, 5),
-        'required',
-        `OBX-5 is empty, but OBX-11 ${statusText === undefined ? '(empty)' : `'${statusText}'`} does not say the result is pending, cancelled or deleted (I, O, X, N, D, W or U)`,
-      );
-      continue;
-    }
-    if (type === 'ED') {
-      attachments.push(...v.attachments);
+    const read = readObservation(obx, notes, observedAt, ctx, issues);
+    if (read?.kind === 'documents') {
+      attachments.push(...read.attachments);
+      // An ED has no observation to carry notes: they go to the report.
       comments.push(...notes);
-      continue;
+    } else if (read) {
+      observations.push(read.observation);
+      device ??= deviceOf(obx);
+      operator ??= operatorOf(obx);
     }
-    device ??= deviceOf(obx);
-    operator ??= operatorOf(obx);
-    const loinc = loincOf(codes);
-    const unit = leaf(seg, 6, 1) ?? leaf(seg, 6, 2);
-    const ucum = isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
-    const range = seg.raw(7) === '' ? undefined : repetitionText(seg.raw(7), seg);
-    const subId = leaf(seg, 4);
-    // OBX-14, else OBR-7: the observation time of every OBX of the order that gives none.
-    const time = dateTime(obx, 14, issues, offset) ?? observedAt;
-    observations.push({
-      code: code ?? { code: '' },
-      ...(loinc ? { loinc } : {}),
-      value: v.value,
-      ...(valueType !== '' ? { valueType } : {}),
-      ...(v.valueCoding ? { valueCoding: v.valueCoding } : {}),
-      ...(subId !== undefined ? { subId } : {}),
-      ...(unit !== undefined ? { unit } : {}),
-      ...(ucum !== undefined ? { ucum } : {}),
-      ...(range !== undefined ? { referenceRange: range } : {}),
-      flags: seg.repetitions(8).map((r) => flagText(r, obx)).filter((f) => f !== ''),
-      status,
-      ...(statusText !== undefined ? { statusText } : {}),
-      ...(time !== undefined ? { observedAt: time } : {}),
-      comments: notes,
-    });
   }
 
   const derived = obrStatus ?? deriveStatus(observations.map((o) => o.status).filter((s): s is ResultStatus => s !== undefined));
-  const correction = derived === 'corrected' || (statusCodes.length > 0 && statusCodes.length === g.observations.length && statusCodes.every((c) => c === 'C'));
+  const statusCodes = g.observations.map(({ obx }) => obx.segment.get(11));
+  const correction = derived === 'corrected' || (statusCodes.length > 0 && statusCodes.every((c) => c === 'C'));
   const status: ResultStatus = correction && derived === 'final' ? 'corrected' : derived;
   const placerOrFiller = placer !== undefined || filler !== undefined;
   const pv1Visit = g.pv1 && leaf(g.pv1.segment, 19);
@@ -229,6 +181,75 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
       attachments,
       ...(comments.length > 0 ? { comments } : {}),
       provenance: { kind: 'hl7v2' },
+    },
+  };
+}
+
+type DraftObservation = Omit<Observation, 'status'> & { status: ResultStatus | undefined };
+
+/**
+ * One OBX: an observation (its status left undefined when OBX-11 is empty, to be filled with
+ * the report's), or the documents of an ED; undefined when refused (issues recorded).
+ */
+function readObservation(
+  obx: Located,
+  notes: string[],
+  obrTime: string | undefined,
+  ctx: Context,
+  issues: Issues,
+): { kind: 'observation'; observation: DraftObservation } | { kind: 'documents'; attachments: Attachment[] } | undefined {
+  const seg = obx.segment;
+  const offset = ctx.settings.defaultTimezoneOffset;
+  const valueType = seg.get(2);
+  const type = valueType.toUpperCase();
+  const codes = coded(seg, 3);
+  const code = codingOf(codes);
+  if (!code) {
+    const what = seg.raw(3) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
+    issues.add(at(obx, 3), 'required', `OBX-3 (observation identifier) ${what}: a result must say what was measured`);
+  }
+  const statusText = leaf(seg, 11);
+  const status = statusText === undefined ? undefined : (lookup(ctx.obxStatuses, statusText) ?? 'unknown');
+  const before = issues.list.length;
+  let v: ObxValue | undefined = { value: '', attachments: [], empty: true };
+  if (type !== '') v = readValue(obx, type, code?.display ?? code?.code ?? '', issues, offset);
+  else if (seg.raw(5) !== '') {
+    issues.add(at(obx, 2), 'required', 'OBX-2 (value type) is empty but OBX-5 has a value');
+    v = undefined;
+  }
+  // A value refused for its content is not reported again as missing.
+  if (!v || issues.list.length > before) return undefined;
+  const noResultExpected = (status !== undefined && NO_VALUE.has(status)) || statusText === 'U';
+  if (v.empty && type !== '' && !TEXT_TYPES.has(type) && !noResultExpected) {
+    const said = statusText === undefined ? '(empty)' : `'${statusText}'`;
+    issues.add(at(obx, 5), 'required', `OBX-5 is empty, but OBX-11 ${said} does not say the result is pending, cancelled or deleted (I, O, X, N, D, W or U)`);
+    return undefined;
+  }
+  if (type === 'ED') return { kind: 'documents', attachments: v.attachments };
+  const loinc = loincOf(codes);
+  const unit = leaf(seg, 6, 1) ?? leaf(seg, 6, 2);
+  const ucum = isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
+  const range = seg.raw(7) === '' ? undefined : repetitionText(seg.raw(7), seg);
+  const subId = leaf(seg, 4);
+  // OBX-14, else OBR-7: the observation time of every OBX of the order that gives none.
+  const time = dateTime(obx, 14, issues, offset) ?? obrTime;
+  return {
+    kind: 'observation',
+    observation: {
+      code: code ?? { code: '' },
+      ...(loinc ? { loinc } : {}),
+      value: v.value,
+      ...(valueType !== '' ? { valueType } : {}),
+      ...(v.valueCoding ? { valueCoding: v.valueCoding } : {}),
+      ...(subId !== undefined ? { subId } : {}),
+      ...(unit !== undefined ? { unit } : {}),
+      ...(ucum !== undefined ? { ucum } : {}),
+      ...(range !== undefined ? { referenceRange: range } : {}),
+      flags: seg.repetitions(8).map((r) => flagText(r, obx)).filter((f) => f !== ''),
+      status,
+      ...(statusText !== undefined ? { statusText } : {}),
+      ...(time !== undefined ? { observedAt: time } : {}),
+      comments: notes,
     },
   };
 }
