@@ -49,10 +49,36 @@ export function fieldText(segment: Hl7Segment, field: number): string {
     .join('\n');
 }
 
+/**
+ * Fields split into repetitions and components (still escaped) once per segment: the mapping
+ * reads a dozen leaves of each OBX, and splitting the field again for each of them was most
+ * of its time.
+ */
+const split = new WeakMap<Hl7Segment, Map<number, string[][]>>();
+
+function components(segment: Hl7Segment, field: number, repetition: number): string[] | undefined {
+  let fields = split.get(segment);
+  if (!fields) {
+    fields = new Map();
+    split.set(segment, fields);
+  }
+  let f = fields.get(field);
+  if (!f) {
+    const separator = segment.delimiters.component;
+    f = segment.repetitions(field).map((r) => (separator === '' ? [r] : r.split(separator)));
+    fields.set(field, f);
+  }
+  return f[repetition];
+}
+
 /** A leaf (component, subcomponent) as plain text, like `repetitionText`; undefined when empty. */
 export function leaf(segment: Hl7Segment, field: number, component = 1, subcomponent = 1, repetition = 0): string | undefined {
-  const v = segment.get(field, component, subcomponent, repetition, { formatting: 'text' });
-  return v === '' ? undefined : v;
+  const c = components(segment, field, repetition)?.[component - 1];
+  if (c === undefined || c === '') return undefined;
+  const separator = segment.delimiters.subcomponent;
+  const at = separator === '' ? -1 : c.indexOf(separator);
+  const raw = at === -1 ? (subcomponent === 1 ? c : '') : (c.split(separator)[subcomponent - 1] ?? '');
+  return raw === '' ? undefined : repetitionText(raw, segment);
 }
 
 /** A CE/CWE/CNE: the primary triplet (components 1-3), the alternate one (4-6), CWE-9 original text. */
