@@ -64,6 +64,9 @@ test('a second MSH (a batch of messages in one input) is refused', () => {
 test('OBR-4 is required: an order must name its test or panel', () => {
   const e = refusal(message(MSH, PID, ORC, OBR, obx({}), 'OBR|2|PLC-2|FIL-2|||||', obx({})));
   assert.deepEqual(e.issues, [{ path: 'OBR[1]-4', code: 'required', message: 'OBR-4 (universal service identifier) is empty: the order names no test or panel' }]);
+  assert.deepEqual(issues(oru(obx({})).replace('GLU^Glucose^L|||2026', '^Glucose^L|||2026')), [
+    'OBR[0]-4: OBR-4 (universal service identifier) has no identifier (component 1, or 4 for the alternate code): the order names no test or panel',
+  ]);
 });
 
 test('OBX-2: an unsupported value type is named; a value without a type is refused', () => {

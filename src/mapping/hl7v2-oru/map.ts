@@ -129,7 +129,10 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
   const offset = settings.defaultTimezoneOffset;
   const obr = g.obr.segment;
   const panel = codingOf(coded(obr, 4));
-  if (!panel) issues.add(at(g.obr, 4), 'required', 'OBR-4 (universal service identifier) is empty: the order names no test or panel');
+  if (!panel) {
+    const what = obr.raw(4) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
+    issues.add(at(g.obr, 4), 'required', `OBR-4 (universal service identifier) ${what}: the order names no test or panel`);
+  }
   const filler = leaf(obr, 3) ?? (g.orc && leaf(g.orc.segment, 3));
   const placer = leaf(obr, 2) ?? (g.orc && leaf(g.orc.segment, 2));
   const observedAt = dateTime(g.obr, 7, issues, offset);
