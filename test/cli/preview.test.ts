@@ -67,7 +67,11 @@ test('preview --canonical prints the canonical report as JSON', () => {
   assert.deepEqual([report.id, report.version, report.correction, report.status], ['res_8F2C41', 2, true, 'corrected']);
   assert.deepEqual(
     report.observations.map((o) => [o.value, o.status]),
-    [['4.6', 'corrected']],
+    [
+      ['5.4', 'corrected'],
+      ['4.6', 'corrected'],
+      ['>14.0', 'corrected'],
+    ],
   );
 });
 

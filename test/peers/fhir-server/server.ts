@@ -45,6 +45,11 @@ export class ValidatingRepository extends MemoryRepository {
     if (this.validate) validateResource(resource);
     return super.createResource(resource);
   }
+
+  override async updateResource<T extends Resource>(resource: T, options?: Parameters<MemoryRepository['updateResource']>[1]): Promise<WithId<T>> {
+    if (this.validate) validateResource(resource);
+    return super.updateResource(resource, options);
+  }
 }
 
 export interface RecordedRequest {
