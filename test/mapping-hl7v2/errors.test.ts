@@ -140,10 +140,10 @@ test('date-times are checked field by field: form and range, with the field name
 test('PID-7 and PID-8 are checked without repeating the patient data in the message', () => {
   const e = refusal(oru(obx({})).replace('|19800102|F', '|19801302|Q'));
   assert.deepEqual(e.issues, [
-    { path: 'PID[0]-7', code: 'invalid_value', message: 'PID-7 (date of birth) is not an HL7 date: month 13 is out of range' },
+    { path: 'PID[0]-7', code: 'invalid_value', message: 'PID-7 (date of birth) is not a valid HL7 date: expected YYYY[MM[DD]] (a time may follow)' },
     { path: 'PID[0]-8', code: 'invalid_value', message: "PID-8 (administrative sex) is not a code of HL7 table 0001 or the mapping's administrativeSex (F, M, O, U, A, N)" },
   ]);
-  assert.ok(!e.message.includes('19801302') && !e.message.includes("'Q'") && !e.message.includes('Doe'));
+  assert.ok(!/1980|13|'Q'|Doe/.test(e.message), e.message);
   assert.equal(report(oru(obx({})).replace('|19800102|F', '|19800102|X'), settings({ administrativeSex: { X: 'other' } })).patient?.sex, 'other');
   // Lower-case codes are read as the table's.
   assert.equal(report(oru(obx({})).replace('|19800102|F', '|19800102|m')).patient?.sex, 'male');

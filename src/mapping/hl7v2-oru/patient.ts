@@ -42,8 +42,8 @@ export function mapPatient(
   let birthDate: string | undefined;
   const dob = seg.get(7, 1);
   if (dob !== '') {
-    const problem = dtmProblem(dob);
-    if (problem) issues.add(at(pid, 7), 'invalid_value', `PID-7 (date of birth) is not an HL7 date: ${problem}`);
+    // Which part is wrong is not said: that would repeat part of the birth date.
+    if (dtmProblem(dob)) issues.add(at(pid, 7), 'invalid_value', 'PID-7 (date of birth) is not a valid HL7 date: expected YYYY[MM[DD]] (a time may follow)');
     else birthDate = dtmToIso(dob).slice(0, 10);
   }
 
