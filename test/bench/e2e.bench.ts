@@ -200,6 +200,11 @@ export async function runE2eBench(options: E2eBenchOptions): Promise<E2eBenchRes
     deliveredDuringIntake = delivered;
     await done;
     await engine.drained();
+  } catch (e) {
+    done.catch(() => {});
+    await engine.stop();
+    await receiver.close();
+    throw e;
   } finally {
     poster.close();
   }

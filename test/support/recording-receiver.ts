@@ -80,10 +80,11 @@ export interface RecordingReceiver {
   setDelay(ms: number): void;
   /** Replaces the script from now on. */
   setScript(script: RecordingReceiverOptions['script']): void;
-  /** Resolves once `predicate(frames)` holds (checked at every answered frame); rejects after `timeoutMs`. */
+  /** Resolves once `predicate(frames)` holds (checked at every answered frame); rejects after `timeoutMs` or on close. */
   waitFor(predicate: (frames: readonly ReceivedFrame[]) => boolean, timeoutMs?: number): Promise<void>;
   /** Frames by filler id (ORC-3), each list in arrival order. */
   byFiller(): Map<string, ReceivedFrame[]>;
+  /** Stops listening, drops every connection and rejects pending `waitFor`s. */
   close(): Promise<void>;
 }
 
@@ -106,7 +107,8 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
   let count = 0;
   let delayMs = options.delayMs ?? 0;
   let script = options.script;
-  const waiters = new Set<() => void>();
+  /** Pending waitFor calls: `check` re-evaluates one, `cancel` rejects it (on close). */
+  const waiters = new Set<{ check: () => void; cancel: () => void }>();
   const server = new MllpServer();
 
   const choose = (n: number, frame: ReceivedFrame): ReceiverAction => {
@@ -116,7 +118,7 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
 
   const settled = (frame: ReceivedFrame): void => {
     options.onAnswered?.(frame);
-    for (const w of waiters) w();
+    for (const w of waiters) w.check();
   };
 
   const handler = async (payload: Buffer, info: MllpConnectionInfo): Promise<string | undefined> => {
@@ -197,10 +199,16 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
     waitFor(predicate, timeoutMs = 30_000) {
       if (predicate(frames)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (!predicate(frames)) return;
-          done();
-          resolve();
+        const waiter = {
+          check: (): void => {
+            if (!predicate(frames)) return;
+            done();
+            resolve();
+          },
+          cancel: (): void => {
+            done();
+            reject(new Error(`receiver: closed while waiting (${count} frames received)`));
+          },
         };
         const timer = setTimeout(() => {
           done();
@@ -208,9 +216,9 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
         }, timeoutMs);
         const done = (): void => {
           clearTimeout(timer);
-          waiters.delete(check);
+          waiters.delete(waiter);
         };
-        waiters.add(check);
+        waiters.add(waiter);
       });
     },
     byFiller() {
@@ -223,6 +231,9 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
       }
       return map;
     },
-    close: () => server.close(),
+    async close() {
+      for (const w of waiters) w.cancel();
+      await server.close();
+    },
   };
 }
