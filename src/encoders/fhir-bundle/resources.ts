@@ -102,9 +102,23 @@ export function serviceRequest(report: LabReport, s: FhirBundleSettings, subject
   };
 }
 
+/** HL7 table 0396 coding system names → FHIR code system URIs. */
+const HL7_CODING_SYSTEMS: Record<string, string> = {
+  LN: 'http://loinc.org',
+  LOINC: 'http://loinc.org',
+  SCT: 'http://snomed.info/sct',
+  SNM: 'http://snomed.info/sct',
+  UCUM: 'http://unitsofmeasure.org',
+  I10: 'http://hl7.org/fhir/sid/icd-10',
+  'I10-CM': 'http://hl7.org/fhir/sid/icd-10-cm',
+  HL70078: 'http://terminology.hl7.org/CodeSystem/v2-0078',
+  HL70136: 'http://terminology.hl7.org/CodeSystem/v2-0136',
+};
+
 function coding(c: CanonicalCoding, s: FhirBundleSettings): Coding {
   const sys = c.system;
-  const system = !sys || sys === 'L' ? s.localCodeSystem : sys === 'LN' ? 'http://loinc.org' : /^[a-z][a-z0-9+.-]*:/i.test(sys) ? sys : `${s.localCodeSystem}:${encodeURIComponent(sys)}`;
+  const known = sys && Object.hasOwn(HL7_CODING_SYSTEMS, sys.toUpperCase()) ? HL7_CODING_SYSTEMS[sys.toUpperCase()] : undefined;
+  const system = !sys || sys === 'L' || sys === '99' ? s.localCodeSystem : (known ?? (/^[a-z][a-z0-9+.-]*:/i.test(sys) ? sys : `${s.localCodeSystem}:${encodeURIComponent(sys)}`));
   return { system, code: c.code, ...(c.display ? { display: c.display } : {}) };
 }
 
@@ -159,7 +173,7 @@ export function observation(
     ...(when ? { effectiveDateTime: fhirDateTime(when, s.offsetForLocalTimes) } : {}),
     ...(issued ? { issued } : {}),
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
-    ...observationValue(o.value, unit),
+    ...(o.valueCoding ? { valueCodeableConcept: codeable([o.valueCoding], s, o.value) } : observationValue(o.value, unit)),
     ...(o.flags.length ? { interpretation: interpretation(o.flags) } : {}),
     ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),
@@ -203,6 +217,8 @@ export function diagnosticReport(
     ...(issued ? { issued } : {}),
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
     ...(refs.results.length ? { result: refs.results } : {}),
+    // Report-level comments (NTE after OBR) are the lab's own words: carried, not composed.
+    ...(report.comments?.length ? { conclusion: report.comments.join('\n') } : {}),
     ...(report.attachments.length
       ? { presentedForm: report.attachments.map((a) => ({ contentType: a.contentType, data: a.dataBase64.replace(/\s+/g, ''), ...(a.title ? { title: a.title } : {}) })) }
       : {}),

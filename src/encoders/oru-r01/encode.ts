@@ -91,6 +91,9 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   obr[22] = dtm(report.issuedAt);
   obr[25] = OBR_STATUS[report.status];
   segments.push(encodeSegment('OBR', obr, d));
+  report.comments?.forEach((c, i) => {
+    segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
+  });
 
   let setId = 0;
   for (const o of report.observations) {
@@ -120,7 +123,9 @@ function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
 }
 
 function observationFields(setId: number, o: Observation, report: LabReport, s: OruR01Settings): FieldInput[] {
-  const typed = typeValue(o.value);
+  const typed = o.valueCoding
+    ? { type: 'CWE' as const, value: [o.valueCoding.code, o.value, o.valueCoding.system === 'L' || !o.valueCoding.system ? s.localCodingSystem : o.valueCoding.system] }
+    : typeValue(o.value);
   const obx: FieldInput[] = [];
   obx[1] = String(setId);
   obx[2] = typed.type;

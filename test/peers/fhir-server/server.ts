@@ -73,6 +73,8 @@ export interface FhirServerOptions {
    * processed like a batch: entries fail one by one inside a 200 transaction-response.
    */
   readonly transactions?: boolean;
+  /** Port on 127.0.0.1; default 0 (a free one). */
+  readonly port?: number;
 }
 
 export interface FhirServerPeer {
@@ -196,7 +198,10 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   return {
