@@ -1,7 +1,7 @@
-import type { Router } from 'express';
 import type { Logger } from 'pino';
 import { partitionKey } from '../canonical/report.ts';
 import type { ResolvedChannel, ResolvedDestination } from '../config/load.ts';
+import type { SourceRoutes } from '../http/routes.ts';
 import { ConduitError, InputError } from '../errors.ts';
 import type { InboundInput, MappedInput } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
@@ -14,7 +14,7 @@ import { laneOf } from './lanes.ts';
 export interface ChannelDeps {
   store: Store;
   log: Logger;
-  http: Router;
+  routes: SourceRoutes;
   overloaded(): boolean;
 }
 
@@ -81,7 +81,7 @@ export class ChannelRuntime {
     this.source = sourcePlugins[resolved.sourceKind]!.create(resolved.sourceConfig, {
       channelId: id,
       log: deps.log,
-      http: deps.http,
+      routes: deps.routes,
       receive: (input, options) => this.receive(input, options),
       overloaded: deps.overloaded,
     });

@@ -1,9 +1,10 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { adminRouter } from '../admin/routes.ts';
+import { SourceRoutes } from '../http/routes.ts';
 import type { Configuration } from '../config/load.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
@@ -51,7 +52,7 @@ export class Engine {
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', false);
-    const sources = express.Router();
+    const routes = new SourceRoutes();
     app.get('/health', (_req, res) => {
       const health = this.health();
       res.status(health.status === 'unhealthy' ? 503 : 200).json(health);
@@ -79,22 +80,22 @@ export class Engine {
         wake: (channelId) => this.channels.find((c) => c.id === channelId)?.wake(),
       }),
     );
-    app.use(sources);
     app.use((_req, res) => {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such route' }] });
     });
 
     for (const resolved of configuration.channels) {
       if (!resolved.config.enabled) continue;
-      this.channels.push(new ChannelRuntime(resolved, { store: this.store, log, http: sources, overloaded: this.overloaded }));
+      this.channels.push(new ChannelRuntime(resolved, { store: this.store, log, routes, overloaded: this.overloaded }));
     }
     for (const c of this.channels) {
       await c.start();
       log.info({ channel: c.id, source: c.describeSource(), destinations: c.resolved.destinations.map((d) => d.config.id) }, 'channel started');
     }
     await new Promise<void>((resolve, reject) => {
-      const server = app.listen(settings.port, settings.host, (err?: Error) => (err ? reject(err) : resolve()));
-      server.on('error', reject);
+      const server = createServer((req, res) => (routes.match(req) ?? app)(req, res));
+      server.once('error', reject);
+      server.listen(settings.port, settings.host, () => resolve());
       // Keep-alive past common proxy timeouts, so webhook senders reuse connections.
       server.keepAliveTimeout = 72_000;
       this.server = server;

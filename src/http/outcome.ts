@@ -38,20 +38,29 @@ export function operationOutcome(issues: InputIssue[], errorCode?: string): Oper
   };
 }
 
-/** Answers an error as an OperationOutcome with the status its code calls for. */
-export function sendError(res: Response, error: unknown): void {
+export interface ErrorAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: OperationOutcome;
+}
+
+/** The status, headers and OperationOutcome an error is answered with. */
+export function errorAnswer(error: unknown): ErrorAnswer {
   if (error instanceof InputError) {
     const status = error.code === 'INPUT_INVALID_JSON' ? 400 : error.code === 'INPUT_TOO_LARGE' ? 413 : error.code === 'INPUT_BAD_SIGNATURE' ? 401 : error.code === 'INPUT_UNSUPPORTED_MEDIA' ? 415 : 422;
-    res.status(status).json(operationOutcome([...error.issues], error.code));
-    return;
+    return { status, headers: {}, body: operationOutcome([...error.issues], error.code) };
   }
   if (error instanceof ConduitError && (error.code === 'BACKPRESSURE' || error.code === 'STORE_FAILED')) {
-    res.status(503).set('Retry-After', '5').json(operationOutcome([{ path: '(engine)', code: 'backpressure', message: error.message }], error.code));
-    return;
+    return { status: 503, headers: { 'Retry-After': '5' }, body: operationOutcome([{ path: '(engine)', code: 'backpressure', message: error.message }], error.code) };
   }
   if (error instanceof ConduitError) {
-    res.status(422).json(operationOutcome([{ path: error.location ?? '(input)', code: 'invalid', message: error.message }], error.code));
-    return;
+    return { status: 422, headers: {}, body: operationOutcome([{ path: error.location ?? '(input)', code: 'invalid', message: error.message }], error.code) };
   }
-  res.status(500).json(operationOutcome([{ path: '(engine)', code: 'exception', message: 'internal error; see the engine log' }]));
+  return { status: 500, headers: {}, body: operationOutcome([{ path: '(engine)', code: 'exception', message: 'internal error; see the engine log' }]) };
+}
+
+/** Answers an error on an express response. */
+export function sendError(res: Response, error: unknown): void {
+  const a = errorAnswer(error);
+  res.status(a.status).set(a.headers).json(a.body);
 }

@@ -1,6 +1,6 @@
-import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { SourceRoutes } from '../http/routes.ts';
 import type { InboundInput } from '../mapping/types.ts';
 
 export interface IntakeResult {
@@ -21,8 +21,8 @@ export interface ReceiveOptions {
 export interface SourceContext {
   readonly channelId: string;
   readonly log: Logger;
-  /** Routes of the engine's HTTP server, for webhook-like sources. */
-  readonly http: Router;
+  /** Exact-path routes on the engine's HTTP port, for webhook-like sources. */
+  readonly routes: SourceRoutes;
   /**
    * Maps, encodes and durably stores one input; resolves only after the commit, so a source
    * acknowledges only what is safe. Rejects with `InputError` for bad input and with a

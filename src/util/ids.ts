@@ -2,6 +2,19 @@ import { randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+// One randomBytes call per 400 ids instead of one per id: ids are minted for every message.
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+function randomPool(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const out = pool.subarray(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
+}
+
 /** A ULID: 48-bit millisecond time then 80 random bits, Crockford base32; sorts by creation time. */
 export function ulid(now = Date.now()): string {
   let time = '';
@@ -10,7 +23,7 @@ export function ulid(now = Date.now()): string {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(10);
+  const bytes = randomPool(10);
   let rand = '';
   for (let i = 0; i < 16; i++) {
     // 5 bits per character from the 80 random bits.

@@ -68,7 +68,7 @@ describe('HL7 v2 ORU^R01 → FHIR R4 on a real FHIR server', () => {
   });
 
   test('values arrive as sent: SN comparators, coded results, PDFs', async () => {
-    const all = (await fhir.search('Observation', { _count: '1000' })).entry!.map((e) => e.resource as Record<string, unknown>);
+    const all = (await fhir.search('Observation', { _count: '1000' })).entry!.map((e) => e.resource as unknown as Record<string, unknown>);
     assert.ok(all.some((o) => (o.valueQuantity as { comparator?: string } | undefined)?.comparator), 'an SN comparator became valueQuantity.comparator');
     assert.ok(all.some((o) => o.valueCodeableConcept), 'a CWE result became valueCodeableConcept');
     const withPdf = (await fhir.search('DiagnosticReport', { _count: '100' })).entry!.filter((e) => (e.resource as { presentedForm?: unknown[] }).presentedForm);
