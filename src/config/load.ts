@@ -27,6 +27,8 @@ export interface ResolvedChannel {
   readonly sourceKind: string;
   readonly sourceConfig: unknown;
   readonly mapping?: InboundMapping;
+  /** The inbound mapping as name@content-hash, recorded with each message it maps. */
+  readonly mappingVersion?: string;
   readonly destinations: readonly ResolvedDestination[];
 }
 
@@ -228,7 +230,7 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
         pushZodIssues(issues, yaml, s.error, ['destinations', i, 'sender']);
         return;
       }
-      if (encoder) destinations.push({ config: d, encoder: encoder.value, mappingVersion: encoder.version, senderKind: d.sender.type, senderConfig: s.data });
+      if (encoder) destinations.push({ config: d, encoder: encoder.value, mappingVersion: `${d.mapping}@${encoder.version}`, senderKind: d.sender.type, senderConfig: s.data });
     });
     if (parsed.success && issues.length === before && sourcePlugin && mappingsLoaded) {
       channels.push({
@@ -236,7 +238,7 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
         config: parsed.data,
         sourceKind: parsed.data.source.type,
         sourceConfig,
-        ...(mapping ? { mapping: mapping.value } : {}),
+        ...(mapping ? { mapping: mapping.value, mappingVersion: `${config.mapping}@${mapping.version}` } : {}),
         destinations,
       });
     }

@@ -10,6 +10,8 @@ export interface EncodeContext {
 export interface Encoded {
   readonly payload: string;
   readonly contentType: string;
+  /** Things a user should know about this output, e.g. an analyte with no LOINC code. Never patient data. */
+  readonly warnings?: readonly string[];
 }
 
 /** An encoder is a pure function from a canonical report to a wire payload. */

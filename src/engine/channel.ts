@@ -21,14 +21,19 @@ export interface ChannelDeps {
 export interface ProcessedReport {
   readonly mapped: MappedInput | undefined;
   readonly partitionKey: string;
-  readonly outputs: ReadonlyArray<{ destination: ResolvedDestination; controlId: string; payload: string; contentType: string }>;
+  readonly outputs: ReadonlyArray<{ destination: ResolvedDestination; controlId: string; payload: string; contentType: string; warnings?: readonly string[] }>;
+}
+
+export interface ProcessOptions extends ReceiveOptions {
+  /** Makes control ids (MSH-10); fixed ones make golden outputs reproducible. */
+  readonly controlIds?: () => string;
 }
 
 /**
  * Maps and encodes one input: pure, so `preview` and intake produce the same bytes. A
  * channel without an inbound mapping stores the input as it came (one item, no outputs).
  */
-export function processInput(channel: ResolvedChannel, input: InboundInput, createdAt: string, options?: ReceiveOptions): ProcessedReport[] {
+export function processInput(channel: ResolvedChannel, input: InboundInput, createdAt: string, options?: ProcessOptions): ProcessedReport[] {
   if (!channel.mapping) return [{ mapped: undefined, partitionKey: `source:${options?.sourceId ?? ''}`, outputs: [] }];
   if (channel.mapping.format !== input.format) {
     throw new InputError('INPUT_UNSUPPORTED_MEDIA', [
@@ -39,7 +44,7 @@ export function processInput(channel: ResolvedChannel, input: InboundInput, crea
     mapped,
     partitionKey: partitionKey(mapped.report),
     outputs: channel.destinations.map((d) => {
-      const id = controlId();
+      const id = (options?.controlIds ?? controlId)();
       try {
         return { destination: d, controlId: id, ...d.encoder.encode(mapped.report, { controlId: id, createdAt }) };
       } catch (e) {
@@ -112,6 +117,8 @@ export class ChannelRuntime {
       controlId: o.controlId,
       payload: o.payload,
       contentType: o.contentType,
+      mappingVersion: o.destination.mappingVersion,
+      ...(o.warnings?.length ? { warnings: o.warnings } : {}),
     }));
     return this.deps.store.insertMessage({
       id: ulid(),
@@ -123,6 +130,7 @@ export class ChannelRuntime {
       inputFormat: input.format,
       ...(p.mapped ? { canonical: JSON.stringify(p.mapped.report) } : {}),
       partitionKey: p.partitionKey,
+      ...(this.resolved.mappingVersion ? { mappingVersion: this.resolved.mappingVersion } : {}),
       deliveries,
     });
   }

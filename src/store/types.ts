@@ -33,6 +33,10 @@ export interface NewDelivery {
   controlId: string;
   payload: string;
   contentType: string;
+  /** Outbound mapping that encoded the payload (name@hash). */
+  mappingVersion?: string;
+  /** Encoder warnings, e.g. an analyte with no LOINC code in the table. */
+  warnings?: readonly string[];
 }
 
 export interface NewMessage {
@@ -46,6 +50,10 @@ export interface NewMessage {
   /** JSON of the canonical report, when the channel maps its input. */
   canonical?: string;
   partitionKey: string;
+  /** Inbound mapping that built the canonical report (name@hash). */
+  mappingVersion?: string;
+  /** The channel filter rule that kept the message from every destination. */
+  filteredBy?: string;
   deliveries: NewDelivery[];
 }
 
@@ -86,6 +94,8 @@ export interface DeliveryView {
   status: DeliveryStatus;
   payload: string;
   contentType: string;
+  mappingVersion?: string;
+  warnings?: string[];
   attempts: Array<{
     attempt: number;
     startedAt: string;
@@ -112,6 +122,8 @@ export interface MessageView extends MessageSummary {
   rawInput: string;
   inputFormat: string;
   canonical?: unknown;
+  mappingVersion?: string;
+  filteredBy?: string;
   deliveries: DeliveryView[];
 }
 

@@ -1,5 +1,5 @@
 /** Schema of the embedded store. `user_version` tracks migrations. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -13,6 +13,10 @@ CREATE TABLE IF NOT EXISTS messages (
   input_format   TEXT NOT NULL,
   canonical      TEXT,
   partition_key  TEXT NOT NULL,
+  -- Inbound mapping that built the canonical report, as name@content-hash.
+  mapping_version TEXT,
+  -- The channel rule that filtered the message out, when one did (no deliveries then).
+  filtered_by    TEXT,
   UNIQUE (channel_id, source_id, source_version)
 );
 CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel_id, seq);
@@ -26,6 +30,10 @@ CREATE TABLE IF NOT EXISTS deliveries (
   control_id      TEXT NOT NULL,
   payload         TEXT NOT NULL,
   content_type    TEXT NOT NULL,
+  -- Outbound mapping that encoded the payload, as name@content-hash.
+  mapping_version TEXT,
+  -- JSON array of encoder warnings (e.g. an analyte with no LOINC), shown in the admin API.
+  warnings        TEXT,
   status          TEXT NOT NULL,
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
@@ -50,3 +58,13 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
 `;
+
+/** Migrations from each older schema version to the next. */
+export const MIGRATIONS: Record<number, string> = {
+  1: `
+ALTER TABLE messages ADD COLUMN mapping_version TEXT;
+ALTER TABLE messages ADD COLUMN filtered_by TEXT;
+ALTER TABLE deliveries ADD COLUMN mapping_version TEXT;
+ALTER TABLE deliveries ADD COLUMN warnings TEXT;
+`,
+};

@@ -16,7 +16,7 @@ import type {
   PendingDelivery,
   Store,
 } from '../types.ts';
-import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
 export interface SqliteStoreOptions {
   /** 'full' fsyncs every commit (survives power loss); 'normal' survives a process crash only. */
@@ -69,17 +69,23 @@ export class SqliteStore implements Store {
     if (version > SCHEMA_VERSION) {
       throw new ConduitError('STORE_FAILED', `the data directory was written by a newer Conduit (schema ${version})`);
     }
+    if (version > 0 && version < SCHEMA_VERSION) {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (let v = version; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!);
+      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      this.db.exec('COMMIT');
+    }
     this.db.exec(SCHEMA);
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     this.stmt = {
       insertMessage: this.db.prepare(
-        `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
+        `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
       ),
       findBySource: this.db.prepare('SELECT id FROM messages WHERE channel_id = ? AND source_id = ? AND source_version = ?'),
       insertDelivery: this.db.prepare(
-        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, status, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
       ),
       pending: this.db.prepare(
         `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.attempts, d.next_attempt_at
@@ -129,6 +135,7 @@ export class SqliteStore implements Store {
       for (const { message: m } of batch) {
         const r = this.stmt.insertMessage!.run(
           m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, m.rawInput, m.inputFormat, m.canonical ?? null, m.partitionKey,
+          m.mappingVersion ?? null, m.filteredBy ?? null,
         );
         if (r.changes === 0) {
           const existing = this.stmt.findBySource!.get(m.channelId, m.sourceId, m.sourceVersion) as { id: string };
@@ -137,7 +144,10 @@ export class SqliteStore implements Store {
         }
         const seq = Number(r.lastInsertRowid);
         for (const d of m.deliveries) {
-          this.stmt.insertDelivery!.run(seq, m.channelId, d.destinationId, d.lane, d.controlId, d.payload, d.contentType, m.receivedAt);
+          this.stmt.insertDelivery!.run(
+            seq, m.channelId, d.destinationId, d.lane, d.controlId, d.payload, d.contentType,
+            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, m.receivedAt,
+          );
           added++;
         }
         results.push({ messageId: m.id, duplicate: false });
@@ -254,6 +264,8 @@ export class SqliteStore implements Store {
         status: d.status as DeliveryStatus,
         payload: d.payload as string,
         contentType: d.content_type as string,
+        ...(d.mapping_version ? { mappingVersion: d.mapping_version as string } : {}),
+        ...(d.warnings ? { warnings: JSON.parse(d.warnings as string) as string[] } : {}),
         updatedAt: d.updated_at as string,
         ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
         attempts: (this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>).map((a) => ({
@@ -268,7 +280,9 @@ export class SqliteStore implements Store {
       }),
     );
     return {
-      ...summary(m, aggregate(deliveries.map((d) => d.status))),
+      ...summary(m, m.filtered_by ? 'filtered' : aggregate(deliveries.map((d) => d.status))),
+      ...(m.mapping_version ? { mappingVersion: m.mapping_version as string } : {}),
+      ...(m.filtered_by ? { filteredBy: m.filtered_by as string } : {}),
       rawInput: m.raw_input as string,
       inputFormat: m.input_format as string,
       ...(m.canonical ? { canonical: JSON.parse(m.canonical as string) } : {}),
@@ -288,7 +302,8 @@ export class SqliteStore implements Store {
       where.push('m.seq < ?');
       args.push(Number.parseInt(q.cursor, 36));
     }
-    if (q.status === 'received') where.push('NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq)');
+    if (q.status === 'filtered') where.push('m.filtered_by IS NOT NULL');
+    else if (q.status === 'received') where.push('m.filtered_by IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq)');
     else if (q.status) {
       // A message is listed under the status it displays: its most troubled delivery's.
       const worse = STATUS_PRECEDENCE.slice(0, STATUS_PRECEDENCE.indexOf(q.status as DeliveryStatus));
@@ -299,13 +314,13 @@ export class SqliteStore implements Store {
         args.push(...worse);
       }
     }
-    const sql = `SELECT m.seq, m.id, m.channel_id, m.source_id, m.source_version, m.received_at FROM messages m
+    const sql = `SELECT m.seq, m.id, m.channel_id, m.source_id, m.source_version, m.received_at, m.filtered_by FROM messages m
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.seq DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, q.limit + 1) as Array<Record<string, string | number>>;
     const page = rows.slice(0, q.limit);
     const messages = page.map((m) => {
       const statuses = (this.stmt.statusesOf!.all(m.seq!) as Array<{ status: DeliveryStatus }>).map((r) => r.status);
-      return summary(m, aggregate(statuses));
+      return summary(m, m.filtered_by ? 'filtered' : aggregate(statuses));
     });
     const last = page[page.length - 1];
     return rows.length > q.limit && last ? { messages, nextCursor: (last.seq as number).toString(36) } : { messages };
