@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'preview': {
         const [channelId, inputFile] = args.positional;
         if (!channelId || !inputFile) throw new UsageError('preview needs a channel id and an input file');
-        return previewCommand(
+        return await previewCommand(
           settings,
           {
             channelId,

@@ -20,7 +20,7 @@ export interface PreviewOptions {
  * input, without sending or storing anything. Invalid input exits 1 with the same errors
  * the source would answer.
  */
-export function previewCommand(settings: EngineSettings, o: PreviewOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+export async function previewCommand(settings: EngineSettings, o: PreviewOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const { channels, issues } = loadConfiguration(settings);
   const channel = channels.find((c) => c.config.id === o.channelId);
   if (!channel) {
@@ -29,9 +29,9 @@ export function previewCommand(settings: EngineSettings, o: PreviewOptions, out:
   }
   const text = readFileSync(o.inputFile, 'utf8');
   const format = channel.mapping?.format ?? (text.trimStart().startsWith('MSH') ? 'hl7v2' : 'json');
-  let processed: ReturnType<typeof processInput>;
+  let processed: Awaited<ReturnType<typeof processInput>>;
   try {
-    processed = processInput(channel, { text, format }, new Date().toISOString());
+    processed = await processInput(channel, { text, format }, new Date().toISOString());
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     err.write(`${o.inputFile}: ${e.code}\n`);

@@ -19,5 +19,11 @@ export interface Encoder {
   readonly kind: string;
   /** One-line description of what the payload is, for previews. */
   readonly format: 'hl7v2' | 'json';
+  /** Synchronous for built-in encoders; expression-based settings (JSONata) resolve a promise. */
+  encode(report: LabReport, ctx: EncodeContext): Encoded | Promise<Encoded>;
+}
+
+/** A built-in encoder: synchronous, so callers (tests, previews) can use its result directly. */
+export interface SyncEncoder extends Encoder {
   encode(report: LabReport, ctx: EncodeContext): Encoded;
 }

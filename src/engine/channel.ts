@@ -33,26 +33,29 @@ export interface ProcessOptions extends ReceiveOptions {
  * Maps and encodes one input: pure, so `preview` and intake produce the same bytes. A
  * channel without an inbound mapping stores the input as it came (one item, no outputs).
  */
-export function processInput(channel: ResolvedChannel, input: InboundInput, createdAt: string, options?: ProcessOptions): ProcessedReport[] {
+export async function processInput(channel: ResolvedChannel, input: InboundInput, createdAt: string, options?: ProcessOptions): Promise<ProcessedReport[]> {
   if (!channel.mapping) return [{ mapped: undefined, partitionKey: `source:${options?.sourceId ?? ''}`, outputs: [] }];
   if (channel.mapping.format !== input.format) {
     throw new InputError('INPUT_UNSUPPORTED_MEDIA', [
       { path: '(input)', code: 'invalid', message: `channel ${channel.config.id} maps ${channel.mapping.format} input, got ${input.format}` },
     ]);
   }
-  return channel.mapping.map(input).map((mapped) => ({
-    mapped,
-    partitionKey: partitionKey(mapped.report),
-    outputs: channel.destinations.map((d) => {
+  const reports = await channel.mapping.map(input);
+  const processed: ProcessedReport[] = [];
+  for (const mapped of reports) {
+    const outputs = [];
+    for (const d of channel.destinations) {
       const id = (options?.controlIds ?? controlId)();
       try {
-        return { destination: d, controlId: id, ...d.encoder.encode(mapped.report, { controlId: id, createdAt }) };
+        outputs.push({ destination: d, controlId: id, ...(await d.encoder.encode(mapped.report, { controlId: id, createdAt })) });
       } catch (e) {
         if (e instanceof InputError) throw e;
         throw new InputError('ENCODING_FAILED', [{ path: `destinations.${d.config.id}`, code: 'invalid', message: (e as Error).message }]);
       }
-    }),
-  }));
+    }
+    processed.push({ mapped, partitionKey: partitionKey(mapped.report), outputs });
+  }
+  return processed;
 }
 
 /** A running channel: its source, intake into the store, and one dispatcher per destination. */
@@ -103,7 +106,7 @@ export class ChannelRuntime {
   async receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
     const receivedAt = new Date().toISOString();
-    const processed = processInput(this.resolved, input, receivedAt, options);
+    const processed = await processInput(this.resolved, input, receivedAt, options);
     // Issued in one tick, the inserts share one transaction of the store's group commit.
     const results = await Promise.all(processed.map((p) => this.store(p, input, receivedAt, options)));
     if (results.some((r) => !r.duplicate)) for (const d of this.dispatchers.values()) d.wake();

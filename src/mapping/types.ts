@@ -21,5 +21,11 @@ export interface MappedInput {
 export interface InboundMapping {
   readonly id: string;
   readonly format: InboundInput['format'];
+  /** Synchronous for built-in mappings; expression-based ones (JSONata) resolve a promise. */
+  map(input: InboundInput): readonly MappedInput[] | Promise<readonly MappedInput[]>;
+}
+
+/** A built-in inbound mapping: synchronous. */
+export interface SyncInboundMapping extends InboundMapping {
   map(input: InboundInput): readonly MappedInput[];
 }

@@ -89,14 +89,14 @@ test('a secret written into the file in clear is refused when too short, again w
   assert.ok(!JSON.stringify(issues).includes(inline));
 });
 
-test('references are resolved in mapping files too', (t) => {
+test('references are resolved in mapping files too', async (t) => {
   const mapping = readFileSync(join(REPO, 'mappings', 'oru-r01-lis.yaml'), 'utf8').replace('sendingFacility: POC-PLATFORM', 'sendingFacility: ${TEST_FACILITY}');
   const dir = configDir({ channels: { 'c.yaml': channelYaml('c') }, mappings: { 'oru-r01-lis.yaml': mapping } });
   t.after(() => dir.remove());
   const report = { id: 'r', version: 1, correction: false, status: 'final' as const, observations: [], attachments: [], provenance: { kind: 'platform-event' as const } };
   const set = dir.load({ TEST_FACILITY: 'NORTH-SITE' });
   assert.deepEqual(set.issues, []);
-  const payload = set.channels[0]!.destinations[0]!.encoder.encode(report, { controlId: 'C1', createdAt: '2026-01-02T03:04:05Z' }).payload;
+  const payload = (await set.channels[0]!.destinations[0]!.encoder.encode(report, { controlId: 'C1', createdAt: '2026-01-02T03:04:05Z' })).payload;
   assert.match(payload, /^MSH\|\^~\\&\|CONDUIT\|NORTH-SITE\|LIS\|/);
   const unset = dir.load({});
   const i = issueAt(unset.issues, dir.mappingFile('oru-r01-lis.yaml'), 'settings.sendingFacility');

@@ -151,7 +151,7 @@ test('a mapping file without kind, or with an unknown top-level key, is reported
   assert.equal(issueAt(issues, dir.mappingFile('oru-r01-lis.yaml'), 'setings').line, 2);
 });
 
-test('a mapping may be a .json file; its settings apply', (t) => {
+test('a mapping may be a .json file; its settings apply', async (t) => {
   const dir = configDir({
     channels: { 'c.yaml': channelYaml('c', { 'mapping: oru-r01-lis': '    mapping: lis-json' }) },
     mappings: { 'lis-json.json': JSON.stringify({ kind: 'oru-r01', settings: { sendingApplication: 'FROM-JSON' } }) },
@@ -160,6 +160,6 @@ test('a mapping may be a .json file; its settings apply', (t) => {
   const { channels, issues } = dir.load();
   assert.deepEqual(issues, []);
   const report = { id: 'r', version: 1, correction: false, status: 'final' as const, observations: [], attachments: [], provenance: { kind: 'platform-event' as const } };
-  const out = channels[0]!.destinations[0]!.encoder.encode(report, { controlId: 'C1', createdAt: '2026-01-02T03:04:05Z' });
+  const out = await channels[0]!.destinations[0]!.encoder.encode(report, { controlId: 'C1', createdAt: '2026-01-02T03:04:05Z' });
   assert.match(out.payload, /^MSH\|\^~\\&\|FROM-JSON\|/);
 });

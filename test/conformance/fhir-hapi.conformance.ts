@@ -34,7 +34,7 @@ test('every Bundle from every sample validates with 0 errors under HAPI FHIR R4'
     if (!existsSync(dir)) continue;
     formats.add(format);
     for (const sample of readdirSync(dir).filter((f) => /\.(json|hl7)$/.test(f)).sort()) {
-      const reports = processInput(channel, { text: readFileSync(join(dir, sample), 'utf8'), format }, '2026-11-22T08:00:00.000Z');
+      const reports = await processInput(channel, { text: readFileSync(join(dir, sample), 'utf8'), format }, '2026-11-22T08:00:00.000Z');
       for (const [i, r] of reports.entries()) {
         for (const o of r.outputs.filter((x) => x.destination.encoder.kind === 'fhir-bundle')) {
           const file = join(out, `${channel.config.id}--${sample}--${i}.json`);

@@ -29,7 +29,7 @@ test('every ORU^R01 the sample channels produce validates under HAPI with 0 issu
   for (const channel of config.channels) {
     if (channel.mapping?.format !== 'json') continue;
     for (const sample of samples) {
-      const outputs = processInput(channel, { text: readFileSync(join(SAMPLES, sample), 'utf8'), format: 'json' }, new Date().toISOString()).flatMap((p) => p.outputs);
+      const outputs = (await processInput(channel, { text: readFileSync(join(SAMPLES, sample), 'utf8'), format: 'json' }, new Date().toISOString())).flatMap((p) => p.outputs);
       for (const o of outputs.filter((x) => x.destination.encoder.format === 'hl7v2')) {
         const file = join(out, `${channel.config.id}--${o.destination.config.id}--${sample.replace('.json', '.hl7')}`);
         writeFileSync(file, o.payload);

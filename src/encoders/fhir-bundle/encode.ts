@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, Device, Encounter, Identifier, Observation, Patient, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import type { LabReport } from '../../canonical/report.ts';
-import type { EncodeContext, Encoded, Encoder } from '../types.ts';
+import type { EncodeContext, Encoded, SyncEncoder } from '../types.ts';
 import { device, deviceIdentifier, diagnosticReport, encounter, matchIdentifier, observation, orderIdentifiers, patient, serviceRequest } from './resources.ts';
 import type { FhirBundleSettings } from './settings.ts';
 import { fhirInstant, toJson } from './values.ts';
@@ -105,7 +105,7 @@ export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirB
   };
 }
 
-export function createFhirBundleEncoder(settings: FhirBundleSettings): Encoder {
+export function createFhirBundleEncoder(settings: FhirBundleSettings): SyncEncoder {
   return {
     kind: 'fhir-bundle',
     format: 'json',

@@ -1,6 +1,6 @@
 import type { Coding, LabReport, Observation, ResultStatus } from '../../canonical/report.ts';
 import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm } from '../../protocols/hl7v2/index.ts';
-import type { EncodeContext, Encoded, Encoder } from '../types.ts';
+import type { EncodeContext, Encoded, SyncEncoder } from '../types.ts';
 import type { OruR01Settings } from './settings.ts';
 import { typeValue } from './value-type.ts';
 
@@ -149,7 +149,8 @@ function mediaType(contentType: string): [string, string] {
   return [type, minor.toUpperCase()];
 }
 
-export function createOruR01Encoder(settings: OruR01Settings): Encoder {
+/** Built-in encoders are synchronous; the narrower type lets callers use the result directly. */
+export function createOruR01Encoder(settings: OruR01Settings): SyncEncoder {
   return {
     kind: 'oru-r01',
     format: 'hl7v2',

@@ -1,7 +1,7 @@
 import type { LabReport, Observation, Patient, ResultStatus } from '../../canonical/report.ts';
 import { InputError, type InputIssue } from '../../errors.ts';
 import { zodIssues } from '../issues.ts';
-import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
+import type { InboundInput, MappedInput, SyncInboundMapping } from '../types.ts';
 import { PlatformEvent } from './event-schema.ts';
 import type { PlatformResultSettings } from './settings.ts';
 
@@ -20,7 +20,7 @@ export function parseJson(text: string): unknown {
 }
 
 /** The default inbound mapping: platform `result.created` / `result.updated` events → canonical report. */
-export function createPlatformResultMapping(id: string, settings: PlatformResultSettings): InboundMapping {
+export function createPlatformResultMapping(id: string, settings: PlatformResultSettings): SyncInboundMapping {
   return {
     id,
     format: 'json',
