@@ -30,7 +30,7 @@ test('platform-to-lis resolves to a webhook source, the platform mapping and one
   assert.equal(d.config.id, 'lis');
   assert.equal(d.senderKind, 'mllp');
   assert.equal(d.encoder.kind, 'oru-r01');
-  assert.match(d.mappingVersion, /^[0-9a-f]{12}$/);
+  assert.match(d.mappingVersion, /^oru-r01-lis@[0-9a-f]{12}$/);
   // Sender defaults come from the plugin's schema; the file sets only some fields.
   assert.deepEqual(d.senderConfig, {
     host: '127.0.0.1',
