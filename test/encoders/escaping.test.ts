@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import type { LabReport } from '../../src/canonical/report.ts';
 import { OruR01Settings } from '../../src/encoders/oru-r01/settings.ts';
 import type { Hl7Message, Hl7Segment } from '../../src/protocols/hl7v2/index.ts';
+import { pick, prng } from '../support/prng.ts';
 import { encode, encodeAndParse, observation, report } from './support.ts';
 
 const NASTY = 'a|b^c~d\\e&f';
@@ -150,23 +151,12 @@ test('times keep the sender offset, to the precision sent (ISO → DTM textually
 const SEED = Number(process.env.ORU_PROPERTY_SEED ?? 4242);
 const ALPHABET = ['|', '^', '~', '\\', '&', '#', '\n', '\r\n', ' ', 'a', 'Z', '0', '5', '.', '-', '<', '>', ':', 'é', '東', '🧪', '\\F\\', '\\X0D\\', '\\.br\\', 'E', 'S'];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('property: random text with delimiters, escapes, line breaks and non-ASCII in every field reads back', () => {
   const rand = prng(SEED);
   const text = () => {
     let s = '';
     const n = 1 + Math.floor(rand() * 10);
-    for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length)];
+    for (let i = 0; i < n; i++) s += pick(rand, ALPHABET);
     return s;
   };
   const settings = OruR01Settings.parse({ sendingApplication: text(), receivingFacility: { namespace: text(), universalId: text() } });

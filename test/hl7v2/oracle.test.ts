@@ -51,7 +51,8 @@ import {
   type Hl7Segment,
   unescapeText,
 } from '../../src/protocols/hl7v2/index.ts';
-import { DELIMITER_SETS, fixture, type MessageFile, pick, prng, randomLeaf, randomMessage, readFixtures, readSamples, SAMPLES_MISSING } from './support.ts';
+import { pick, prng } from '../support/prng.ts';
+import { DELIMITER_SETS, fixture, type MessageFile, randomLeaf, randomMessage, readFixtures, readSamples, SAMPLES_MISSING } from './support.ts';
 
 type Rule = 'D1' | 'D2' | 'D3' | 'D4' | 'D5' | 'D7';
 

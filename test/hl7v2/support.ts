@@ -1,6 +1,7 @@
 /**
- * Shared helpers for the HL7 v2 codec tests: the real-world samples, our fixtures, a
- * seeded PRNG and a generator of segments full of delimiters, line breaks and non-ASCII.
+ * Shared helpers for the HL7 v2 codec tests: the real-world samples, our fixtures and a
+ * generator of segments full of delimiters, line breaks and non-ASCII, driven by the seeded
+ * PRNG of ../support/prng.ts.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   readDelimiters,
   type RepetitionInput,
 } from '../../src/protocols/hl7v2/index.ts';
+import { pick } from '../support/prng.ts';
 
 export interface MessageFile {
   name: string;
@@ -43,22 +45,6 @@ export function readFixtures(): MessageFile[] {
 
 export function fixture(name: string): string {
   return readFileSync(FIXTURES_DIR + name, 'utf8');
-}
-
-/** mulberry32: small, fast, seeded; failures print the seed so a run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)]!;
 }
 
 /** Delimiter sets met in the wild or allowed by the standard, read through our own reader. */

@@ -1,6 +1,6 @@
 /**
  * Helpers for the platform-result mapping tests: the repository's sample events and mapping
- * settings, and a seeded PRNG for the property test.
+ * settings. The property test's seeded PRNG is ../support/prng.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -43,16 +43,4 @@ export function refusal(body: unknown, settings: PlatformResultSettings = SETTIN
 /** The issues an event is refused with, as `path: message` lines for readable failures. */
 export function issuePaths(body: unknown): string[] {
   return refusal(body).issues.map((i: InputIssue) => i.path);
-}
-
-/** mulberry32: small, fast and seeded, so a failure can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

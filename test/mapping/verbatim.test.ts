@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InputError } from '../../src/errors.ts';
 import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
-import { mapped, prng, refusal, SETTINGS, sample } from './support.ts';
+import { pick, prng } from '../support/prng.ts';
+import { mapped, refusal, SETTINGS, sample } from './support.ts';
 
 test('values are strings and stay exactly as sent', () => {
   const values = ['5.4', '<0.5', '>14.0', '<=0.02', '>=20.0', 'POSITIVE', 'see comment', '1:128', '1-10', '1+', '5,4', '007', '+5', '1.50', ' 5.4 ', '\tx\n'];
@@ -140,7 +141,7 @@ const ALPHABET = ['|', '^', '~', '\\', '&', '#', '\r', '\n', '\r\n', ' ', '\t', 
 function randomText(rand: () => number, min: number): string {
   const n = min + Math.floor(rand() * 12);
   let s = '';
-  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length)];
+  for (let i = 0; i < n; i++) s += pick(rand, ALPHABET);
   return s;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CR, FS, frame, MllpDecoder, OVERSIZE_HEAD_BYTES, type OversizeFrame, VT } from '../../src/protocols/mllp/index.ts';
+import { prng } from '../support/prng.ts';
 
 /** A decoder that records everything it reports. */
 function recorder(maxFrameBytes = 1024 * 1024) {
@@ -30,18 +31,6 @@ const vt = String.fromCharCode(VT);
 const fs = String.fromCharCode(FS);
 const cr = String.fromCharCode(CR);
 const wrap = (s: string): string => vt + s + fs + cr;
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Payload bytes: anything but VT, and FS only where it is not followed by CR nor last. */
 function randomPayload(rnd: () => number): Buffer {

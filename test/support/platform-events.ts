@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from './engine-process.ts';
+import { prng } from './prng.ts';
 
 export interface GeneratedEvent {
   /** Position in the generated list: per patient, events are meant to be sent in this order. */
@@ -41,18 +42,6 @@ const ANALYTES = [
   { analyte: 'CRP', display: 'C-reactive protein', unit: 'mg/L', range: '<5', lo: 0.5, hi: 80 },
 ] as const;
 
-/** A deterministic pseudo-random sequence (mulberry32), so every run sends the same events. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `events` events over `patients` patients, interleaved (event i belongs to patient i mod patients). */
 export function generateEvents(options: EventSetOptions): GeneratedEvent[] {
   const template = JSON.parse(readFileSync(join(REPO, 'samples', 'platform-events', 'full-bmp-panel.json'), 'utf8')) as {
@@ -61,7 +50,8 @@ export function generateEvents(options: EventSetOptions): GeneratedEvent[] {
   const documents = template.result.documents;
   const patients = options.patients ?? 50;
   const runId = options.runId ?? 'r';
-  const rnd = random(0xc0ffee);
+  // Seeded, so every run sends the same events.
+  const rnd = prng(0xc0ffee);
   const base = Date.parse('2026-11-20T08:00:00Z');
   const out: GeneratedEvent[] = [];
   for (let i = 0; i < options.events; i++) {
