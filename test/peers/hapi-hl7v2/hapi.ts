@@ -9,34 +9,15 @@
  */
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
 import type { Socket } from "node:net";
-import path from "node:path";
 import { createInterface } from "node:readline";
+import { javaPeer, STDERR_KEEP } from "../java-peer.ts";
 
-const HERE = import.meta.dirname;
-const LIB = path.join(HERE, "lib");
-const CLASSES = path.join(LIB, "classes");
-const PEER_SOURCE = path.join(HERE, "Peer.java");
-const PEER_CLASS = path.join(CLASSES, "Peer.class");
-const SETUP = path.join(HERE, "setup.sh");
-const REQUIRED_JARS = [
-  "hapi-base-2.6.0.jar",
-  "hapi-structures-v251-2.6.0.jar",
-  "slf4j-api-1.7.36.jar",
-  "slf4j-simple-1.7.36.jar",
-];
-const JVM_FLAGS = [
-  "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-  "-Dorg.slf4j.simpleLogger.logFile=System.err",
-  "-Djava.awt.headless=true",
-  "-Dfile.encoding=UTF-8",
-  // short-lived JVM: C1 only and the serial GC start noticeably faster than the defaults
-  "-XX:+UseSerialGC",
-  "-XX:TieredStopAtLevel=1",
-  "-Xshare:auto",
-];
-const STDERR_KEEP = 64 * 1024;
+const peer = javaPeer({
+  dir: import.meta.dirname,
+  mainClass: "Peer",
+  requiredJars: ["hapi-base-2.6.0.jar", "hapi-structures-v251-2.6.0.jar", "slf4j-api-1.7.36.jar", "slf4j-simple-1.7.36.jar"],
+});
 const READY_TIMEOUT_MS = 30_000;
 
 export interface HapiValidationResult {
@@ -66,52 +47,9 @@ export interface HapiMllpReceiver {
   close(): Promise<void>;
 }
 
-function jarsPresent(): boolean {
-  return REQUIRED_JARS.every((jar) => existsSync(path.join(LIB, jar)));
-}
-
-function classIsFresh(): boolean {
-  try {
-    return statSync(PEER_CLASS).mtimeMs >= statSync(PEER_SOURCE).mtimeMs;
-  } catch {
-    return false;
-  }
-}
-
-let ensuring: Promise<void> | undefined;
-
 /** Runs setup.sh when the jars are missing from lib/ or lib/classes/Peer.class is missing or older than Peer.java. */
 export async function ensureHapiHl7Peer(): Promise<void> {
-  if (jarsPresent() && classIsFresh()) return;
-  ensuring ??= runSetup().finally(() => {
-    ensuring = undefined;
-  });
-  return ensuring;
-}
-
-function runSetup(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [SETUP], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString("utf8")).slice(-STDERR_KEEP);
-    };
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    child.on("error", (err) => reject(new Error(`cannot run ${SETUP}: ${err.message}`)));
-    child.on("close", (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${SETUP} failed (${signal ?? `exit ${code}`}):\n${output}`));
-    });
-  });
-}
-
-/** java arguments for Peer: the pre-compiled class when fresh, otherwise source-launch mode. */
-function peerCommand(args: string[]): string[] {
-  if (classIsFresh()) {
-    return ["-cp", `${CLASSES}${path.delimiter}${path.join(LIB, "*")}`, ...JVM_FLAGS, "Peer", ...args];
-  }
-  return ["-cp", path.join(LIB, "*"), ...JVM_FLAGS, PEER_SOURCE, ...args];
+  return peer.ensure();
 }
 
 /**
@@ -121,32 +59,9 @@ function peerCommand(args: string[]): string[] {
  */
 export async function validateHl7Files(paths: string[]): Promise<HapiValidationResult[]> {
   if (paths.length === 0) return [];
-  await ensureHapiHl7Peer();
-  return new Promise((resolve, reject) => {
-    const child = spawn("java", peerCommand(["validate", ...paths]), { stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      err = (err + chunk.toString("utf8")).slice(-STDERR_KEEP);
-    });
-    child.on("error", (e) => reject(new Error(`cannot start java: ${e.message}`)));
-    child.on("close", (code, signal) => {
-      if (code !== 0 && code !== 1) {
-        reject(new Error(`HAPI peer validate failed (${signal ?? `exit ${code}`}):\n${err}`));
-        return;
-      }
-      try {
-        const results = Buffer.concat(out)
-          .toString("utf8")
-          .split("\n")
-          .filter((line) => line.trim() !== "")
-          .map((line) => JSON.parse(line) as HapiValidationResult);
-        resolve(results);
-      } catch (e) {
-        reject(new Error(`HAPI peer printed something that is not JSON lines: ${(e as Error).message}\n${err}`));
-      }
-    });
+  return peer.runJsonLines<HapiValidationResult>(["validate", ...paths], {
+    failure: "HAPI peer validate failed",
+    printer: "HAPI peer",
   });
 }
 
@@ -156,7 +71,7 @@ export async function validateHl7Files(paths: string[]): Promise<HapiValidationR
  */
 export async function startHapiMllpReceiver(): Promise<HapiMllpReceiver> {
   await ensureHapiHl7Peer();
-  const child: ChildProcess = spawn("java", peerCommand(["serve", "0"]), { stdio: ["pipe", "pipe", "pipe"] });
+  const child: ChildProcess = spawn("java", peer.command(["serve", "0"]), { stdio: ["pipe", "pipe", "pipe"] });
   const stdin = child.stdin!;
   const stdout = child.stdout!;
   const stderrStream = child.stderr!;
