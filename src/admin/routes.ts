@@ -13,6 +13,8 @@ export interface AdminChannelView {
   description?: string;
   state: string;
   source: string;
+  /** Mapping versions in use (name@hash): inbound and per destination. */
+  mappings: Record<string, string>;
   destinations: Array<{ id: string; sender: string; state: string; lastOutcome?: string; lastCode?: string }>;
 }
 
@@ -23,6 +25,8 @@ export interface AdminDeps {
   channels(): AdminChannelView[];
   /** Wakes the dispatchers of a channel after a resend. */
   wake(channelId: string): void;
+  /** Reads the channel and mapping files again (as the file watcher does). */
+  reload(): Promise<{ applied: boolean; issues: readonly unknown[] }>;
 }
 
 const STATUSES = ['received', 'filtered', 'queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead'] as const;
@@ -99,6 +103,12 @@ export function adminRouter(deps: AdminDeps): Router {
     deps.log.info({ audit: 'message.resend', messageId: m.id, requeued, ip: req.ip }, 'audit');
     deps.wake(m.channelId);
     res.status(202).json({ messageId: m.id, requeued });
+  });
+
+  r.post('/reload', async (req, res) => {
+    const result = await deps.reload();
+    deps.log.info({ audit: 'configuration.reload', applied: result.applied, ip: req.ip }, 'audit');
+    res.status(result.applied ? 200 : 422).json(result);
   });
 
   r.use((_req, res) => {

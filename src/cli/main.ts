@@ -20,6 +20,7 @@ Options (also from the environment):
   --channels <dir>    CONDUIT_CHANNELS  channel files (default ./channels)
   --mappings <dir>    CONDUIT_MAPPINGS  mapping files (default ./mappings)
   --max-backlog <n>   CONDUIT_MAX_BACKLOG  pending deliveries before sources push back (default 50000)
+  --watch <true|false>  CONDUIT_WATCH  reload channel and mapping files when they change (default true)
   --durability <full|normal>  CONDUIT_DURABILITY  fsync every commit (full, default) or not
   --log-level <lvl>   CONDUIT_LOG_LEVEL (default info)
   Admin API token: CONDUIT_ADMIN_TOKEN, else generated into the data directory at first start.

@@ -1,3 +1,4 @@
+import jsonata from 'jsonata';
 import { z } from 'zod';
 
 /**
@@ -5,6 +6,19 @@ import { z } from 'zod';
  * their plugins' own schemas; here only their `type` is required.
  */
 const PluginBlock = z.looseObject({ type: z.string().min(1, 'expected the plugin type') });
+
+/**
+ * A JSONata condition over `{ report, input }`: the canonical report and the input as
+ * received (the parsed JSON event, or the HL7 v2 text). Checked for syntax at load.
+ */
+const Condition = z.string().min(1, 'expected a JSONata condition').superRefine((source, ctx) => {
+  try {
+    jsonata(source);
+  } catch (e) {
+    const j = e as { message?: string; position?: number };
+    ctx.addIssue({ code: 'custom', message: `not a valid JSONata expression: ${j.message}${j.position !== undefined ? ` (at character ${j.position})` : ''}` });
+  }
+});
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lower-case letters, digits and dashes (at most 63)');
 
@@ -32,6 +46,8 @@ export const DestinationConfig = z
     mapping: z.string().min(1, 'expected the name of an outbound mapping file in mappings/'),
     sender: PluginBlock,
     delivery: DeliveryPolicy.default(DeliveryPolicy.parse({})),
+    /** Routing: only reports for which this condition holds go to this destination. */
+    when: Condition.optional(),
   })
   .strict();
 export type DestinationConfig = z.infer<typeof DestinationConfig>;
@@ -44,6 +60,11 @@ export const ChannelConfig = z
     source: PluginBlock,
     /** Inbound mapping: a file in mappings/ (without .yaml). Without one, messages are stored as received. */
     mapping: z.string().min(1).optional(),
+    /**
+     * Filters: a report must pass every rule to go anywhere; one that fails a rule is stored as
+     * `filtered`, with the rule's name, and sent nowhere.
+     */
+    filters: z.array(z.object({ name: z.string().min(1), when: Condition }).strict()).default([]),
     destinations: z.array(DestinationConfig).default([]),
   })
   .strict()

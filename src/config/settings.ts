@@ -20,6 +20,8 @@ export const EngineSettings = z
     maxBacklog: wholeNumber.pipe(z.number().int().positive()).default(50_000),
     /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
     durability: z.enum(['full', 'normal']).default('full'),
+    /** Reload channel and mapping files when they change. */
+    watch: z.union([z.boolean(), z.enum(['true', 'false'], { error: "expected 'true' or 'false'" }).transform((v) => v === 'true')]).default(true),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();
@@ -34,6 +36,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   maxBacklog: 'CONDUIT_MAX_BACKLOG',
   durability: 'CONDUIT_DURABILITY',
   logLevel: 'CONDUIT_LOG_LEVEL',
+  watch: 'CONDUIT_WATCH',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -45,6 +48,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--max-backlog': 'maxBacklog',
   '--durability': 'durability',
   '--log-level': 'logLevel',
+  '--watch': 'watch',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);

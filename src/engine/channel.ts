@@ -8,6 +8,7 @@ import { senderPlugins, sourcePlugins } from '../plugins.ts';
 import type { IntakeResult, ReceiveOptions, Source } from '../sources/types.ts';
 import type { NewDelivery, Store } from '../store/types.ts';
 import { controlId, ulid } from '../util/ids.ts';
+import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
 import { laneOf } from './lanes.ts';
 
@@ -21,6 +22,8 @@ export interface ChannelDeps {
 export interface ProcessedReport {
   readonly mapped: MappedInput | undefined;
   readonly partitionKey: string;
+  /** The filter rule that kept the report from every destination, when one did. */
+  readonly filteredBy?: string;
   readonly outputs: ReadonlyArray<{ destination: ResolvedDestination; controlId: string; payload: string; contentType: string; warnings?: readonly string[] }>;
 }
 
@@ -42,9 +45,24 @@ export async function processInput(channel: ResolvedChannel, input: InboundInput
   }
   const reports = await channel.mapping.map(input);
   const processed: ProcessedReport[] = [];
+  // Conditions see the input as received; parsed once, and only for channels that have any.
+  const conditional = channel.config.filters.length > 0 || channel.destinations.some((d) => d.config.when);
+  const parsedInput = conditional && input.format === 'json' ? JSON.parse(input.text) : input.text;
   for (const mapped of reports) {
+    const scope = { report: mapped.report, input: parsedInput };
+    const failed = conditional ? await firstFailingFilter(channel, scope) : undefined;
+    if (failed) {
+      processed.push({ mapped, partitionKey: partitionKey(mapped.report), filteredBy: `filter ${failed}`, outputs: [] });
+      continue;
+    }
+    const routed = [];
+    for (const d of channel.destinations) if (!d.config.when || (await holds(d.config.when, scope))) routed.push(d);
+    if (channel.destinations.length > 0 && routed.length === 0) {
+      processed.push({ mapped, partitionKey: partitionKey(mapped.report), filteredBy: 'routing: no destination condition holds', outputs: [] });
+      continue;
+    }
     const outputs = [];
-    for (const d of channel.destinations) {
+    for (const d of routed) {
       const id = (options?.controlIds ?? controlId)();
       try {
         outputs.push({ destination: d, controlId: id, ...(await d.encoder.encode(mapped.report, { controlId: id, createdAt })) });
@@ -58,16 +76,23 @@ export async function processInput(channel: ResolvedChannel, input: InboundInput
   return processed;
 }
 
+async function firstFailingFilter(channel: ResolvedChannel, scope: { report: unknown; input: unknown }): Promise<string | undefined> {
+  for (const f of channel.config.filters) {
+    if (!(await holds(f.when, scope))) return f.name;
+  }
+  return undefined;
+}
+
 /** A running channel: its source, intake into the store, and one dispatcher per destination. */
 export class ChannelRuntime {
-  readonly resolved: ResolvedChannel;
+  private current: ResolvedChannel;
   private readonly deps: ChannelDeps;
   private readonly source: Source;
   readonly dispatchers = new Map<string, DestinationDispatcher>();
   state: 'stopped' | 'running' | 'failed' = 'stopped';
 
   constructor(resolved: ResolvedChannel, deps: ChannelDeps) {
-    this.resolved = resolved;
+    this.current = resolved;
     this.deps = deps;
     const id = resolved.config.id;
     for (const d of resolved.destinations) {
@@ -96,7 +121,28 @@ export class ChannelRuntime {
   }
 
   get id(): string {
-    return this.resolved.config.id;
+    return this.current.config.id;
+  }
+
+  get resolved(): ResolvedChannel {
+    return this.current;
+  }
+
+  /**
+   * Whether `next` can replace this channel's configuration in place: same source, same
+   * destinations with the same senders and delivery policies. Then only mappings, filters and
+   * routes differ, and the swap needs no restart.
+   */
+  canSwap(next: ResolvedChannel): boolean {
+    const wiring = (r: ResolvedChannel) =>
+      JSON.stringify({ source: r.config.source, destinations: r.config.destinations.map((d) => ({ id: d.id, sender: d.sender, delivery: d.delivery })) });
+    return wiring(next) === wiring(this.current);
+  }
+
+  /** Uses `next` for every input from now on; inputs already being processed finish with the old one. */
+  swap(next: ResolvedChannel): void {
+    if (!this.canSwap(next)) throw new Error(`channel ${this.id}: source or destinations changed; restart it instead`);
+    this.current = next;
   }
 
   describeSource(): string {
@@ -106,14 +152,16 @@ export class ChannelRuntime {
   async receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
     const receivedAt = new Date().toISOString();
-    const processed = await processInput(this.resolved, input, receivedAt, options);
+    // One version of the mappings for the whole input, even if a reload swaps them meanwhile.
+    const resolved = this.current;
+    const processed = await processInput(resolved, input, receivedAt, options);
     // Issued in one tick, the inserts share one transaction of the store's group commit.
-    const results = await Promise.all(processed.map((p) => this.store(p, input, receivedAt, options)));
+    const results = await Promise.all(processed.map((p) => this.store(resolved, p, input, receivedAt, options)));
     if (results.some((r) => !r.duplicate)) for (const d of this.dispatchers.values()) d.wake();
     return { messageId: results[0]!.messageId, messageIds: results.map((r) => r.messageId), duplicate: results.every((r) => r.duplicate) };
   }
 
-  private store(p: ProcessedReport, input: InboundInput, receivedAt: string, options?: ReceiveOptions) {
+  private store(resolved: ResolvedChannel, p: ProcessedReport, input: InboundInput, receivedAt: string, options?: ReceiveOptions) {
     const deliveries: NewDelivery[] = p.outputs.map((o) => ({
       destinationId: o.destination.config.id,
       lane: laneOf(p.partitionKey, o.destination.config.delivery.lanes),
@@ -133,7 +181,8 @@ export class ChannelRuntime {
       inputFormat: input.format,
       ...(p.mapped ? { canonical: JSON.stringify(p.mapped.report) } : {}),
       partitionKey: p.partitionKey,
-      ...(this.resolved.mappingVersion ? { mappingVersion: this.resolved.mappingVersion } : {}),
+      ...(p.filteredBy ? { filteredBy: p.filteredBy } : {}),
+      ...(resolved.mappingVersion ? { mappingVersion: resolved.mappingVersion } : {}),
       deliveries,
     });
   }

@@ -5,7 +5,9 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { adminRouter } from '../admin/routes.ts';
 import { SourceRoutes } from '../http/routes.ts';
-import type { Configuration } from '../config/load.ts';
+import { watch, type FSWatcher } from 'node:fs';
+import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
+import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
@@ -29,6 +31,11 @@ export class Engine {
   readonly channels: ChannelRuntime[] = [];
   private server: Server | undefined;
   private readonly startedAt = Date.now();
+  private routes: SourceRoutes | undefined;
+  private readonly watchers: FSWatcher[] = [];
+  private reloading: Promise<void> = Promise.resolve();
+  /** Problems of the last configuration that could not be applied; the running one stays. */
+  private configIssues: readonly ConfigIssue[] = [];
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -69,6 +76,7 @@ export class Engine {
             ...(c.resolved.config.description ? { description: c.resolved.config.description } : {}),
             state: c.state,
             source: c.describeSource(),
+            mappings: mappingVersions(c.resolved),
             destinations: [...c.dispatchers.entries()].map(([id, d]) => ({
               id,
               sender: c.resolved.destinations.find((x) => x.config.id === id)?.senderKind ?? '',
@@ -78,19 +86,16 @@ export class Engine {
             })),
           })),
         wake: (channelId) => this.channels.find((c) => c.id === channelId)?.wake(),
+        reload: () => this.reload(),
       }),
     );
     app.use((_req, res) => {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such route' }] });
     });
 
+    this.routes = routes;
     for (const resolved of configuration.channels) {
-      if (!resolved.config.enabled) continue;
-      this.channels.push(new ChannelRuntime(resolved, { store: this.store, log, routes, overloaded: this.overloaded }));
-    }
-    for (const c of this.channels) {
-      await c.start();
-      log.info({ channel: c.id, source: c.describeSource(), destinations: c.resolved.destinations.map((d) => d.config.id) }, 'channel started');
+      if (resolved.config.enabled) await this.startChannel(resolved);
     }
     await new Promise<void>((resolve, reject) => {
       const server = createServer((req, res) => (routes.match(req) ?? app)(req, res));
@@ -101,6 +106,89 @@ export class Engine {
       this.server = server;
     });
     log.info({ url: `http://${settings.host}:${this.port}`, version: VERSION, channels: this.channels.map((c) => c.id) }, 'Conduit is listening');
+    if (settings.watch) this.watchConfiguration();
+  }
+
+  private async startChannel(resolved: ResolvedChannel): Promise<void> {
+    const c = new ChannelRuntime(resolved, { store: this.store, log: this.options.log, routes: this.routes!, overloaded: this.overloaded });
+    this.channels.push(c);
+    await c.start();
+    this.options.log.info(
+      { channel: c.id, source: c.describeSource(), destinations: resolved.destinations.map((d) => d.config.id), mappings: mappingVersions(resolved) },
+      'channel started',
+    );
+  }
+
+  private async stopChannel(c: ChannelRuntime): Promise<void> {
+    this.channels.splice(this.channels.indexOf(c), 1);
+    await c.stop();
+    this.options.log.info({ channel: c.id }, 'channel stopped');
+  }
+
+  /**
+   * Reads the channel and mapping files again and applies them: a channel whose source and
+   * destinations are unchanged swaps its mappings, filters and routes in place (messages in
+   * flight keep the version they were encoded with; nothing is re-sent); a changed one
+   * restarts, its backlog waiting in the store; removed ones stop, new ones start. A
+   * configuration with any problem is refused whole and the running one kept.
+   */
+  async reload(): Promise<{ applied: boolean; issues: readonly ConfigIssue[] }> {
+    const run = this.reloading.then(() => this.applyConfiguration());
+    this.reloading = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async applyConfiguration(): Promise<{ applied: boolean; issues: readonly ConfigIssue[] }> {
+    const { log, settings } = this.options;
+    const next = loadConfiguration(settings);
+    if (next.issues.length > 0) {
+      this.configIssues = next.issues;
+      for (const i of next.issues) log.error({ file: i.file, line: i.line, path: i.path, code: i.code }, `configuration not reloaded: ${formatIssue(i)}`);
+      return { applied: false, issues: next.issues };
+    }
+    this.configIssues = [];
+    const wanted = new Map(next.channels.filter((c) => c.config.enabled).map((c) => [c.config.id, c]));
+    for (const c of [...this.channels]) {
+      const n = wanted.get(c.id);
+      if (!n) await this.stopChannel(c);
+      else if (c.canSwap(n)) {
+        const before = JSON.stringify(mappingVersions(c.resolved));
+        c.swap(n);
+        if (JSON.stringify(mappingVersions(n)) !== before || JSON.stringify(c.resolved.config) !== JSON.stringify(n.config)) {
+          log.info({ channel: c.id, mappings: mappingVersions(n) }, 'channel configuration swapped in place');
+        }
+        wanted.delete(c.id);
+      } else {
+        await this.stopChannel(c);
+      }
+    }
+    for (const n of wanted.values()) {
+      if (!this.channels.some((c) => c.id === n.config.id)) await this.startChannel(n);
+    }
+    return { applied: true, issues: [] };
+  }
+
+  /** Reloads shortly after any change under the channels or mappings directory. */
+  private watchConfiguration(): void {
+    const { settings, log } = this.options;
+    let timer: NodeJS.Timeout | undefined;
+    const changed = () => {
+      clearTimeout(timer);
+      // Editors save in several steps (temp file, rename); wait for the dust to settle.
+      timer = setTimeout(() => {
+        this.reload().catch((e: unknown) => log.error({ err: e }, 'reloading the configuration failed'));
+      }, 250);
+    };
+    for (const dir of [settings.channelsDir, settings.mappingsDir]) {
+      try {
+        this.watchers.push(watch(dir, { recursive: true }, changed));
+      } catch (e) {
+        log.warn({ err: e, dir }, 'cannot watch for configuration changes');
+      }
+    }
   }
 
   health() {
@@ -114,6 +202,10 @@ export class Engine {
         if (s === 'degraded') degraded = true;
         components[`destination:${c.id}/${id}`] = s;
       }
+    }
+    if (this.configIssues.length > 0) {
+      components.configuration = 'degraded';
+      degraded = true;
     }
     if (this.overloaded()) {
       components.backlog = 'degraded';
@@ -129,6 +221,8 @@ export class Engine {
   }
 
   async stop(): Promise<void> {
+    for (const w of this.watchers) w.close();
+    await this.reloading;
     const server = this.server;
     if (server) {
       await new Promise<void>((resolve) => {
@@ -139,4 +233,11 @@ export class Engine {
     await Promise.all(this.channels.map((c) => c.stop()));
     await this.store.close();
   }
+}
+
+function mappingVersions(r: ResolvedChannel): Record<string, string> {
+  return {
+    ...(r.mappingVersion ? { inbound: r.mappingVersion } : {}),
+    ...Object.fromEntries(r.destinations.map((d) => [d.config.id, d.mappingVersion])),
+  };
 }

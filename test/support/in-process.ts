@@ -35,7 +35,7 @@ export async function startTestEngine(channels: Record<string, string>, override
   for (const [name, text] of Object.entries(channels)) writeFileSync(join(channelsDir, name), text);
   const mappingsDir = join(dir, 'mappings');
   cpSync(join(REPO, 'mappings'), mappingsDir, { recursive: true });
-  const settings = EngineSettings.parse({ port: 0, dataDir: join(dir, 'data'), channelsDir, mappingsDir, logLevel: 'info', ...overrides });
+  const settings = EngineSettings.parse({ port: 0, dataDir: join(dir, 'data'), channelsDir, mappingsDir, logLevel: 'info', watch: false, ...overrides });
   const configuration = loadConfiguration(settings);
   if (configuration.issues.length > 0) throw new Error(configuration.issues.map(formatIssue).join('\n'));
   const logs: string[] = [];
