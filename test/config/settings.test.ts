@@ -13,6 +13,7 @@ test('with no flags and no environment, every setting has its default; directori
     mappingsDir: resolve('./mappings'),
     maxBacklog: 50_000,
     durability: 'full',
+    watch: true,
     logLevel: 'info',
   });
 });
@@ -29,6 +30,7 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_MAX_BACKLOG: '1000',
       CONDUIT_DURABILITY: 'normal',
       CONDUIT_LOG_LEVEL: 'debug',
+      CONDUIT_WATCH: 'false',
     },
   );
   assert.deepEqual(s, {
@@ -39,6 +41,7 @@ test('environment variables override the defaults, converted to their types', ()
     mappingsDir: resolve('conf/mappings'),
     maxBacklog: 1000,
     durability: 'normal',
+    watch: false,
     logLevel: 'debug',
   });
 });
@@ -113,5 +116,5 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
   assert.equal(settingsFlag('--channels'), 'channelsDir');
   assert.equal(settingsFlag('--max-backlog'), 'maxBacklog');
   assert.equal(settingsFlag('--json'), undefined);
-  assert.deepEqual([...SETTINGS_FLAGS].sort(), ['--channels', '--data', '--durability', '--host', '--log-level', '--mappings', '--max-backlog', '--port']);
+  assert.deepEqual([...SETTINGS_FLAGS].sort(), ['--channels', '--data', '--durability', '--host', '--log-level', '--mappings', '--max-backlog', '--port', '--watch']);
 });
