@@ -4,17 +4,15 @@
  * value types).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
 import { type FhirServerPeer, startFhirServer } from '../peers/fhir-server/index.ts';
 import { toEhrChannel } from '../support/fhir-channel.ts';
-import { REPO, startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { hl7v2Sample, hl7v2SampleNames } from '../support/repo.ts';
 
-const DIR = join(REPO, 'samples', 'hl7v2');
-const samples = readdirSync(DIR).filter((f) => f.endsWith('.hl7')).sort();
+const samples = hl7v2SampleNames();
 
 describe('HL7 v2 ORU^R01 → FHIR R4 on a real FHIR server', () => {
   let fhir: FhirServerPeer;
@@ -35,7 +33,7 @@ describe('HL7 v2 ORU^R01 → FHIR R4 on a real FHIR server', () => {
   });
 
   async function deliver(file: string) {
-    const text = readFileSync(join(DIR, file), 'utf8').replace(/\r?\n/g, '\r');
+    const text = hl7v2Sample(file).replace(/\r?\n/g, '\r');
     return readAck(Hl7Message.parse((await conn.request(text, 5000)).toString()));
   }
 

@@ -5,32 +5,19 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { LabReport, Observation } from '../../src/canonical/report.ts';
-import { InputError, type InputIssue } from '../../src/errors.ts';
+import type { InputError, InputIssue } from '../../src/errors.ts';
 import { Hl7v2OruSettings, mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
 import type { MappedInput } from '../../src/mapping/types.ts';
+import { asStored, mappingSettings, REPO, refusalOf } from '../support/repo.ts';
 
-export const REPO = join(import.meta.dirname, '..', '..');
+export { hl7v2Sample as sample, hl7v2SampleNames as sampleNames } from '../support/repo.ts';
 
 /** The settings of the repository's mappings/hl7v2-oru.yaml. */
-export const SETTINGS: Hl7v2OruSettings = Hl7v2OruSettings.parse(
-  (parse(readFileSync(join(REPO, 'mappings', 'hl7v2-oru.yaml'), 'utf8')) as { settings: unknown }).settings,
-);
+export const SETTINGS: Hl7v2OruSettings = Hl7v2OruSettings.parse(mappingSettings('hl7v2-oru.yaml'));
 
 export function settings(overrides: Record<string, unknown>): Hl7v2OruSettings {
   return Hl7v2OruSettings.parse({ ...SETTINGS, ...overrides });
-}
-
-/** A message of samples/hl7v2/, as bytes decoded from UTF-8. */
-export function sample(name: string): string {
-  return readFileSync(join(REPO, 'samples', 'hl7v2', name), 'utf8');
-}
-
-export function sampleNames(): string[] {
-  return readdirSync(join(REPO, 'samples', 'hl7v2'))
-    .filter((f) => f.endsWith('.hl7'))
-    .sort();
 }
 
 /** The shared real-world samples (other people's data: read from their folder only). */
@@ -47,7 +34,7 @@ export function sharedSamples(): Array<{ name: string; text: string }> | undefin
 
 /** Maps a message and returns it as stored (JSON), so absent and undefined fields compare alike. */
 export function mapped(text: string, s: Hl7v2OruSettings = SETTINGS): MappedInput[] {
-  return JSON.parse(JSON.stringify(mapOruR01(text, s))) as MappedInput[];
+  return asStored(mapOruR01(text, s));
 }
 
 /** The one report of a one-order message. */
@@ -65,13 +52,7 @@ export function observation(text: string, i = 0, s: Hl7v2OruSettings = SETTINGS)
 
 /** The InputError a message is refused with. */
 export function refusal(text: string, s: Hl7v2OruSettings = SETTINGS): InputError {
-  try {
-    mapOruR01(text, s);
-  } catch (e) {
-    assert.ok(e instanceof InputError, `expected an InputError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('the message was accepted');
+  return refusalOf(() => mapOruR01(text, s), 'the message was accepted');
 }
 
 /** The issues a message is refused with, as `path: message` lines, for readable failures. */

@@ -1,10 +1,10 @@
 /** The compact and full forms of platform events (shared/platform-events.md) → canonical report. */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { LabReport } from '../../src/canonical/report.ts';
 import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
+import { PLATFORM_EVENTS_DIR } from '../support/repo.ts';
 import { mapped, SETTINGS, sample } from './support.ts';
 
 test('the full form maps every field of the event', () => {
@@ -171,8 +171,7 @@ test('fields the platform adds later are ignored, not refused', () => {
 });
 
 test('every sample event maps to a report that satisfies the canonical schema', () => {
-  const dir = join(import.meta.dirname, '..', '..', 'samples', 'platform-events');
-  const names = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const names = readdirSync(PLATFORM_EVENTS_DIR).filter((f) => f.endsWith('.json'));
   assert.ok(names.length >= 8);
   for (const f of names) {
     const r = mapped(sample(f.replace(/\.json$/, ''))).report;

@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO } from './in-process.ts';
+import { platformEvent } from './repo.ts';
 
 export function sampleEvent(name: string): Record<string, unknown> & { result: Record<string, unknown> } {
-  return JSON.parse(readFileSync(join(REPO, 'samples', 'platform-events', `${name}.json`), 'utf8'));
+  return platformEvent(name) as Record<string, unknown> & { result: Record<string, unknown> };
 }
 
 /** A full-form event for a given result id, patient and version. */

@@ -4,10 +4,8 @@
  * with several results, every result with its own id and accession (the ORC-3 filler number
  * of the ORU^R01, so a receiver can tell which event a frame carries).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO } from './engine-process.ts';
 import { prng } from './prng.ts';
+import { platformEvent } from './repo.ts';
 
 export interface GeneratedEvent {
   /** Position in the generated list: per patient, events are meant to be sent in this order. */
@@ -44,9 +42,7 @@ const ANALYTES = [
 
 /** `events` events over `patients` patients, interleaved (event i belongs to patient i mod patients). */
 export function generateEvents(options: EventSetOptions): GeneratedEvent[] {
-  const template = JSON.parse(readFileSync(join(REPO, 'samples', 'platform-events', 'full-bmp-panel.json'), 'utf8')) as {
-    result: { documents: unknown[] };
-  };
+  const template = platformEvent('full-bmp-panel') as { result: { documents: unknown[] } };
   const documents = template.result.documents;
   const patients = options.patients ?? 50;
   const runId = options.runId ?? 'r';

@@ -4,24 +4,20 @@
  * our MllpSender, the component it stands in front of in the end-to-end tests.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { pino } from 'pino';
-import { parse } from 'yaml';
 import { encodeOruR01 } from '../../src/encoders/oru-r01/encode.ts';
 import { OruR01Settings } from '../../src/encoders/oru-r01/settings.ts';
 import { mapPlatformEvent } from '../../src/mapping/platform-result/map.ts';
 import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
 import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
 import type { OutboundMessage } from '../../src/senders/types.ts';
-import { REPO } from './engine-process.ts';
 import { generateEvents } from './platform-events.ts';
 import { answer, startRecordingReceiver } from './recording-receiver.ts';
+import { mappingSettings } from './repo.ts';
 
-const settingsOf = (file: string): unknown => (parse(readFileSync(join(REPO, 'mappings', file), 'utf8')) as { settings: unknown }).settings;
-const inbound = PlatformResultSettings.parse(settingsOf('platform-result.yaml'));
-const outbound = OruR01Settings.parse(settingsOf('oru-r01-lis.yaml'));
+const inbound = PlatformResultSettings.parse(mappingSettings('platform-result.yaml'));
+const outbound = OruR01Settings.parse(mappingSettings('oru-r01-lis.yaml'));
 
 /** ORU^R01 of the n-th generated event, with MSH-10 = controlId. */
 function oru(n: number, controlId: string): { message: OutboundMessage; accession: string; patientId: string } {
