@@ -116,7 +116,15 @@ export class DestinationDispatcher {
     const startedAt = new Date();
     const t0 = performance.now();
     const outcome = await sender.send(
-      { messageId: row.messageId, destinationId, payload: row.payload, contentType: row.contentType, controlId: row.controlId, attempt },
+      {
+        messageId: row.messageId,
+        destinationId,
+        payload: row.payload,
+        contentType: row.contentType,
+        controlId: row.controlId,
+        attempt,
+        ...(row.partitionKey !== undefined ? { partitionKey: row.partitionKey } : {}),
+      },
       signal,
     );
     const latencyMs = Math.round((performance.now() - t0) * 100) / 100;

@@ -11,6 +11,8 @@ export interface OutboundMessage {
   readonly contentType: string;
   /** MSH-10 or other id the receiver echoes; the same on every attempt. */
   readonly controlId: string;
+  /** The message's ordering key (`patient:<id>`, see canonical/report.ts partitionKey), e.g. for a Kafka record key. */
+  readonly partitionKey?: string;
   /** 1 on the first attempt. */
   readonly attempt: number;
 }

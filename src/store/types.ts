@@ -71,6 +71,8 @@ export interface PendingDelivery {
   contentType: string;
   attempts: number;
   nextAttemptAt: number;
+  /** The message's partition key (patient, encounter or result), for senders that key their records. */
+  partitionKey?: string;
 }
 
 export interface AttemptRecord {

@@ -88,7 +88,7 @@ export class SqliteStore implements Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
       ),
       pending: this.db.prepare(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.attempts, d.next_attempt_at
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.attempts, d.next_attempt_at, m.partition_key
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT ?`,
@@ -176,6 +176,7 @@ export class SqliteStore implements Store {
       contentType: r.content_type as string,
       attempts: r.attempts as number,
       nextAttemptAt: r.next_attempt_at as number,
+      partitionKey: r.partition_key as string,
     }));
   }
 
