@@ -52,6 +52,24 @@ export const ErrorCodes = {
   AUTH_TOKEN_RESPONSE_INVALID: { retry: 'transient', text: 'the token endpoint answered 2xx without a usable bearer access token' },
   AUTH_UNAUTHORIZED: { retry: 'permanent', text: 'the server refused the credentials (401), also after a fresh token' },
   AUTH_FORBIDDEN: { retry: 'permanent', text: 'the server refuses this client the operation (403)' },
+  // Kafka (source and destination)
+  KAFKA_CONNECT_FAILED: { retry: 'transient', text: 'connecting to the Kafka brokers failed (DNS, refused connection, TLS or SASL handshake)' },
+  KAFKA_AUTH_FAILED: {
+    retry: 'transient',
+    text: 'the Kafka brokers refused the credentials or do not authorize the topic or group (a configuration problem: retried until fixed)',
+  },
+  KAFKA_TIMEOUT: { retry: 'ambiguous', text: 'no answer from the Kafka broker within the request timeout' },
+  KAFKA_BROKER_ERROR: { retry: 'transient', text: 'the Kafka broker answered a retriable error (leader moved, not enough replicas, …)' },
+  KAFKA_TOPIC_UNKNOWN: { retry: 'transient', text: 'the Kafka topic does not exist (and the broker does not create topics)' },
+  KAFKA_TOPIC_INVALID: { retry: 'permanent', text: 'the Kafka broker refused the topic name' },
+  KAFKA_RECORD_TOO_LARGE: { retry: 'permanent', text: 'the record is larger than the Kafka broker or topic accepts' },
+  KAFKA_RECORD_INVALID: { retry: 'permanent', text: 'the Kafka broker refused the record' },
+  KAFKA_ABORTED: { retry: 'ambiguous', text: 'the Kafka produce request was aborted before the broker answered' },
+  KAFKA_DEAD_LETTER_FAILED: {
+    retry: 'transient',
+    text: 'a refused record could not be published to the dead-letter topic; its offset is not committed and it is read again',
+  },
+  KAFKA_CONSUMER_FAILED: { retry: 'transient', text: 'the Kafka consumer stopped on an error; it reconnects and rejoins its group' },
   // Input
   INPUT_INVALID_JSON: { retry: 'permanent', text: 'the body is not valid JSON' },
   INPUT_INVALID: { retry: 'permanent', text: 'the input does not match the expected shape' },
