@@ -70,6 +70,27 @@ export const ErrorCodes = {
     text: 'a refused record could not be published to the dead-letter topic; its offset is not committed and it is read again',
   },
   KAFKA_CONSUMER_FAILED: { retry: 'transient', text: 'the Kafka consumer stopped on an error; it reconnects and rejoins its group' },
+  // File drop (source): the file stays in the inbox and is tried again on the transient ones
+  FILE_DIRECTORY_UNAVAILABLE: { retry: 'transient', text: 'the directory is missing or cannot be listed (removed, unmounted share, permissions)' },
+  FILE_READ_FAILED: { retry: 'transient', text: 'a file of the inbox could not be read; it stays there and is tried again' },
+  FILE_MOVE_FAILED: {
+    retry: 'transient',
+    text: 'a file that was taken in could not be moved to the done or error directory; it stays, is read again (as a duplicate) and moved later',
+  },
+  FILE_EMPTY: { retry: 'permanent', text: 'the file is empty' },
+  FILE_ENCODING_INVALID: { retry: 'permanent', text: 'the file is not valid text in the configured encoding' },
+  FILE_FORMAT_UNKNOWN: { retry: 'permanent', text: 'neither the extension nor the content of the file say HL7 v2 or JSON' },
+  FILE_BATCH_INVALID: {
+    retry: 'permanent',
+    text: 'the HL7 v2 file is malformed as a whole: segments outside a message, or a BTS/FTS count that does not match',
+  },
+  // File destination
+  FILE_NO_SPACE: { retry: 'transient', text: 'no space left on the destination filesystem, or the quota is exceeded (ENOSPC, EDQUOT)' },
+  FILE_PERMISSION_DENIED: { retry: 'transient', text: 'the process may not write in the destination directory (EACCES, EPERM, EROFS)' },
+  FILE_WRITE_FAILED: { retry: 'transient', text: 'writing, syncing or renaming the file failed (I/O error)' },
+  FILE_WRITE_ABORTED: { retry: 'transient', text: 'the write was aborted before the file was renamed into place; nothing was written' },
+  FILE_NAME_INVALID: { retry: 'permanent', text: 'the name built from the fileName template is not a usable file name (too long, invalid)' },
+  FILE_PAYLOAD_UNENCODABLE: { retry: 'permanent', text: 'the payload holds characters that the configured encoding cannot carry' },
   // Input
   INPUT_INVALID_JSON: { retry: 'permanent', text: 'the body is not valid JSON' },
   INPUT_INVALID: { retry: 'permanent', text: 'the input does not match the expected shape' },
