@@ -1,6 +1,7 @@
 import { fhirSenderPlugin } from './senders/fhir/index.ts';
 import { mllpSenderPlugin } from './senders/mllp/index.ts';
 import type { SenderPlugin } from './senders/types.ts';
+import { fileSourcePlugin } from './sources/file/index.ts';
 import { mllpSourcePlugin } from './sources/mllp/index.ts';
 import type { SourcePlugin } from './sources/types.ts';
 import { webhookSourcePlugin } from './sources/webhook/index.ts';
@@ -14,6 +15,7 @@ import { webhookSourcePlugin } from './sources/webhook/index.ts';
 export const sourcePlugins: Record<string, SourcePlugin<any>> = {
   webhook: webhookSourcePlugin,
   mllp: mllpSourcePlugin,
+  file: fileSourcePlugin,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: as above

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { extname } from 'node:path';
+import { InputError } from '../../errors.ts';
+import type { InboundInput } from '../../mapping/types.ts';
+import { Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
+import type { FileSourceConfig } from './config.ts';
+import { splitHl7File } from './hl7-file.ts';
+
+/** One input a file becomes, with its idempotency key and how to name it in an error report. */
+export interface FileInput {
+  readonly input: InboundInput;
+  /** For channels without an inbound mapping (a mapping derives its own key from the content). */
+  readonly sourceId: string;
+  /** 'message 2 of 3 (line 14, MSH-10 CTL-2)', or 'the file' when it holds one message. */
+  readonly label: string;
+}
+
+/** A message of a file that cannot be parsed: refused on its own, the others still go in. */
+export interface UnparsedMessage {
+  readonly label: string;
+  readonly error: InputError;
+}
+
+const BY_EXTENSION: Record<string, InboundInput['format']> = { '.hl7': 'hl7v2', '.er7': 'hl7v2', '.txt': 'hl7v2', '.json': 'json' };
+
+function refuse(code: 'FILE_EMPTY' | 'FILE_ENCODING_INVALID' | 'FILE_FORMAT_UNKNOWN' | 'INPUT_INVALID_JSON', message: string): InputError {
+  return new InputError(code, [{ path: '(file)', code: code === 'INPUT_INVALID_JSON' ? 'invalid_json' : 'invalid', message }]);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text of a file; a byte order mark is dropped. Throws InputError FILE_ENCODING_INVALID. */
+export function decodeFile(bytes: Uint8Array, encoding: FileSourceConfig['encoding']): string {
+  if (encoding === 'latin1') return Buffer.from(bytes).toString('latin1');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw refuse('FILE_ENCODING_INVALID', 'the file is not valid UTF-8; if its sender writes Latin-1 (ISO 8859-1), set encoding: latin1');
+  }
+}
+
+/**
+ * The format of a file: the configured one, or with `auto` its extension (.hl7, .er7 and
+ * .txt are HL7 v2, .json is JSON, case-insensitive), else its first characters.
+ */
+export function formatOf(name: string, text: string, configured: FileSourceConfig['format']): InboundInput['format'] {
+  if (configured !== 'auto') return configured;
+  const byName = BY_EXTENSION[extname(name).toLowerCase()];
+  if (byName) return byName;
+  const head = text.replace(/^[\s\x0b\ufeff]+/, '').slice(0, 3);
+  if (head === 'MSH' || head === 'FHS' || head === 'BHS') return 'hl7v2';
+  if (head.startsWith('{') || head.startsWith('[')) return 'json';
+  throw refuse('FILE_FORMAT_UNKNOWN', `cannot tell the format of a '${extname(name) || '(no extension)'}' file that starts with neither MSH, FHS, BHS nor '{': name it .hl7 or .json, or set format`);
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * What one file becomes: one JSON input, or one input per HL7 v2 message (batch files hold
+ * several). Pure. Throws InputError when the file as a whole is refused; messages that
+ * cannot be parsed come back in `unparsed`, so the others still go in.
+ *
+ * Idempotency keys, for channels without a mapping: MSH-10 for HL7 v2 (the message's SHA-256
+ * when MSH-10 is empty, so a re-read is still recognised); the file name and the SHA-256 of
+ * the content for JSON, so dropping the same file again is a duplicate.
+ */
+export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSourceConfig, 'encoding' | 'format'>): { inputs: FileInput[]; unparsed: UnparsedMessage[] } {
+  if (bytes.length === 0) throw refuse('FILE_EMPTY', 'the file is empty');
+  const text = decodeFile(bytes, config.encoding);
+  if (text.trim() === '') throw refuse('FILE_EMPTY', 'the file holds only white space');
+  const format = formatOf(name, text, config.format);
+  if (format === 'json') {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      throw refuse('INPUT_INVALID_JSON', `not valid JSON: ${(e as Error).message}`);
+    }
+    return { inputs: [{ input: { text, format }, sourceId: `${name}#${sha256(text).slice(0, 16)}`, label: 'the file' }], unparsed: [] };
+  }
+  const messages = splitHl7File(text);
+  const inputs: FileInput[] = [];
+  const unparsed: UnparsedMessage[] = [];
+  messages.forEach((m, i) => {
+    const where = messages.length === 1 ? 'the message' : `message ${i + 1} of ${messages.length} (line ${m.line}`;
+    try {
+      const controlId = Hl7Message.parse(m.text).controlId;
+      const label = messages.length === 1 ? where : `${where}, MSH-10 ${controlId || '(empty)'})`;
+      inputs.push({ input: { text: m.text, format }, sourceId: controlId || `sha256:${sha256(m.text)}`, label });
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      const location = e instanceof Hl7ParseError ? e.location : 'MSH';
+      const label = messages.length === 1 ? where : `${where})`;
+      unparsed.push({ label, error: new InputError('HL7_PARSE_FAILED', [{ path: location, code: 'invalid_value', message: e.message }]) });
+    }
+  });
+  return { inputs, unparsed };
+}
