@@ -5,6 +5,7 @@ import { createOruR01Encoder } from '../encoders/oru-r01/encode.ts';
 import { OruR01Settings } from '../encoders/oru-r01/settings.ts';
 import type { Encoder } from '../encoders/types.ts';
 import { hl7v2OruKind } from './hl7v2-oru/index.ts';
+import { jsonataInboundKind } from './jsonata-inbound/index.ts';
 import { createPlatformResultMapping } from './platform-result/map.ts';
 import { PlatformResultSettings } from './platform-result/settings.ts';
 import type { InboundMapping } from './types.ts';
@@ -24,6 +25,7 @@ type AnyKind<T> = MappingKind<any, T>;
 export const inboundMappingKinds: Record<string, AnyKind<InboundMapping>> = {
   'platform-result': { direction: 'inbound', settings: PlatformResultSettings, create: createPlatformResultMapping },
   'hl7v2-oru': hl7v2OruKind,
+  jsonata: jsonataInboundKind,
 };
 
 export const encoderKinds: Record<string, AnyKind<Encoder>> = {

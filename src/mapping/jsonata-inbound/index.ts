@@ -1,0 +1,14 @@
+import type { MappingKind } from '../kinds.ts';
+import type { InboundMapping } from '../types.ts';
+import { createJsonataInboundMapping } from './map.ts';
+import { JsonataInboundSettings } from './settings.ts';
+
+export { createJsonataInboundMapping, mapEvent } from './map.ts';
+export { JsonataInboundRawSettings, JsonataInboundSettings } from './settings.ts';
+
+/** The `jsonata` inbound mapping kind (JSON → canonical reports by JSONata), as registered in `inboundMappingKinds`. */
+export const jsonataInboundKind: MappingKind<JsonataInboundSettings, InboundMapping> = {
+  direction: 'inbound',
+  settings: JsonataInboundSettings,
+  create: createJsonataInboundMapping,
+};

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { CodeTables } from '../expressions/index.ts';
+import { type CompiledMapping, compileMapping } from './compile.ts';
+
+/**
+ * Settings of a `jsonata` inbound mapping file (see mappings/platform-result-jsonata.yaml):
+ *
+ * - `report`: the canonical report as a tree whose string leaves starting with `=` are JSONata
+ *   expressions and whose other leaves are literals; or one `=` expression for all of it;
+ * - `sourceId`, `sourceVersion`: the idempotency key (default: the report's id and version);
+ * - `reports`: an expression giving the items of an input that holds several reports; each
+ *   item is then the context of `report`, `sourceId` and `sourceVersion`;
+ * - `tables`: code tables for `$lookup(table, key, column)`, as `table → key → column → text`.
+ *
+ * Parsing the settings compiles them: a bad expression is a problem of the file, with its path.
+ */
+
+const expressionOrText = z.string({ error: "expected a JSONata expression starting with '=', or a literal text" });
+
+const Table = z.record(z.string(), z.record(z.string(), z.string({ error: 'expected text (quote numbers in YAML)' }), { error: 'expected a row: column → text' }), {
+  error: 'expected a table: key → row',
+});
+
+export const JsonataInboundRawSettings = z
+  .object({
+    /** The input format; only JSON is mapped by this kind. */
+    format: z.literal('json', { error: "expected 'json'" }).default('json'),
+    sourceId: expressionOrText.optional(),
+    sourceVersion: expressionOrText.optional(),
+    reports: z.string().startsWith('=', "expected a JSONata expression starting with '='").optional(),
+    report: z.union([z.string(), z.record(z.string(), z.unknown())], { error: "expected the report: a tree of fields, or one '=' expression" }),
+    tables: z.record(z.string(), Table).default({}),
+  })
+  .strict();
+export type JsonataInboundRawSettings = z.infer<typeof JsonataInboundRawSettings>;
+
+/** Code tables of the settings, in the form `$lookup` reads. */
+export function inlineTables(tables: JsonataInboundRawSettings['tables']): CodeTables {
+  return new Map(Object.entries(tables).map(([name, rows]) => [name, new Map(Object.entries(rows))]));
+}
+
+/** The settings, parsed and compiled: what `create` receives. */
+export const JsonataInboundSettings = JsonataInboundRawSettings.transform((raw, ctx): CompiledMapping => {
+  const { mapping, issues } = compileMapping(raw, inlineTables(raw.tables));
+  for (const i of issues) ctx.addIssue({ code: 'custom', path: [...i.path], message: i.message });
+  return mapping ?? (z.NEVER as never);
+});
+export type JsonataInboundSettings = z.output<typeof JsonataInboundSettings>;
