@@ -5,7 +5,7 @@ export interface ParsedArgs {
   flags: Record<string, string>;
 }
 
-const BOOLEAN_FLAGS = new Set(['--raw', '--help', '-h', '--canonical', '--json', '--version']);
+const BOOLEAN_FLAGS = new Set(['--raw', '--help', '-h', '--canonical', '--json', '--version', '--update']);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];

@@ -3,6 +3,7 @@ import { VERSION } from '../version.ts';
 import { parseArgs, UsageError } from './args.ts';
 import { previewCommand } from './preview.ts';
 import { startCommand } from './start.ts';
+import { testCommand } from './test.ts';
 import { validateCommand } from './validate.ts';
 
 const USAGE = `Conduit ${VERSION}: HL7 v2 and FHIR integration engine
@@ -12,6 +13,10 @@ Usage:
   conduit validate [options] [--json]             check every channel and mapping file; exit 1 on any problem
   conduit preview <channel> <input-file> [--raw] [--destination <id>] [--canonical]
                                                   print what the channel would send for that input
+  conduit test [--update] [--channel <id>] [--samples <dir>]
+                                                  golden tests: every sample in samples/ through every channel
+                                                  with an inbound mapping, compared with the expected output
+                                                  beside it; exit 1 on any difference; --update rewrites them
 
 Options (also from the environment):
   --port <n>          CONDUIT_PORT      HTTP port for webhooks and the admin API (default 8080)
@@ -60,6 +65,17 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr,
         );
       }
+      case 'test':
+        return await testCommand(
+          settings,
+          {
+            update: Boolean(args.flags['--update']),
+            ...(args.flags['--channel'] !== undefined ? { channelId: args.flags['--channel'] } : {}),
+            ...(args.flags['--samples'] !== undefined ? { samplesDir: args.flags['--samples'] } : {}),
+          },
+          process.stdout,
+          process.stderr,
+        );
       default:
         throw new UsageError(`unknown command '${args.command}'`);
     }
