@@ -5,12 +5,13 @@
  * and printed.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { processInput } from '../../src/engine/channel.ts';
+import { listSamples } from '../../src/testing/samples.ts';
 import { ensureHapiFhirValidator, validateFhirFiles } from '../peers/hapi-fhir-validator/fhir-validator.ts';
 import { REPO } from '../support/in-process.ts';
 
@@ -33,8 +34,8 @@ test('every Bundle from every sample validates with 0 errors under HAPI FHIR R4'
     const dir = SAMPLE_DIRS[format];
     if (!existsSync(dir)) continue;
     formats.add(format);
-    for (const sample of readdirSync(dir).filter((f) => /\.(json|hl7)$/.test(f)).sort()) {
-      const reports = await processInput(channel, { text: readFileSync(join(dir, sample), 'utf8'), format }, '2026-11-22T08:00:00.000Z');
+    for (const { name: sample, path } of listSamples(dir, format).filter((s) => !s.invalid)) {
+      const reports = await processInput(channel, { text: readFileSync(path, 'utf8'), format }, '2026-11-22T08:00:00.000Z');
       for (const [i, r] of reports.entries()) {
         for (const o of r.outputs.filter((x) => x.destination.encoder.kind === 'fhir-bundle')) {
           const file = join(out, `${channel.config.id}--${sample}--${i}.json`);

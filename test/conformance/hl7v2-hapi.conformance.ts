@@ -4,17 +4,21 @@
  * (0 issues), and an AA from HAPI's own MLLP receiver when Conduit delivers it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { processInput } from '../../src/engine/channel.ts';
+import { listSamples } from '../../src/testing/samples.ts';
 import { ensureHapiHl7Peer, startHapiMllpReceiver, validateHl7Files } from '../peers/hapi-hl7v2/hapi.ts';
 import { REPO, startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 
 const SAMPLES = join(REPO, 'samples', 'platform-events');
-const samples = readdirSync(SAMPLES).filter((f) => f.endsWith('.json')).sort();
+/** The valid sample events, as file names (not the golden outputs beside them, not invalid-*). */
+const samples = listSamples(SAMPLES, 'json')
+  .filter((s) => !s.invalid)
+  .map((s) => `${s.name}.json`);
 
 before(async () => {
   await ensureHapiHl7Peer();

@@ -7,14 +7,13 @@
  * which its memory repository cannot give anyway), and a 3-result report is already 9.
  */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Bundle } from '@medplum/fhirtypes';
 import { type FhirServerPeer, operationOutcome, sequence, startFhirServer } from '../peers/fhir-server/index.ts';
 import { makeEvent, sampleEvent } from '../support/events.ts';
 import { toEhrChannel } from '../support/fhir-channel.ts';
 import { startTestEngine, type TestEngine } from '../support/in-process.ts';
-import { PLATFORM_EVENTS_DIR, platformEvent } from '../support/repo.ts';
+import { platformEvent, platformEventNames } from '../support/repo.ts';
 
 type View = {
   status: string;
@@ -54,8 +53,8 @@ describe('platform events → FHIR transaction Bundles on a real FHIR server', (
   }
 
   test('every platform sample is accepted, entry by entry, with locations in the admin API', async () => {
-    for (const f of readdirSync(PLATFORM_EVENTS_DIR).filter((x) => x.endsWith('.json'))) {
-      const view = await send(platformEvent(f.replace(/\.json$/, '')));
+    for (const f of platformEventNames()) {
+      const view = await send(platformEvent(f));
       assert.equal(view.status, 'acknowledged', `${f}: ${JSON.stringify(view.deliveries[0]?.attempts)}`);
       const entries = view.deliveries[0]!.fhir!.entries!;
       assert.ok(entries.length >= 2, f);

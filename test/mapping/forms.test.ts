@@ -1,10 +1,9 @@
 /** The compact and full forms of platform events (shared/platform-events.md) → canonical report. */
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { LabReport } from '../../src/canonical/report.ts';
 import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
-import { PLATFORM_EVENTS_DIR } from '../support/repo.ts';
+import { platformEventNames } from '../support/repo.ts';
 import { mapped, SETTINGS, sample } from './support.ts';
 
 test('the full form maps every field of the event', () => {
@@ -171,10 +170,10 @@ test('fields the platform adds later are ignored, not refused', () => {
 });
 
 test('every sample event maps to a report that satisfies the canonical schema', () => {
-  const names = readdirSync(PLATFORM_EVENTS_DIR).filter((f) => f.endsWith('.json'));
+  const names = platformEventNames();
   assert.ok(names.length >= 8);
   for (const f of names) {
-    const r = mapped(sample(f.replace(/\.json$/, ''))).report;
+    const r = mapped(sample(f)).report;
     const check = LabReport.safeParse(r);
     assert.ok(check.success, `${f}: ${JSON.stringify(check.error?.issues)}`);
   }

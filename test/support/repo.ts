@@ -3,10 +3,11 @@
  * mapping tests share: a mapped value as stored, and the InputError an input is refused with.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { InputError } from '../../src/errors.ts';
+import { listSamples } from '../../src/testing/samples.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 /** samples/platform-events/: platform webhook events, one JSON file each. */
@@ -29,11 +30,21 @@ export function hl7v2Sample(name: string): string {
   return readFileSync(join(HL7V2_SAMPLES_DIR, name), 'utf8');
 }
 
-/** The file names of samples/hl7v2/*.hl7, sorted. */
+/** The file names of the samples of samples/hl7v2/ (not the golden outputs beside them), sorted. */
 export function hl7v2SampleNames(): string[] {
-  return readdirSync(HL7V2_SAMPLES_DIR)
-    .filter((f) => f.endsWith('.hl7'))
-    .sort();
+  return listSamples(HL7V2_SAMPLES_DIR, 'hl7v2')
+    .filter((s) => !s.invalid)
+    .map((s) => `${s.name}.hl7`);
+}
+
+/**
+ * The sample events of samples/platform-events/ (names without `.json`, sorted): not the golden
+ * outputs `conduit test` keeps beside them, and without the `invalid-*` ones unless asked.
+ */
+export function platformEventNames(options: { invalid?: boolean } = {}): string[] {
+  return listSamples(PLATFORM_EVENTS_DIR, 'json')
+    .filter((s) => options.invalid || !s.invalid)
+    .map((s) => s.name);
 }
 
 /** A value as stored (a JSON round trip), so absent and undefined fields compare alike. */
