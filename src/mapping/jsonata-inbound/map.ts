@@ -59,11 +59,8 @@ export async function mapEvent(event: unknown, mapping: CompiledMapping): Promis
     const raw = await evaluate(mapping.report, run);
     const sourceId = mapping.sourceId ? await evaluateLeaf(mapping.sourceId, run) : undefined;
     const sourceVersion = mapping.sourceVersion ? await evaluateLeaf(mapping.sourceVersion, run) : undefined;
-    if (run.failures.length > 0) {
-      issues.push(...run.failures);
-      continue;
-    }
     const report = check(raw, mapping, run, issues);
+    if (run.failures.length > 0) continue;
     const key = (leaf: Leaf | undefined, value: unknown, name: string, fallback: string): string | undefined => {
       if (!leaf) return fallback;
       if (typeof value === 'string' && value !== '') return value;
@@ -114,7 +111,7 @@ function check(raw: unknown, mapping: CompiledMapping, run: Run, issues: InputIs
     message: `'${String(p.at(-1))}' is not a field of the canonical report; the mapping gave it, so it would be lost`,
   }));
   const parsed = LabReport.safeParse(value);
-  if (parsed.success && found.length === 0) return parsed.data;
+  if (parsed.success && found.length === 0 && run.failures.length === 0) return parsed.data;
   for (const i of parsed.success ? [] : parsed.error.issues) {
     const path = i.path as Step[];
     const given = valueAt(value, path);
@@ -122,7 +119,9 @@ function check(raw: unknown, mapping: CompiledMapping, run: Run, issues: InputIs
     const origin = at === 'unmapped' ? { unmapped: true } : at ? inputOrigin(at.leaf, at.rest, given, run) : {};
     found.push(reportIssue(i, formatPath(path, run.prefix), given, origin));
   }
-  issues.push(...found);
+  // A field whose expression failed is reported by that failure, not again as missing.
+  const failed = (path: string) => run.failures.some((f) => path === f.path || path.startsWith(`${f.path}.`) || path.startsWith(`${f.path}[`));
+  issues.push(...run.failures, ...found.filter((i) => !failed(i.path)));
   return undefined;
 }
 

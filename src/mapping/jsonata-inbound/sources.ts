@@ -179,15 +179,19 @@ function candidates(source: Source | undefined, rest: readonly Step[], produced:
       return candidates(source.items[head], tail, produced[head], context, bases);
     }
     case 'each': {
-      const [head, ...tail] = rest;
       const b = base(source.of);
-      if (typeof head !== 'number' || b === undefined) return [];
+      if (b === undefined) return [];
       const list = [...b, ...source.steps];
       const inInput = valueAt(bases.event, list);
-      // One item matched gives that item, not a list of it: item 0 is the object itself.
-      const itemPath = Array.isArray(inInput) ? [...list, head] : head === 0 && inInput !== undefined ? list : undefined;
-      if (!itemPath) return [];
-      return candidates(source.item, tail, Array.isArray(produced) ? produced[head] : produced, itemPath, bases);
+      const [head, ...tail] = rest;
+      if (typeof head === 'number') {
+        // One item matched gives that item, not a list of it: item 0 is the object itself.
+        const itemPath = Array.isArray(inInput) ? [...list, head] : head === 0 && inInput !== undefined ? list : undefined;
+        return itemPath ? candidates(source.item, tail, Array.isArray(produced) ? produced[head] : produced, itemPath, bases) : [];
+      }
+      // `result.{ … }` over one object: the value is that one item's.
+      if (Array.isArray(inInput) || Array.isArray(produced) || inInput === undefined) return [];
+      return candidates(source.item, rest, produced, list, bases);
     }
     case 'either':
       return source.options.flatMap((o) => candidates(o, rest, produced, context, bases));
