@@ -1,4 +1,5 @@
 import { fhirSenderPlugin } from './senders/fhir/index.ts';
+import { fileSenderPlugin } from './senders/file/index.ts';
 import { mllpSenderPlugin } from './senders/mllp/index.ts';
 import type { SenderPlugin } from './senders/types.ts';
 import { fileSourcePlugin } from './sources/file/index.ts';
@@ -22,4 +23,5 @@ export const sourcePlugins: Record<string, SourcePlugin<any>> = {
 export const senderPlugins: Record<string, SenderPlugin<any>> = {
   mllp: mllpSenderPlugin,
   fhir: fhirSenderPlugin,
+  file: fileSenderPlugin,
 };

@@ -83,7 +83,14 @@ export interface StoredMessage {
   id: string;
   sourceId: string;
   rawInput: string;
-  deliveries: Array<{ destinationId: string; status: string; payload: string; contentType: string; attempts: unknown[] }>;
+  deliveries: Array<{
+    destinationId: string;
+    controlId: string;
+    status: string;
+    payload: string;
+    contentType: string;
+    attempts: Array<{ attempt: number; outcome: string; code?: string; detail?: string; response?: string }>;
+  }>;
 }
 
 /** The stored messages of a channel, oldest first, through the admin API. */
