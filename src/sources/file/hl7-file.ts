@@ -55,16 +55,20 @@ export function splitHl7File(text: string): FileMessage[] {
       startLine = lineNo;
       end = next;
       inBatch++;
-    } else if (ENVELOPE.has(name) && line.length > 3) {
+    } else if (ENVELOPE.has(name) && (line.length === 3 || !/[A-Z0-9]/.test(line.charAt(3)))) {
       close();
-      const count = line.split(line.charAt(3))[1]?.trim() ?? '';
+      const count = line.length === 3 ? '' : (line.split(line.charAt(3))[1]?.trim() ?? '');
       if (name === 'BHS') {
         batches++;
         inBatch = 0;
       } else if (name === 'BTS' && count !== '' && Number(count) !== inBatch) {
         issues.push({ path: `BTS (line ${lineNo})`, code: 'count_mismatch', message: `BTS-1 says ${count} message(s), the batch holds ${inBatch}: the file may be truncated` });
-      } else if (name === 'FTS' && count !== '' && Number(count) !== Math.max(batches, 1)) {
-        issues.push({ path: `FTS (line ${lineNo})`, code: 'count_mismatch', message: `FTS-1 says ${count} batch(es), the file holds ${Math.max(batches, 1)}: the file may be truncated` });
+      } else if (name === 'FTS' && count !== '') {
+        // Messages without a BHS make one implicit batch.
+        const held = batches > 0 ? batches : messages.length > 0 ? 1 : 0;
+        if (Number(count) !== held) {
+          issues.push({ path: `FTS (line ${lineNo})`, code: 'count_mismatch', message: `FTS-1 says ${count} batch(es), the file holds ${held}: the file may be truncated` });
+        }
       }
     } else if (start < 0) {
       issues.push({
