@@ -3,6 +3,7 @@ import { fileSenderPlugin } from './senders/file/index.ts';
 import { mllpSenderPlugin } from './senders/mllp/index.ts';
 import type { SenderPlugin } from './senders/types.ts';
 import { fileSourcePlugin } from './sources/file/index.ts';
+import { kafkaSourcePlugin } from './sources/kafka/index.ts';
 import { mllpSourcePlugin } from './sources/mllp/index.ts';
 import type { SourcePlugin } from './sources/types.ts';
 import { webhookSourcePlugin } from './sources/webhook/index.ts';
@@ -17,6 +18,7 @@ export const sourcePlugins: Record<string, SourcePlugin<any>> = {
   webhook: webhookSourcePlugin,
   mllp: mllpSourcePlugin,
   file: fileSourcePlugin,
+  kafka: kafkaSourcePlugin,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: as above
