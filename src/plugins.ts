@@ -1,5 +1,6 @@
 import { fhirSenderPlugin } from './senders/fhir/index.ts';
 import { fileSenderPlugin } from './senders/file/index.ts';
+import { kafkaSenderPlugin } from './senders/kafka/index.ts';
 import { mllpSenderPlugin } from './senders/mllp/index.ts';
 import type { SenderPlugin } from './senders/types.ts';
 import { fileSourcePlugin } from './sources/file/index.ts';
@@ -26,4 +27,5 @@ export const senderPlugins: Record<string, SenderPlugin<any>> = {
   mllp: mllpSenderPlugin,
   fhir: fhirSenderPlugin,
   file: fileSenderPlugin,
+  kafka: kafkaSenderPlugin,
 };
