@@ -5,7 +5,6 @@ import { processInput } from '../engine/channel.ts';
 import { InputError } from '../errors.ts';
 import { prettyJson } from '../util/pretty-json.ts';
 import { align } from './align.ts';
-import { excerpts } from './excerpt.ts';
 import { diffHl7 } from './hl7-diff.ts';
 import { diffJson } from './json-diff.ts';
 import {
@@ -163,9 +162,8 @@ function diffLines(expectedText: string, actualText: string): string[] {
     const a = i === undefined ? undefined : expected[i]!;
     const b = j === undefined ? undefined : actual[j]!;
     if (a !== undefined && b !== undefined) {
-      if (a === b) continue;
-      const [x, y] = excerpts(a, b);
-      out.push(`line ${i! + 1}: expected '${x}', got '${y}'`);
+      // Whole lines: an issue's path and message are short, and read best in full.
+      if (a !== b) out.push(`line ${i! + 1}: expected '${a}', got '${b}'`);
     } else if (a !== undefined) out.push(`line ${i! + 1}: missing '${a}'`);
     else if (b !== undefined) out.push(`line ${j! + 1}: added '${b}'`);
   }
