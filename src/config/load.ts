@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { z } from 'zod';
 import type { Encoder } from '../encoders/types.ts';
-import { encoderKinds, inboundMappingKinds, type MappingKind } from '../mapping/kinds.ts';
+import { encoderKinds, inboundMappingKinds, type MappingKind, sectionKeys } from '../mapping/kinds.ts';
+import { type MappingTables, TableFiles } from '../mapping/tables/files.ts';
 import type { InboundMapping } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
 import { ChannelConfig, DestinationConfig } from './channel.ts';
@@ -42,8 +43,24 @@ const MappingFile = z
     kind: z.string().min(1, 'expected the mapping kind'),
     description: z.string().optional(),
     settings: z.record(z.string(), z.unknown()).default({}),
+    /** Code tables by name → file, relative to the mappings directory. */
+    tables: z.record(z.string(), z.string({ error: 'expected a path relative to the mappings directory, e.g. tables/analytes.csv' })).default({}),
+    // The sections some kind reads (fields, segments …): checked against the file's kind below.
+    ...Object.fromEntries(sectionKeys().map((k) => [k, z.unknown().optional()])),
   })
   .strict();
+
+/**
+ * name@version of a mapping: a hash of the file and of every table it names, so that editing a
+ * table changes the version of each mapping that uses it. Without tables it is the file's hash.
+ */
+function mappingVersion(text: string, tables: MappingTables | undefined): string {
+  const h = createHash('sha256').update(text);
+  for (const t of [...(tables?.contents ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    h.update(`\u0000${t.name}\u0000${t.path}\u0000`).update(t.text);
+  }
+  return h.digest('hex').slice(0, 12);
+}
 
 function pushZodIssues(issues: ConfigIssue[], file: YamlFile, error: z.ZodError, prefix: PropertyKey[] = []): void {
   for (const i of error.issues) {
@@ -58,6 +75,36 @@ function pushZodIssues(issues: ConfigIssue[], file: YamlFile, error: z.ZodError,
     }
     issues.push({ file: file.file, path: formatPath(path), line: file.lineOf(path), message: i.message, code: i.code });
   }
+}
+
+/**
+ * The top-level sections of a mapping file that its kind reads (`fields`, `segments` …),
+ * parsed by the kind's schema; a section of another kind is an unknown key here.
+ */
+function parseSections(
+  kind: MappingKind<unknown, unknown, unknown>,
+  file: YamlFile,
+  data: Record<string, unknown>,
+  issues: ConfigIssue[],
+): { ok: boolean; value: unknown } {
+  const own = new Set(Object.keys(kind.sections?.shape ?? {}));
+  let ok = true;
+  const present: Record<string, unknown> = {};
+  for (const key of sectionKeys()) {
+    if (data[key] === undefined) continue;
+    if (own.has(key)) present[key] = data[key];
+    else {
+      ok = false;
+      issues.push({ file: file.file, path: key, line: file.lineOf([key]), message: `unknown key '${key}'; kind ${data.kind} does not read it`, code: 'unrecognized_keys' });
+    }
+  }
+  if (!kind.sections) return { ok, value: {} };
+  const parsed = kind.sections.safeParse(present);
+  if (!parsed.success) {
+    pushZodIssues(issues, file, parsed.error);
+    return { ok: false, value: undefined };
+  }
+  return { ok, value: parsed.data };
 }
 
 /** Plugin blocks are checked by the plugin's schema without the `type` that chose the plugin. */
@@ -91,6 +138,7 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
   // reference; problems inside the mapping file are reported once, in that file.
   type CachedMapping = { result?: LoadedMapping<InboundMapping | Encoder>; refProblem?: Pick<ConfigIssue, 'code' | 'message'> };
   const mappingCache = new Map<string, CachedMapping>();
+  const tableFiles = new TableFiles(settings.mappingsDir, rel);
 
   const loadMapping = <T>(
     name: string,
@@ -143,12 +191,24 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
               file: yaml.file, path: 'kind', line: yaml.lineOf(['kind']), code: 'mapping_kind',
               message: `'${parsed.data.kind}' is not an ${direction} mapping kind; expected one of ${Object.keys(kinds).join(', ')}`,
             });
-          } else {
+          }
+          // Tables are read whatever the kind, so their problems show in this pass too; a problem
+          // inside a table file is reported there, once, however many mappings use it.
+          const tables = tableFiles.read(parsed.data.tables);
+          for (const i of tables.refIssues) issues.push({ file: yaml.file, path: formatPath(i.path), line: yaml.lineOf(i.path), message: i.message, code: i.code });
+          issues.push(...tableFiles.issues.splice(0));
+          if (kind) {
             const s = kind.settings.safeParse(parsed.data.settings);
             if (!s.success) pushZodIssues(issues, yaml, s.error, ['settings']);
-            else if (envSet) {
-              const version = createHash('sha256').update(text).digest('hex').slice(0, 12);
-              result = { value: kind.create(name, s.data), version };
+            const sections = parseSections(kind, yaml, parsed.data as Record<string, unknown>, issues);
+            if (s.success && sections.ok && envSet && tables.tables) {
+              const problems = issues.length;
+              const value = kind.create(name, s.data, {
+                tables: tables.tables.tables,
+                sections: sections.value,
+                report: (i) => issues.push({ file: yaml.file, path: formatPath(i.path), line: yaml.lineOf(i.path), message: i.message, code: i.code }),
+              });
+              if (issues.length === problems) result = { value, version: mappingVersion(text, tables.tables) };
             }
           }
         }

@@ -19,9 +19,13 @@ test('preview prints one segment per line, MSH first, with the OBX and NTE lines
     lines.map((l) => l.slice(0, 4)),
     ['MSH|', 'PID|', 'PV1|', 'ORC|', 'OBR|', 'OBX|', 'OBX|', 'OBX|', 'NTE|', 'OBX|'],
   );
-  assert.ok(lines.includes('OBX|1|NM|GLU^Glucose^L||5.4|mmol/L|3.9-5.5||||F|||20261120091341+0100||op_12^J. Okafor||AF2-11873^Afinion 2'));
-  assert.ok(lines.includes('OBX|2|NM|K^Potassium^L||6.1|mmol/L|3.5-5.1|H|||F|||20261120091341+0100||op_12^J. Okafor||AF2-11873^Afinion 2'));
-  assert.ok(lines.includes('OBX|3|SN|HBA1C^Haemoglobin A1c^L||>^14.0|%||HH|||F|||20261120091341+0100||op_12^J. Okafor||AF2-11873^Afinion 2'));
+  // LOINC (OBX-3 alternate) and UCUM (OBX-6) come from mappings/tables/analytes.csv and units.csv.
+  const glu = 'GLU^Glucose^L^14743-9^Glucose [Moles/volume] in Capillary blood by Glucometer^LN';
+  assert.ok(lines.includes(`OBX|1|NM|${glu}||5.4|mmol/L^mmol/L^UCUM|3.9-5.5||||F|||20261120091341+0100||op_12^J. Okafor||AF2-11873^Afinion 2`));
+  const k = 'K^Potassium^L^6298-4^Potassium [Moles/volume] in Blood^LN';
+  assert.ok(lines.includes(`OBX|2|NM|${k}||6.1|mmol/L^mmol/L^UCUM|3.5-5.1|H|||F|||20261120091341+0100||op_12^J. Okafor||AF2-11873^Afinion 2`));
+  const a1c = 'HBA1C^Haemoglobin A1c^L^4548-4^Hemoglobin A1c/Hemoglobin.total in Blood^LN';
+  assert.ok(lines.includes(`OBX|3|SN|${a1c}||>^14.0|%^%^UCUM||HH|||F|||20261120091341+0100||op_12^J. Okafor||AF2-11873^Afinion 2`));
   assert.ok(lines.includes('NTE|1|L|Above measuring range'));
   assert.match(lines[9]!, /^OBX\|4\|ED\|DOC\^Device printout\^L\|\|\^AP\^PDF\^Base64\^JVBERi0x/);
   assert.ok(lines.includes('PID|1||pat_19XK2^^^CATENIX^PI~MRN-004211^^^MRN^MR||Nguyen^Thi^Mai||19840307|F'));

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, Device, Encounter, Identifier, Observation, Patient, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import type { LabReport } from '../../canonical/report.ts';
+import type { CodeTable } from '../../mapping/tables/table.ts';
+import { loincWarnings, sourceName, withStandardCodes } from '../codes.ts';
 import type { EncodeContext, Encoded, SyncEncoder } from '../types.ts';
 import { device, deviceIdentifier, diagnosticReport, encounter, matchIdentifier, observation, orderIdentifiers, patient, serviceRequest } from './resources.ts';
 import type { FhirBundleSettings } from './settings.ts';
@@ -40,7 +42,7 @@ interface EntrySpec {
  * new result, conditional updates (status corrected) for a correction. Every reference
  * inside the Bundle is a `urn:uuid:` full URL.
  */
-export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirBundleSettings): Bundle {
+export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirBundleSettings, flags?: CodeTable): Bundle {
   const entries: EntrySpec[] = [];
   const ref = <T extends Resource>(role: string): Reference<T> => ({ reference: `urn:uuid:${uuidFor(ctx.controlId, role)}` });
 
@@ -78,7 +80,7 @@ export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirB
         ...(enc ? { encounter: enc } : {}),
         ...(dev ? { device: dev } : {}),
         ...(basedOn ? { basedOn } : {}),
-      }),
+      }, flags),
       match: identifier,
       update: report.correction,
     });
@@ -105,13 +107,40 @@ export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirB
   };
 }
 
-export function createFhirBundleEncoder(settings: FhirBundleSettings): SyncEncoder {
+/** The code tables the FHIR encoder reads, by their names under `tables:`. */
+export interface FhirBundleTables {
+  /** LOINC (`loinc`, `loinc_display`) by local analyte code; `unit` + `ucum` for its usual unit. */
+  readonly analytes?: CodeTable | undefined;
+  /** UCUM (`ucum`) by unit as sent. */
+  readonly units?: CodeTable | undefined;
+  /** Observation.interpretation (`fhir_code`, `fhir_display`) for flags that are not v3 codes themselves. */
+  readonly flags?: CodeTable | undefined;
+}
+
+/**
+ * LOINC and UCUM where the report has none: from `settings.loinc` / `settings.ucumUnits` first
+ * (overrides kept from before the tables), then the tables. An analyte without LOINC goes with
+ * its local code alone, and a unit without UCUM as text alone, each with a warning.
+ */
+export function withTableCodes(report: LabReport, s: FhirBundleSettings, tables: FhirBundleTables): { report: LabReport; warnings: string[] } {
+  const codes = withStandardCodes(report, { analytes: tables.analytes, units: tables.units, loinc: s.loinc, ucumUnits: s.ucumUnits });
+  const warnings = loincWarnings(codes, sourceName(tables.analytes, { name: 'settings.loinc', value: s.loinc }));
+  const ucumSource = sourceName(tables.units, { name: 'settings.ucumUnits', value: s.ucumUnits });
+  if (ucumSource) for (const u of codes.withoutUcum) warnings.push(`unit '${u}' has no UCUM code in ${ucumSource}; sent as text without a UCUM code`);
+  return { report: codes.report, warnings };
+}
+
+export function createFhirBundleEncoder(settings: FhirBundleSettings, tables: FhirBundleTables = {}): SyncEncoder {
   return {
     kind: 'fhir-bundle',
     format: 'json',
-    encode: (report: LabReport, ctx: EncodeContext): Encoded => ({
-      payload: toJson(encodeFhirBundle(report, ctx, settings)),
-      contentType: 'application/fhir+json',
-    }),
+    encode: (report: LabReport, ctx: EncodeContext): Encoded => {
+      const coded = withTableCodes(report, settings, tables);
+      return {
+        payload: toJson(encodeFhirBundle(coded.report, ctx, settings, tables.flags)),
+        contentType: 'application/fhir+json',
+        ...(coded.warnings.length > 0 ? { warnings: coded.warnings } : {}),
+      };
+    },
   };
 }

@@ -12,6 +12,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { Coding as CanonicalCoding, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
+import type { CodeTable } from '../../mapping/tables/table.ts';
 import type { FhirBundleSettings } from './settings.ts';
 import { fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange } from './values.ts';
 
@@ -134,16 +135,9 @@ export function codeable(codes: CanonicalCoding[], s: FhirBundleSettings, text?:
   return { coding: codings, ...(t ? { text: t } : {}) };
 }
 
-/** LOINC from the observation, else from the settings' analyte table. */
-export function loincOf(o: CanonicalObservation, s: FhirBundleSettings): CanonicalCoding | undefined {
-  if (o.loinc) return { ...o.loinc, system: 'http://loinc.org' };
-  const known = Object.hasOwn(s.loinc, o.code.code) ? s.loinc[o.code.code] : undefined;
-  return known ? { code: known.code, display: known.display, system: 'http://loinc.org' } : undefined;
-}
-
-export function ucumOf(o: CanonicalObservation, s: FhirBundleSettings): string | undefined {
-  if (o.ucum) return o.ucum;
-  return o.unit !== undefined && Object.hasOwn(s.ucumUnits, o.unit) ? s.ucumUnits[o.unit] : undefined;
+/** LOINC of an observation as a FHIR coding (the encoder fills it in from settings and tables first). */
+export function loincOf(o: CanonicalObservation): CanonicalCoding | undefined {
+  return o.loinc ? { ...o.loinc, system: 'http://loinc.org' } : undefined;
 }
 
 const LAB_CATEGORY: CodeableConcept = {
@@ -156,9 +150,10 @@ export function observation(
   report: LabReport,
   s: FhirBundleSettings,
   refs: { subject?: Reference<Patient>; encounter?: Reference<Encounter>; device?: Reference<Device>; basedOn?: Reference<ServiceRequest> },
+  flags?: CodeTable,
 ): Observation {
-  const loinc = loincOf(o, s);
-  const unit = { unit: o.unit, ucum: ucumOf(o, s) };
+  const loinc = loincOf(o);
+  const unit = { unit: o.unit, ucum: o.ucum };
   const when = o.observedAt ?? report.observedAt;
   const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
   return {
@@ -174,7 +169,7 @@ export function observation(
     ...(issued ? { issued } : {}),
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
     ...(o.valueCoding ? { valueCodeableConcept: codeable([o.valueCoding], s, o.value) } : observationValue(o.value, unit)),
-    ...(o.flags.length ? { interpretation: interpretation(o.flags) } : {}),
+    ...(o.flags.length ? { interpretation: interpretation(o.flags, flags) } : {}),
     ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),
     ...(o.referenceRange ? { referenceRange: [referenceRange(o.referenceRange, unit)] } : {}),
@@ -200,7 +195,7 @@ export function diagnosticReport(
   const code = report.panel
     ? codeable([report.panel], s)
     : only
-      ? codeable([...(loincOf(only, s) ? [loincOf(only, s)!] : []), only.code], s, only.code.display)
+      ? codeable([...(loincOf(only) ? [loincOf(only)!] : []), only.code], s, only.code.display)
       : { coding: [{ system: s.defaultReportCode.system, code: s.defaultReportCode.code, ...(s.defaultReportCode.display ? { display: s.defaultReportCode.display } : {}) }] };
   const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
   const when = report.observedAt ?? report.observations[0]?.observedAt;

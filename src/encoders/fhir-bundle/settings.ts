@@ -35,9 +35,15 @@ export const FhirBundleSettings = z
      * HL7 v2 sender that omits it. Times that have an offset keep theirs.
      */
     offsetForLocalTimes: z.string().regex(/^(Z|[+-]\d{2}:\d{2})$/, "expected 'Z' or an offset such as +01:00").default('Z'),
-    /** Units as sent → UCUM codes; a numeric value whose unit is listed gets system and code. */
+    /**
+     * Units as sent → UCUM codes, before the `units` table (which replaces this list; entries
+     * here override it). A numeric value whose unit is known gets system and code.
+     */
     ucumUnits: z.record(z.string(), z.string()).default({}),
-    /** Source analyte codes → LOINC, used when the canonical observation has no LOINC yet. */
+    /**
+     * Source analyte codes → LOINC when the canonical observation has none, before the
+     * `analytes` table (which replaces this list; entries here override it).
+     */
     loinc: z.record(z.string(), z.object({ code: z.string().regex(/^\d{1,7}-\d$/, 'expected a LOINC code such as 2345-7'), display: z.string().optional() }).strict()).default({}),
   })
   .strict();

@@ -1,4 +1,5 @@
 import type { CodeableConcept, Observation, Quantity } from '@medplum/fhirtypes';
+import type { CodeTable } from '../../mapping/tables/table.ts';
 
 /**
  * FHIR value[x], reference ranges and interpretations from values as sent. Nothing is
@@ -73,14 +74,22 @@ const V3_INTERPRETATION: Record<string, string> = {
   U: 'Significant change up', D: 'Significant change down', B: 'Better', W: 'Worse', IE: 'Insufficient evidence', NR: 'Non-reactive', RR: 'Reactive', WR: 'Weakly reactive',
 };
 
-/** One CodeableConcept per analyser flag: coded where the flag is a v3 interpretation code, text otherwise. */
-export function interpretation(flags: readonly string[]): CodeableConcept[] {
+const V3_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+
+/**
+ * One CodeableConcept per analyser flag: coded where the flag is a v3 interpretation code, else
+ * where the flags table maps it (`fhir_code`, `fhir_display`), text otherwise. The flag as sent
+ * is always the text.
+ */
+export function interpretation(flags: readonly string[], table?: CodeTable): CodeableConcept[] {
   return flags
     .filter((f) => f.trim() !== '')
     .map((f) => {
       const display = Object.hasOwn(V3_INTERPRETATION, f) ? V3_INTERPRETATION[f] : undefined;
-      if (!display) return { text: f };
-      return { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: f, display }], text: f };
+      if (display) return { coding: [{ system: V3_SYSTEM, code: f, display }], text: f };
+      const row = table?.rows.get(f);
+      if (row?.fhir_code) return { coding: [{ system: V3_SYSTEM, code: row.fhir_code, ...(row.fhir_display ? { display: row.fhir_display } : {}) }], text: f };
+      return { text: f };
     });
 }
 

@@ -1,6 +1,10 @@
 import type { Coding, LabReport, Observation, ResultStatus } from '../../canonical/report.ts';
 import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm } from '../../protocols/hl7v2/index.ts';
-import type { EncodeContext, Encoded, SyncEncoder } from '../types.ts';
+import type { CodeTable } from '../../mapping/tables/table.ts';
+import { loincWarnings, withStandardCodes } from '../codes.ts';
+import type { EncodeContext, Encoded, Encoder, SyncEncoder } from '../types.ts';
+import { applyEdits } from './apply.ts';
+import type { OruEdits } from './edits.ts';
 import type { OruR01Settings } from './settings.ts';
 import { typeValue } from './value-type.ts';
 
@@ -149,14 +153,65 @@ function mediaType(contentType: string): [string, string] {
   return [type, minor.toUpperCase()];
 }
 
+/** The code tables the ORU^R01 encoder reads, by their names under `tables:`: analytes and units (LOINC, UCUM), flags (table 0078). */
+export interface OruR01Tables {
+  readonly analytes?: CodeTable | undefined;
+  readonly units?: CodeTable | undefined;
+  readonly flags?: CodeTable | undefined;
+}
+
+/**
+ * The report as it is encoded: LOINC (the CWE-4..6 alternate of OBX-3) and UCUM (OBX-6) from
+ * the tables where the report has none, and with `mapFlags` the analyser flags in HL7 table 0078
+ * (the `hl7_0078` column of the flags table; a flag it does not map goes out as sent).
+ */
+export function withTableCodes(report: LabReport, s: OruR01Settings, tables: OruR01Tables): { report: LabReport; warnings: string[] } {
+  const codes = withStandardCodes(report, tables);
+  const warnings = loincWarnings(codes, tables.analytes?.file);
+  if (!s.mapFlags || !tables.flags) return { report: codes.report, warnings };
+  const flags = tables.flags;
+  const unmapped = new Set<string>();
+  const observations = codes.report.observations.map((o) => {
+    if (o.flags.length === 0) return o;
+    return {
+      ...o,
+      flags: o.flags.map((f) => {
+        const code = flags.rows.get(f)?.hl7_0078;
+        if (code) return code;
+        if (f !== '') unmapped.add(f);
+        return f;
+      }),
+    };
+  });
+  for (const f of unmapped) warnings.push(`flag '${f}' has no HL7 table 0078 code in ${flags.file}; sent as received`);
+  return { report: { ...codes.report, observations }, warnings };
+}
+
+function encoded(payload: string, warnings: readonly string[]): Encoded {
+  return { payload, contentType: 'application/hl7-v2', ...(warnings.length > 0 ? { warnings } : {}) };
+}
+
 /** Built-in encoders are synchronous; the narrower type lets callers use the result directly. */
-export function createOruR01Encoder(settings: OruR01Settings): SyncEncoder {
+export function createOruR01Encoder(settings: OruR01Settings, tables?: OruR01Tables): SyncEncoder;
+/** With `fields:` or `segments:` the encoder evaluates expressions, which JSONata does asynchronously. */
+export function createOruR01Encoder(settings: OruR01Settings, tables: OruR01Tables, edits: OruEdits): Encoder;
+export function createOruR01Encoder(settings: OruR01Settings, tables: OruR01Tables = {}, edits?: OruEdits): Encoder {
+  if (!edits || (edits.fields.length === 0 && edits.segments.length === 0)) {
+    return {
+      kind: 'oru-r01',
+      format: 'hl7v2',
+      encode: (report: LabReport, ctx: EncodeContext): Encoded => {
+        const coded = withTableCodes(report, settings, tables);
+        return encoded(encodeOruR01(coded.report, ctx, settings), coded.warnings);
+      },
+    };
+  }
   return {
     kind: 'oru-r01',
     format: 'hl7v2',
-    encode: (report: LabReport, ctx: EncodeContext): Encoded => ({
-      payload: encodeOruR01(report, ctx, settings),
-      contentType: 'application/hl7-v2',
-    }),
+    encode: async (report: LabReport, ctx: EncodeContext): Promise<Encoded> => {
+      const coded = withTableCodes(report, settings, tables);
+      return encoded(await applyEdits(encodeOruR01(coded.report, ctx, settings), coded.report, ctx, edits), coded.warnings);
+    },
   };
 }

@@ -21,6 +21,11 @@ export const OruR01Settings = z
       .default({ code: 'POCT', display: 'Point-of-care testing', system: 'L' }),
     /** OBX-3 coding system for the source's own analyte codes (CWE-3). */
     localCodingSystem: z.string().min(1).default('L'),
+    /**
+     * OBX-8: analyser flags as sent (false), or mapped to HL7 table 0078 through the `hl7_0078`
+     * column of the mapping's `flags` table (true); a flag the table does not map goes as sent.
+     */
+    mapFlags: z.boolean().default(false),
   })
   .strict();
 export type OruR01Settings = z.infer<typeof OruR01Settings>;
