@@ -35,6 +35,12 @@ function errno(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? 'unknown';
 }
 
+/** Log fields for an unexpected error: a file system error by its code and call only (its message names the file). */
+function errorFields(e: unknown): Record<string, unknown> {
+  const fs = e as NodeJS.ErrnoException;
+  return typeof fs?.syscall === 'string' ? { errno: errno(e), syscall: fs.syscall } : { err: e };
+}
+
 /** Debounce of fs.watch events: one scan for a burst of them. */
 const WATCH_DEBOUNCE_MS = 20;
 
@@ -100,7 +106,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
     }
     scanning = scan()
       .catch((e: unknown) => {
-        log.error({ err: e }, 'scanning the inbox failed; trying again');
+        log.error(errorFields(e), 'scanning the inbox failed; trying again');
         return config.pollIntervalMs;
       })
       .then((nextMs) => {
@@ -215,7 +221,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
           }
           // Messages stored before this one are recognised as duplicates when the file is read again.
           if (e instanceof ConduitError && e.code === 'BACKPRESSURE') return 'backpressure';
-          warnOnce(versionKey, { file, err: e }, 'taking in a file failed; it stays in the inbox and is tried again');
+          warnOnce(versionKey, { file, ...errorFields(e) }, 'taking in a file failed; it stays in the inbox and is tried again');
           return 'failed';
         }
         stored.push({ label: i.label, messageIds: result.messageIds, duplicate: result.duplicate });
