@@ -9,6 +9,8 @@ export { CLIENT_ASSERTION_TYPE, clientAssertion, loadPrivateKey } from './smart-
 export { CachedTokenProvider } from './token-cache.ts';
 export { readTokenAnswer, requestToken, type TokenGrant } from './token-endpoint.ts';
 export { type AuthProvider, noAuth, staticBearer } from './types.ts';
+export { type ApiKeyHeadersConfig, apiKeyHeaders, apiKeyHeadersAuth } from './api-key-headers.ts';
+export { HMAC_DEFAULTS, type HmacConfig, hmacAuth, hmacSha256, signatureHeader, verifySignatureHeader } from './hmac.ts';
 
 export interface AuthDeps {
   /** Timeout of each token request. */
