@@ -41,6 +41,11 @@ export const ErrorCodes = {
   HTTP_SERVER_ERROR: { retry: 'transient', text: 'the HTTP peer failed or is unavailable (5xx)' },
   HTTP_CLIENT_ERROR: { retry: 'permanent', text: 'the HTTP peer refused the request (4xx)' },
   HTTP_UNEXPECTED_STATUS: { retry: 'permanent', text: 'the HTTP peer answered a status that is not 2xx, 4xx or 5xx (redirects are not followed)' },
+  HTTP_PAYLOAD_INVALID: { retry: 'permanent', text: 'the payload is marked as a request plan but is not one the HTTP destination can send' },
+  HTTP_RESPONSE_INVALID: {
+    retry: 'ambiguous',
+    text: 'an answer accepted the request but lacks a value a later request of the message needs (saveAs)',
+  },
   // FHIR
   FHIR_PAYLOAD_INVALID: { retry: 'permanent', text: 'the payload is not a FHIR batch or transaction Bundle in JSON' },
   FHIR_RESPONSE_INVALID: { retry: 'ambiguous', text: 'the 2xx answer is not the transaction-response (or batch-response) Bundle expected' },

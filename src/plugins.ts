@@ -1,5 +1,6 @@
 import { fhirSenderPlugin } from './senders/fhir/index.ts';
 import { fileSenderPlugin } from './senders/file/index.ts';
+import { httpSenderPlugin } from './senders/http/destination/index.ts';
 import { kafkaSenderPlugin } from './senders/kafka/index.ts';
 import { mllpSenderPlugin } from './senders/mllp/index.ts';
 import type { SenderPlugin } from './senders/types.ts';
@@ -26,6 +27,7 @@ export const sourcePlugins: Record<string, SourcePlugin<any>> = {
 export const senderPlugins: Record<string, SenderPlugin<any>> = {
   mllp: mllpSenderPlugin,
   fhir: fhirSenderPlugin,
+  http: httpSenderPlugin,
   file: fileSenderPlugin,
   kafka: kafkaSenderPlugin,
 };

@@ -9,9 +9,10 @@ export interface HttpAnswer {
 }
 
 export interface HttpRequest {
-  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly headers: Record<string, string>;
-  readonly body?: string;
+  /** Text is sent as UTF-8; bytes (a multipart body, a signed body) as they are. */
+  readonly body?: string | Uint8Array<ArrayBuffer>;
 }
 
 /** Where a transport failure happened, from undici's error codes (the `cause` of `fetch failed`). */
