@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { fhirBundleKind } from '../encoders/fhir-bundle/kind.ts';
+import { jsonTemplateKind } from '../encoders/json-template/kind.ts';
 import { oruR01Kind } from '../encoders/oru-r01/kind.ts';
 import type { Encoder } from '../encoders/types.ts';
 import { hl7v2OruKind } from './hl7v2-oru/index.ts';
@@ -53,6 +54,7 @@ export const inboundMappingKinds: Record<string, AnyKind<InboundMapping>> = {
 export const encoderKinds: Record<string, AnyKind<Encoder>> = {
   'oru-r01': oruR01Kind,
   'fhir-bundle': fhirBundleKind,
+  'json-template': jsonTemplateKind,
 };
 
 /** Every section key some kind reads, so that a file's top level can be checked before its kind is known. */
