@@ -23,7 +23,17 @@ test('pendingDeliveries: oldest first, up to the limit, with the delivery fields
   const sent = ms[0]!.deliveries[0]!;
   assert.deepEqual(
     { ...d, id: 0 },
-    { id: 0, messageId: ms[0]!.id, destinationId: 'lis', controlId: sent.controlId, payload: sent.payload, contentType: sent.contentType, attempts: 0, nextAttemptAt: 0 },
+    {
+      id: 0,
+      messageId: ms[0]!.id,
+      destinationId: 'lis',
+      controlId: sent.controlId,
+      payload: sent.payload,
+      contentType: sent.contentType,
+      attempts: 0,
+      nextAttemptAt: 0,
+      partitionKey: ms[0]!.partitionKey,
+    },
   );
 });
 
