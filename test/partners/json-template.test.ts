@@ -147,12 +147,12 @@ describe('json-template: bodies', () => {
   test('an expression that fails at encode time names the field of the mapping', async () => {
     const parsed = JsonTemplateSettings.parse({ path: '/x', body: { n: '=$number(report.observations[2].value)' } });
     await assert.rejects(
-      createJsonTemplateEncoder('t', parsed).encode(report(sample('full-bmp-panel')), { controlId: 'C', createdAt: '2026-11-20T08:00:00Z' }),
+      async () => createJsonTemplateEncoder('t', parsed).encode(report(sample('full-bmp-panel')), { controlId: 'C', createdAt: '2026-11-20T08:00:00Z' }),
       /settings\.body\.n: .*number/,
     );
     const bad = JsonTemplateSettings.parse({ path: '=report.id', body: {} });
     await assert.rejects(
-      createJsonTemplateEncoder('t', bad).encode(report(sample('full-bmp-panel')), { controlId: 'C', createdAt: '2026-11-20T08:00:00Z' }),
+      async () => createJsonTemplateEncoder('t', bad).encode(report(sample('full-bmp-panel')), { controlId: 'C', createdAt: '2026-11-20T08:00:00Z' }),
       /settings\.path: expected a path starting with '\/', the mapping gave 'res_8F2C41'/,
     );
   });
