@@ -31,12 +31,15 @@ export interface ExchangeView {
 export const FAST_DELIVERY = { maxAttempts: 4, initialBackoffMs: 50, maxBackoffMs: 200 };
 
 /**
- * A sample channel file of the repository (channels/<id>.yaml), enabled and pointed at a peer:
- * `edit` changes the parsed file (the sender block of the first destination is `sender`).
+ * A sample channel file of the repository (channels/<id>.yaml), enabled, renamed `as` (webhook
+ * path /channels/<as>) and pointed at a peer: `edit` changes the parsed file (the sender block
+ * of the first destination is `sender`).
  */
-export function sampleChannel(id: string, edit: (channel: Record<string, unknown>, sender: Record<string, unknown>) => void): string {
+export function sampleChannel(id: string, edit: (channel: Record<string, unknown>, sender: Record<string, unknown>) => void, as: string = id): string {
   const channel = parse(readFileSync(join(REPO, 'channels', `${id}.yaml`), 'utf8')) as Record<string, unknown>;
   channel['enabled'] = true;
+  channel['id'] = as;
+  (channel['source'] as Record<string, unknown>)['path'] = `/channels/${as}`;
   const destination = (channel['destinations'] as Array<Record<string, unknown>>)[0]!;
   destination['delivery'] = { ...FAST_DELIVERY };
   edit(channel, destination['sender'] as Record<string, unknown>);
