@@ -13,6 +13,6 @@ export {
   startLisApi,
   type TokenIntegration,
 } from './lis-api.ts';
-export { type ReferenceLabCredentials, type ReferenceLabOptions, type ReferenceLabPeer, SANDBOX_DOCUS, startReferenceLab } from './reference-lab.ts';
+export { type ReferenceLabCredentials, type ReferenceLabOptions, type ReferenceLabPeer, type ReportDeliveryOptions, SANDBOX_DOCUS, startReferenceLab } from './reference-lab.ts';
 export { type PoolState, type ResultsApiOptions, type ResultsApiPeer, type ResultsApp, SANDBOX_C19T, startResultsApi, TEST_RESULTS, type TestState } from './results-api.ts';
 export { sequence } from '../fhir-server/script.ts';

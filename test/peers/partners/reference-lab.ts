@@ -112,6 +112,8 @@ export interface ReferenceLabPeer extends HttpPeer {
   readonly deliveries: readonly ReportDeliveryRecord[];
   /** Makes (if needed) and delivers the interpretation report of a lab result to `delivery.url`. */
   deliver(labResultId: string): Promise<ReportDeliveryRecord>;
+  /** Sets the delivery endpoint (onboarding), e.g. once the partner's URL is known. */
+  setDelivery(delivery: ReportDeliveryOptions | undefined): void;
 }
 
 const invalid = (message: string, errors?: unknown) => ({ error: 'validation_error', message, ...(errors ? { errors } : {}) });
@@ -121,6 +123,7 @@ export async function startReferenceLab(options: ReferenceLabOptions = {}): Prom
   const labResults = new Map<string, StoredLabResult>();
   const byReference = new Map<string, string>();
   const deliveries: ReportDeliveryRecord[] = [];
+  let delivery = options.delivery;
 
   const authenticate = (req: PeerRequest) => {
     const expected: Record<string, string> = { 'x-api-key': credentials.apiKey, 'x-team-id': credentials.teamId, 'x-auth-key': credentials.authKey };
@@ -133,7 +136,7 @@ export async function startReferenceLab(options: ReferenceLabOptions = {}): Prom
   const deliver = async (id: string): Promise<ReportDeliveryRecord> => {
     const stored = labResults.get(id);
     if (!stored) throw new Error(`no lab result ${id}`);
-    if (!options.delivery) throw new Error('no delivery URL configured');
+    if (!delivery) throw new Error('no delivery URL configured');
     stored.report ??= tinyPdf(`Docus interpretation report ${id}`);
     const s = stored.submission;
     const body = {
@@ -148,8 +151,8 @@ export async function startReferenceLab(options: ReferenceLabOptions = {}): Prom
       generated_at: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
     const text = JSON.stringify(body);
-    const [name, value] = signatureHeader({ secret: options.delivery.secret, header: options.delivery.header ?? 'X-Docus-Signature', prefix: 'sha256=', encoding: 'hex' }, text);
-    const res = await fetch(options.delivery.url, { method: 'POST', headers: { 'content-type': 'application/json', [name]: value }, body: text });
+    const [name, value] = signatureHeader({ secret: delivery.secret, header: delivery.header ?? 'X-Docus-Signature', prefix: 'sha256=', encoding: 'hex' }, text);
+    const res = await fetch(delivery.url, { method: 'POST', headers: { 'content-type': 'application/json', [name]: value }, body: text });
     const record = { labResultId: id, body, status: res.status, answer: await res.text() };
     stored.delivered = { status: record.status, body: record.answer };
     deliveries.push(record);
@@ -170,7 +173,7 @@ export async function startReferenceLab(options: ReferenceLabOptions = {}): Prom
     const id = `lr_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
     labResults.set(id, { id, interpretation, submission: s });
     if (s.reference_id !== undefined) byReference.set(s.reference_id, id);
-    if (interpretation && options.autoDeliver && options.delivery) setImmediate(() => void deliver(id).catch(() => {}));
+    if (interpretation && options.autoDeliver && delivery) setImmediate(() => void deliver(id).catch(() => {}));
     return {
       status: 201,
       body: { lab_result_id: id, status: 'received', interpretation: interpretation ? 'requested' : 'not_requested', ...(s.partner_lab_id ? { partner_lab_id: s.partner_lab_id } : {}) },
@@ -194,5 +197,12 @@ export async function startReferenceLab(options: ReferenceLabOptions = {}): Prom
     ],
     { ...(options.port === undefined ? {} : { port: options.port }) },
   );
-  return Object.assign(peer, { labResults, deliveries, deliver });
+  return Object.assign(peer, {
+    labResults,
+    deliveries,
+    deliver,
+    setDelivery: (d: ReportDeliveryOptions | undefined) => {
+      delivery = d;
+    },
+  });
 }
