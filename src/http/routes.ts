@@ -3,12 +3,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Exact-path routes that sources serve on the engine's port, ahead of express: webhook
- * intake is the hot path, and plain node:http handling costs a fraction of a full express
- * stack per request. Everything else (admin API, health) goes to express.
+ * Routes that sources serve on the engine's port, ahead of express: webhook intake is the
+ * hot path, and plain node:http handling costs a fraction of a full express stack per
+ * request. Everything else (admin API, health) goes to express.
+ *
+ * Exact paths are looked up first, in one map read; prefix routes (`/channels/x/submissions/`
+ * for `GET …/submissions/<id>`) are tried only when no exact path matches.
  */
 export class SourceRoutes {
   private readonly routes = new Map<string, RawHandler>();
+  /** Prefix (ending in '/') → handler; few, so a scan is fine. */
+  private readonly prefixes = new Map<string, RawHandler>();
 
   /** Serves every method on `path`; the handler answers 405 for the ones it does not take. */
   add(path: string, handler: RawHandler): void {
@@ -16,15 +21,38 @@ export class SourceRoutes {
     this.routes.set(path, handler);
   }
 
+  /**
+   * Serves every path under `prefix` (which must end in '/'), e.g. `/channels/x/submissions/`
+   * for `/channels/x/submissions/<id>`; the handler reads the rest of the path itself.
+   */
+  addPrefix(prefix: string, handler: RawHandler): void {
+    if (!prefix.endsWith('/')) throw new Error(`route prefix ${prefix} must end in /`);
+    if (this.prefixes.has(prefix)) throw new Error(`route prefix ${prefix} is already served`);
+    this.prefixes.set(prefix, handler);
+  }
+
+  /** Stops serving `path`, as an exact path or as a prefix. */
   remove(path: string): void {
     this.routes.delete(path);
+    this.prefixes.delete(path);
   }
 
   match(req: IncomingMessage): RawHandler | undefined {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    return this.routes.get(q === -1 ? url : url.slice(0, q));
+    const path = pathOf(req);
+    const exact = this.routes.get(path);
+    if (exact || this.prefixes.size === 0) return exact;
+    let best: string | undefined;
+    // The longest prefix wins, so a nested route is not shadowed by its parent.
+    for (const p of this.prefixes.keys()) if (path.startsWith(p) && path.length > p.length && (!best || p.length > best.length)) best = p;
+    return best === undefined ? undefined : this.prefixes.get(best);
   }
+}
+
+/** The path of a request, without the query string. */
+export function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
 }
 
 /** Writes a JSON answer. */
