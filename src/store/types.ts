@@ -57,6 +57,39 @@ export interface NewMessage {
   deliveries: NewDelivery[];
 }
 
+/**
+ * A delivery stored together with a terminal attempt, in the same transaction: a status
+ * callback reporting that outcome. Neither is written without the other, so a crash can lose
+ * neither alone (a lost attempt means a resend, which settles again and brings its follow-up).
+ */
+export interface FollowUpDelivery {
+  destinationId: string;
+  lane: number;
+  controlId: string;
+  payload: string;
+  contentType: string;
+}
+
+/** What the store knows of a message's origin, for status callbacks. */
+export interface MessageRef {
+  channelId: string;
+  sourceId: string;
+  sourceVersion: string;
+  partitionKey: string;
+}
+
+/** An input taken by the REST source, as recorded for polling and Idempotency-Key repeats. */
+export interface Submission {
+  /** What the submitter polls: the id of the first message the input became. */
+  id: string;
+  channelId: string;
+  idempotencyKey?: string;
+  /** sha-256 of the body as received (hex): tells a repeat from a conflicting reuse of a key. */
+  fingerprint: string;
+  messageIds: readonly string[];
+  receivedAt: string;
+}
+
 export interface InsertResult {
   messageId: string;
   duplicate: boolean;
@@ -88,6 +121,14 @@ export interface AttemptRecord {
   /** The delivery's new state after this attempt. */
   status: DeliveryStatus;
   nextAttemptAt?: number;
+  /**
+   * The control id that was sent. When given, the outcome changes the delivery only if it still
+   * carries that control id: a follow-up replaced meanwhile (by a later outcome it reports) is
+   * left pending for its new payload.
+   */
+  controlId?: string;
+  /** Stored in the same transaction as this (terminal) attempt; see FollowUpDelivery. */
+  followUp?: FollowUpDelivery;
 }
 
 export interface DeliveryView {
@@ -98,6 +139,8 @@ export interface DeliveryView {
   contentType: string;
   mappingVersion?: string;
   warnings?: string[];
+  /** For a follow-up (a status callback): the destination whose outcome it reports. */
+  follows?: string;
   attempts: Array<{
     attempt: number;
     startedAt: string;
@@ -151,10 +194,28 @@ export interface Store {
   /** Deliveries not yet in a terminal state, across all channels: the backlog. */
   pendingCount(): number;
   markSent(deliveryId: number): void;
+  /**
+   * Records an attempt and the delivery's new state, written behind; with `record.followUp`,
+   * stores that delivery in the same transaction (replacing an earlier follow-up of the same
+   * message and destination id, which a resend settles anew).
+   */
   recordAttempt(record: AttemptRecord): void;
-  /** Makes every delivery of a message pending again (same payload and control id). */
+  /**
+   * Makes every delivery of a message pending again (same payload and control id). Follow-ups
+   * are left alone: the resent deliveries settle again and bring new ones.
+   */
   requeue(messageId: string): Promise<number>;
   getMessage(id: string): MessageView | undefined;
+  /** Channel, source id and version, partition key of a message; no payloads, no flush. */
+  messageRef(id: string): MessageRef | undefined;
+  /**
+   * Records a submission durably (group-committed with intake). With a key, the submission
+   * stored under that key is returned: this one, or an earlier one (then compare fingerprints).
+   * Without, the first recorded with the same id is kept and returned.
+   */
+  recordSubmission(submission: Submission): Promise<Submission>;
+  /** A channel's submission by its id or by its Idempotency-Key. */
+  findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Submission | undefined;
   listMessages(query: MessageQuery): { messages: MessageSummary[]; nextCursor?: string };
   channelCounts(): ChannelCounts[];
   /** Puts deliveries that were on the wire when the process stopped back in the queue. */

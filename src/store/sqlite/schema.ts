@@ -1,5 +1,5 @@
 /** Schema of the embedded store. `user_version` tracks migrations. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
   mapping_version TEXT,
   -- JSON array of encoder warnings (e.g. an analyte with no LOINC), shown in the admin API.
   warnings        TEXT,
+  -- A follow-up (a status callback): the delivery whose terminal outcome it reports. Written in
+  -- the same transaction as that outcome, so neither exists without the other.
+  follows         INTEGER REFERENCES deliveries (id),
   status          TEXT NOT NULL,
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
@@ -57,6 +60,24 @@ CREATE TABLE IF NOT EXISTS attempts (
   response    TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
+
+-- Inputs taken by the REST source: what GET <path>/<id> reads, and what an Idempotency-Key
+-- repeat is checked against (same key and same body: the same submission; another body: 409).
+CREATE TABLE IF NOT EXISTS submissions (
+  seq             INTEGER PRIMARY KEY,
+  -- The id the submitter polls: its first message's id.
+  id              TEXT NOT NULL,
+  channel_id      TEXT NOT NULL,
+  idempotency_key TEXT,
+  -- sha-256 of the body as received, hex.
+  fingerprint     TEXT NOT NULL,
+  -- JSON array of the ids of the messages the input became, in order.
+  message_ids     TEXT NOT NULL,
+  received_at     TEXT NOT NULL
+);
+-- NULL keys are distinct in a UNIQUE index: submissions without a key never collide here.
+CREATE UNIQUE INDEX IF NOT EXISTS submissions_key ON submissions (channel_id, idempotency_key);
+CREATE INDEX IF NOT EXISTS submissions_id ON submissions (id);
 `;
 
 /** Migrations from each older schema version to the next. */
@@ -66,5 +87,9 @@ ALTER TABLE messages ADD COLUMN mapping_version TEXT;
 ALTER TABLE messages ADD COLUMN filtered_by TEXT;
 ALTER TABLE deliveries ADD COLUMN mapping_version TEXT;
 ALTER TABLE deliveries ADD COLUMN warnings TEXT;
+`,
+  // The submissions table is new: SCHEMA creates it.
+  2: `
+ALTER TABLE deliveries ADD COLUMN follows INTEGER REFERENCES deliveries (id);
 `,
 };

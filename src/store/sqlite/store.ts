@@ -9,12 +9,14 @@ import type {
   DeliveryView,
   InsertResult,
   MessageQuery,
+  MessageRef,
   MessageStatus,
   MessageSummary,
   MessageView,
   NewMessage,
   PendingDelivery,
   Store,
+  Submission,
 } from '../types.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
@@ -25,11 +27,13 @@ export interface SqliteStoreOptions {
   onWriteError?: (error: unknown) => void;
 }
 
-interface PendingInsert {
-  message: NewMessage;
-  resolve(result: InsertResult): void;
-  reject(error: unknown): void;
-}
+/** A write that waits for the next group commit: a message (with its deliveries) or a submission. */
+type PendingInsert =
+  | { kind: 'message'; message: NewMessage; resolve(result: InsertResult): void; reject(error: unknown): void }
+  | { kind: 'submission'; submission: Submission; resolve(result: Submission): void; reject(error: unknown): void };
+
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
+const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sent', 'errored']);
 
 type Op = { kind: 'sent'; deliveryId: number; at: string } | { kind: 'attempt'; record: AttemptRecord; at: string };
 
@@ -94,15 +98,40 @@ export class SqliteStore implements Store {
           ORDER BY d.id LIMIT ?`,
       ),
       markSent: this.db.prepare(`UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ? AND status IN ('queued', 'errored')`),
-      updateDelivery: this.db.prepare('UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?'),
+      // With a control id, only if the row still carries it (see AttemptRecord.controlId).
+      updateDelivery: this.db.prepare(
+        'UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND control_id = coalesce(?, control_id)',
+      ),
+      followUpStatus: this.db.prepare(
+        'SELECT status FROM deliveries WHERE message_seq = (SELECT message_seq FROM deliveries WHERE id = ?) AND destination_id = ?',
+      ),
+      // A resend settles again: its new follow-up replaces the earlier one of the same message and id.
+      insertFollowUp: this.db.prepare(
+        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at)
+         SELECT message_seq, channel_id, ?, ?, ?, ?, ?, id, 'queued', ? FROM deliveries WHERE id = ?
+         ON CONFLICT (message_seq, destination_id) DO UPDATE SET
+           lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
+           follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at`,
+      ),
       insertAttempt: this.db.prepare(
         `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       countPending: this.db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`),
       requeue: this.db.prepare(
         `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
-          WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status IN ('acknowledged', 'rejected', 'dead')`,
+          WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
       ),
+      messageRef: this.db.prepare('SELECT channel_id, source_id, source_version, partition_key FROM messages WHERE id = ?'),
+      insertKeyedSubmission: this.db.prepare(
+        `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (channel_id, idempotency_key) DO NOTHING`,
+      ),
+      insertSubmission: this.db.prepare(
+        `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at)
+         SELECT ?, ?, NULL, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE channel_id = ? AND id = ?)`,
+      ),
+      submissionByKey: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND idempotency_key = ?'),
+      submissionById: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND id = ? ORDER BY seq LIMIT 1'),
       message: this.db.prepare('SELECT * FROM messages WHERE id = ?'),
       deliveriesOf: this.db.prepare('SELECT * FROM deliveries WHERE message_seq = ? ORDER BY id'),
       attemptsOf: this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id'),
@@ -114,13 +143,20 @@ export class SqliteStore implements Store {
 
   insertMessage(message: NewMessage): Promise<InsertResult> {
     if (this.closed) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
-    return new Promise((resolve, reject) => {
-      this.inserts.push({ message, resolve, reject });
-      if (!this.insertScheduled) {
-        this.insertScheduled = true;
-        setImmediate(() => this.commitInserts());
-      }
-    });
+    return new Promise((resolve, reject) => this.queueInsert({ kind: 'message', message, resolve, reject }));
+  }
+
+  recordSubmission(submission: Submission): Promise<Submission> {
+    if (this.closed) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
+    return new Promise((resolve, reject) => this.queueInsert({ kind: 'submission', submission, resolve, reject }));
+  }
+
+  private queueInsert(insert: PendingInsert): void {
+    this.inserts.push(insert);
+    if (!this.insertScheduled) {
+      this.insertScheduled = true;
+      setImmediate(() => this.commitInserts());
+    }
   }
 
   private commitInserts(): void {
@@ -128,11 +164,16 @@ export class SqliteStore implements Store {
     const batch = this.inserts;
     this.inserts = [];
     if (batch.length === 0) return;
-    const results: InsertResult[] = [];
+    const results: Array<InsertResult | Submission> = [];
     let added = 0;
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      for (const { message: m } of batch) {
+      for (const insert of batch) {
+        if (insert.kind === 'submission') {
+          results.push(this.writeSubmission(insert.submission));
+          continue;
+        }
+        const m = insert.message;
         const r = this.stmt.insertMessage!.run(
           m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, m.rawInput, m.inputFormat, m.canonical ?? null, m.partitionKey,
           m.mappingVersion ?? null, m.filteredBy ?? null,
@@ -160,7 +201,21 @@ export class SqliteStore implements Store {
       return;
     }
     this.pending += added;
-    for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+    for (const [i, p] of batch.entries()) {
+      if (p.kind === 'message') p.resolve(results[i] as InsertResult);
+      else p.resolve(results[i] as Submission);
+    }
+  }
+
+  /** Inside the intake transaction. */
+  private writeSubmission(x: Submission): Submission {
+    const ids = JSON.stringify(x.messageIds);
+    if (x.idempotencyKey === undefined) {
+      this.stmt.insertSubmission!.run(x.id, x.channelId, x.fingerprint, ids, x.receivedAt, x.channelId, x.id);
+      return submissionOf(this.stmt.submissionById!.get(x.channelId, x.id) as Record<string, string>);
+    }
+    this.stmt.insertKeyedSubmission!.run(x.id, x.channelId, x.idempotencyKey, x.fingerprint, ids, x.receivedAt);
+    return submissionOf(this.stmt.submissionByKey!.get(x.channelId, x.idempotencyKey) as Record<string, string>);
   }
 
   pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[] {
@@ -189,7 +244,9 @@ export class SqliteStore implements Store {
   }
 
   recordAttempt(record: AttemptRecord): void {
-    if (record.status === 'acknowledged' || record.status === 'rejected' || record.status === 'dead') this.pending--;
+    if (TERMINAL.has(record.status)) this.pending--;
+    // Counted at once, like intake: the backlog includes it before the write-behind lands.
+    if (record.followUp) this.pending++;
     this.queueOp({ kind: 'attempt', record, at: new Date().toISOString() });
   }
 
@@ -228,6 +285,8 @@ export class SqliteStore implements Store {
   }
 
   private writeOps(ops: Op[]): void {
+    // Corrections of the backlog count (see below), applied once the transaction commits.
+    let correction = 0;
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const op of ops) {
@@ -237,9 +296,22 @@ export class SqliteStore implements Store {
         }
         const r = op.record;
         this.stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null);
-        this.stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId);
+        const changed = Number(this.stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId, r.controlId ?? null).changes);
+        // An outcome for a payload replaced meanwhile: the row stays pending, uncount the decrement.
+        if (changed === 0 && TERMINAL.has(r.status)) correction++;
+        if (!r.followUp) continue;
+        if (changed === 0) {
+          correction--;
+          continue;
+        }
+        const f = r.followUp;
+        const before = this.stmt.followUpStatus!.get(r.deliveryId, f.destinationId) as { status: DeliveryStatus } | undefined;
+        // Replacing a follow-up that was still pending: it was counted already.
+        if (before && PENDING.has(before.status)) correction--;
+        this.stmt.insertFollowUp!.run(f.destinationId, f.lane, f.controlId, f.payload, f.contentType, op.at, r.deliveryId);
       }
       this.db.exec('COMMIT');
+      this.pending += correction;
     } catch (e) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       this.ops = ops.concat(this.ops);
@@ -258,7 +330,8 @@ export class SqliteStore implements Store {
     this.flushOps();
     const m = this.stmt.message!.get(id) as Record<string, string | number | null> | undefined;
     if (!m) return undefined;
-    const deliveries = (this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>).map(
+    const rows = this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>;
+    const deliveries = rows.map(
       (d): DeliveryView => ({
         destinationId: d.destination_id as string,
         controlId: d.control_id as string,
@@ -267,6 +340,7 @@ export class SqliteStore implements Store {
         contentType: d.content_type as string,
         ...(d.mapping_version ? { mappingVersion: d.mapping_version as string } : {}),
         ...(d.warnings ? { warnings: JSON.parse(d.warnings as string) as string[] } : {}),
+        ...(d.follows ? { follows: rows.find((o) => o.id === d.follows)?.destination_id as string } : {}),
         updatedAt: d.updated_at as string,
         ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
         attempts: (this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>).map((a) => ({
@@ -289,6 +363,16 @@ export class SqliteStore implements Store {
       ...(m.canonical ? { canonical: JSON.parse(m.canonical as string) } : {}),
       deliveries,
     };
+  }
+
+  messageRef(id: string): MessageRef | undefined {
+    const m = this.stmt.messageRef!.get(id) as Record<string, string> | undefined;
+    return m && { channelId: m.channel_id!, sourceId: m.source_id!, sourceVersion: m.source_version!, partitionKey: m.partition_key! };
+  }
+
+  findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Submission | undefined {
+    const row = 'id' in by ? this.stmt.submissionById!.get(channelId, by.id) : this.stmt.submissionByKey!.get(channelId, by.idempotencyKey);
+    return row ? submissionOf(row as Record<string, string>) : undefined;
   }
 
   listMessages(q: MessageQuery): { messages: MessageSummary[]; nextCursor?: string } {
@@ -386,6 +470,17 @@ function aggregate(statuses: DeliveryStatus[]): MessageStatus {
   if (statuses.length === 0) return 'received';
   for (const s of STATUS_PRECEDENCE) if (statuses.includes(s)) return s;
   return 'received';
+}
+
+function submissionOf(r: Record<string, string | null>): Submission {
+  return {
+    id: r.id!,
+    channelId: r.channel_id!,
+    ...(r.idempotency_key === null || r.idempotency_key === undefined ? {} : { idempotencyKey: r.idempotency_key }),
+    fingerprint: r.fingerprint!,
+    messageIds: JSON.parse(r.message_ids!) as string[],
+    receivedAt: r.received_at!,
+  };
 }
 
 function summary(m: Record<string, string | number | null>, status: MessageStatus): MessageSummary {
