@@ -38,6 +38,35 @@ export const DeliveryPolicy = z
   .strict();
 export type DeliveryPolicy = z.infer<typeof DeliveryPolicy>;
 
+/** The outcomes a status callback reports: delivered (acknowledged), rejected, failed (dead). */
+export const StatusCallbackEvents = ['delivered', 'rejected', 'failed'] as const;
+export type StatusCallbackEvent = (typeof StatusCallbackEvents)[number];
+
+/**
+ * Channel-level status callback: after each delivery of the channel is acknowledged,
+ * rejected or dead, a signed status event (no patient data) is POSTed to `url`, itself
+ * delivered durably and retried like any destination.
+ */
+export const StatusCallbackConfig = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    events: z
+      .array(z.enum(StatusCallbackEvents, { error: "expected 'delivered', 'rejected' or 'failed'" }))
+      .min(1, 'expected at least one event (or leave events out for all three)')
+      .default([...StatusCallbackEvents]),
+    /** HMAC-SHA256 key for the signature of the raw body; from the environment (`$` + `{ENV_NAME}`). */
+    secret: z.string().min(16, 'expected a secret of at least 16 characters (reference it as $' + '{ENV_NAME})').optional(),
+    /** Header carrying `sha256=<hex digest of the raw body>`. */
+    signatureHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name').default('X-Conduit-Signature'),
+    /** Extra request headers (e.g. an API key from the environment). */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name'), z.string()).default({}),
+    /** Connecting, sending and reading the answer together, per attempt. */
+    timeoutMs: z.number().int().positive().default(10_000),
+    delivery: DeliveryPolicy.default(DeliveryPolicy.parse({})),
+  })
+  .strict();
+export type StatusCallbackConfig = z.infer<typeof StatusCallbackConfig>;
+
 export const DestinationConfig = z
   .object({
     id: Id,
@@ -66,6 +95,7 @@ export const ChannelConfig = z
      */
     filters: z.array(z.object({ name: z.string().min(1), when: Condition }).strict()).default([]),
     destinations: z.array(DestinationConfig).default([]),
+    statusCallback: StatusCallbackConfig.optional(),
   })
   .strict()
   .superRefine(

@@ -11,6 +11,7 @@ import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
 import { laneOf } from './lanes.ts';
+import { callbackDestinationId, StatusCallbackSender, statusCallbackFollowUp } from './status-callbacks.ts';
 
 export interface ChannelDeps {
   store: Store;
@@ -95,10 +96,12 @@ export class ChannelRuntime {
     this.current = resolved;
     this.deps = deps;
     const id = resolved.config.id;
+    const callback = resolved.config.statusCallback;
     for (const d of resolved.destinations) {
       const plugin = senderPlugins[d.senderKind]!;
       // Also with one lane: a backlog left by a run with more lanes must move to lane 0.
       deps.store.relane(id, d.config.id, d.config.delivery.lanes, (k) => laneOf(k, d.config.delivery.lanes));
+      const callbackId = callbackDestinationId(d.config.id);
       this.dispatchers.set(
         d.config.id,
         new DestinationDispatcher({
@@ -108,6 +111,26 @@ export class ChannelRuntime {
           store: deps.store,
           log: deps.log,
           createSender: () => plugin.create(d.senderConfig, { log: deps.log }),
+          ...(callback
+            ? {
+                followUp: statusCallbackFollowUp(callback, { channelId: id, destinationId: d.config.id }, deps.store),
+                onFollowUp: () => this.dispatchers.get(callbackId)?.wake(),
+              }
+            : {}),
+        }),
+      );
+      if (!callback) continue;
+      // The status callbacks of this destination's outcomes: a dispatcher of their own, without follow-ups.
+      deps.store.relane(id, callbackId, callback.delivery.lanes, (k) => laneOf(k, callback.delivery.lanes));
+      this.dispatchers.set(
+        callbackId,
+        new DestinationDispatcher({
+          channelId: id,
+          destinationId: callbackId,
+          policy: callback.delivery,
+          store: deps.store,
+          log: deps.log,
+          createSender: () => new StatusCallbackSender(callback, deps.log),
         }),
       );
     }
@@ -135,7 +158,11 @@ export class ChannelRuntime {
    */
   canSwap(next: ResolvedChannel): boolean {
     const wiring = (r: ResolvedChannel) =>
-      JSON.stringify({ source: r.config.source, destinations: r.config.destinations.map((d) => ({ id: d.id, sender: d.sender, delivery: d.delivery })) });
+      JSON.stringify({
+        source: r.config.source,
+        destinations: r.config.destinations.map((d) => ({ id: d.id, sender: d.sender, delivery: d.delivery })),
+        statusCallback: r.config.statusCallback,
+      });
     return wiring(next) === wiring(this.current);
   }
 

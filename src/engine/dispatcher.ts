@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeliveryPolicy } from '../config/channel.ts';
 import type { Sender, SendOutcome } from '../senders/types.ts';
-import type { DeliveryStatus, PendingDelivery, Store } from '../store/types.ts';
+import type { DeliveryStatus, FollowUpDelivery, PendingDelivery, Store } from '../store/types.ts';
 import { backoffMs } from './backoff.ts';
 
 /** How many pending rows a lane reads from the store at a time: the backlog stays in the store. */
@@ -15,6 +15,15 @@ export interface DestinationHealth {
   lastCode?: string;
 }
 
+/** A delivery that has just reached a terminal state, before the outcome is recorded. */
+export interface SettledDelivery {
+  readonly row: PendingDelivery;
+  readonly status: 'acknowledged' | 'rejected' | 'dead';
+  readonly outcome: SendOutcome;
+  /** The attempt that settled it (1-based). */
+  readonly attempt: number;
+}
+
 export interface DispatcherOptions {
   channelId: string;
   destinationId: string;
@@ -24,6 +33,12 @@ export interface DispatcherOptions {
   createSender: () => Sender;
   /** Called when a delivery reaches a terminal state. */
   onSettled?: () => void;
+  /**
+   * A delivery to store with a terminal outcome, in the same transaction (a status callback);
+   * undefined for none. `onFollowUp` runs once it is handed to the store.
+   */
+  followUp?: (settled: SettledDelivery) => FollowUpDelivery | undefined;
+  onFollowUp?: () => void;
 }
 
 /**
@@ -141,8 +156,17 @@ export class DestinationDispatcher {
       status = 'errored';
       nextAttemptAt = Date.now() + backoffMs(policy, attempt, outcome.retryAfterMs);
     }
+    let followUp: FollowUpDelivery | undefined;
+    if (status !== 'errored' && this.opts.followUp) {
+      try {
+        followUp = this.opts.followUp({ row, status, outcome, attempt });
+      } catch (e) {
+        log.error({ err: e, channel: channelId, destination: destinationId, messageId: row.messageId }, 'building the follow-up delivery failed');
+      }
+    }
     store.recordAttempt({
       deliveryId: row.id,
+      controlId: row.controlId,
       attempt,
       startedAt: startedAt.toISOString(),
       latencyMs,
@@ -151,7 +175,9 @@ export class DestinationDispatcher {
       ...(outcome.response !== undefined ? { response: outcome.response } : {}),
       status,
       ...(nextAttemptAt ? { nextAttemptAt } : {}),
+      ...(followUp ? { followUp } : {}),
     });
+    if (followUp) this.opts.onFollowUp?.();
     this.health.lastOutcome = outcome.status;
     this.health.lastCode = outcome.status === 'acknowledged' ? undefined : outcome.code;
     if (status !== 'acknowledged') {
