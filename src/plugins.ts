@@ -7,6 +7,7 @@ import type { SenderPlugin } from './senders/types.ts';
 import { fileSourcePlugin } from './sources/file/index.ts';
 import { kafkaSourcePlugin } from './sources/kafka/index.ts';
 import { mllpSourcePlugin } from './sources/mllp/index.ts';
+import { restSourcePlugin } from './sources/rest/index.ts';
 import type { SourcePlugin } from './sources/types.ts';
 import { webhookSourcePlugin } from './sources/webhook/index.ts';
 
@@ -19,6 +20,7 @@ import { webhookSourcePlugin } from './sources/webhook/index.ts';
 export const sourcePlugins: Record<string, SourcePlugin<any>> = {
   webhook: webhookSourcePlugin,
   mllp: mllpSourcePlugin,
+  rest: restSourcePlugin,
   file: fileSourcePlugin,
   kafka: kafkaSourcePlugin,
 };

@@ -5,7 +5,7 @@ import type { SourceRoutes } from '../http/routes.ts';
 import { ConduitError, InputError } from '../errors.ts';
 import type { InboundInput, MappedInput } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
-import type { IntakeResult, ReceiveOptions, Source } from '../sources/types.ts';
+import type { IntakeResult, ReceiveOptions, Source, SubmissionLookup } from '../sources/types.ts';
 import type { NewDelivery, Store } from '../store/types.ts';
 import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
@@ -139,6 +139,7 @@ export class ChannelRuntime {
       log: deps.log,
       routes: deps.routes,
       receive: (input, options) => this.receive(input, options),
+      findSubmission: (by) => this.findSubmission(by),
       overloaded: deps.overloaded,
     });
   }
@@ -185,7 +186,25 @@ export class ChannelRuntime {
     // Issued in one tick, the inserts share one transaction of the store's group commit.
     const results = await Promise.all(processed.map((p) => this.store(resolved, p, input, receivedAt, options)));
     if (results.some((r) => !r.duplicate)) for (const d of this.dispatchers.values()) d.wake();
-    return { messageId: results[0]!.messageId, messageIds: results.map((r) => r.messageId), duplicate: results.every((r) => r.duplicate) };
+    const intake = { messageId: results[0]!.messageId, messageIds: results.map((r) => r.messageId), duplicate: results.every((r) => r.duplicate) };
+    if (!options?.submission) return intake;
+    const submission = await this.deps.store.recordSubmission({
+      id: intake.messageId,
+      channelId: this.id,
+      ...(options.submission.idempotencyKey === undefined ? {} : { idempotencyKey: options.submission.idempotencyKey }),
+      fingerprint: options.submission.fingerprint,
+      messageIds: intake.messageIds,
+      receivedAt,
+    });
+    return { ...intake, submission };
+  }
+
+  /** A submission of this channel, with its messages as stored now. */
+  findSubmission(by: { id: string } | { idempotencyKey: string }): SubmissionLookup | undefined {
+    const submission = this.deps.store.findSubmission(this.id, by);
+    if (!submission) return undefined;
+    const messages = submission.messageIds.map((m) => this.deps.store.getMessage(m)).filter((m) => m !== undefined);
+    return { submission, messages };
   }
 
   private store(resolved: ResolvedChannel, p: ProcessedReport, input: InboundInput, receivedAt: string, options?: ReceiveOptions) {

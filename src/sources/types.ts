@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { SourceRoutes } from '../http/routes.ts';
 import type { InboundInput } from '../mapping/types.ts';
+import type { MessageView, Submission } from '../store/types.ts';
 
 export interface IntakeResult {
   /** The first (usually the only) message the input became. */
@@ -10,11 +11,24 @@ export interface IntakeResult {
   readonly messageIds: readonly string[];
   /** True when every report of the input was already stored (same source id + version): nothing new is sent. */
   readonly duplicate: boolean;
+  /** With `ReceiveOptions.submission`: the submission as recorded (an earlier one under the same key, if any). */
+  readonly submission?: Submission;
 }
 
 export interface ReceiveOptions {
   /** Idempotency key for channels without an inbound mapping (e.g. MSH-10 of an inbound message). */
   readonly sourceId?: string;
+  /**
+   * Records the input as a submission (REST source), after its messages are committed: its
+   * Idempotency-Key, if any, and the sha-256 of the body, so a repeat finds it again.
+   */
+  readonly submission?: { readonly idempotencyKey?: string; readonly fingerprint: string };
+}
+
+/** A submission and its messages as stored now (deliveries, attempts). */
+export interface SubmissionLookup {
+  readonly submission: Submission;
+  readonly messages: readonly MessageView[];
 }
 
 /** What a channel gives its source. */
@@ -29,6 +43,8 @@ export interface SourceContext {
    * `ConduitError` of code BACKPRESSURE when the backlog is over its bound.
    */
   receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult>;
+  /** Read-only: a submission of this channel by its id or its Idempotency-Key. */
+  findSubmission(by: { id: string } | { idempotencyKey: string }): SubmissionLookup | undefined;
   /** True while sources should push back instead of taking more. */
   overloaded(): boolean;
 }

@@ -1,0 +1,73 @@
+/** Helpers of the REST source tests: a REST → ORU^R01 → MLLP channel and polling a submission. */
+import type { TestEngine } from '../support/in-process.ts';
+
+/** `$` + `{NAME}`: a reference the loader resolves from the environment (spelt so, it is no template placeholder). */
+export const envRef = (name: string): string => '$' + `{${name}}`;
+
+/** A REST channel with the platform mapping and one MLLP destination `lis` at `port`. */
+export function restToMllpChannel(
+  id: string,
+  port: number,
+  opts: { source?: string; delivery?: string; extra?: string } = {},
+): string {
+  return `id: ${id}
+source:
+  type: rest
+${opts.source ?? ''}mapping: platform-result
+destinations:
+  - id: lis
+    mapping: oru-r01-lis
+    sender:
+      type: mllp
+      host: 127.0.0.1
+      port: ${port}
+      ackTimeoutMs: 2000
+    delivery:
+      ${opts.delivery ?? 'maxAttempts: 3\n      initialBackoffMs: 50\n      maxBackoffMs: 200'}
+${opts.extra ?? ''}`;
+}
+
+export interface Accepted {
+  submissionId: string;
+  status: string;
+  location: string;
+  duplicate?: boolean;
+}
+
+export interface StatusView {
+  submissionId: string;
+  status: string;
+  receivedAt: string;
+  idempotencyKey?: string;
+  messages: Array<{ messageId: string; source: { id: string; version: string }; status: string; filteredBy?: string }>;
+  destinations: Array<{
+    destination: string;
+    messageId: string;
+    status: string;
+    attempts: number;
+    controlId: string;
+    lastAttemptAt?: string;
+    lastOutcome?: string;
+    code?: string;
+    nextAttemptAt?: string;
+  }>;
+  statusCallbacks: Array<{ destination: string; status: string; attempts: number; eventId: string; lastOutcome?: string; code?: string }>;
+}
+
+/** GETs `location` until `done` holds for the view (or the time is up). */
+export async function pollUntil(t: TestEngine, location: string, done: (v: StatusView) => boolean, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<StatusView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(t.url + location, { headers });
+    if (res.status !== 200) throw new Error(`GET ${location}: ${res.status} ${await res.text()}`);
+    const view = (await res.json()) as StatusView;
+    if (done(view)) return view;
+    if (Date.now() > deadline) throw new Error(`GET ${location}: still ${JSON.stringify(view)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface Outcome {
+  resourceType: string;
+  issue: Array<{ severity: string; code: string; diagnostics: string; expression?: string[]; details?: { text: string } }>;
+}
