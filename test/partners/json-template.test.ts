@@ -197,12 +197,19 @@ describe('json-template: checked when the mapping is loaded', () => {
       );
       writeFileSync(join(dir, 'mappings', 'platform-result.yaml'), 'kind: platform-result\nsettings:\n  statuses: { final: final }\n');
       writeFileSync(join(dir, 'mappings', 'partner.yaml'), "kind: json-template\nsettings:\n  path: /x\n  body:\n    id: =report.id\n    bad: '=$lookup('\n");
-      const { issues: found } = loadConfiguration({ channelsDir: join(dir, 'channels'), mappingsDir: join(dir, 'mappings') }, {});
+      const load = () => loadConfiguration({ channelsDir: join(dir, 'channels'), mappingsDir: join(dir, 'mappings') }, {}).issues;
+      let found = load();
       assert.equal(found.length, 1, JSON.stringify(found));
       assert.match(found[0]!.file, /partner\.yaml$/);
       assert.equal(found[0]!.path, 'settings.body.bad');
       assert.equal(found[0]!.line, 6);
       assert.match(found[0]!.message, /not a valid JSONata expression/);
+      // A table no one defines: found when the expressions are compiled with the file's tables.
+      writeFileSync(join(dir, 'mappings', 'partner.yaml'), "kind: json-template\nsettings:\n  path: /x\n  body:\n    site: \"=$lookup('sites', report.device.site, 'code')\"\n");
+      found = load();
+      assert.equal(found.length, 1, JSON.stringify(found));
+      assert.equal(found[0]!.path, 'settings.body.site');
+      assert.match(found[0]!.message, /\$lookup of unknown table 'sites'/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
