@@ -10,6 +10,7 @@ import { Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { createTopic, ensureBroker, uniqueTopic } from '../peers/kafka/broker.ts';
 import { startTestEngine, type TestEngine } from '../support/in-process.ts';
 import { generateEvents } from '../support/platform-events.ts';
+import { hl7v2Sample, hl7v2SampleNames } from '../support/repo.ts';
 import { sandboxMessages, startSandboxLis } from '../support/sandbox.ts';
 import { committedOffsets, endOffsets, eventRecords, kafkaToMllpChannel, produce, until } from './support.ts';
 
@@ -17,13 +18,21 @@ describe('Kafka source: platform events from a topic to the sandbox LIS', () => 
   const topic = uniqueTopic('conduit-source');
   const groupId = `conduit-test.${topic}`;
   let lis: Awaited<ReturnType<typeof startSandboxLis>>;
+  const hl7Topic = uniqueTopic('conduit-source-hl7');
   let t: TestEngine;
 
   before(async () => {
     await ensureBroker();
-    await createTopic(topic, 3);
+    await Promise.all([createTopic(topic, 3), createTopic(hl7Topic, 1)]);
     lis = await startSandboxLis();
-    t = await startTestEngine({ 'kafka-in.yaml': kafkaToMllpChannel('kafka-in', { topic, groupId, mllpPort: lis.mllpPort }) });
+    // The same channel for HL7 v2 records: format hl7v2, the hl7v2-oru inbound mapping.
+    const hl7Channel = kafkaToMllpChannel('kafka-hl7', { topic: hl7Topic, mllpPort: lis.mllpPort })
+      .replace('format: json', 'format: hl7v2')
+      .replace('mapping: platform-result', 'mapping: hl7v2-oru');
+    t = await startTestEngine({
+      'kafka-in.yaml': kafkaToMllpChannel('kafka-in', { topic, groupId, mllpPort: lis.mllpPort }),
+      'kafka-hl7.yaml': hl7Channel,
+    });
   });
   after(async () => {
     await t?.stop();
@@ -69,5 +78,16 @@ describe('Kafka source: platform events from a topic to the sandbox LIS', () => 
       assert.ok(!logs.includes(body.result.patient.external_id), 'no MRN in the logs');
     }
     assert.ok(/Kafka consumer joined its group/.test(logs));
+  });
+
+  test('HL7 v2 records (format: hl7v2) are mapped and delivered like MLLP input', async () => {
+    const names = hl7v2SampleNames().slice(0, 4);
+    const before = sandboxMessages(lis).length;
+    await produce(hl7Topic, names.map((n) => ({ key: n, value: hl7v2Sample(n) })));
+    await until(() => t.engine.store.listMessages({ channelId: 'kafka-hl7', limit: 100 }).messages.length >= names.length, () => 'HL7 v2 records not stored');
+    await t.drained();
+    const stored = t.engine.store.listMessages({ channelId: 'kafka-hl7', limit: 100 }).messages;
+    assert.ok(stored.every((m) => t.engine.store.getMessage(m.id)!.inputFormat === 'hl7v2'));
+    assert.ok(sandboxMessages(lis).length >= before + names.length, 'one ORU^R01 or more per HL7 v2 record at the LIS');
   });
 });

@@ -46,9 +46,9 @@ export function ensureBroker(): Promise<void> {
   return ensured;
 }
 
-/** A kafkajs client for tests: quiet (errors only), short retries. */
+/** A kafkajs client for tests: silent (failures surface as rejections), short retries. */
 export function testKafka(clientId = 'conduit-test'): KafkaClient {
-  return new Kafka({ clientId, brokers: [BOOTSTRAP], logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
+  return new Kafka({ clientId, brokers: [BOOTSTRAP], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 } });
 }
 
 /** A topic name no other run uses. */
@@ -66,9 +66,36 @@ export async function createTopic(name: string, partitions = 1, configs: Record<
   await admin.connect();
   try {
     const configEntries = Object.entries(configs).map(([name, value]) => ({ name, value }));
-    await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+    // waitForLeaders reads the metadata of the new topic, which a broker may not serve yet for a moment
+    // ("This server does not host this topic-partition"): try again; a topic created by then is left as it is.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+        break;
+      } catch (e) {
+        if (attempt >= 10) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await waitForLeaders(admin, name, partitions);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Polls the topic's metadata until each of its partitions has a leader. */
+async function waitForLeaders(admin: Admin, name: string, partitions: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [name] });
+      const parts = topics[0]?.partitions ?? [];
+      if (parts.length === partitions && parts.every((p) => p.leader >= 0)) return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${name}: partitions without a leader after 15 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
