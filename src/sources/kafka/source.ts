@@ -114,8 +114,10 @@ export function createKafkaSource(config: KafkaSourceConfig, ctx: SourceContext)
     );
     let taken = 0;
     while (taken < run.length && typeof results[taken] === 'string') taken++;
+    if (taken === run.length) return { taken };
     const next = results[taken];
-    return taken === run.length || next === undefined || typeof next === 'string' ? { taken } : { taken, stop: next };
+    // A record not taken is always preceded, within the run, by the failure of its key; never commit past it either way.
+    return { taken, stop: typeof next === 'object' ? next : { code: 'STORE_FAILED', error: new Error('a record of the run was not taken') } };
   };
 
   /** Pauses one partition; it resumes after `retryPauseMs` at its first record not taken. */
