@@ -66,6 +66,7 @@ test('a syntax error names the field, the line of its key, the JSONata message a
   const { issues, file, loaded } = load(text);
   const i = issueAt(issues, file, 'settings.report.observations');
   assert.equal(i.line, lineOf(text, 'observations: |-'));
+  assert.equal(i.code, 'expression_syntax');
   assert.equal(i.message, `invalid expression: Expected "}", got "status" at character 80 ('status') (line 4 of the expression), near '"status"⟨here⟩: "final"'`);
   assert.equal(issues.length, 1);
   assert.equal(loaded, false);
@@ -76,17 +77,37 @@ test('a syntax error names the field, the line of its key, the JSONata message a
   );
 });
 
+test("the file's own tables: (CSV files) serve $lookup beside settings.tables; a name in both is refused", async () => {
+  const loinc = `${OBSERVATIONS.replace('"status": "final" }', '"status": "final", "loinc": { "code": $lookup("analytes", analyte, "loinc") } }')}`;
+  const text = mappingFile(loinc).replace('description: a mapping under test\n', 'description: a mapping under test\ntables:\n  analytes: tables/analytes.csv\n');
+  const dir = configDir({ channels: { 'c.yaml': channelYaml('c', { 'mapping: platform-result': 'mapping: under-test' }) }, mappings: { 'under-test.yaml': text } });
+  try {
+    const { channels, issues } = dir.load();
+    assert.deepEqual(issues, []);
+    const [m] = await channels[0]!.mapping!.map({ text: JSON.stringify({ result: { id: 'r', status: 'final', observations: [{ analyte: 'GLU', value: '5.4' }] } }), format: 'json' });
+    assert.deepEqual(m!.report.observations[0]!.loinc, { code: '14743-9' });
+  } finally {
+    dir.remove();
+  }
+  const twice = load(text.replace('    statuses:\n', '    analytes:\n      GLU: { loinc: x }\n    statuses:\n'));
+  const i = issueAt(twice.issues, twice.file, 'tables.analytes');
+  assert.equal(i.code, 'table_name');
+  assert.equal(i.message, "table 'analytes' is also defined in settings.tables");
+});
+
 test('a lookup of a table the file does not have names the table and the tables there are', () => {
   const text = mappingFile(OBSERVATIONS).replace("$lookup('statuses'", "$lookup('statusez'");
   const { issues, file } = load(text);
   const i = issueAt(issues, file, 'settings.report.status');
   assert.equal(i.line, lineOf(text, 'status: "=$lookup'));
+  assert.equal(i.code, 'table_missing');
   assert.equal(i.message, "invalid expression: $lookup of unknown table 'statusez'; tables: statuses, near '⟨here⟩$lookup('statusez','");
 });
 
 test('a call of a function that does not exist is refused at load, not on every message', () => {
   const text = mappingFile(`${OBSERVATIONS}    observedAt: '=$fhirDatetime(result.observed_at)'\n`);
   const { issues, file } = load(text);
+  assert.equal(issueAt(issues, file, 'settings.report.observedAt').code, 'unknown_function');
   assert.equal(
     issueAt(issues, file, 'settings.report.observedAt').message,
     "unknown function $fhirDatetime, near '$fhirDatetime⟨here⟩(result.observed_at)'; the functions are JSONata's own and Conduit's $lookup, $hl7dtm, $fhirDateTime, $identifier",
@@ -113,6 +134,7 @@ test('a field the canonical report does not have is refused, listing the fields 
   const { issues, file } = load(text);
   const i = issueAt(issues, file, 'settings.report.patient.nickname');
   assert.equal(i.line, lineOf(text, 'nickname:'));
+  assert.equal(i.code, 'unknown_field');
   assert.equal(i.message, "'nickname' is not a field of the canonical report here; expected one of id, identifiers, family, given, birthDate, sex");
 });
 
@@ -121,6 +143,7 @@ test('a required field the tree leaves out (the id) is refused where it belongs'
   const { issues, file } = load(text);
   const i = issueAt(issues, file, 'settings.report');
   assert.equal(i.line, lineOf(text, '  report:'));
+  assert.equal(i.code, 'required');
   assert.equal(i.message, "'id' is required by the canonical report: set it with a literal or an '=' expression");
   // Inside an optional object too: a panel needs its code.
   const panel = load(mappingFile(`${OBSERVATIONS}    panel:\n      display: '=result.panel.display'\n`));
@@ -134,6 +157,7 @@ test('a literal of the wrong type is refused at load, saying what the field take
   assert.equal(issueAt(issues, file, 'settings.report.correction').message, "expected true or false; the file gives a string (start it with '=' for an expression)");
   assert.equal(issueAt(issues, file, 'settings.report.panel.code').message, "expected a string; the file gives a number (quote it to make it text, or start it with '=' for an expression)");
   assert.equal(issueAt(issues, file, 'settings.report.panel.code').line, lineOf(text, 'code: 1234'));
+  assert.equal(issueAt(issues, file, 'settings.report.panel.code').code, 'invalid_literal');
   const status = load(mappingFile(OBSERVATIONS).replace(/ {4}status: .*\n/, '    status: done\n'));
   assert.equal(
     issueAt(status.issues, status.file, 'settings.report.status').message,
@@ -148,16 +172,20 @@ test('a literal of the wrong type is refused at load, saying what the field take
 
 test('a list or object where the report has a value, and the other way round, are refused', () => {
   assert.deepEqual(settingsProblems({ report: { id: { value: '=result.id' } } }).slice(0, 1), [
-    "report.id: the canonical report has a string here, not an object: write a literal or an '=' expression",
+    "settings.report.id: the canonical report has a string here, not an object: write a literal or an '=' expression",
   ]);
-  assert.deepEqual(settingsProblems({ report: { id: ['=result.id'] } }).slice(0, 1), ["report.id: the canonical report has a string here, not a list: write a literal or an '=' expression"]);
+  assert.deepEqual(settingsProblems({ report: { id: ['=result.id'] } }).slice(0, 1), [
+    "settings.report.id: the canonical report has a string here, not a list: write a literal or an '=' expression",
+  ]);
 });
 
 test('settings of the wrong shape: no report, a reports that is no expression, an unknown key, a table of the wrong shape', () => {
-  assert.deepEqual(settingsProblems({}), ["report: expected the report: a tree of fields, or one '=' expression"]);
-  assert.deepEqual(settingsProblems({ report: '=$', reports: 'results' }), ["reports: expected a JSONata expression starting with '='"]);
-  assert.deepEqual(settingsProblems({ report: '=$', format: 'hl7v2' }), ["format: expected 'json'"]);
-  assert.deepEqual(settingsProblems({ report: '=$', tables: { statuses: { final: { canonical: 1 } } } }), ['tables.statuses.final.canonical: expected text (quote numbers in YAML)']);
+  assert.deepEqual(settingsProblems({}), ["settings.report: expected the report: a tree of fields, or one '=' expression"]);
+  assert.deepEqual(settingsProblems({ report: '=$', reports: 'results' }), ["settings.reports: expected a JSONata expression starting with '='"]);
+  assert.deepEqual(settingsProblems({ report: '=$', format: 'hl7v2' }), ["settings.format: expected 'json'"]);
+  assert.deepEqual(settingsProblems({ report: '=$', tables: { statuses: { final: { canonical: 1 } } } }), [
+    'settings.tables.statuses.final.canonical: expected text (quote numbers in YAML)',
+  ]);
   const { issues, file } = load(mappingFile(OBSERVATIONS, '  mapping: yes\n'));
   assert.equal(issueAt(issues, file, 'settings.mapping').message, "unknown key 'mapping'");
 });

@@ -6,25 +6,28 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { InputError, type InputIssue } from '../../src/errors.ts';
-import { createJsonataInboundMapping, JsonataInboundSettings } from '../../src/mapping/jsonata-inbound/index.ts';
+import { compileJsonataMapping, createJsonataInboundMapping, JsonataInboundSettings } from '../../src/mapping/jsonata-inbound/index.ts';
+import { formatPath } from '../../src/mapping/issues.ts';
 import type { InboundMapping, MappedInput } from '../../src/mapping/types.ts';
 import { asStored, mappingSettings, PLATFORM_EVENTS_DIR } from '../support/repo.ts';
 
 /** The mapping of mappings/platform-result-jsonata.yaml. */
 export const SAMPLE_MAPPING = jsonataMapping(mappingSettings('platform-result-jsonata.yaml'));
 
-/** A `jsonata` mapping from its settings (the `settings:` of a file); fails on a settings problem. */
+/** A `jsonata` mapping from its settings (the `settings:` of a file); fails on a problem of the settings. */
 export function jsonataMapping(settings: unknown): InboundMapping {
   const parsed = JsonataInboundSettings.safeParse(settings);
   if (!parsed.success) assert.fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n'));
   return createJsonataInboundMapping('test', parsed.data);
 }
 
-/** The problems of settings, as `path: message` lines (path inside `settings`). */
+/** The problems of settings as `path: message` lines, path from the file's top (`settings.report.id`). */
 export function settingsProblems(settings: unknown): string[] {
   const parsed = JsonataInboundSettings.safeParse(settings);
-  assert.ok(!parsed.success, 'the settings were accepted');
-  return parsed.error.issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`);
+  if (!parsed.success) return parsed.error.issues.map((i) => `${formatPath(['settings', ...i.path])}: ${i.message}`);
+  const { issues } = compileJsonataMapping(parsed.data);
+  assert.ok(issues.length > 0, 'the settings were accepted');
+  return issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
 }
 
 /** Maps a JSON body (an object is serialised) and returns the result as stored. */

@@ -2,7 +2,9 @@ import jsonata from 'jsonata';
 import type { z } from 'zod';
 import { LabReport } from '../../canonical/report.ts';
 import { type CodeTables, type CompiledExpression, compileExpression, ExpressionError } from '../expressions/index.ts';
+import type { MappingContext, MappingIssue } from '../kinds.ts';
 import { bare, describeValue, elementOf, fieldsOf, isOptional, type Step } from './canonical.ts';
+import { inlineTables, type JsonataInboundSettings } from './settings.ts';
 import { plainPath, type Source, sourceOf } from './sources.ts';
 
 /**
@@ -36,9 +38,11 @@ export interface CompiledMapping {
 }
 
 /** A problem of the mapping file, at a path inside its `settings`. */
-export interface MappingIssue {
+export interface SettingsIssue {
   readonly path: readonly Step[];
   readonly message: string;
+  /** expression_syntax, table_missing, unknown_function, unknown_field, required, invalid_literal, invalid_shape. */
+  readonly code: string;
 }
 
 /** JSONata 2.2's own functions (`$now` and `$millis` are bound per evaluation). */
@@ -60,8 +64,25 @@ export interface RawMapping {
   readonly report: unknown;
 }
 
-export function compileMapping(raw: RawMapping, tables: CodeTables): { mapping?: CompiledMapping; issues: MappingIssue[] } {
+/**
+ * Compiles the settings with their own tables and the file's (`tables:`): the mapping, or every
+ * problem, each at its path in the mapping file (`['settings', 'report', 'status']`).
+ */
+export function compileJsonataMapping(settings: JsonataInboundSettings, fileTables?: MappingContext['tables']): { mapping?: CompiledMapping; issues: MappingIssue[] } {
+  const tables = new Map(inlineTables(settings.tables));
   const issues: MappingIssue[] = [];
+  for (const [name, table] of fileTables ?? []) {
+    if (tables.has(name)) issues.push({ path: ['tables', name], code: 'table_name', message: `table '${name}' is also defined in settings.tables` });
+    tables.set(name, table.rows);
+  }
+  const compiled = compileMapping(settings, tables);
+  issues.push(...compiled.issues.map((i) => ({ ...i, path: ['settings', ...i.path] })));
+  return issues.length > 0 || !compiled.mapping ? { issues } : { mapping: compiled.mapping, issues };
+}
+
+/** Compiles the settings with the code tables `$lookup` may read. */
+export function compileMapping(raw: RawMapping, tables: CodeTables): { mapping?: CompiledMapping; issues: SettingsIssue[] } {
+  const issues: SettingsIssue[] = [];
   const leaf = (value: unknown, at: Step[], schema?: z.ZodType) => compileLeaf(value, at, schema, tables, issues);
   const sourceId = raw.sourceId === undefined ? undefined : leaf(raw.sourceId, ['sourceId']);
   const sourceVersion = raw.sourceVersion === undefined ? undefined : leaf(raw.sourceVersion, ['sourceVersion']);
@@ -79,12 +100,12 @@ export function compileMapping(raw: RawMapping, tables: CodeTables): { mapping?:
   };
 }
 
-function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: CodeTables, issues: MappingIssue[]): Template | undefined {
+function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: CodeTables, issues: SettingsIssue[]): Template | undefined {
   const fields = fieldsOf(schema);
   const element = elementOf(schema);
   if (Array.isArray(value)) {
     if (!element) {
-      issues.push({ path: at, message: `the canonical report has ${expected(schema)} here, not a list: write a literal or an '=' expression` });
+      issues.push({ path: at, code: 'invalid_shape', message: `the canonical report has ${expected(schema)} here, not a list: write a literal or an '=' expression` });
       return undefined;
     }
     const items = value.map((v, i) => compileTree(v, [...at, i], element, tables, issues));
@@ -92,7 +113,7 @@ function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: Code
   }
   if (value !== null && typeof value === 'object') {
     if (!fields) {
-      issues.push({ path: at, message: `the canonical report has ${expected(schema)} here, not an object: write a literal or an '=' expression` });
+      issues.push({ path: at, code: 'invalid_shape', message: `the canonical report has ${expected(schema)} here, not an object: write a literal or an '=' expression` });
       return undefined;
     }
     const out: Array<readonly [string, Template]> = [];
@@ -100,7 +121,7 @@ function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: Code
     for (const [key, v] of Object.entries(value)) {
       const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (!field) {
-        issues.push({ path: [...at, key], message: `'${key}' is not a field of the canonical report here; expected one of ${Object.keys(fields).join(', ')}` });
+        issues.push({ path: [...at, key], code: 'unknown_field', message: `'${key}' is not a field of the canonical report here; expected one of ${Object.keys(fields).join(', ')}` });
         ok = false;
         continue;
       }
@@ -110,7 +131,7 @@ function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: Code
     }
     for (const [key, field] of Object.entries(fields)) {
       if (!isOptional(field) && !Object.hasOwn(value, key)) {
-        issues.push({ path: at, message: `'${key}' is required by the canonical report: set it with a literal or an '=' expression` });
+        issues.push({ path: at, code: 'required', message: `'${key}' is required by the canonical report: set it with a literal or an '=' expression` });
         ok = false;
       }
     }
@@ -121,7 +142,7 @@ function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: Code
   return l ? { t: 'leaf', leaf: l } : undefined;
 }
 
-function compileLeaf(value: unknown, at: Step[], schema: z.ZodType | undefined, tables: CodeTables, issues: MappingIssue[]): Leaf | undefined {
+function compileLeaf(value: unknown, at: Step[], schema: z.ZodType | undefined, tables: CodeTables, issues: SettingsIssue[]): Leaf | undefined {
   if (typeof value === 'string' && value.startsWith('=')) {
     const text = value.slice(1);
     try {
@@ -132,6 +153,7 @@ function compileLeaf(value: unknown, at: Step[], schema: z.ZodType | undefined, 
         const { name, position } = unknown[0]!;
         issues.push({
           path: at,
+          code: 'unknown_function',
           message: `unknown function $${name}${near(text, position)}; the functions are JSONata's own and Conduit's ${CONDUIT_FUNCTIONS.map((f) => `$${f}`).join(', ')}`,
         });
         return undefined;
@@ -141,7 +163,8 @@ function compileLeaf(value: unknown, at: Step[], schema: z.ZodType | undefined, 
       return { at, expression, ...(plain ? { plain } : {}), ...(source ? { source } : {}) };
     } catch (e) {
       if (!(e instanceof ExpressionError)) throw e;
-      issues.push({ path: at, message: `invalid expression: ${e.message}${near(text, e.position)}` });
+      const code = e.message.startsWith('$lookup of unknown table') ? 'table_missing' : 'expression_syntax';
+      issues.push({ path: at, code, message: `invalid expression: ${e.message}${near(text, e.position)}` });
       return undefined;
     }
   }
@@ -155,7 +178,7 @@ function compileLeaf(value: unknown, at: Step[], schema: z.ZodType | undefined, 
           : first?.code === 'invalid_type' || first?.code === 'invalid_value'
             ? `expected ${expected(schema)}; the file gives ${first.code === 'invalid_value' ? 'another value' : describeValue(value)} (${typeof value !== 'string' && bare(schema).type === 'string' ? "quote it to make it text, or " : ''}start it with '=' for an expression)`
             : `${first?.message ?? 'not a valid value'} (a literal here; start it with '=' for an expression)`;
-      issues.push({ path: at, message });
+      issues.push({ path: at, code: 'invalid_literal', message });
       return undefined;
     }
   }

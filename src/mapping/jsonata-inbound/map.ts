@@ -1,11 +1,13 @@
 import { LabReport } from '../../canonical/report.ts';
-import { type ErrorCode, InputError, type InputIssue } from '../../errors.ts';
+import { ConduitError, type ErrorCode, InputError, type InputIssue } from '../../errors.ts';
 import { ExpressionError } from '../expressions/index.ts';
 import { formatPath } from '../issues.ts';
 import { parseJson } from '../platform-result/map.ts';
+import type { MappingContext } from '../kinds.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
 import { describeValue, normalize, reportIssue, type Step, valueAt } from './canonical.ts';
-import type { CompiledMapping, Leaf, Template } from './compile.ts';
+import { type CompiledMapping, compileJsonataMapping, type Leaf, type Template } from './compile.ts';
+import type { JsonataInboundSettings } from './settings.ts';
 import { type Bases, originOf } from './sources.ts';
 
 /**
@@ -14,8 +16,21 @@ import { type Bases, originOf } from './sources.ts';
  * converted: a value of the wrong type is refused, naming the report field and, where the
  * expression read it from a path, the input field.
  */
-export function createJsonataInboundMapping(id: string, mapping: CompiledMapping): InboundMapping {
-  return { id, format: 'json', map: (input: InboundInput) => mapEvent(parseJson(input.text), mapping) };
+export function createJsonataInboundMapping(id: string, settings: JsonataInboundSettings, context?: Pick<MappingContext, 'tables' | 'report'>): InboundMapping {
+  const { mapping, issues } = compileJsonataMapping(settings, context?.tables);
+  if (issues.length > 0) {
+    // The loader drops a mapping with problems; used without one, they are thrown.
+    if (!context) throw new ConduitError('CONFIG_INVALID', issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '));
+    for (const i of issues) context.report(i);
+  }
+  return {
+    id,
+    format: 'json',
+    map: (input: InboundInput) => {
+      if (!mapping) throw new ConduitError('CONFIG_INVALID', `mapping ${id} has problems; see the configuration issues`);
+      return mapEvent(parseJson(input.text), mapping);
+    },
+  };
 }
 
 /** One evaluation: the event, the context item, and what each leaf gave (for naming origins). */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { CodeTables } from '../expressions/index.ts';
-import { type CompiledMapping, compileMapping } from './compile.ts';
 
 /**
  * Settings of a `jsonata` inbound mapping file (see mappings/platform-result-jsonata.yaml):
@@ -10,9 +9,8 @@ import { type CompiledMapping, compileMapping } from './compile.ts';
  * - `sourceId`, `sourceVersion`: the idempotency key (default: the report's id and version);
  * - `reports`: an expression giving the items of an input that holds several reports; each
  *   item is then the context of `report`, `sourceId` and `sourceVersion`;
- * - `tables`: code tables for `$lookup(table, key, column)`, as `table → key → column → text`.
- *
- * Parsing the settings compiles them: a bad expression is a problem of the file, with its path.
+ * - `tables`: code tables for `$lookup(table, key, column)`, as `table → key → column → text`,
+ *   beside the ones the file names under its own `tables:` (CSV or YAML files).
  */
 
 const expressionOrText = z.string({ error: "expected a JSONata expression starting with '=', or a literal text" });
@@ -39,10 +37,10 @@ export function inlineTables(tables: JsonataInboundRawSettings['tables']): CodeT
   return new Map(Object.entries(tables).map(([name, rows]) => [name, new Map(Object.entries(rows))]));
 }
 
-/** The settings, parsed and compiled: what `create` receives. */
-export const JsonataInboundSettings = JsonataInboundRawSettings.transform((raw, ctx): CompiledMapping => {
-  const { mapping, issues } = compileMapping(raw, inlineTables(raw.tables));
-  for (const i of issues) ctx.addIssue({ code: 'custom', path: [...i.path], message: i.message });
-  return mapping ?? (z.NEVER as never);
-});
+/**
+ * The settings as the loader parses them. Their expressions and report tree are checked when
+ * the kind is created, with the file's tables at hand, so that every problem of the file shows
+ * in one pass (see `compileJsonataMapping`).
+ */
+export const JsonataInboundSettings = JsonataInboundRawSettings;
 export type JsonataInboundSettings = z.output<typeof JsonataInboundSettings>;
