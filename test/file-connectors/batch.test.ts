@@ -65,3 +65,21 @@ test('one refused message of three: the other two are stored, the file goes to e
   const taken = engine.logs.filter((l) => l.includes('file taken in'));
   assert.match(taken.at(-1)!, /"messages":3,"duplicates":2/);
 });
+
+test('a message that cannot even be parsed is refused on its own; the report lists the refusals in file order', async (t) => {
+  const inbox = tempDir(t);
+  const engine = await startTestEngine({ 'drop.yaml': fileChannel('drop', { inbox, mapping: 'hl7v2-oru' }) });
+  t.after(() => engine.stop());
+  const refusedByMapping = fixture('oru-r01-obx5-empty.hl7');
+  const unparseable = 'MSH|^~\\&|A|B|C|D|20261120||ORU^R01|BROKEN-1|P|2.5.1\rpid|lower-case is no segment\r';
+  writeFileSync(join(inbox, 'mixed.hl7'), `${refusedByMapping}${unparseable}${hl7v2Sample('05-chemistry-final-v251.hl7')}`);
+  await waitFor('the file in error/', () => filesIn(join(inbox, 'error')).length === 2);
+  const report = readFileSync(join(inbox, 'error', 'mixed.hl7.error.txt'), 'utf8');
+  const headings = report.split('\n').filter((l) => /^message \d of 3/.test(l));
+  assert.deepEqual(headings, [
+    'message 1 of 3 (line 1, MSH-10 PG-000417): INPUT_INVALID (the input does not match the expected shape)',
+    'message 2 of 3 (line 8): HL7_PARSE_FAILED (the HL7 v2 message could not be parsed)',
+  ]);
+  assert.match(report, /^ {2}segment 2: segment 2 does not start with a segment name followed by '\|'$/m);
+  assert.deepEqual((await storedMessages(engine, 'drop')).map((m) => m.sourceId), ['CHEM-20261121-0412']);
+});

@@ -1,6 +1,8 @@
 import { ErrorCodes, type InputError } from '../../errors.ts';
 
 export interface Refusal {
+  /** Position of the message in the file; absent for the file as a whole. */
+  readonly index?: number;
   /** 'the file', 'the message', 'message 2 of 3 (line 9, MSH-10 CTL-2)'. */
   readonly label: string;
   readonly error: InputError;
@@ -19,7 +21,7 @@ export interface StoredPart {
  */
 export function errorReport(o: { channelId: string; name: string; at: Date; refused: readonly Refusal[]; stored: readonly StoredPart[] }): string {
   const lines = [`Conduit refused this file: nothing refused was stored.`, `channel: ${o.channelId}`, `file: ${o.name}`, `refused at: ${o.at.toISOString()}`, ''];
-  for (const r of o.refused) {
+  for (const r of [...o.refused].sort((a, b) => (a.index ?? -1) - (b.index ?? -1))) {
     lines.push(`${r.label}: ${r.error.code} (${ErrorCodes[r.error.code].text})`);
     for (const i of r.error.issues) lines.push(`  ${i.path}: ${i.message}`);
     lines.push('');

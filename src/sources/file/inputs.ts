@@ -8,6 +8,8 @@ import { splitHl7File } from './hl7-file.ts';
 
 /** One input a file becomes, with its idempotency key and how to name it in an error report. */
 export interface FileInput {
+  /** 0-based position of the message in the file. */
+  readonly index: number;
   readonly input: InboundInput;
   /** For channels without an inbound mapping (a mapping derives its own key from the content). */
   readonly sourceId: string;
@@ -17,6 +19,7 @@ export interface FileInput {
 
 /** A message of a file that cannot be parsed: refused on its own, the others still go in. */
 export interface UnparsedMessage {
+  readonly index: number;
   readonly label: string;
   readonly error: InputError;
 }
@@ -77,7 +80,7 @@ export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSou
     } catch (e) {
       throw refuse('INPUT_INVALID_JSON', `not valid JSON: ${(e as Error).message}`);
     }
-    return { inputs: [{ input: { text, format }, sourceId: `${name}#${sha256(text).slice(0, 16)}`, label: 'the file' }], unparsed: [] };
+    return { inputs: [{ index: 0, input: { text, format }, sourceId: `${name}#${sha256(text).slice(0, 16)}`, label: 'the file' }], unparsed: [] };
   }
   const messages = splitHl7File(text);
   const inputs: FileInput[] = [];
@@ -87,12 +90,12 @@ export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSou
     try {
       const controlId = Hl7Message.parse(m.text).controlId;
       const label = messages.length === 1 ? where : `${where}, MSH-10 ${controlId || '(empty)'})`;
-      inputs.push({ input: { text: m.text, format }, sourceId: controlId || `sha256:${sha256(m.text)}`, label });
+      inputs.push({ index: i, input: { text: m.text, format }, sourceId: controlId || `sha256:${sha256(m.text)}`, label });
     } catch (e) {
       if (!(e instanceof Error)) throw e;
       const location = e instanceof Hl7ParseError ? e.location : 'MSH';
       const label = messages.length === 1 ? where : `${where})`;
-      unparsed.push({ label, error: new InputError('HL7_PARSE_FAILED', [{ path: location, code: 'invalid_value', message: e.message }]) });
+      unparsed.push({ index: i, label, error: new InputError('HL7_PARSE_FAILED', [{ path: location, code: 'invalid_value', message: e.message }]) });
     }
   });
   return { inputs, unparsed };

@@ -216,7 +216,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
           result = await ctx.receive(i.input, { sourceId: i.sourceId });
         } catch (e) {
           if (e instanceof InputError) {
-            refused.push({ label: i.label, error: e });
+            refused.push({ index: i.index, label: i.label, error: e });
             continue;
           }
           // Messages stored before this one are recognised as duplicates when the file is read again.
