@@ -175,3 +175,15 @@ test('values, units, ranges, flags and comments are carried exactly as sent (see
     ['5.40', '007', '1e3'],
   );
 });
+
+test('an object of literals only is always made; a literal-only object inside a list too', async () => {
+  const mapping = jsonataMapping({
+    report: minimalReport({ panel: { code: 'POC', system: 'L' }, patient: { identifiers: [{ value: 'SITE-1', system: 'SITE' }], family: '=result.family' } }),
+  });
+  const [m] = await mapped(EVENT, mapping);
+  assert.deepEqual(m!.report.panel, { code: 'POC', system: 'L' });
+  // The patient has expressions, none of which gave anything: its literal identifier alone does not make it.
+  assert.equal(m!.report.patient, undefined);
+  const [named] = await mapped({ result: { ...EVENT.result, family: 'Nguyen' } }, mapping);
+  assert.deepEqual(named!.report.patient, { identifiers: [{ value: 'SITE-1', system: 'SITE' }], family: 'Nguyen', given: [] });
+});

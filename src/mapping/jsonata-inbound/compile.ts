@@ -26,7 +26,7 @@ export interface Leaf {
 
 export type Template =
   | { readonly t: 'leaf'; readonly leaf: Leaf }
-  /** `optional`: left out when none of its expressions gives a value (its literals alone do not make it). */
+  /** `optional`: it has expressions and is left out when none of them gives a value (its literals alone do not make it). */
   | { readonly t: 'object'; readonly optional: boolean; readonly fields: ReadonlyArray<readonly [string, Template]> }
   | { readonly t: 'array'; readonly items: readonly Template[] };
 
@@ -135,11 +135,17 @@ function compileTree(value: unknown, at: Step[], schema: z.ZodType, tables: Code
         ok = false;
       }
     }
-    // A required object is always made, even when only its literals have values (provenance.kind).
-    return ok ? { t: 'object', optional: at.length > 1 && (isOptional(schema) || typeof at.at(-1) === 'number'), fields: out } : undefined;
+    // A required object is always made, even when only its literals have values (provenance.kind),
+    // and so is an object of literals only.
+    const optional = at.length > 1 && (isOptional(schema) || typeof at.at(-1) === 'number') && out.some(([, t]) => hasExpression(t));
+    return ok ? { t: 'object', optional, fields: out } : undefined;
   }
   const l = compileLeaf(value, at, schema, tables, issues);
   return l ? { t: 'leaf', leaf: l } : undefined;
+}
+
+function hasExpression(t: Template): boolean {
+  return t.t === 'leaf' ? t.leaf.expression !== undefined : t.t === 'object' ? t.fields.some(([, f]) => hasExpression(f)) : t.items.some(hasExpression);
 }
 
 function compileLeaf(value: unknown, at: Step[], schema: z.ZodType | undefined, tables: CodeTables, issues: SettingsIssue[]): Leaf | undefined {

@@ -71,32 +71,34 @@ export async function mapEvent(event: unknown, mapping: CompiledMapping): Promis
   const out: MappedInput[] = [];
   for (const item of items) {
     const run = newRun(event, item.context, item.input, item.prefix);
-    const raw = await evaluate(mapping.report, run);
+    const [raw] = await evaluate(mapping.report, run);
     const sourceId = mapping.sourceId ? await evaluateLeaf(mapping.sourceId, run) : undefined;
     const sourceVersion = mapping.sourceVersion ? await evaluateLeaf(mapping.sourceVersion, run) : undefined;
+    // With the report's problems, those of every expression that failed, the key's included.
     const report = check(raw, mapping, run, issues);
-    if (run.failures.length > 0) continue;
-    const key = (leaf: Leaf | undefined, value: unknown, name: string, fallback: string): string | undefined => {
-      if (!leaf) return fallback;
-      if (typeof value === 'string' && value !== '') return value;
-      const where = mapping.reports ? `${item.prefix}.${name}` : name;
-      const origin = originOf(leaf.source, [], value, value, run.bases);
-      const from = origin ? ` from ${formatPath(origin)}` : '';
-      issues.push(
-        value === undefined
-          ? { path: where, code: 'required', message: `required, but the mapping gave nothing${from ? `: ${formatPath(origin!)} is not in the input` : ''}` }
-          : { path: where, code: 'invalid_type', message: `expected a non-empty string; the mapping gave ${describeValue(value)}${from} (write $string(…) to make text of a number)` },
-      );
-      return undefined;
-    };
-    // Checked once the report is good: a missing result id would otherwise be reported twice.
+    // The key is checked once the report is good: a missing result id would otherwise be reported twice.
     if (!report) continue;
-    const id = key(mapping.sourceId, sourceId, 'sourceId', report.id);
-    const version = key(mapping.sourceVersion, sourceVersion, 'sourceVersion', String(report.version));
+    const where = (name: string) => (mapping.reports ? `${item.prefix}.${name}` : name);
+    const id = keyPart(mapping.sourceId, sourceId, where('sourceId'), report.id, run, issues);
+    const version = keyPart(mapping.sourceVersion, sourceVersion, where('sourceVersion'), String(report.version), run, issues);
     if (id !== undefined && version !== undefined) out.push({ report, sourceId: id, sourceVersion: version });
   }
   if (issues.length > 0) throw new InputError(codeOf(issues), issues);
   return out;
+}
+
+/** A part of the idempotency key: text the mapping gave, or the report's own without an expression. */
+function keyPart(leaf: Leaf | undefined, value: unknown, path: string, fallback: string, run: Run, issues: InputIssue[]): string | undefined {
+  if (!leaf) return fallback;
+  if (typeof value === 'string' && value !== '') return value;
+  const origin = originOf(leaf.source, [], value, value, run.bases);
+  const from = origin ? formatPath(origin) : undefined;
+  issues.push(
+    value === undefined
+      ? { path, code: 'required', message: `required, but the mapping gave nothing${from ? `: ${from} is not in the input` : ''}` }
+      : { path, code: 'invalid_type', message: `expected a non-empty string; the mapping gave ${describeValue(value)}${from ? ` from ${from}` : ''} (write $string(…) to make text of a number)` },
+  );
+  return undefined;
 }
 
 function codeOf(failures: readonly InputIssue[]): ErrorCode {
@@ -166,37 +168,40 @@ function leafAt(t: Template, path: readonly Step[], run: Run): { leaf: Leaf; res
 }
 
 /**
- * The value of a tree node. Undefined values are dropped; an optional object of the tree
- * whose expressions all give nothing (or empty lists) is left out: an absent `panel` makes no
- * panel.
+ * The value of a tree node, and whether an expression in it gave something. Undefined values
+ * are dropped; an optional object of the tree whose expressions all give nothing (or empty
+ * lists) is left out, its literals alone do not make it: an absent `panel` makes no panel.
  */
-async function evaluate(t: Template, run: Run): Promise<unknown> {
+async function evaluate(t: Template, run: Run): Promise<[value: unknown, given: boolean]> {
   switch (t.t) {
-    case 'leaf':
-      return evaluateLeaf(t.leaf, run);
+    case 'leaf': {
+      const v = await evaluateLeaf(t.leaf, run);
+      // An empty list gives nothing either: `[id ? {…}, mrn ? {…}]` makes [] without a patient.
+      return [v, t.leaf.expression !== undefined && v !== undefined && !(Array.isArray(v) && v.length === 0)];
+    }
     case 'object': {
       const out: Record<string, unknown> = {};
       let given = false;
       for (const [key, field] of t.fields) {
-        const v = await evaluate(field, run);
-        if (v === undefined) continue;
-        out[key] = v;
-        // An empty list gives nothing either: `[id ? {…}, mrn ? {…}]` makes [] without a patient.
-        if (!(field.t === 'leaf' && 'literal' in field.leaf) && !(Array.isArray(v) && v.length === 0)) given = true;
+        const [v, g] = await evaluate(field, run);
+        if (v !== undefined) out[key] = v;
+        given ||= g;
       }
-      return t.optional && !given ? undefined : out;
+      return [t.optional && !given ? undefined : out, given];
     }
     case 'array': {
       const out: unknown[] = [];
       const kept: number[] = [];
+      let given = false;
       for (const [i, item] of t.items.entries()) {
-        const v = await evaluate(item, run);
+        const [v, g] = await evaluate(item, run);
+        given ||= g;
         if (v === undefined) continue;
         out.push(v);
         kept.push(i);
       }
       run.kept.set(t, kept);
-      return out.length > 0 ? out : undefined;
+      return [out.length > 0 ? out : undefined, given];
     }
     default:
       return t satisfies never;
@@ -243,7 +248,9 @@ function readPlain(context: unknown, names: readonly string[]): unknown {
 
 /** An expression that threw: `$error("…")` / `$assert` in the mapping say why the input is refused; anything else is the mapping's failure. */
 function failure(leaf: Leaf, e: ExpressionError, run: Run): InputIssue {
-  const path = formatPath(leaf.at.slice(1), leaf.at[0] === 'report' ? run.prefix : String(leaf.at[0]));
+  const [first, ...rest] = leaf.at;
+  // report.x / reports[1].x for the tree; sourceId, or reports[1].sourceId; reports itself.
+  const path = first === 'report' ? formatPath(rest, run.prefix) : first === 'reports' || run.prefix === 'report' ? String(first) : `${run.prefix}.${String(first)}`;
   const before = e.position === undefined ? '' : e.expression.slice(0, e.position);
   // JSONata puts the position of a failed call at its '(' (or just before it).
   if (/\$(error|assert)\s*\(?$/.test(before)) {
