@@ -1,13 +1,15 @@
 /**
  * mappings/platform-result-jsonata.yaml makes the same canonical reports as the built-in
- * platform-result mapping for every valid sample event, compact and full forms.
+ * platform-result mapping for every valid sample event, compact and full forms, and refuses
+ * the invalid ones naming the same event fields.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { mapPlatformEvent } from '../../src/mapping/platform-result/map.ts';
 import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
-import { asStored, mappingSettings, platformEvent } from '../support/repo.ts';
-import { type Editable, mapped, validSampleNames } from './support.ts';
+import { asStored, mappingSettings, PLATFORM_EVENTS_DIR, platformEvent, refusalOf } from '../support/repo.ts';
+import { type Editable, mapped, refusal, validSampleNames } from './support.ts';
 
 const BUILT_IN = PlatformResultSettings.parse(mappingSettings('platform-result.yaml'));
 
@@ -41,5 +43,17 @@ test('corrections, versions and statuses follow the built-in mapping on variatio
     change(event);
     const body = asStored(event);
     assert.deepEqual(await mapped(body), asStored([mapPlatformEvent(body, BUILT_IN)]), what);
+  }
+});
+
+test('every invalid-* sample is refused by both mappings, the jsonata one naming the event field the built-in names', async () => {
+  const invalid = readdirSync(PLATFORM_EVENTS_DIR)
+    .filter((f) => /^invalid-[A-Za-z0-9_-]*\.json$/.test(f))
+    .map((f) => f.slice(0, -'.json'.length));
+  for (const name of invalid) {
+    const builtIn = refusalOf(() => mapPlatformEvent(platformEvent(name), BUILT_IN), `${name} was accepted by the built-in mapping`);
+    const jsonata = await refusal(platformEvent(name));
+    const said = jsonata.issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+    for (const i of builtIn.issues) assert.ok(said.includes(i.path), `${name}: the jsonata refusal names ${i.path}:\n${said}`);
   }
 });
