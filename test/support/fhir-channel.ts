@@ -14,7 +14,9 @@ destinations:
     sender:
       type: fhir
       baseUrl: ${baseUrl}
-      timeoutMs: 5000
+      # The FHIR peer (Medplum's in-memory repository, validating every write) slows as it fills:
+      # a 15-result Bundle with LOINC codings took 4.7-5.7 s on a loaded CI machine.
+      timeoutMs: 15000
       auth:
 ${opts.auth ?? '        type: none'}
     delivery:
