@@ -60,13 +60,14 @@ test('a JSON platform event is stored, delivered and moved to done/; files the p
   assert.deepEqual(filesIn(inbox), ['readme.md'], 'a name the pattern does not match is left alone');
 });
 
-test('files are taken in by name order, several per scan', async (t) => {
+test('files ready together are taken in by name order', async (t) => {
   const inbox = tempDir(t);
+  const msh = (id: string) => `MSH|^~\\&|A|B|C|D|20261120091500||ORU^R01|${id}|P|2.5.1\rPID|1||X\r`;
+  // Written in reverse name order before the engine starts, so that its first scan finds them all.
+  // (A file that appears in a later scan goes in after those found before it, whatever its name.)
+  for (const n of ['05', '04', '03', '02', '01']) writeFileSync(join(inbox, `r-${n}.hl7`), msh(`CTL-${n}`));
   const engine = await startTestEngine({ 'plain.yaml': fileChannel('plain', { inbox, source: { format: 'hl7v2', stableMs: 0 } }) });
   t.after(() => engine.stop());
-  const msh = (id: string) => `MSH|^~\\&|A|B|C|D|20261120091500||ORU^R01|${id}|P|2.5.1\rPID|1||X\r`;
-  // Written in reverse name order, in one go.
-  for (const n of ['05', '04', '03', '02', '01']) writeFileSync(join(inbox, `r-${n}.hl7`), msh(`CTL-${n}`));
   await waitFor('five files in done/', () => filesIn(join(inbox, 'done')).length === 5);
   const stored = await storedMessages(engine, 'plain');
   assert.deepEqual(
