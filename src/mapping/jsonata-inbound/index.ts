@@ -5,7 +5,7 @@ import { JsonataInboundSettings } from './settings.ts';
 
 export { compileJsonataMapping } from './compile.ts';
 export { createJsonataInboundMapping, mapEvent } from './map.ts';
-export { JsonataInboundRawSettings, JsonataInboundSettings } from './settings.ts';
+export { JsonataInboundSettings } from './settings.ts';
 
 /**
  * The `jsonata` inbound mapping kind (JSON → canonical reports by JSONata), as registered in

@@ -11,6 +11,10 @@ import type { CodeTables } from '../expressions/index.ts';
  *   item is then the context of `report`, `sourceId` and `sourceVersion`;
  * - `tables`: code tables for `$lookup(table, key, column)`, as `table → key → column → text`,
  *   beside the ones the file names under its own `tables:` (CSV or YAML files).
+ *
+ * The schema checks the shape only. The expressions and the report tree are checked when the
+ * kind is created, with the file's tables at hand, so that every problem of the file shows in
+ * one pass (see `compileJsonataMapping`).
  */
 
 const expressionOrText = z.string({ error: "expected a JSONata expression starting with '=', or a literal text" });
@@ -19,7 +23,7 @@ const Table = z.record(z.string(), z.record(z.string(), z.string({ error: 'expec
   error: 'expected a table: key → row',
 });
 
-export const JsonataInboundRawSettings = z
+export const JsonataInboundSettings = z
   .object({
     /** The input format; only JSON is mapped by this kind. */
     format: z.literal('json', { error: "expected 'json'" }).default('json'),
@@ -30,17 +34,9 @@ export const JsonataInboundRawSettings = z
     tables: z.record(z.string(), Table).default({}),
   })
   .strict();
-export type JsonataInboundRawSettings = z.infer<typeof JsonataInboundRawSettings>;
+export type JsonataInboundSettings = z.output<typeof JsonataInboundSettings>;
 
 /** Code tables of the settings, in the form `$lookup` reads. */
-export function inlineTables(tables: JsonataInboundRawSettings['tables']): CodeTables {
+export function inlineTables(tables: JsonataInboundSettings['tables']): CodeTables {
   return new Map(Object.entries(tables).map(([name, rows]) => [name, new Map(Object.entries(rows))]));
 }
-
-/**
- * The settings as the loader parses them. Their expressions and report tree are checked when
- * the kind is created, with the file's tables at hand, so that every problem of the file shows
- * in one pass (see `compileJsonataMapping`).
- */
-export const JsonataInboundSettings = JsonataInboundRawSettings;
-export type JsonataInboundSettings = z.output<typeof JsonataInboundSettings>;
