@@ -37,6 +37,7 @@ test('corrections, versions and statuses follow the built-in mapping on variatio
     ['an accession without order', (e) => Object.assign(e.result, { order_ref: undefined })],
     ['an issued time', (e) => Object.assign(e.result, { issued_at: '2026-11-20T09:20:00+01:00' })],
     ['documents only, no observations', (e) => Object.assign(e.result, { observations: [] })],
+    ['an empty comment', (e) => Object.assign(e.result.observations[0], { comment: '' })],
   ];
   for (const [what, change] of variations) {
     const event = platformEvent(what.startsWith('a compact') ? 'compact-glucose' : 'full-bmp-panel') as Editable;
