@@ -25,7 +25,7 @@ const lis = await startLisApi({ port: 8106 });
 process.stdout.write(
   [
     `reference lab (seed 001)   ${lab.url}   x-api-key ${SANDBOX_DOCUS.apiKey}, x-team-id ${SANDBOX_DOCUS.teamId}, x-auth-key ${SANDBOX_DOCUS.authKey}`,
-    `results API (seed 002)     ${results.url}/v1   token ${results.tokenUrl}, client_id ${SANDBOX_C19T.organizationId}:${SANDBOX_C19T.appId}`,
+    `results API (seed 002)     ${results.url}   paths under /v1, token ${results.tokenUrl}, client_id ${SANDBOX_C19T.organizationId}:${SANDBOX_C19T.appId}`,
     `LIS partner API (seed 004) ${lis.url}/api/v1   Authorization: Bearer ${SANDBOX_LIS.token}`,
     '',
   ].join('\n'),
