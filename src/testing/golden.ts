@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { ResolvedChannel } from '../config/load.ts';
 import { processInput } from '../engine/channel.ts';
 import { InputError } from '../errors.ts';
@@ -15,6 +15,7 @@ import {
   SAMPLE_DIRS,
   type Sample,
   listSamples,
+  sampleDirFor,
 } from './samples.ts';
 
 /**
@@ -62,7 +63,7 @@ export async function runGoldenTests(channels: readonly ResolvedChannel[], o: Go
   const selected = channels.filter((c) => o.channelId === undefined || c.config.id === o.channelId);
   for (const channel of [...selected].sort((a, b) => a.config.id.localeCompare(b.config.id))) {
     if (!channel.mapping) continue;
-    const dir = join(o.samplesDir, SAMPLE_DIRS[channel.mapping.format]);
+    const dir = sampleDirFor(o.samplesDir, channel.config.mapping!, channel.mapping.format);
     const files = existsSync(dir) ? readdirSync(dir).sort() : [];
     for (const sample of listSamples(dir, channel.mapping.format)) {
       const id = channel.config.id;
@@ -181,7 +182,8 @@ function whyStale(file: string, outputs: ReadonlyMap<string, string>): string {
 /** Expected files no channel gave or looked at: of a sample, channel or folder that is gone. */
 function orphans(channels: readonly ResolvedChannel[], o: GoldenOptions, seen: ReadonlySet<string>): GoldenCheck[] {
   const out: GoldenCheck[] = [];
-  for (const [format, folder] of Object.entries(SAMPLE_DIRS)) {
+  const folders = new Set([...Object.values(SAMPLE_DIRS), ...channels.flatMap((c) => (c.config.mapping ? [c.config.mapping] : []))]);
+  for (const folder of folders) {
     const dir = join(o.samplesDir, folder);
     if (!existsSync(dir)) continue;
     for (const file of readdirSync(dir).sort()) {
@@ -193,8 +195,8 @@ function orphans(channels: readonly ResolvedChannel[], o: GoldenOptions, seen: R
         ? `there is no channel '${p.channel}'`
         : !channel.mapping
           ? `channel ${p.channel} has no inbound mapping`
-          : channel.mapping.format !== format
-            ? `channel ${p.channel} takes ${channel.mapping.format} input, not the samples of ${folder}/`
+          : sampleDirFor(o.samplesDir, channel.config.mapping!, channel.mapping.format) !== dir
+            ? `channel ${p.channel} takes its samples from ${relative(o.samplesDir, sampleDirFor(o.samplesDir, channel.config.mapping!, channel.mapping.format))}/, not ${folder}/`
             : `there is no sample '${p.sample}' in ${folder}/`;
       out.push({ channel: p.channel, sample: p.sample, path, status: 'stale', diff: [why] });
     }

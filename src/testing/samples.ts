@@ -49,6 +49,16 @@ export interface Sample {
   readonly invalid: boolean;
 }
 
+/**
+ * The folder holding a channel's samples: `samples/<inbound mapping>/` when the mapping has
+ * a folder of its own (its input has a shape of its own, e.g. a partner's report delivery),
+ * else the folder of its input format.
+ */
+export function sampleDirFor(samplesDir: string, mapping: string, format: Format): string {
+  const own = join(samplesDir, mapping);
+  return existsSync(own) ? own : join(samplesDir, SAMPLE_DIRS[format]);
+}
+
 /** Whether a file name is a sample of `format` (and not an expected output beside one). */
 export function isSampleFile(file: string, format: Format): boolean {
   const ext = SAMPLE_EXTENSIONS[format];

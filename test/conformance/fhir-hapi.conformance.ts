@@ -11,11 +11,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { processInput } from '../../src/engine/channel.ts';
-import { listSamples } from '../../src/testing/samples.ts';
+import { listSamples, sampleDirFor } from '../../src/testing/samples.ts';
 import { ensureHapiFhirValidator, validateFhirFiles } from '../peers/hapi-fhir-validator/fhir-validator.ts';
 import { REPO } from '../support/in-process.ts';
 
-const SAMPLE_DIRS = { json: join(REPO, 'samples', 'platform-events'), hl7v2: join(REPO, 'samples', 'hl7v2') } as const;
 
 before(async () => {
   await ensureHapiFhirValidator();
@@ -31,7 +30,7 @@ test('every Bundle from every sample validates with 0 errors under HAPI FHIR R4'
   for (const channel of config.channels) {
     const format = channel.mapping?.format;
     if (!format || !channel.destinations.some((d) => d.encoder.kind === 'fhir-bundle')) continue;
-    const dir = SAMPLE_DIRS[format];
+    const dir = sampleDirFor(join(REPO, 'samples'), channel.config.mapping!, format);
     if (!existsSync(dir)) continue;
     formats.add(format);
     for (const { name: sample, path } of listSamples(dir, format).filter((s) => !s.invalid)) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { processInput } from '../../src/engine/channel.ts';
-import { listSamples } from '../../src/testing/samples.ts';
+import { listSamples, sampleDirFor } from '../../src/testing/samples.ts';
 import { ensureHapiHl7Peer, startHapiMllpReceiver, validateHl7Files } from '../peers/hapi-hl7v2/hapi.ts';
 import { REPO, startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 
@@ -31,11 +31,12 @@ test('every ORU^R01 the sample channels produce validates under HAPI with 0 issu
   after(() => rmSync(out, { recursive: true, force: true }));
   const files: string[] = [];
   for (const channel of config.channels) {
-    if (channel.mapping?.format !== 'json') continue;
-    for (const sample of samples) {
-      const outputs = (await processInput(channel, { text: readFileSync(join(SAMPLES, sample), 'utf8'), format: 'json' }, new Date().toISOString())).flatMap((p) => p.outputs);
-      for (const o of outputs.filter((x) => x.destination.encoder.format === 'hl7v2')) {
-        const file = join(out, `${channel.config.id}--${o.destination.config.id}--${sample.replace('.json', '.hl7')}`);
+    if (!channel.mapping || !channel.destinations.some((d) => d.encoder.format === 'hl7v2')) continue;
+    const dir = sampleDirFor(join(REPO, 'samples'), channel.config.mapping!, channel.mapping.format);
+    for (const sample of listSamples(dir, channel.mapping.format).filter((s) => !s.invalid)) {
+      const outputs = (await processInput(channel, { text: readFileSync(sample.path, 'utf8'), format: sample.format }, new Date().toISOString())).flatMap((p) => p.outputs);
+      for (const [i, o] of outputs.filter((x) => x.destination.encoder.format === 'hl7v2').entries()) {
+        const file = join(out, `${channel.config.id}--${o.destination.config.id}--${sample.name}--${i}.hl7`);
         writeFileSync(file, o.payload);
         files.push(file);
       }
