@@ -31,10 +31,14 @@ test('LIS down, then up: messages queued meanwhile drain in order, each with the
     assert.equal(res.status, 201);
     ids.push(((await res.json()) as { messageId: string }).messageId);
   }
-  // Let a few connection attempts fail.
-  await new Promise((r) => setTimeout(r, 200));
-  const first = (await (await t.admin(`/api/messages/${ids[0]}`)).json()) as { status: string; deliveries: Array<{ controlId: string; attempts: Array<{ code: string }> }> };
-  assert.equal(first.status, 'errored');
+  // Let a few connection attempts fail (between attempts the head message is errored, during one sent).
+  type View = { status: string; deliveries: Array<{ controlId: string; attempts: Array<{ code: string }> }> };
+  let first: View;
+  do {
+    await new Promise((r) => setTimeout(r, 50));
+    first = (await (await t.admin(`/api/messages/${ids[0]}`)).json()) as View;
+  } while (first.deliveries[0]!.attempts.length < 2);
+  assert.ok(['errored', 'sent'].includes(first.status), first.status);
   assert.ok(first.deliveries[0]!.attempts.every((a) => a.code === 'MLLP_CONNECT_REFUSED'));
 
   const received: Hl7Message[] = [];
