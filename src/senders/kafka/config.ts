@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kafkaConnectionShape, topicName } from '../../sources/kafka/client.ts';
+import { kafkaConnectionShape, topicName } from '../../protocols/kafka/client.ts';
 
 /** Defaults of the Kafka destination, in one place, with their units. */
 export const KAFKA_DESTINATION_DEFAULTS = Object.freeze({

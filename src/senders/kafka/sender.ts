@@ -2,7 +2,7 @@ import kafkajs from 'kafkajs';
 import type { IHeaders, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type ErrorCode, ErrorCodes } from '../../errors.ts';
-import { classifyKafkaError, createKafkaClient, describeBrokers } from '../../sources/kafka/client.ts';
+import { classifyKafkaError, createKafkaClient, describeBrokers } from '../../protocols/kafka/client.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import type { KafkaDestinationConfig } from './config.ts';
 

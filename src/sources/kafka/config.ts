@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kafkaConnectionShape, topicName } from './client.ts';
+import { kafkaConnectionShape, topicName } from '../../protocols/kafka/client.ts';
 
 /** Defaults of the Kafka source, in one place, with their units. */
 export const KAFKA_SOURCE_DEFAULTS = Object.freeze({

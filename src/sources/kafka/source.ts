@@ -3,7 +3,7 @@ import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { ConduitError, type ErrorCode, InputError } from '../../errors.ts';
 import type { Source, SourceContext } from '../types.ts';
-import { classifyKafkaError, createKafkaClient, describeBrokers } from './client.ts';
+import { classifyKafkaError, createKafkaClient, describeBrokers } from '../../protocols/kafka/client.ts';
 import { type KafkaSourceConfig, kafkaGroupId } from './config.ts';
 
 const { Partitioners } = kafkajs;
