@@ -79,7 +79,7 @@ export class Engine {
             mappings: mappingVersions(c.resolved),
             destinations: [...c.dispatchers.entries()].map(([id, d]) => ({
               id,
-              sender: c.resolved.destinations.find((x) => x.config.id === id)?.senderKind ?? '',
+              sender: c.resolved.destinations.find((x) => x.config.id === id)?.senderKind ?? 'status-callback',
               state: d.health.state,
               ...(d.health.lastOutcome ? { lastOutcome: d.health.lastOutcome } : {}),
               ...(d.health.lastCode ? { lastCode: d.health.lastCode } : {}),
