@@ -5,6 +5,8 @@ import { exchange, type HttpAnswer } from '../http/exchange.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import { classifyAnswer, failure, inspectBundle, type SentBundle } from './classify.ts';
 import type { FhirDestinationConfig } from './config.ts';
+import { InFlight } from '../in-flight.ts';
+import { warnIfCredentialsInsecure } from '../http/insecure.ts';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -13,10 +15,6 @@ export interface FhirSenderOptions {
   readonly auth?: AuthProvider;
 }
 
-/** Whether `url` reaches this machine only: plain http is harmless there. */
-function isLoopback(url: URL): boolean {
-  return url.hostname === 'localhost' || url.hostname === '[::1]' || url.hostname.startsWith('127.');
-}
 
 /**
  * Delivers FHIR batch and transaction Bundles: one POST to the base URL per message
@@ -37,7 +35,7 @@ export class FhirSender implements Sender {
   private readonly headers: Readonly<Record<string, string>>;
   private readonly auth: AuthProvider;
   private readonly log: Logger;
-  private readonly inFlight = new Set<Promise<SendOutcome>>();
+  private readonly inFlight = new InFlight();
   private closed = false;
 
   /** Throws CONFIG_INVALID when a SMART private key cannot be read or does not fit the algorithm. */
@@ -48,26 +46,18 @@ export class FhirSender implements Sender {
     this.headers = Object.freeze({ accept: FHIR_JSON, ...lowerCaseKeys(config.headers ?? {}), 'content-type': FHIR_JSON });
     this.auth = options.auth ?? sharedAuthProvider(config.auth, { timeoutMs: config.timeoutMs });
     this.log = deps.log.child({ sender: 'fhir', host: base.host });
-    const credentialUrls = config.auth.type === 'none' ? [] : [base, ...('tokenUrl' in config.auth ? [new URL(config.auth.tokenUrl)] : [])];
-    for (const url of credentialUrls) {
-      if (url.protocol === 'http:' && !isLoopback(url)) {
-        this.log.warn({ code: 'CONFIG_INSECURE', host: url.host }, 'credentials are sent over plain http to a host that is not loopback; use https');
-      }
-    }
+    warnIfCredentialsInsecure(this.log, base, config.auth);
   }
 
   /** Resolves with the outcome; never rejects. Sends may overlap (the HTTP client pools connections). */
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
-    const run = this.attempt(message, signal).catch((err: unknown) => this.failed(err, message));
-    this.inFlight.add(run);
-    void run.then(() => this.inFlight.delete(run));
-    return run;
+    return this.inFlight.track(this.attempt(message, signal).catch((err: unknown) => this.failed(err, message)));
   }
 
   /** Later sends fail with HTTP_ABORTED; waits for the sends in progress. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   private async attempt(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {

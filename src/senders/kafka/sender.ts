@@ -5,6 +5,7 @@ import { type ErrorCode, ErrorCodes } from '../../errors.ts';
 import { classifyKafkaError, createKafkaClient, describeBrokers } from '../../protocols/kafka/client.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import type { KafkaDestinationConfig } from './config.ts';
+import { InFlight } from '../in-flight.ts';
 
 const { CompressionTypes, Partitioners } = kafkajs;
 
@@ -30,7 +31,7 @@ export class KafkaSender implements Sender {
   private readonly kafka: ReturnType<typeof createKafkaClient>;
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
-  private readonly inFlight = new Set<Promise<SendOutcome>>();
+  private readonly inFlight = new InFlight();
   private closed = false;
 
   /** Throws CONFIG_INVALID when a TLS file cannot be read. */
@@ -43,16 +44,13 @@ export class KafkaSender implements Sender {
 
   /** Resolves with the outcome; never rejects. */
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
-    const run = this.attempt(message, signal).catch((err: unknown) => this.failed(err, message));
-    this.inFlight.add(run);
-    void run.then(() => this.inFlight.delete(run));
-    return run;
+    return this.inFlight.track(this.attempt(message, signal).catch((err: unknown) => this.failed(err, message)));
   }
 
   /** Later sends fail with KAFKA_ABORTED; waits for the sends in progress, then disconnects. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
     // A connect an aborted send left behind would otherwise leave its connection open.
     await this.connecting?.catch(() => {});
     await this.drop();

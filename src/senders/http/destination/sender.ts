@@ -8,6 +8,8 @@ import type { HttpDestinationConfig } from './config.ts';
 import { multipartBody } from './multipart.ts';
 import { fillJson, fillPath, fillText, type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE, RequestPlan } from './plan.ts';
 import { type RequestAuth, requestAuth } from './request-auth.ts';
+import { InFlight } from '../../in-flight.ts';
+import { warnIfCredentialsInsecure } from '../insecure.ts';
 
 export interface HttpSenderOptions {
   /** Overrides the credentials built from `config.auth`. */
@@ -43,9 +45,6 @@ const progressByConfig = new WeakMap<HttpDestinationConfig, Map<string, Progress
 /** Compiled `saveAs` expressions by source text, shared by every HTTP destination. */
 const saveAsExpressions = new Map<string, CompiledExpression>();
 
-function isLoopback(url: URL): boolean {
-  return url.hostname === 'localhost' || url.hostname === '[::1]' || url.hostname.startsWith('127.');
-}
 
 function keptBody(body: string): unknown {
   const text = body.length > MAX_KEPT_BODY ? `${body.slice(0, MAX_KEPT_BODY)}…` : body;
@@ -83,7 +82,7 @@ export class HttpSender implements Sender {
   private readonly rules: ResponseRules;
   private readonly progress: Map<string, Progress>;
   private readonly log: Logger;
-  private readonly inFlight = new Set<Promise<SendOutcome>>();
+  private readonly inFlight = new InFlight();
   private closed = false;
 
   /** Throws CONFIG_INVALID when a SMART private key cannot be read or does not fit the algorithm. */
@@ -104,26 +103,18 @@ export class HttpSender implements Sender {
     }
     this.progress = progress;
     this.log = deps.log.child({ sender: 'http', host: base.host });
-    const credentialUrls = config.auth.type === 'none' ? [] : [base, ...('tokenUrl' in config.auth ? [new URL(config.auth.tokenUrl)] : [])];
-    for (const url of credentialUrls) {
-      if (url.protocol === 'http:' && !isLoopback(url)) {
-        this.log.warn({ code: 'CONFIG_INSECURE', host: url.host }, 'credentials are sent over plain http to a host that is not loopback; use https');
-      }
-    }
+    warnIfCredentialsInsecure(this.log, base, config.auth);
   }
 
   /** Resolves with the outcome; never rejects. */
   send(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
-    const run = this.attempt(message, signal).catch((err: unknown) => this.failed(err, message));
-    this.inFlight.add(run);
-    void run.then(() => this.inFlight.delete(run));
-    return run;
+    return this.inFlight.track(this.attempt(message, signal).catch((err: unknown) => this.failed(err, message)));
   }
 
   /** Later sends fail with HTTP_ABORTED; waits for the sends in progress. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.inFlight]);
+    await this.inFlight.settled();
   }
 
   private async attempt(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
