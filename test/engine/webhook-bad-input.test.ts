@@ -17,7 +17,8 @@ describe('webhook source: bad input gets its specific 4xx and the channel keeps 
     process.env.TEST_WEBHOOK_SECRET = SECRET;
     t = await startTestEngine({
       'plain.yaml': webhookToMllpChannel('plain', lis.mllpPort, undefined, '\n  maxBodyBytes: 4096'),
-      'signed.yaml': webhookToMllpChannel('signed', lis.mllpPort, undefined, '\n  hmac:\n    header: X-Signature\n    secret: ${TEST_WEBHOOK_SECRET}'),
+      // An ${ENV} reference in the channel file, resolved by the loader (not a template string).
+      'signed.yaml': webhookToMllpChannel('signed', lis.mllpPort, undefined, '\n  hmac:\n    header: X-Signature\n    secret: $' + '{TEST_WEBHOOK_SECRET}'),
     });
   });
   after(async () => {
