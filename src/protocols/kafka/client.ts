@@ -10,6 +10,7 @@ import type { KafkaConfig, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConduitError, type ErrorCode } from '../../errors.ts';
+import { ClientTlsConfig } from '../../config/tls.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -32,23 +33,7 @@ const brokerAddress = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{
 
 const positiveMs = z.number().int().positive();
 
-const tlsConfig = z
-  .object({
-    /** PEM file of the CA(s) that sign the brokers' certificates; the system CAs when absent. */
-    ca: z.string().min(1).optional(),
-    /** PEM client certificate and its key, for mutual TLS: both or neither. */
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    rejectUnauthorized: z.boolean().default(KAFKA_CLIENT_DEFAULTS.rejectUnauthorized),
-    /** SNI and certificate host name, when it differs from the broker address. */
-    servername: z.string().min(1).optional(),
-  })
-  .strict()
-  .superRefine((tls, ctx) => {
-    if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [tls.cert === undefined ? 'cert' : 'key'], message: 'tls.cert and tls.key go together: give both or neither' });
-    }
-  });
+const tlsConfig = ClientTlsConfig;
 export type KafkaTlsConfig = z.infer<typeof tlsConfig>;
 
 const secret = z.string().min(1, 'expected a value (reference it as $' + '{ENV_NAME})');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClientTlsConfig } from '../../config/tls.ts';
 
 /** Defaults of the MLLP destination, in one place, with their units. */
 export const MLLP_DESTINATION_DEFAULTS = Object.freeze({
@@ -11,27 +12,7 @@ export const MLLP_DESTINATION_DEFAULTS = Object.freeze({
 
 const positiveMs = z.number().int().positive();
 
-const tlsConfig = z
-  .object({
-    /** PEM file of the CA(s) that sign the peer's certificate; the system CAs when absent. */
-    ca: z.string().min(1).optional(),
-    /** PEM client certificate and its key, for mutual TLS: both or neither. */
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    rejectUnauthorized: z.boolean().default(MLLP_DESTINATION_DEFAULTS.rejectUnauthorized),
-    /** SNI and certificate host name; the host when it is a name. */
-    servername: z.string().min(1).optional(),
-  })
-  .strict()
-  .superRefine((tls, ctx) => {
-    if ((tls.cert === undefined) !== (tls.key === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [tls.cert === undefined ? 'cert' : 'key'],
-        message: 'tls.cert and tls.key go together: give both or neither',
-      });
-    }
-  });
+const tlsConfig = ClientTlsConfig;
 
 /** Configuration of one MLLP destination. Unknown keys are errors. */
 export const mllpDestinationConfig = z
