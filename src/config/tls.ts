@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
+import { ConduitError } from '../errors.ts';
 
 /**
  * TLS of a client connection (MLLP destination, Kafka brokers): PEM file paths, read when the
@@ -22,3 +25,30 @@ export const ClientTlsConfig = z
     }
   });
 export type ClientTlsConfig = z.infer<typeof ClientTlsConfig>;
+
+/**
+ * node:tls options from the config, reading the PEM files now: an unreadable file is a
+ * configuration error (CONFIG_INVALID at `tls.<field>`), found when the connector is created.
+ */
+export function loadClientTls(config: ClientTlsConfig): ConnectionOptions {
+  const read = (field: 'ca' | 'cert' | 'key'): Buffer | undefined => {
+    const path = config[field];
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new ConduitError('CONFIG_INVALID', `tls.${field}: cannot read '${path}' (${code})`, { location: `tls.${field}`, cause: err });
+    }
+  };
+  const ca = read('ca');
+  const cert = read('cert');
+  const key = read('key');
+  return {
+    rejectUnauthorized: config.rejectUnauthorized,
+    ...(ca ? { ca: [ca] } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    ...(config.servername ? { servername: config.servername } : {}),
+  };
+}

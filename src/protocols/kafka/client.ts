@@ -3,14 +3,12 @@
  * file (brokers, client id, TLS, SASL, timeouts), building a kafkajs client from them with its
  * logs routed to ours, and the classification of kafkajs errors into our error codes.
  */
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import kafkajs from 'kafkajs';
 import type { KafkaConfig, LogEntry, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { ConduitError, type ErrorCode } from '../../errors.ts';
-import { ClientTlsConfig } from '../../config/tls.ts';
+import { ClientTlsConfig, loadClientTls } from '../../config/tls.ts';
+import type { ErrorCode } from '../../errors.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -20,7 +18,6 @@ export const KAFKA_CLIENT_DEFAULTS = Object.freeze({
   connectionTimeoutMs: 3_000, // 3 seconds for TCP connect plus TLS handshake, per broker
   requestTimeoutMs: 30_000, // 30 seconds for any request's answer
   authenticationTimeoutMs: 10_000, // 10 seconds for the SASL exchange
-  rejectUnauthorized: true,
 } as const);
 
 /** A topic name as Kafka accepts it (at most 249 of ASCII letters, digits, '.', '_', '-'; not '.' or '..'). */
@@ -58,29 +55,6 @@ export const kafkaConnectionShape = {
 const connection = z.object(kafkaConnectionShape);
 export type KafkaConnectionConfig = z.infer<typeof connection>;
 
-/** Reads the PEM files named in the config; an unreadable file is a configuration error, found at startup. */
-function loadTls(config: KafkaTlsConfig): ConnectionOptions {
-  const read = (field: 'ca' | 'cert' | 'key'): Buffer | undefined => {
-    const path = config[field];
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-      throw new ConduitError('CONFIG_INVALID', `tls.${field}: cannot read '${path}' (${code})`, { location: `tls.${field}`, cause: err });
-    }
-  };
-  const ca = read('ca');
-  const cert = read('cert');
-  const key = read('key');
-  return {
-    rejectUnauthorized: config.rejectUnauthorized,
-    ...(ca ? { ca: [ca] } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
-    ...(config.servername ? { servername: config.servername } : {}),
-  };
-}
 
 /** Fields of a kafkajs log entry that are safe to keep: ids, addresses and error texts, never record contents. */
 const KEPT_LOG_FIELDS = ['broker', 'clientId', 'groupId', 'memberId', 'topic', 'partition', 'error', 'retryCount', 'retryTime'] as const;
@@ -115,7 +89,7 @@ export function createKafkaClient(config: KafkaConnectionConfig, log: Logger, re
     retry,
     logLevel: verbose ? logLevel.INFO : logLevel.WARN,
     logCreator: logCreator(log),
-    ...(config.tls ? { ssl: loadTls(config.tls) } : {}),
+    ...(config.tls ? { ssl: loadClientTls(config.tls) } : {}),
     ...(config.sasl ? { sasl: { ...config.sasl } as SASLOptions } : {}),
   };
   return new Kafka(options);

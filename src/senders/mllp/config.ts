@@ -7,7 +7,6 @@ export const MLLP_DESTINATION_DEFAULTS = Object.freeze({
   ackTimeoutMs: 10_000, // 10 seconds from writing the message to its ACK
   maxFrameBytes: 16 * 1024 * 1024, // 16 MiB, largest ACK accepted
   encoding: 'utf-8',
-  rejectUnauthorized: true,
 } as const);
 
 const positiveMs = z.number().int().positive();

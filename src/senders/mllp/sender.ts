@@ -1,32 +1,10 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
 import { Hl7Message, type ParsedAck, readAck } from '../../protocols/hl7v2/index.ts';
 import { MllpClientConnection, type MllpClientOptions } from '../../protocols/mllp/index.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
-import type { MllpDestinationConfig, MllpDestinationTlsConfig } from './config.ts';
-
-/** Reads the PEM files named in the config; an unreadable file is a configuration error, found at startup. */
-function loadTls(config: MllpDestinationTlsConfig): ConnectionOptions {
-  const read = (field: 'ca' | 'cert' | 'key'): Buffer | undefined => {
-    const path = config[field];
-    if (path === undefined) return undefined;
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-      throw new ConduitError('CONFIG_INVALID', `tls.${field}: cannot read '${path}' (${code})`, { location: `tls.${field}`, cause: err });
-    }
-  };
-  return {
-    ca: read('ca'),
-    cert: read('cert'),
-    key: read('key'),
-    rejectUnauthorized: config.rejectUnauthorized,
-    servername: config.servername,
-  };
-}
+import { loadClientTls } from '../../config/tls.ts';
+import type { MllpDestinationConfig } from './config.ts';
 
 function failure(code: ErrorCode, detail: string, response?: string): SendOutcome {
   const extra = response === undefined ? {} : { response };
@@ -69,7 +47,7 @@ export class MllpSender implements Sender {
       connectTimeoutMs: config.connectTimeoutMs,
       maxFrameBytes: config.maxFrameBytes,
       encoding: config.encoding,
-      ...(config.tls ? { tls: loadTls(config.tls) } : {}),
+      ...(config.tls ? { tls: loadClientTls(config.tls) } : {}),
     };
     this.log = deps.log.child({ sender: 'mllp', host: config.host, port: config.port });
   }
