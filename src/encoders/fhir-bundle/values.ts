@@ -1,4 +1,5 @@
 import type { CodeableConcept, Observation, Quantity } from '@medplum/fhirtypes';
+import { toFhirDateTime } from '../../canonical/datetime.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 
 /**
@@ -93,19 +94,12 @@ export function interpretation(flags: readonly string[], table?: CodeTable): Cod
     });
 }
 
-const ISO = /^(\d{4}(?:-\d{2}(?:-\d{2})?)?)(?:[T ](\d{2}:\d{2})(?::(\d{2}(?:\.\d+)?))?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
 /**
  * FHIR dateTime from ISO text: the sender's offset is kept; a time without one gets
  * `offsetForLocalTimes` (FHIR requires a zone once there is a time).
  */
 export function fhirDateTime(iso: string, offsetForLocalTimes: string): string {
-  const m = ISO.exec(iso.trim());
-  if (!m) return iso;
-  const [, date, hm, sec, zone] = m;
-  if (!hm) return date!;
-  const z = zone ? (zone === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`) : offsetForLocalTimes;
-  return `${date}T${hm}:${sec ?? '00'}${z}`;
+  return toFhirDateTime(iso, offsetForLocalTimes) ?? iso;
 }
 
 /** FHIR instant (Bundle.timestamp, DiagnosticReport.issued) needs a full date and time. */

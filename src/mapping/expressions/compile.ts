@@ -1,4 +1,5 @@
 import jsonata from 'jsonata';
+import { toFhirDateTime } from '../../canonical/datetime.ts';
 import { isoToDtm } from '../../protocols/hl7v2/index.ts';
 
 /**
@@ -34,15 +35,10 @@ export interface CompiledExpression {
   evaluate(input: unknown, bindings?: Record<string, unknown>): Promise<unknown>;
 }
 
-const ISO = /^(\d{4}(?:-\d{2}(?:-\d{2})?)?)(?:[T ](\d{2}:\d{2})(?::(\d{2}(?:\.\d+)?))?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
 export function fhirDateTime(iso: string, offset?: string): string {
-  const m = ISO.exec(iso.trim());
-  if (!m) throw new Error(`'${iso}' is not an ISO 8601 date-time`);
-  const [, date, hm, sec, zone] = m;
-  if (!hm) return date!;
-  const z = zone ? (zone === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`) : (offset ?? '');
-  return `${date}T${hm}:${sec ?? '00'}${z}`;
+  const dt = toFhirDateTime(iso, offset);
+  if (dt === undefined) throw new Error(`'${iso}' is not an ISO 8601 date-time`);
+  return dt;
 }
 
 function errorOf(e: unknown, source: string): ExpressionError {
