@@ -100,7 +100,7 @@ export class ChannelRuntime {
     for (const d of resolved.destinations) {
       const plugin = senderPlugins[d.senderKind]!;
       // Also with one lane: a backlog left by a run with more lanes must move to lane 0.
-      deps.store.relane(id, d.config.id, d.config.delivery.lanes, (k) => laneOf(k, d.config.delivery.lanes));
+      deps.store.relane(id, d.config.id, (k) => laneOf(k, d.config.delivery.lanes));
       const callbackId = callbackDestinationId(d.config.id);
       this.dispatchers.set(
         d.config.id,
@@ -121,7 +121,7 @@ export class ChannelRuntime {
       );
       if (!callback) continue;
       // The status callbacks of this destination's outcomes: a dispatcher of their own, without follow-ups.
-      deps.store.relane(id, callbackId, callback.delivery.lanes, (k) => laneOf(k, callback.delivery.lanes));
+      deps.store.relane(id, callbackId, (k) => laneOf(k, callback.delivery.lanes));
       this.dispatchers.set(
         callbackId,
         new DestinationDispatcher({

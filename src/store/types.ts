@@ -221,7 +221,7 @@ export interface Store {
   /** Puts deliveries that were on the wire when the process stopped back in the queue. */
   recoverInFlight(): number;
   /** Reassigns the lanes of pending deliveries when a destination's lane count changed. */
-  relane(channelId: string, destinationId: string, lanes: number, laneOf: (partitionKey: string) => number): void;
+  relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): void;
   ping(): boolean;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import { LabReport } from '../../canonical/report.ts';
 import { ConduitError, type ErrorCode, InputError, type InputIssue } from '../../errors.ts';
 import { ExpressionError } from '../expressions/index.ts';
 import { formatPath } from '../issues.ts';
-import { parseJson } from '../platform-result/map.ts';
+import { parseJson } from '../json-input.ts';
 import type { MappingContext } from '../kinds.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
 import { describeValue, normalize, reportIssue, type Step, valueAt } from './canonical.ts';

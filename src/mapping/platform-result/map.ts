@@ -1,6 +1,7 @@
 import type { LabReport, Observation, Patient, ResultStatus } from '../../canonical/report.ts';
 import { InputError, type InputIssue } from '../../errors.ts';
 import { zodIssues } from '../issues.ts';
+import { parseJson } from '../json-input.ts';
 import type { InboundInput, MappedInput, SyncInboundMapping } from '../types.ts';
 import { PlatformEvent } from './event-schema.ts';
 import type { PlatformResultSettings } from './settings.ts';
@@ -10,14 +11,6 @@ type EventResult = PlatformEvent['result'];
 const SEX: Record<string, Patient['sex']> = {
   female: 'female', f: 'female', male: 'male', m: 'male', other: 'other', o: 'other', unknown: 'unknown', u: 'unknown',
 };
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new InputError('INPUT_INVALID_JSON', [{ path: '(body)', code: 'invalid_json', message: `not valid JSON: ${(e as Error).message}` }]);
-  }
-}
 
 /** The default inbound mapping: platform `result.created` / `result.updated` events → canonical report. */
 export function createPlatformResultMapping(id: string, settings: PlatformResultSettings): SyncInboundMapping {

@@ -7,6 +7,7 @@ import type { Source, SourceContext } from '../types.ts';
 import { submitterAuth } from './auth.ts';
 import type { RestSourceConfig } from './config.ts';
 import { submissionStatus } from './status.ts';
+import { parseJson } from '../../mapping/json-input.ts';
 
 export function restPath(channelId: string, config: RestSourceConfig): string {
   return config.path ?? `/channels/${channelId}/submissions`;
@@ -97,12 +98,7 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
       throw new InputError('INPUT_INVALID', [{ path: '(body)', code: 'invalid', message: 'the body could not be read' }]);
     }
     const text = body.toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      throw new InputError('INPUT_INVALID_JSON', [{ path: '(body)', code: 'invalid_json', message: `not valid JSON: ${(e as Error).message}` }]);
-    }
+    const parsed = parseJson(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new InputError('INPUT_INVALID', [{ path: '(body)', code: 'invalid_type', message: 'expected a JSON object' }]);
     }

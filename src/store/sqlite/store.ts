@@ -428,7 +428,7 @@ export class SqliteStore implements Store {
     return Number(this.stmt.recover!.run().changes);
   }
 
-  relane(channelId: string, destinationId: string, lanes: number, laneOf: (partitionKey: string) => number): void {
+  relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): void {
     const rows = this.db
       .prepare(
         `SELECT d.id, d.lane, m.partition_key FROM deliveries d JOIN messages m ON m.seq = d.message_seq
@@ -439,7 +439,7 @@ export class SqliteStore implements Store {
     this.db.exec('BEGIN IMMEDIATE');
     for (const r of rows) {
       const lane = laneOf(r.partition_key);
-      if (lane !== r.lane || lane >= lanes) update.run(lane, r.id);
+      if (lane !== r.lane) update.run(lane, r.id);
     }
     this.db.exec('COMMIT');
   }
