@@ -12,7 +12,7 @@ import { loadConfiguration } from '../../src/config/load.ts';
 import { createJsonTemplateEncoder, JsonTemplateSettings } from '../../src/encoders/json-template/kind.ts';
 import { mapPlatformEvent } from '../../src/mapping/platform-result/map.ts';
 import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
-import { type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE } from '../../src/senders/http/destination/index.ts';
+import { type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE } from '../../src/protocols/http/request-plan.ts';
 import { fixture, sample } from './support.ts';
 
 const PLATFORM = PlatformResultSettings.parse({ patientIdSystem: 'CATENIX', externalIdSystem: 'MRN', statuses: { final: 'final', preliminary: 'preliminary', corrected: 'corrected' } });

@@ -2,7 +2,7 @@ import type { LabReport } from '../../canonical/report.ts';
 import { ConduitError } from '../../errors.ts';
 import { type CodeTables, type CompiledExpression, compileExpression } from '../../mapping/expressions/index.ts';
 import { formatPath } from '../../mapping/issues.ts';
-import { type PlannedFile, type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE } from '../../senders/http/destination/plan.ts';
+import { type PlannedFile, type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE } from '../../protocols/http/request-plan.ts';
 import type { EncodeContext, Encoded, Encoder } from '../types.ts';
 import { bareExpression, type JsonTemplateSettings, type StepSettings, stepsOf } from './settings.ts';
 import { compileTemplate, evaluateTemplate, type Step, type Template, type TemplateIssue } from './template.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HTTP_METHODS, placeholdersIn, SAVED_NAME } from '../../senders/http/destination/plan.ts';
+import { HTTP_METHODS, placeholdersIn, SAVED_NAME } from '../../protocols/http/request-plan.ts';
 import { isExpression, leaves, type Step, syntaxProblem } from './template.ts';
 
 /**

@@ -5,7 +5,6 @@ import { HttpSender } from './sender.ts';
 export { apiMessage, classifyAnswer, describeAnswer, type ResponseRules, type Verdict } from './classify.ts';
 export { HTTP_DESTINATION_DEFAULTS, type HttpDestinationAuth, type HttpDestinationConfig, httpDestinationAuth, httpDestinationConfig } from './config.ts';
 export { multipartBody } from './multipart.ts';
-export * from './plan.ts';
 export { type RequestAuth, requestAuth } from './request-auth.ts';
 export { HttpSender, type HttpSenderOptions } from './sender.ts';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { PlannedFile } from './plan.ts';
+import type { PlannedFile } from '../../../protocols/http/request-plan.ts';
 
 const CRLF = '\r\n';
 

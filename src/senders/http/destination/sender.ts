@@ -6,7 +6,7 @@ import { exchange, type HttpAnswer, type HttpRequest } from '../exchange.ts';
 import { classifyAnswer, describeAnswer, failure, type ResponseRules } from './classify.ts';
 import type { HttpDestinationConfig } from './config.ts';
 import { multipartBody } from './multipart.ts';
-import { fillJson, fillPath, fillText, type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE, RequestPlan } from './plan.ts';
+import { fillJson, fillPath, fillText, type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE, RequestPlan } from '../../../protocols/http/request-plan.ts';
 import { type RequestAuth, requestAuth } from './request-auth.ts';
 import { InFlight } from '../../in-flight.ts';
 import { warnIfCredentialsInsecure } from '../insecure.ts';
