@@ -11,7 +11,9 @@ import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
 import { laneOf } from './lanes.ts';
-import { callbackDestinationId, StatusCallbackSender, statusCallbackFollowUp } from './status-callbacks.ts';
+import { callbackDestinationId } from '../senders/status-callback/event.ts';
+import { StatusCallbackSender } from '../senders/status-callback/sender.ts';
+import { statusCallbackFollowUp } from './status-callbacks.ts';
 
 export interface ChannelDeps {
   store: Store;

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SettledDelivery } from '../../src/engine/dispatcher.ts';
-import { classifyCallbackAnswer, outcomeText, signBody, statusCallbackFollowUp, statusEvent } from '../../src/engine/status-callbacks.ts';
+import { statusCallbackFollowUp } from '../../src/engine/status-callbacks.ts';
+import { outcomeText, statusEvent } from '../../src/senders/status-callback/event.ts';
+import { classifyCallbackAnswer, signBody } from '../../src/senders/status-callback/sender.ts';
 import type { PendingDelivery } from '../../src/store/types.ts';
 
 const row: PendingDelivery = {

@@ -1,4 +1,4 @@
-import { outcomeText } from '../../engine/status-callbacks.ts';
+import { outcomeText } from '../../senders/status-callback/event.ts';
 import type { DeliveryStatus, DeliveryView, MessageView } from '../../store/types.ts';
 import type { SubmissionLookup } from '../types.ts';
 
