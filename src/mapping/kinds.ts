@@ -1,14 +1,5 @@
 import type { z } from 'zod';
-import { fhirBundleKind } from '../encoders/fhir-bundle/kind.ts';
-import { jsonTemplateKind } from '../encoders/json-template/kind.ts';
-import { oruR01Kind } from '../encoders/oru-r01/kind.ts';
-import type { Encoder } from '../encoders/types.ts';
-import { hl7v2OruKind } from './hl7v2-oru/index.ts';
-import { jsonataInboundKind } from './jsonata-inbound/index.ts';
-import { createPlatformResultMapping } from './platform-result/map.ts';
-import { PlatformResultSettings } from './platform-result/settings.ts';
 import type { CodeTable } from './tables/table.ts';
-import type { InboundMapping } from './types.ts';
 
 /** A problem inside a mapping file, at a path of that file (`['fields', 'PID-3.4']`). */
 export interface MappingIssue {
@@ -39,28 +30,3 @@ export interface MappingKind<S, T, X = unknown> {
   /** Builds the mapping; problems a schema cannot see (expressions, table columns) go to `context.report`. */
   create(id: string, settings: S, context: MappingContext<X>): T;
 }
-
-// `any` erases each kind's own settings type so kinds of different settings share one table;
-// every use parses settings with that kind's schema before calling create.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-type AnyKind<T> = MappingKind<any, T, any>;
-
-export const inboundMappingKinds: Record<string, AnyKind<InboundMapping>> = {
-  'platform-result': { direction: 'inbound', settings: PlatformResultSettings, create: createPlatformResultMapping },
-  'hl7v2-oru': hl7v2OruKind,
-  jsonata: jsonataInboundKind,
-};
-
-export const encoderKinds: Record<string, AnyKind<Encoder>> = {
-  'oru-r01': oruR01Kind,
-  'fhir-bundle': fhirBundleKind,
-  'json-template': jsonTemplateKind,
-};
-
-/** Every section key some kind reads, so that a file's top level can be checked before its kind is known. */
-export function sectionKeys(): string[] {
-  const keys = new Set<string>();
-  for (const k of [...Object.values(inboundMappingKinds), ...Object.values(encoderKinds)]) for (const key of Object.keys(k.sections?.shape ?? {})) keys.add(key);
-  return [...keys];
-}
-

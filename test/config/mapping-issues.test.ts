@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { encoderKinds, inboundMappingKinds } from '../../src/mapping/kinds.ts';
+import { encoderKinds, inboundMappingKinds } from '../../src/mapping-kinds.ts';
 import { channelYaml, configDir, issueAt, lineOf, REPO } from './support.ts';
 
 /** The kinds each direction knows, as the messages list them. */
