@@ -1,4 +1,5 @@
-import { resolveAdminToken } from '../admin/token.ts';
+import { type AdminToken, resolveAdminToken } from '../admin/token.ts';
+import { ConduitError } from '../errors.ts';
 import { loadConfiguration } from '../config/load.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { formatIssue } from '../config/yaml-file.ts';
@@ -14,7 +15,14 @@ export async function startCommand(settings: EngineSettings, err: NodeJS.Writabl
     err.write('Conduit did not start: fix the problems above (npx conduit validate shows them too).\n');
     return 1;
   }
-  const admin = resolveAdminToken(settings.dataDir);
+  let admin: AdminToken;
+  try {
+    admin = resolveAdminToken(settings.dataDir);
+  } catch (e) {
+    if (!(e instanceof ConduitError)) throw e;
+    err.write(`Conduit did not start: ${e.message}.\n`);
+    return 1;
+  }
   if (admin.generated) {
     // Printed once, at first start, on stderr only; never logged.
     err.write(`Admin API token (saved in ${admin.file}; set CONDUIT_ADMIN_TOKEN to choose your own):\n  ${admin.token}\n`);

@@ -13,6 +13,9 @@ import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { ChannelRuntime } from './channel.ts';
+import { secureDataDirectory } from './data-dir.ts';
+
+const DB_FILE = 'conduit.db';
 
 export interface EngineOptions {
   settings: EngineSettings;
@@ -39,7 +42,10 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.store = new SqliteStore(join(options.settings.dataDir, 'conduit.db'), {
+    const modes = secureDataDirectory(options.settings.dataDir, DB_FILE);
+    for (const path of modes.tightened) options.log.warn({ path }, 'group or others could read this data path; made it owner-only');
+    for (const path of modes.left) options.log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
+    this.store = new SqliteStore(join(options.settings.dataDir, DB_FILE), {
       synchronous: options.settings.durability,
       onWriteError: (err) => options.log.error({ err }, 'writing delivery state failed; will try again'),
     });
