@@ -1,10 +1,6 @@
-import { readSettings, settingsFlag } from '../config/settings.ts';
+import { readSettings, SETTINGS_FLAGS, settingsFlag } from '../config/settings.ts';
 import { VERSION } from '../version.ts';
-import { parseArgs, UsageError } from './args.ts';
-import { previewCommand } from './preview.ts';
-import { startCommand } from './start.ts';
-import { testCommand } from './test.ts';
-import { validateCommand } from './validate.ts';
+import { type CommandArgs, checkArgs, parseArgs, UsageError } from './args.ts';
 
 const USAGE = `Conduit ${VERSION}: HL7 v2 and FHIR integration engine
 
@@ -31,6 +27,14 @@ Options (also from the environment):
   Admin API token: CONDUIT_ADMIN_TOKEN, else generated into the data directory at first start.
 `;
 
+/** What each command accepts; the commands themselves are imported only when run (`--version` loads no engine). */
+const COMMAND_ARGS: Record<string, CommandArgs> = {
+  start: { flags: SETTINGS_FLAGS, positional: [] },
+  validate: { flags: [...SETTINGS_FLAGS, '--json'], positional: [] },
+  preview: { flags: [...SETTINGS_FLAGS, '--raw', '--canonical', '--destination'], positional: ['channel', 'input-file'] },
+  test: { flags: [...SETTINGS_FLAGS, '--update', '--channel', '--samples'], positional: [] },
+};
+
 export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseArgs(argv);
@@ -42,16 +46,22 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return args.command || args.flags['--help'] || args.flags['-h'] ? 0 : 2;
     }
+    checkArgs(args.command, args, COMMAND_ARGS[args.command]);
     const engineFlags = Object.fromEntries(Object.entries(args.flags).filter(([k]) => settingsFlag(k)));
     const settings = readSettings(engineFlags);
     switch (args.command) {
-      case 'start':
+      case 'start': {
+        const { startCommand } = await import('./start.ts');
         return await startCommand(settings, process.stderr);
-      case 'validate':
+      }
+      case 'validate': {
+        const { validateCommand } = await import('./validate.ts');
         return validateCommand(settings, process.stdout, Boolean(args.flags['--json']));
+      }
       case 'preview': {
         const [channelId, inputFile] = args.positional;
-        if (!channelId || !inputFile) throw new UsageError('preview needs a channel id and an input file');
+        if (!channelId || !inputFile) throw new UsageError('preview needs a channel id and an input file', { showUsage: true });
+        const { previewCommand } = await import('./preview.ts');
         return await previewCommand(
           settings,
           {
@@ -65,7 +75,8 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr,
         );
       }
-      case 'test':
+      case 'test': {
+        const { testCommand } = await import('./test.ts');
         return await testCommand(
           settings,
           {
@@ -76,12 +87,13 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout,
           process.stderr,
         );
+      }
       default:
-        throw new UsageError(`unknown command '${args.command}'`);
+        throw new UsageError(`unknown command '${args.command}'`, { showUsage: true });
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`conduit: ${e.message}\n(conduit --help shows the commands)\n`);
+      process.stderr.write(e.showUsage ? `conduit: ${e.message}\n\n${USAGE}` : `conduit: ${e.message}\n(conduit --help shows the commands)\n`);
       return 2;
     }
     if (e instanceof Error && e.name === 'ZodError') {
