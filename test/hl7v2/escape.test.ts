@@ -132,8 +132,8 @@ test("'text' mode turns line-break escapes into \\n and drops other formatting c
   const [ft1, ft2] = m.all('OBX');
   const text = { formatting: 'text' } as const;
   // \H\ \N\ (highlighting), \.in+4\ (indent) and \.ce\ (centre) carry no text: dropped.
-  // \.br\, \.sp2\ and \X0D0A\ are line breaks. \X41\ is not a line break: kept as written.
-  assert.equal(ft1?.get(5, 1, 1, 0, text), 'pH : 7.28 (7.38-7.43)\n\npCO2 61 mmHg\nend\\X41\\');
+  // \.br\, \.sp2\ and \X0D0A\ are line breaks. \X41\ is the character 0x41.
+  assert.equal(ft1?.get(5, 1, 1, 0, text), 'pH : 7.28 (7.38-7.43)\n\npCO2 61 mmHg\nendA');
   // Vendor (\Z..\) and character-set (\C..\, \M..\) escapes are kept; \X0D\ and \X0A\ are line breaks.
   assert.equal(ft2?.get(5, 1, 1, 0, text), 'Vendor \\Zvendor1\\ and charset \\C2842\\ \\M244241\\ markers\nx\ny\nz');
   assert.equal(unescapeText('a\\.br\\b', d, text), 'a\nb');

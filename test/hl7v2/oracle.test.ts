@@ -22,7 +22,8 @@
  *   by the oracle, as is any sequence starting with one of these letters (\MicroLiter\);
  *   we keep them as written ('text' mode drops \H\ and \N\ only).
  * - D3 \Xhh…\ is decoded by the oracle, each byte to the code point of that value
- *   (\X0D\ → CR, \XC3A9\ → 'Ã©'); we keep it ('text' mode turns 0D/0A into "\n" only).
+ *   (\X0D\ → CR, \XC3A9\ → 'Ã©'); we keep it ('text' mode decodes it in the MSH-18 character
+ *   set, UTF-8 when none is declared: \XC3A9\ → 'é', and CR, LF or CR LF → "\n").
  * - D4 the oracle looks only at the first letter of a delimiter escape: \Fx\ → '|',
  *   \Slide\ → '^', \EHR\ → '\'. We decode only the exact sequences of section 2.7 and keep
  *   any other text between two escape characters as written.
@@ -52,7 +53,8 @@ import {
   unescapeText,
 } from '../../src/protocols/hl7v2/index.ts';
 import { pick, prng } from '../support/prng.ts';
-import { DELIMITER_SETS, fixture, type MessageFile, randomLeaf, randomMessage, readFixtures, readSamples, SAMPLES_MISSING } from './support.ts';
+import { sharedSamplesPresent } from '../support/shared-samples.ts';
+import { DELIMITER_SETS, fixture, type MessageFile, randomLeaf, randomMessage, readFixtures, readSamples } from './support.ts';
 
 type Rule = 'D1' | 'D2' | 'D3' | 'D4' | 'D5' | 'D7';
 

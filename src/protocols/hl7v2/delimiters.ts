@@ -11,6 +11,11 @@ export interface Delimiters {
   readonly subcomponent: string;
   /** v2.7 truncation character, when MSH-2 has five characters. */
   readonly truncation?: string;
+  /**
+   * MSH-18 as the message declares it (HL7 table 0211, e.g. `8859/1`), set by `Hl7Message.parse`:
+   * the character set `\Xhh\` escapes are decoded in. Not a delimiter, but read with them.
+   */
+  readonly charset?: string;
 }
 
 export const DEFAULT_DELIMITERS: Delimiters = Object.freeze({

@@ -1,4 +1,5 @@
 export * from './ack.ts';
+export * from './charset.ts';
 export * from './delimiters.ts';
 export * from './dtm.ts';
 export * from './encode.ts';

@@ -23,6 +23,11 @@ export class Hl7Segment {
     this.text = text;
   }
 
+  /** The same segment read with other delimiters (the same separators, another MSH-18). */
+  withDelimiters(d: Delimiters): Hl7Segment {
+    return new Hl7Segment(this.name, this.fields, d, this.text);
+  }
+
   /** Replaces field n with already-escaped text (see `encodeField`). */
   setRaw(field: number, raw: string): void {
     if (field < 1 || (this.name === 'MSH' && field <= 2)) throw new RangeError(`${this.name}-${field} cannot be set`);
@@ -170,6 +175,12 @@ export class Hl7Message {
       }
     }
     if (segments[0]?.name !== 'MSH') throw new Hl7ParseError('first segment is not MSH', 'MSH', '100');
+    const charset = segments[0].repetitions(18)[0]?.trim();
+    if (charset) {
+      // Every segment reads its hex escapes in the declared character set.
+      const withCharset: Delimiters = { ...d, charset };
+      return new Hl7Message(withCharset, segments.map((s) => s.withDelimiters(withCharset)), terminators, trailing);
+    }
     return new Hl7Message(d, segments, terminators, trailing);
   }
 
