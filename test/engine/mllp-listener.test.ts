@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { frame, MllpClientConnection } from '../../src/protocols/mllp/index.ts';
 import type { TestEngine } from '../support/in-process.ts';
-import { REPO } from '../support/in-process.ts';
 import { sandboxMessages, startSandboxLis } from '../support/sandbox.ts';
-
-const SHARED_SAMPLES = join(REPO, '..', 'shared', 'hl7-samples');
+import { SHARED_SAMPLES_DIR, sharedSamplesPresent } from '../support/shared-samples.ts';
 
 function adt(controlId: string): string {
   return `MSH|^~\\&|ADT|HOSP|LIS|LAB|20261120101500+0100||ADT^A01^ADT_A01|${controlId}|P|2.5.1\rEVN|A01|20261120101500\rPID|1||12345^^^HOSP^MR||Doe^Jane\r`;
@@ -90,14 +88,11 @@ describe('MLLP listener source', () => {
   });
 
   test('real-world ORU^R01 samples (v2.3 to v2.7.1) are all accepted', async (t) => {
-    if (!existsSync(SHARED_SAMPLES)) {
-      t.skip(`${SHARED_SAMPLES} is not present on this machine`);
-      return;
-    }
-    const files = readdirSync(SHARED_SAMPLES).filter((f) => f.endsWith('.hl7'));
+    if (!sharedSamplesPresent(t)) return;
+    const files = readdirSync(SHARED_SAMPLES_DIR).filter((f) => f.endsWith('.hl7'));
     assert.ok(files.length >= 30);
     for (const f of files) {
-      const text = readFileSync(join(SHARED_SAMPLES, f), 'latin1').replace(/\r?\n/g, '\r');
+      const text = readFileSync(join(SHARED_SAMPLES_DIR, f), 'latin1').replace(/\r?\n/g, '\r');
       const ack = readAck(Hl7Message.parse((await conn.request(text, 5000)).toString()));
       assert.equal(ack.code, 'AA', `${f}: ${ack.text}`);
     }

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeField, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { fixture, type MessageFile, readFixtures, readSamples, SAMPLES_MISSING } from './support.ts';
+import { sharedSamplesPresent } from '../support/shared-samples.ts';
+import { fixture, type MessageFile, readFixtures, readSamples } from './support.ts';
 
 const TERMINATORS = /\r\n|\r|\n/;
 
@@ -56,10 +57,7 @@ function assertRoundTrip(file: MessageFile): void {
 
 test('every real-world sample round-trips byte for byte, with any segment terminator', async (t) => {
   const samples = readSamples();
-  if (!samples) {
-    t.skip(SAMPLES_MISSING);
-    return;
-  }
+  if (!sharedSamplesPresent(t) || !samples) return;
   assert.ok(samples.length > 0, 'the samples folder holds no .hl7 file');
   for (const sample of samples) await t.test(sample.name, () => assertRoundTrip(sample));
 });

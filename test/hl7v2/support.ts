@@ -15,6 +15,7 @@ import {
   type RepetitionInput,
 } from '../../src/protocols/hl7v2/index.ts';
 import { pick } from '../support/prng.ts';
+import { SHARED_SAMPLES_DIR } from '../support/shared-samples.ts';
 
 export interface MessageFile {
   name: string;
@@ -22,10 +23,8 @@ export interface MessageFile {
 }
 
 /** Real-world samples, read-only, outside the repository (../shared/hl7-samples; HL7_SAMPLES_DIR overrides). */
-const SAMPLES_DIR = join(process.env.HL7_SAMPLES_DIR ?? fileURLToPath(new URL('../../../shared/hl7-samples/', import.meta.url)), '/');
+const SAMPLES_DIR = join(SHARED_SAMPLES_DIR, '/');
 const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
-
-export const SAMPLES_MISSING = `${SAMPLES_DIR} does not exist: real-world HL7 v2 samples not checked`;
 
 function readHl7Files(dir: string): MessageFile[] {
   return readdirSync(dir)

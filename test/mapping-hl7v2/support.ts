@@ -9,7 +9,8 @@ import type { LabReport, Observation } from '../../src/canonical/report.ts';
 import type { InputError, InputIssue } from '../../src/errors.ts';
 import { Hl7v2OruSettings, mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
 import type { MappedInput } from '../../src/mapping/types.ts';
-import { asStored, mappingSettings, REPO, refusalOf } from '../support/repo.ts';
+import { asStored, mappingSettings, refusalOf } from '../support/repo.ts';
+import { SHARED_SAMPLES_DIR } from '../support/shared-samples.ts';
 
 export { hl7v2Sample as sample, hl7v2SampleNames as sampleNames } from '../support/repo.ts';
 
@@ -21,8 +22,7 @@ export function settings(overrides: Record<string, unknown>): Hl7v2OruSettings {
 }
 
 /** The shared real-world samples (other people's data: read from their folder only). */
-export const SHARED_DIR = process.env.HL7_SAMPLES_DIR ?? join(REPO, '..', 'shared', 'hl7-samples');
-export const SHARED_MISSING = `${SHARED_DIR} does not exist: the real-world ORU^R01 samples are not checked`;
+export const SHARED_DIR = SHARED_SAMPLES_DIR;
 
 export function sharedSamples(): Array<{ name: string; text: string }> | undefined {
   if (!existsSync(SHARED_DIR)) return undefined;
