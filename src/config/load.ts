@@ -9,7 +9,7 @@ import { type MappingTables, TableFiles } from '../mapping/tables/files.ts';
 import type { InboundMapping } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
 import { ChannelConfig, DestinationConfig } from './channel.ts';
-import { resolveEnvRefs } from './env-refs.ts';
+import { describeEnvIssue, type EnvValues, parseWithEnvValues, resolveEnvRefs } from './env-refs.ts';
 import { formatPath } from '../mapping/issues.ts';
 import type { EngineSettings } from './settings.ts';
 import { type ConfigIssue, readYamlFile, type YamlFile } from './yaml-file.ts';
@@ -63,7 +63,7 @@ function mappingVersion(text: string, tables: MappingTables | undefined): string
   return h.digest('hex').slice(0, 12);
 }
 
-function pushZodIssues(issues: ConfigIssue[], file: YamlFile, error: z.ZodError, prefix: PropertyKey[] = []): void {
+function pushZodIssues(issues: ConfigIssue[], file: YamlFile, error: z.ZodError, prefix: PropertyKey[] = [], envValues: EnvValues = new Map()): void {
   for (const i of error.issues) {
     const path = [...prefix, ...i.path];
     if (i.code === 'unrecognized_keys') {
@@ -74,7 +74,7 @@ function pushZodIssues(issues: ConfigIssue[], file: YamlFile, error: z.ZodError,
       }
       continue;
     }
-    issues.push({ file: file.file, path: formatPath(path), line: file.lineOf(path), message: i.message, code: i.code });
+    issues.push({ file: file.file, path: formatPath(path), line: file.lineOf(path), message: describeEnvIssue(i, formatPath(path), envValues), code: i.code });
   }
 }
 
@@ -170,7 +170,8 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
       issues.push(...syntax);
       if (yaml) {
         const before = issues.length;
-        const parsed = MappingFile.safeParse(resolveEnvRefs(yaml, env, issues));
+        const envValues: EnvValues = new Map();
+        const parsed = MappingFile.safeParse(resolveEnvRefs(yaml, env, issues, envValues));
         // An unset ${ENV} reference (reported by resolveEnvRefs) leaves the mapping unusable.
         const envSet = issues.length === before;
         if (!parsed.success) pushZodIssues(issues, yaml, parsed.error);
@@ -199,8 +200,8 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
           for (const i of tables.refIssues) issues.push({ file: yaml.file, path: formatPath(i.path), line: yaml.lineOf(i.path), message: i.message, code: i.code });
           issues.push(...tableFiles.issues.splice(0));
           if (kind) {
-            const s = kind.settings.safeParse(parsed.data.settings);
-            if (!s.success) pushZodIssues(issues, yaml, s.error, ['settings']);
+            const { result: s } = parseWithEnvValues(kind.settings, parsed.data.settings, ['settings'], envValues);
+            if (!s.success) pushZodIssues(issues, yaml, s.error, ['settings'], envValues);
             const sections = parseSections(kind, yaml, parsed.data as Record<string, unknown>, issues);
             if (s.success && sections.ok && envSet && tables.tables) {
               const problems = issues.length;
@@ -231,9 +232,9 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
     if (!yaml) continue;
     // Counted from here: an unset ${ENV} reference makes the channel unusable too.
     const before = issues.length;
-    const data = resolveEnvRefs(yaml, env, issues);
-    const parsed = ChannelConfig.safeParse(data);
-    if (!parsed.success) pushZodIssues(issues, yaml, parsed.error);
+    const envValues: EnvValues = new Map();
+    const { result: parsed, value: data } = parseWithEnvValues(ChannelConfig, resolveEnvRefs(yaml, env, issues, envValues), [], envValues);
+    if (!parsed.success) pushZodIssues(issues, yaml, parsed.error, [], envValues);
     // The rest is checked even when the channel's own shape is wrong, on the parts that are
     // well-formed, so that every problem of the file shows in one pass.
     const config: ChannelParts = parsed.success ? parsed.data : wellFormedParts(data);
@@ -255,8 +256,8 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
     } else if (!sourcePlugin) {
       issues.push({ file: yaml.file, path: 'source.type', line: yaml.lineOf(['source', 'type']), code: 'unknown_source', message: `unknown source type '${source.type}'; expected one of ${Object.keys(sourcePlugins).join(', ')}` });
     } else {
-      const s = sourcePlugin.config.safeParse(withoutType(source));
-      if (!s.success) pushZodIssues(issues, yaml, s.error, ['source']);
+      const { result: s } = parseWithEnvValues(sourcePlugin.config, withoutType(source), ['source'], envValues);
+      if (!s.success) pushZodIssues(issues, yaml, s.error, ['source'], envValues);
       else {
         sourceConfig = s.data;
         if (config.enabled && config.id !== undefined) {
@@ -286,9 +287,9 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
         });
         return;
       }
-      const s = plugin.config.safeParse(withoutType(d.sender));
+      const { result: s } = parseWithEnvValues(plugin.config, withoutType(d.sender), ['destinations', i, 'sender'], envValues);
       if (!s.success) {
-        pushZodIssues(issues, yaml, s.error, ['destinations', i, 'sender']);
+        pushZodIssues(issues, yaml, s.error, ['destinations', i, 'sender'], envValues);
         return;
       }
       if (encoder) destinations.push({ config: d, encoder: encoder.value, mappingVersion: `${d.mapping}@${encoder.version}`, senderKind: d.sender.type, senderConfig: s.data });
