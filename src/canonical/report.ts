@@ -16,6 +16,13 @@ export const IsoDateTime = z
     'expected an ISO 8601 date-time such as 2026-11-20T09:13:41+01:00',
   );
 
+/**
+ * FHIR Observation.status / DiagnosticReport.status. A source status reaches the report only
+ * through a mapping's status table; one the table does not know is refused. `unknown` ("the
+ * source does not say") therefore only comes from a table row an integrator wrote: FHIR
+ * carries it as `unknown`, and the ORU^R01 encoder refuses it unless the source sent an HL7
+ * code (tables 0085 and 0123 have none for it), so it is never sent as final.
+ */
 export const ResultStatus = z.enum(['registered', 'preliminary', 'final', 'corrected', 'amended', 'cancelled', 'entered-in-error', 'unknown']);
 export type ResultStatus = z.infer<typeof ResultStatus>;
 
@@ -69,10 +76,16 @@ export const Observation = z.object({
   /** The analyser's own abnormal flags (L, H, LL, HH, A, AA, N …), verbatim. */
   flags: z.array(z.string()).default([]),
   status: ResultStatus,
-  /** The status as the source wrote it. */
+  /** The status as the source wrote it (HL7 v2 OBX-11 code, platform status). */
   statusText: z.string().optional(),
   observedAt: IsoDateTime.optional(),
   comments: z.array(z.string()).default([]),
+  /**
+   * Fields the source sent as the HL7 v2 null `""` ("delete the value you hold"), which an
+   * empty field ("not sent") is not: such a field is left out here (`value` is ''), the ORU
+   * writes `""` back, FHIR leaves the element out.
+   */
+  nulls: z.array(z.enum(['value', 'unit', 'referenceRange', 'flags'])).optional(),
   /** The value type the source declared (HL7 v2 OBX-2: NM, SN, ST, TX, FT, CWE …), as sent. */
   valueType: z.string().optional(),
   /** The code of a coded value (HL7 v2 CE/CWE/CNE); `value` holds its text, or the code when no text was sent. */
@@ -106,6 +119,8 @@ export const LabReport = z.object({
   /** True for a correction of an earlier version (result.updated, HL7 status C). */
   correction: z.boolean(),
   status: ResultStatus,
+  /** The report status as the source wrote it (HL7 v2 OBR-25 code). */
+  statusText: z.string().optional(),
   patient: Patient.optional(),
   encounter: z.object({ id: z.string().min(1) }).optional(),
   order: z.object({ id: z.string().optional(), accession: z.string().optional() }).optional(),

@@ -80,7 +80,7 @@ test('OBX-8 abnormal flags are copied verbatim, one repetition each, in order', 
   assert.equal(obx[1]!.raw(8), '');
 });
 
-test('OBX-11 (table 0085) and OBR-25 (table 0123) follow the canonical status', () => {
+test('OBX-11 (table 0085) and OBR-25 (table 0123) follow the canonical status (unknown: unknown-status.test.ts)', () => {
   const table: Array<[ResultStatus, string, string]> = [
     ['registered', 'I', 'I'],
     ['preliminary', 'P', 'P'],
@@ -89,7 +89,6 @@ test('OBX-11 (table 0085) and OBR-25 (table 0123) follow the canonical status', 
     ['amended', 'C', 'C'],
     ['cancelled', 'X', 'X'],
     ['entered-in-error', 'W', 'X'],
-    ['unknown', 'F', 'F'],
   ];
   for (const [status, obx11, obr25] of table) {
     const m = encodeAndParse(report({ status, observations: [observation({ status })] }));

@@ -10,10 +10,15 @@ import { InputError } from '../../src/errors.ts';
 import { mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
 import type { MappedInput } from '../../src/mapping/types.ts';
 import { sharedSamplesPresent } from '../support/shared-samples.ts';
-import { SETTINGS, sharedSamples } from './support.ts';
+import { SETTINGS, settings, sharedSamples } from './support.ts';
 
 /** Files refused, with every issue (`path: message`) and why the refusal is right. */
 const REFUSED: Record<string, string[]> = {
+  // nHapi fixture: every OBX-11 is Z, a code outside HL7 table 0085 (mapped below with a row).
+  '07-nhapi-lab-v231-subcomponent-dollar.hl7': Array.from(
+    { length: 19 },
+    (_, i) => `OBX[${i}]-11: OBX-11 (observation result status) 'Z' is not in HL7 table 0085 or the mapping's observationStatuses: add a row there to say what it means`,
+  ),
   // Mirth engine test message: PID-7 'Aug 15, 1942' is not a TS.
   '08-mirth-v24-cmp-nonstandard-dates.hl7': ['PID[0]-7: PID-7 (date of birth) is not a valid HL7 date: expected YYYY[MM[DD]] (a time may follow)'],
   // The OBX carries two extra '|': the SN value sits in OBX-7 and OBX-5 and OBX-11 are empty.
@@ -85,7 +90,7 @@ test('every shared sample maps to valid reports or is refused with exactly its l
   assert.deepEqual(refused, Object.keys(REFUSED).filter((n) => byName.has(n)));
 });
 
-test('shared samples: Z segment before PID, empty PID, OBX without OBR-25, unknown status Z', (t) => {
+test('shared samples: Z segment before PID, empty PID, OBX without OBR-25, status Z through a mapping row', (t) => {
   if (!sharedSamplesPresent(t) || !samples) return;
   const [olis] = maps('01-hapi-olis-v23-zsegment-before-pid.hl7');
   assert.equal(olis!.report.id, 'T09-100442-RET-0');
@@ -93,9 +98,9 @@ test('shared samples: Z segment before PID, empty PID, OBX without OBR-25, unkno
   const [gas] = maps('11-hapi-bloodgas-v24-ft-highlight-mixed-eol.hl7');
   assert.equal(gas!.report.patient, undefined, "'PID|' names no patient");
   assert.match(gas!.report.observations[0]!.value, /^Type Venous\n\n Analysis pH : {2}7\.28 \(7\.38-7\.43\)/);
-  const [lab] = maps('07-nhapi-lab-v231-subcomponent-dollar.hl7');
+  const [lab] = mapOruR01(byName.get('07-nhapi-lab-v231-subcomponent-dollar.hl7')!, settings({ observationStatuses: { Z: 'preliminary' } }));
   assert.equal(lab!.report.observations.length, 19, 'repeated set ids are separate results');
-  assert.deepEqual([lab!.report.status, lab!.report.observations[0]!.status, lab!.report.observations[0]!.statusText], ['unknown', 'unknown', 'Z']);
+  assert.deepEqual([lab!.report.status, lab!.report.observations[0]!.status, lab!.report.observations[0]!.statusText], ['preliminary', 'preliminary', 'Z']);
   assert.deepEqual(lab!.report.observations[16]!.flags, ['PL^Y'], 'an IS flag with a stray component is kept verbatim');
 });
 

@@ -1,4 +1,4 @@
-import type { Coding, LabReport, Observation, ResultStatus } from '../../canonical/report.ts';
+import type { Coding, LabReport, Observation } from '../../canonical/report.ts';
 import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm } from '../../protocols/hl7v2/index.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { loincWarnings, withStandardCodes } from '../codes.ts';
@@ -6,18 +6,11 @@ import type { EncodeContext, Encoded, Encoder, SyncEncoder } from '../types.ts';
 import { applyEdits } from './apply.ts';
 import type { OruEdits } from './edits.ts';
 import type { OruR01Settings } from './settings.ts';
+import { documentStatus, statusCodes } from './status.ts';
 import { typeValue } from './value-type.ts';
 
 const d = DEFAULT_DELIMITERS;
 
-/** HL7 table 0085 (OBX-11, observation result status). */
-const OBX_STATUS: Record<ResultStatus, string> = {
-  registered: 'I', preliminary: 'P', final: 'F', corrected: 'C', amended: 'C', cancelled: 'X', 'entered-in-error': 'W', unknown: 'F',
-};
-/** HL7 table 0123 (OBR-25, result status). */
-const OBR_STATUS: Record<ResultStatus, string> = {
-  registered: 'I', preliminary: 'P', final: 'F', corrected: 'C', amended: 'C', cancelled: 'X', 'entered-in-error': 'X', unknown: 'F',
-};
 /** HL7 table 0001 (PID-8, administrative sex). */
 const SEX = { female: 'F', male: 'M', other: 'O', unknown: 'U' } as const;
 
@@ -42,6 +35,7 @@ function cwe(code: Coding, localSystem: string, loinc?: Coding): FieldInput {
  * Values, units, ranges and flags go out as sent; escaping is done by the codec.
  */
 export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Settings): string {
+  const statuses = statusCodes(report);
   const segments: string[] = [];
   const msh: FieldInput[] = [];
   msh[3] = hd(s.sendingApplication);
@@ -93,15 +87,15 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   obr[4] = serviceCode(report, s);
   obr[7] = dtm(report.observedAt ?? report.observations[0]?.observedAt);
   obr[22] = dtm(report.issuedAt);
-  obr[25] = OBR_STATUS[report.status];
+  obr[25] = statuses.obr;
   segments.push(encodeSegment('OBR', obr, d));
   report.comments?.forEach((c, i) => {
     segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
   });
 
   let setId = 0;
-  for (const o of report.observations) {
-    segments.push(encodeSegment('OBX', observationFields(++setId, o, report, s), d));
+  for (const [i, o] of report.observations.entries()) {
+    segments.push(encodeSegment('OBX', observationFields(++setId, o, statuses.obx[i]!, report, s), d));
     o.comments.forEach((c, i) => {
       segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
     });
@@ -113,7 +107,7 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
     obx[3] = ['DOC', a.title ?? 'Attached document', s.localCodingSystem];
     const [type, subtype] = mediaType(a.contentType);
     obx[5] = [null, type, subtype, 'Base64', a.dataBase64.replace(/\s+/g, '')];
-    obx[11] = OBX_STATUS[report.status];
+    obx[11] = documentStatus(report);
     segments.push(encodeSegment('OBX', obx, d));
   }
   return formatMessage(segments);
@@ -126,7 +120,7 @@ function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
   return [s.defaultService.code, s.defaultService.display, s.defaultService.system];
 }
 
-function observationFields(setId: number, o: Observation, report: LabReport, s: OruR01Settings): FieldInput[] {
+function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): FieldInput[] {
   const typed = o.valueCoding
     ? { type: 'CWE' as const, value: [o.valueCoding.code, o.value, o.valueCoding.system === 'L' || !o.valueCoding.system ? s.localCodingSystem : o.valueCoding.system] }
     : typeValue(o.value);
@@ -138,7 +132,7 @@ function observationFields(setId: number, o: Observation, report: LabReport, s: 
   obx[6] = o.unit === undefined || o.unit === '' ? undefined : o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit];
   obx[7] = o.referenceRange;
   obx[8] = { repeat: o.flags };
-  obx[11] = OBX_STATUS[o.status];
+  obx[11] = status;
   obx[14] = dtm(o.observedAt);
   obx[16] = report.operator ? [report.operator.id, report.operator.name] : undefined;
   const dev = report.device;

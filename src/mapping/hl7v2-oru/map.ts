@@ -6,7 +6,8 @@ import { formatPath } from '../issues.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
 import { at, codingOf, coded, dateTime, Issues, isUcum, type Located, leaf, loincOf, repetitionText } from './fields.ts';
 import { type OrderGroup, orderGroups } from './groups.ts';
-import { lookup, mapPatient } from './patient.ts';
+import { deriveStatus, observationStatus, resultStatus } from './statuses.ts';
+import { mapPatient } from './patient.ts';
 import { type Hl7v2OruSettings, TABLE_0001, TABLE_0085, TABLE_0123 } from './settings.ts';
 import { type ObxValue, readValue, TEXT_TYPES } from './values.ts';
 
@@ -44,7 +45,20 @@ function parse(text: string): Hl7Message {
   }
 }
 
+/**
+ * The HL7 null (v2.5.1 section 2.5.3): `""` tells the receiver to delete the value it holds,
+ * while an empty field only means "not sent". These OBX fields may carry it.
+ */
+const HL7_NULL = '""';
+const NULLABLE = [
+  ['value', 5],
+  ['unit', 6],
+  ['referenceRange', 7],
+  ['flags', 8],
+] as const;
+
 /** OBX-11 statuses under which an empty OBX-5 is expected: nothing to report (yet). */
+
 const NO_VALUE: ReadonlySet<ResultStatus> = new Set(['registered', 'cancelled', 'entered-in-error']);
 
 /** A report before its id is chosen, which needs every order of the message. */
@@ -137,8 +151,7 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
   const placer = leaf(obr, 2) ?? (g.orc && leaf(g.orc.segment, 2));
   const observedAt = dateTime(g.obr, 7, issues, offset);
   const issuedAt = dateTime(g.obr, 22, issues, offset);
-  const obrStatusText = leaf(obr, 25);
-  const obrStatus = obrStatusText === undefined ? undefined : (lookup(ctx.obrStatuses, obrStatusText) ?? 'unknown');
+  const obrStatus = resultStatus(g.obr, ctx.obrStatuses, issues);
 
   const comments = [...g.comments];
   const attachments: Attachment[] = [];
@@ -158,10 +171,15 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
     }
   }
 
-  const derived = obrStatus ?? deriveStatus(observations.map((o) => o.status).filter((s): s is ResultStatus => s !== undefined));
   const statusCodes = g.observations.map(({ obx }) => obx.segment.get(11));
+  const derived = obrStatus.status ?? deriveStatus(observations.map((o) => o.status).filter((s): s is ResultStatus => s !== undefined));
+  if (obrStatus.text === undefined && statusCodes.every((c) => c === '')) {
+    const what = statusCodes.length === 0 ? 'and the order has no OBX' : 'and no OBX-11 gives one';
+    issues.add(at(g.obr, 25), 'required', `OBR-25 (result status) is empty ${what}: a result without a status cannot be passed on as final or as anything else`);
+  }
   const correction = derived === 'corrected' || (statusCodes.length > 0 && statusCodes.every((c) => c === 'C'));
-  const status: ResultStatus = correction && derived === 'final' ? 'corrected' : derived;
+  // Without a status the order is refused above; 'unknown' only fills the draft.
+  const status: ResultStatus = correction && derived === 'final' ? 'corrected' : (derived ?? 'unknown');
   const placerOrFiller = placer !== undefined || filler !== undefined;
   const pv1Visit = g.pv1 && leaf(g.pv1.segment, 19);
   const firstTime = observedAt ?? observations.find((o) => o.observedAt)?.observedAt;
@@ -172,6 +190,7 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
       version: 1,
       correction,
       status,
+      ...(obrStatus.text !== undefined ? { statusText: obrStatus.text } : {}),
       ...(patient ? { patient } : {}),
       ...(pv1Visit ? { encounter: { id: pv1Visit } } : {}),
       ...(placerOrFiller ? { order: { ...(placer !== undefined ? { id: placer } : {}), ...(filler !== undefined ? { accession: filler } : {}) } } : {}),
@@ -211,28 +230,31 @@ function readObservation(
     const what = seg.raw(3) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
     issues.add(at(obx, 3), 'required', `OBX-3 (observation identifier) ${what}: a result must say what was measured`);
   }
-  const statusText = leaf(seg, 11);
-  const status = statusText === undefined ? undefined : (lookup(ctx.obxStatuses, statusText) ?? 'unknown');
+  const { text: statusText, status, refused } = observationStatus(obx, ctx.obxStatuses, issues);
   const before = issues.list.length;
+  const nulls = NULLABLE.filter(([, field]) => seg.raw(field) === HL7_NULL).map(([name]) => name);
   let v: ObxValue | undefined = { value: '', attachments: [], empty: true };
-  if (type !== '') v = readValue(obx, type, code?.display ?? code?.code ?? '', issues, offset);
+  // The HL7 null `""` is a value of its own ("delete it"), of any value type.
+  if (nulls.includes('value')) v = { value: '', attachments: [], empty: false };
+  else if (type !== '') v = readValue(obx, type, code?.display ?? code?.code ?? '', issues, offset);
   else if (seg.raw(5) !== '') {
     issues.add(at(obx, 2), 'required', 'OBX-2 (value type) is empty but OBX-5 has a value');
     v = undefined;
   }
   // A value refused for its content is not reported again as missing.
-  if (!v || issues.list.length > before) return undefined;
+  if (!v || issues.list.length > before || refused) return undefined;
   const noResultExpected = (status !== undefined && NO_VALUE.has(status)) || statusText === 'U';
   if (v.empty && type !== '' && !TEXT_TYPES.has(type) && !noResultExpected) {
     const said = statusText === undefined ? '(empty)' : `'${statusText}'`;
     issues.add(at(obx, 5), 'required', `OBX-5 is empty, but OBX-11 ${said} does not say the result is pending, cancelled or deleted (I, O, X, N, D, W or U)`);
     return undefined;
   }
-  if (type === 'ED') return { kind: 'documents', attachments: v.attachments };
+  if (type === 'ED' && !nulls.includes('value')) return { kind: 'documents', attachments: v.attachments };
   const loinc = loincOf(codes);
-  const unit = leaf(seg, 6, 1) ?? leaf(seg, 6, 2);
-  const ucum = isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
-  const range = seg.raw(7) === '' ? undefined : repetitionText(seg.raw(7), seg);
+  const unitSent = !nulls.includes('unit');
+  const unit = unitSent ? (leaf(seg, 6, 1) ?? leaf(seg, 6, 2)) : undefined;
+  const ucum = !unitSent ? undefined : isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
+  const range = seg.raw(7) === '' || nulls.includes('referenceRange') ? undefined : repetitionText(seg.raw(7), seg);
   const subId = leaf(seg, 4);
   // OBX-14, else OBR-7: the observation time of every OBX of the order that gives none.
   const time = dateTime(obx, 14, issues, offset) ?? obrTime;
@@ -248,27 +270,14 @@ function readObservation(
       ...(unit !== undefined ? { unit } : {}),
       ...(ucum !== undefined ? { ucum } : {}),
       ...(range !== undefined ? { referenceRange: range } : {}),
-      flags: seg.repetitions(8).map((r) => flagText(r, obx)).filter((f) => f !== ''),
+      flags: nulls.includes('flags') ? [] : seg.repetitions(8).map((r) => flagText(r, obx)).filter((f) => f !== ''),
       status,
       ...(statusText !== undefined ? { statusText } : {}),
       ...(time !== undefined ? { observedAt: time } : {}),
       comments: notes,
+      ...(nulls.length > 0 ? { nulls } : {}),
     },
   };
-}
-
-/**
- * The report's status when OBR-25 is empty: the observations' common status; else
- * preliminary while any is pending or preliminary, corrected when any was corrected, final
- * when any is final; unknown without any OBX-11.
- */
-function deriveStatus(statuses: ResultStatus[]): ResultStatus {
-  if (statuses.length === 0) return 'unknown';
-  if (statuses.every((s) => s === statuses[0])) return statuses[0]!;
-  if (statuses.some((s) => s === 'registered' || s === 'preliminary')) return 'preliminary';
-  if (statuses.some((s) => s === 'corrected' || s === 'amended')) return 'corrected';
-  if (statuses.some((s) => s === 'final')) return 'final';
-  return 'unknown';
 }
 
 /**

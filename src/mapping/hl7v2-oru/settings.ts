@@ -52,10 +52,9 @@ export const TABLE_0123: Readonly<Record<string, ResultStatus>> = Object.freeze(
   F: 'final',
   /** No results available; order cancelled. */
   X: 'cancelled',
-  /** No order on record for this test (query responses only). */
-  Y: 'unknown',
-  /** No record of this patient (query responses only). */
-  Z: 'unknown',
+  // Y (no order on record for this test) and Z (no record of this patient) answer queries:
+  // they say nothing about a result, so an ORU^R01 carrying them is refused unless a
+  // `resultStatuses` row says what they mean.
 });
 
 type Sex = NonNullable<Patient['sex']>;
@@ -104,9 +103,12 @@ export const Hl7v2OruSettings = z
      * reuse one accession number for every test of a specimen.
      */
     reportIdentity: z.enum(['order', 'order-and-service']).default('order'),
-    /** Extra or overriding OBX-11 codes on top of HL7 table 0085, e.g. a LIS's own `Z: final`. */
+    /**
+     * Extra or overriding OBX-11 codes on top of HL7 table 0085, e.g. a LIS's own `Z: final`.
+     * A code in neither is refused (AE naming OBX-11 and the code).
+     */
     observationStatuses: z.record(z.string().min(1), ResultStatus).default({}),
-    /** Extra or overriding OBR-25 codes on top of HL7 table 0123. */
+    /** Extra or overriding OBR-25 codes on top of HL7 table 0123; a code in neither is refused. */
     resultStatuses: z.record(z.string().min(1), ResultStatus).default({}),
     /** Extra or overriding PID-8 codes on top of HL7 table 0001, e.g. `X: other`. */
     administrativeSex: z.record(z.string().min(1), Sex).default({}),

@@ -1,0 +1,53 @@
+/**
+ * Issue 8 / issue 13 rule 4, end to end over MLLP: an ORU^R01 whose OBX-11 is not in HL7
+ * table 0085 (nor a row of the mapping) is answered AE with an ERR naming OBX-11 and the
+ * code, and nothing is stored; with a known code the same message is accepted.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
+import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
+import { obx, oru } from '../mapping-hl7v2/support.ts';
+import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+
+const CHANNEL = `id: lab-results
+source:
+  type: mllp
+  host: 127.0.0.1
+  port: 0
+mapping: hl7v2-oru
+`;
+
+describe('MLLP: an unknown OBX-11 is refused with AE and an ERR naming OBX-11', () => {
+  let t: TestEngine;
+  let conn: MllpClientConnection;
+  before(async () => {
+    t = await startTestEngine({ 'lab-results.yaml': CHANNEL });
+    const port = Number(/:(\d+)$/.exec(t.engine.channels[0]!.describeSource())![1]);
+    conn = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
+  });
+  after(async () => {
+    await conn.close();
+    await t.stop();
+  });
+
+  const send = async (text: string) => Hl7Message.parse((await conn.request(text, 5000)).toString());
+  const stored = () => t.engine.store.listMessages({ channelId: 'lab-results', limit: 100 }).messages.length;
+
+  test('OBX-11 Z on the second OBX: AE, ERR-2 at OBX 2 field 11, ERR-8 names the code; nothing stored', async () => {
+    const ack = await send(oru(obx({ 11: 'F' }), obx({ 1: '2', 11: 'Z' })).replace('CTRL-1', 'STATUS-Z'));
+    assert.deepEqual([readAck(ack).code, readAck(ack).acknowledgedControlId], ['AE', 'STATUS-Z']);
+    const errs = ack.all('ERR');
+    assert.equal(errs.length, 1);
+    const err = errs[0]!;
+    assert.deepEqual([err.get(2, 1), err.get(2, 2), err.get(2, 3), err.get(3, 3), err.get(4)], ['OBX', '2', '11', 'HL70357', 'E']);
+    assert.equal(err.get(8), "OBX[1]-11: OBX-11 (observation result status) 'Z' is not in HL7 table 0085 or the mapping's observationStatuses: add a row there to say what it means");
+    assert.equal(stored(), 0);
+  });
+
+  test('the same message with a table 0085 code is accepted', async () => {
+    const ack = await send(oru(obx({ 11: 'F' }), obx({ 1: '2', 11: 'P' })).replace('CTRL-1', 'STATUS-P'));
+    assert.equal(readAck(ack).code, 'AA');
+    assert.equal(stored(), 1);
+  });
+});
