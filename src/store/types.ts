@@ -131,6 +131,30 @@ export interface AttemptRecord {
   followUp?: FollowUpDelivery;
 }
 
+/** Writes of the store are failing (disk full, SQLITE_BUSY, I/O error) since `since`. */
+export interface StoreWriteFailure {
+  since: string;
+  /** SQLite's description, e.g. 'database or disk is full'. */
+  reason: string;
+}
+
+/** Deliveries of one destination that ended dead or rejected in a time window. */
+export interface SettledCounts {
+  channelId: string;
+  destinationId: string;
+  dead: number;
+  rejected: number;
+}
+
+/** A newer version of the same result (same channel and source id) than a given message. */
+export interface NewerVersion {
+  id: string;
+  sourceVersion: string;
+  receivedAt: string;
+  /** Destinations that acknowledged this version. */
+  acknowledgedBy: string[];
+}
+
 export interface DeliveryView {
   destinationId: string;
   controlId: string;
@@ -145,6 +169,7 @@ export interface DeliveryView {
     attempt: number;
     startedAt: string;
     latencyMs: number;
+    /** acknowledged, rejected, retryable; 'unknown' for an attempt on the wire when the engine stopped (see recoverInFlight). */
     outcome: string;
     code?: string;
     detail?: string;
@@ -193,6 +218,10 @@ export interface Store {
   pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[];
   /** Deliveries not yet in a terminal state, across all channels: the backlog. */
   pendingCount(): number;
+  /**
+   * Marks a delivery as on the wire, written before it is sent (with the outcomes queued so far);
+   * throws STORE_FAILED when that write fails, and then it must not be sent.
+   */
   markSent(deliveryId: number): void;
   /**
    * Records an attempt and the delivery's new state, written behind; with `record.followUp`,
@@ -205,6 +234,17 @@ export interface Store {
    * are left alone: the resent deliveries settle again and bring new ones.
    */
   requeue(messageId: string): Promise<number>;
+  /** Deliveries of a message waiting for a retry (errored) become due now; returns how many. */
+  bringForward(messageId: string): Promise<number>;
+  /**
+   * Versions of the same result (channel and source id) newer than this message, newest first:
+   * numeric source versions compare as numbers, others by intake order (see versions.ts).
+   */
+  newerVersions(messageId: string): NewerVersion[];
+  /** Dead and rejected deliveries per destination that reached that state at or after `since` (ISO time). */
+  settledSince(since: string): SettledCounts[];
+  /** Set while writes fail; reads keep working (they show unwritten outcomes too). */
+  writeFailure(): StoreWriteFailure | undefined;
   getMessage(id: string): MessageView | undefined;
   /** Channel, source id and version, partition key of a message; no payloads, no flush. */
   messageRef(id: string): MessageRef | undefined;
@@ -218,7 +258,10 @@ export interface Store {
   findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Submission | undefined;
   listMessages(query: MessageQuery): { messages: MessageSummary[]; nextCursor?: string };
   channelCounts(): ChannelCounts[];
-  /** Puts deliveries that were on the wire when the process stopped back in the queue. */
+  /**
+   * Puts deliveries that were on the wire when the process stopped back in the queue, each with
+   * an attempt record 'outcome unknown: engine restarted' that counts as an attempt.
+   */
   recoverInFlight(): number;
   /** Reassigns the lanes of pending deliveries when a destination's lane count changed. */
   relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): void;

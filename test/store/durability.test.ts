@@ -74,7 +74,7 @@ test('idempotency holds across a restart: a redelivery after reopening is a dupl
   assert.equal(s2.pendingCount(), 1);
 });
 
-test("recoverInFlight: after a restart, rows left 'sent' are queued again, keeping their control id and attempts", async (t) => {
+test("recoverInFlight: after a restart, rows left 'sent' are queued again, keeping their control id, with an attempt 'outcome unknown'", async (t) => {
   const db = tempDb(t);
   const s1 = db.open();
   const inFlight = message({ deliveries: [delivery({ controlId: 'C-INFLIGHT' })] });
@@ -95,13 +95,23 @@ test("recoverInFlight: after a restart, rows left 'sent' are queued again, keepi
   const v = s2.getMessage(inFlight.id)!;
   assert.equal(v.deliveries[0]!.status, 'queued');
   assert.equal(v.deliveries[0]!.controlId, 'C-INFLIGHT');
-  assert.equal(v.deliveries[0]!.attempts.length, 1);
+  // The attempt on the wire at the kill is counted: the receiver may have taken it.
+  assert.deepEqual(
+    v.deliveries[0]!.attempts.map((a) => [a.attempt, a.outcome, a.detail]),
+    [
+      [1, 'retryable', undefined],
+      [2, 'unknown', 'outcome unknown: engine restarted'],
+    ],
+  );
   assert.equal(s2.getMessage(waiting.id)!.status, 'queued');
   assert.equal(s2.getMessage(done.id)!.status, 'acknowledged');
   assert.equal(s2.pendingCount(), 2);
   assert.deepEqual(
-    s2.pendingDeliveries('ch', 'lis', 0, 10).map((d) => d.messageId),
-    [inFlight.id, waiting.id],
+    s2.pendingDeliveries('ch', 'lis', 0, 10).map((d) => [d.messageId, d.attempts]),
+    [
+      [inFlight.id, 2],
+      [waiting.id, 0],
+    ],
   );
   // Nothing more to recover.
   assert.equal(s2.recoverInFlight(), 0);

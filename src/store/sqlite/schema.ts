@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_pending
   ON deliveries (channel_id, destination_id, lane, id) WHERE status IN ('queued', 'sent', 'errored');
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, message_seq);
+-- /health counts recent dead and rejected deliveries; only those rows are indexed.
+CREATE INDEX IF NOT EXISTS deliveries_settled ON deliveries (updated_at) WHERE status IN ('dead', 'rejected');
 
 CREATE TABLE IF NOT EXISTS attempts (
   id          INTEGER PRIMARY KEY,

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { ConduitError } from '../../errors.ts';
+import { isNewerVersion } from '../versions.ts';
 import type {
   AttemptRecord,
   ChannelCounts,
@@ -13,19 +14,30 @@ import type {
   MessageStatus,
   MessageSummary,
   MessageView,
+  NewerVersion,
   NewMessage,
   PendingDelivery,
+  SettledCounts,
   Store,
+  StoreWriteFailure,
   Submission,
 } from '../types.ts';
+import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
 export interface SqliteStoreOptions {
   /** 'full' fsyncs every commit (survives power loss); 'normal' survives a process crash only. */
   synchronous?: 'full' | 'normal';
-  /** A written-behind batch of delivery updates failed; it is kept and tried again. */
+  /** Writes started failing (disk full, SQLITE_BUSY, I/O error); unwritten delivery updates are kept and tried again. */
   onWriteError?: (error: unknown) => void;
+  /** Writes work again after a failure. */
+  onWriteRecovered?: () => void;
+  /** How long a write waits for another connection's lock before failing with SQLITE_BUSY (default 5000). */
+  busyTimeoutMs?: number;
 }
+
+/** While writes fail, the write-behind queue and a probe are tried again this often. */
+const WRITE_RETRY_MS = 1000;
 
 /** A write that waits for the next group commit: a message (with its deliveries) or a submission. */
 type PendingInsert =
@@ -52,6 +64,9 @@ export class SqliteStore implements Store {
   private insertScheduled = false;
   private ops: Op[] = [];
   private opsTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Set while writes fail: lanes pause, reads show the written state plus the unwritten outcomes. */
+  private failure: StoreWriteFailure | undefined;
   private pending: number;
   private closed = false;
   /** synchronous = FULL for intake commits; delivery-state commits drop to NORMAL (see flushOps). */
@@ -61,13 +76,14 @@ export class SqliteStore implements Store {
   constructor(file: string, options: SqliteStoreOptions = {}) {
     this.options = options;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new DatabaseSync(file);
+    // Refuses a damaged file, or a missing one where a store existed, before anything writes to it.
+    this.db = openChecked(file);
     // WAL: readers (the admin API) never block the writer, and commits append instead of rewriting pages.
     this.db.exec('PRAGMA journal_mode = WAL');
     this.fullSync = options.synchronous !== 'normal';
     this.db.exec(`PRAGMA synchronous = ${this.fullSync ? 'FULL' : 'NORMAL'}`);
     // Another process (a second engine by mistake, the CLI) waits rather than failing at once.
-    this.db.exec('PRAGMA busy_timeout = 5000');
+    this.db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.db.exec('PRAGMA foreign_keys = ON');
     const version = (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (version > SCHEMA_VERSION) {
@@ -92,7 +108,7 @@ export class SqliteStore implements Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
       ),
       pending: this.db.prepare(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.attempts, d.next_attempt_at, m.partition_key
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT ?`,
@@ -136,9 +152,28 @@ export class SqliteStore implements Store {
       deliveriesOf: this.db.prepare('SELECT * FROM deliveries WHERE message_seq = ? ORDER BY id'),
       attemptsOf: this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id'),
       statusesOf: this.db.prepare('SELECT status FROM deliveries WHERE message_seq = ?'),
-      recover: this.db.prepare(`UPDATE deliveries SET status = 'queued' WHERE status = 'sent'`),
+      // The attempt that was on the wire counts: the receiver may have taken it (see recoverInFlight).
+      recoverAttempts: this.db.prepare(
+        `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, detail)
+         SELECT id, attempts + 1, updated_at, 0, 'unknown', 'outcome unknown: engine restarted' FROM deliveries WHERE status = 'sent'`,
+      ),
+      recover: this.db.prepare(`UPDATE deliveries SET status = 'queued', attempts = attempts + 1, updated_at = ? WHERE status = 'sent'`),
+      bringForward: this.db.prepare(
+        `UPDATE deliveries SET next_attempt_at = 0, updated_at = ?
+          WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status = 'errored' AND next_attempt_at > ?`,
+      ),
+      settled: this.db.prepare(
+        `SELECT channel_id, destination_id, status, count(*) AS n FROM deliveries
+          WHERE status IN ('dead', 'rejected') AND updated_at >= ? GROUP BY channel_id, destination_id, status`,
+      ),
+      sameResult: this.db.prepare('SELECT seq, id, source_version, received_at FROM messages WHERE channel_id = ? AND source_id = ? AND id != ?'),
+      acknowledgedBy: this.db.prepare(
+        `SELECT destination_id FROM deliveries WHERE message_seq = ? AND status = 'acknowledged' AND follows IS NULL ORDER BY id`,
+      ),
+      probe: this.db.prepare(`PRAGMA user_version = ${SCHEMA_VERSION}`),
     };
     this.pending = (this.stmt.countPending!.get() as { n: number }).n;
+    if (file !== ':memory:') markStoreCreated(file);
   }
 
   insertMessage(message: NewMessage): Promise<InsertResult> {
@@ -196,10 +231,12 @@ export class SqliteStore implements Store {
       this.db.exec('COMMIT');
     } catch (e) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.writeFailed(e);
       const err = new ConduitError('STORE_FAILED', 'the message could not be stored', { cause: e });
       for (const p of batch) p.reject(err);
       return;
     }
+    this.writeSucceeded();
     this.pending += added;
     for (const [i, p] of batch.entries()) {
       if (p.kind === 'message') p.resolve(results[i] as InsertResult);
@@ -219,10 +256,13 @@ export class SqliteStore implements Store {
   }
 
   pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[] {
-    // Outcomes written behind must land first, or finished rows would be read as pending again.
-    this.flushOps();
-    const rows = this.stmt.pending!.all(channelId, destinationId, lane, limit) as Array<Record<string, string | number>>;
-    return rows.map((r) => ({
+    // Outcomes written behind should land first; while writes fail, the unwritten ones are
+    // laid over the rows read, so a finished row is never taken as pending again.
+    this.flushOpsIfWritable();
+    const terminalOps = this.ops.filter((op) => op.kind === 'attempt' && TERMINAL.has(op.record.status)).length;
+    const read = this.stmt.pending!.all(channelId, destinationId, lane, limit + terminalOps) as Array<Record<string, string | number | null>>;
+    const rows = overlay(read, this.ops).filter((r) => !TERMINAL.has(r.status as DeliveryStatus));
+    return rows.slice(0, limit).map((r) => ({
       id: r.id as number,
       messageId: r.message_id as string,
       destinationId: r.destination_id as string,
@@ -240,7 +280,18 @@ export class SqliteStore implements Store {
   }
 
   markSent(deliveryId: number): void {
-    this.queueOp({ kind: 'sent', deliveryId, at: new Date().toISOString() });
+    // Written before the send (with the outcomes queued so far), so that after a crash the
+    // attempt on the wire is known and recorded (recoverInFlight). If it cannot be written, the
+    // message is not sent: the lane pauses until writes work again.
+    this.ops.push({ kind: 'sent', deliveryId, at: new Date().toISOString() });
+    try {
+      this.flushOps();
+    } catch (e) {
+      this.ops = this.ops.filter((op) => !(op.kind === 'sent' && op.deliveryId === deliveryId));
+      this.writeFailed(e);
+      throw e;
+    }
+    this.writeSucceeded();
   }
 
   recordAttempt(record: AttemptRecord): void {
@@ -252,19 +303,58 @@ export class SqliteStore implements Store {
 
   private queueOp(op: Op): void {
     this.ops.push(op);
+    // While writes fail, the retry timer writes the queue.
+    if (this.failure) return;
     // Written behind within a few milliseconds; a lost update only means a resend.
-    if (this.ops.length >= 512) this.flushOps();
+    if (this.ops.length >= 512) this.flushOpsInBackground();
     else this.opsTimer ??= setTimeout(() => this.flushOpsInBackground(), 5);
   }
 
+  /** Never throws: a failed batch is back in the queue and tried again (see writeFailed). */
   private flushOpsInBackground(): void {
     try {
       this.flushOps();
     } catch (e) {
-      this.options.onWriteError?.(e);
-      // The batch is back in the queue; try again shortly instead of crashing the process.
-      this.opsTimer ??= setTimeout(() => this.flushOpsInBackground(), 1000);
+      this.writeFailed(e);
+      return;
     }
+    this.writeSucceeded();
+  }
+
+  private flushOpsIfWritable(): void {
+    if (!this.failure && this.ops.length > 0) this.flushOpsInBackground();
+  }
+
+  writeFailure(): StoreWriteFailure | undefined {
+    return this.failure;
+  }
+
+  private writeFailed(e: unknown): void {
+    if (!this.failure) {
+      this.failure = { since: new Date().toISOString(), reason: sqliteWords(e) };
+      this.options.onWriteError?.(e);
+    }
+    this.retryTimer ??= setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
+  }
+
+  private writeSucceeded(): void {
+    if (!this.failure) return;
+    this.failure = undefined;
+    this.options.onWriteRecovered?.();
+  }
+
+  /** While writes fail: writes the queued updates, or with none queued a one-page probe write. */
+  private retryWrites(): void {
+    this.retryTimer = undefined;
+    if (this.closed) return;
+    try {
+      if (this.ops.length > 0) this.flushOps();
+      else this.stmt.probe!.run();
+    } catch (e) {
+      this.writeFailed(e);
+      return;
+    }
+    this.writeSucceeded();
   }
 
   private flushOps(): void {
@@ -287,8 +377,9 @@ export class SqliteStore implements Store {
   private writeOps(ops: Op[]): void {
     // Corrections of the backlog count (see below), applied once the transaction commits.
     let correction = 0;
-    this.db.exec('BEGIN IMMEDIATE');
     try {
+      // Inside the try: a lock held elsewhere fails here (SQLITE_BUSY), and the batch must go back in the queue.
+      this.db.exec('BEGIN IMMEDIATE');
       for (const op of ops) {
         if (op.kind === 'sent') {
           this.stmt.markSent!.run(op.at, op.deliveryId);
@@ -320,17 +411,62 @@ export class SqliteStore implements Store {
   }
 
   async requeue(messageId: string): Promise<number> {
-    this.flushOps();
+    this.flushForWrite();
     const n = Number(this.stmt.requeue!.run(new Date().toISOString(), messageId).changes);
     this.pending += n;
     return n;
   }
 
+  async bringForward(messageId: string): Promise<number> {
+    this.flushForWrite();
+    const now = Date.now();
+    return Number(this.stmt.bringForward!.run(new Date(now).toISOString(), messageId, now).changes);
+  }
+
+  /** A write that must come after the queued outcomes (or they would overwrite it). */
+  private flushForWrite(): void {
+    try {
+      this.flushOps();
+    } catch (e) {
+      this.writeFailed(e);
+      throw e;
+    }
+    this.writeSucceeded();
+  }
+
+  settledSince(since: string): SettledCounts[] {
+    const rows = this.stmt.settled!.all(since) as Array<{ channel_id: string; destination_id: string; status: 'dead' | 'rejected'; n: number }>;
+    const byDestination = new Map<string, SettledCounts>();
+    for (const r of rows) {
+      const key = `${r.channel_id}\u0000${r.destination_id}`;
+      const c = byDestination.get(key) ?? { channelId: r.channel_id, destinationId: r.destination_id, dead: 0, rejected: 0 };
+      c[r.status] = r.n;
+      byDestination.set(key, c);
+    }
+    return [...byDestination.values()];
+  }
+
+  newerVersions(messageId: string): NewerVersion[] {
+    this.flushOpsIfWritable();
+    const m = this.stmt.message!.get(messageId) as { seq: number; channel_id: string; source_id: string; source_version: string } | undefined;
+    if (!m) return [];
+    const others = this.stmt.sameResult!.all(m.channel_id, m.source_id, messageId) as Array<{ seq: number; id: string; source_version: string; received_at: string }>;
+    return others
+      .filter((o) => isNewerVersion({ version: o.source_version, seq: o.seq }, { version: m.source_version, seq: m.seq }))
+      .sort((a, b) => (isNewerVersion({ version: a.source_version, seq: a.seq }, { version: b.source_version, seq: b.seq }) ? -1 : 1))
+      .map((o) => ({
+        id: o.id,
+        sourceVersion: o.source_version,
+        receivedAt: o.received_at,
+        acknowledgedBy: (this.stmt.acknowledgedBy!.all(o.seq) as Array<{ destination_id: string }>).map((d) => d.destination_id),
+      }));
+  }
+
   getMessage(id: string): MessageView | undefined {
-    this.flushOps();
+    this.flushOpsIfWritable();
     const m = this.stmt.message!.get(id) as Record<string, string | number | null> | undefined;
     if (!m) return undefined;
-    const rows = this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>;
+    const rows = overlay(this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>, this.ops);
     const deliveries = rows.map(
       (d): DeliveryView => ({
         destinationId: d.destination_id as string,
@@ -343,7 +479,7 @@ export class SqliteStore implements Store {
         ...(d.follows ? { follows: rows.find((o) => o.id === d.follows)?.destination_id as string } : {}),
         updatedAt: d.updated_at as string,
         ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
-        attempts: (this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>).map((a) => ({
+        attempts: [...(this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>), ...unwrittenAttempts(d.id as number, this.ops)].map((a) => ({
           attempt: a.attempt as number,
           startedAt: a.started_at as string,
           latencyMs: a.latency_ms as number,
@@ -376,7 +512,7 @@ export class SqliteStore implements Store {
   }
 
   listMessages(q: MessageQuery): { messages: MessageSummary[]; nextCursor?: string } {
-    this.flushOps();
+    this.flushOpsIfWritable();
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (q.channelId) {
@@ -412,7 +548,7 @@ export class SqliteStore implements Store {
   }
 
   channelCounts(): ChannelCounts[] {
-    this.flushOps();
+    this.flushOpsIfWritable();
     const totals = this.db.prepare('SELECT channel_id, count(*) AS n FROM messages GROUP BY channel_id').all() as Array<{ channel_id: string; n: number }>;
     const byStatus = this.db
       .prepare('SELECT channel_id, status, count(*) AS n FROM deliveries GROUP BY channel_id, status')
@@ -425,7 +561,16 @@ export class SqliteStore implements Store {
   }
 
   recoverInFlight(): number {
-    return Number(this.stmt.recover!.run().changes);
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.stmt.recoverAttempts!.run();
+      const n = Number(this.stmt.recover!.run(new Date().toISOString()).changes);
+      this.db.exec('COMMIT');
+      return n;
+    } catch (e) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw new ConduitError('STORE_FAILED', 'deliveries in flight at the last stop could not be queued again', { cause: e });
+    }
   }
 
   relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): void {
@@ -460,8 +605,15 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    try {
+      await this.flush();
+    } catch (e) {
+      // Closing anyway: deliveries whose outcome is lost are sent again (same control id) at the next start.
+      this.writeFailed(e);
+    }
     this.closed = true;
+    clearTimeout(this.opsTimer);
+    clearTimeout(this.retryTimer);
     this.db.close();
   }
 }
@@ -492,4 +644,39 @@ function summary(m: Record<string, string | number | null>, status: MessageStatu
     receivedAt: m.received_at as string,
     status,
   };
+}
+
+/** Delivery rows with the unwritten state changes of the write-behind queue applied (reads while writes fail). */
+function overlay(rows: Array<Record<string, string | number | null>>, ops: readonly Op[]): Array<Record<string, string | number | null>> {
+  if (ops.length === 0) return rows;
+  return rows.map((row) => {
+    let r = row;
+    for (const op of ops) {
+      if (op.kind === 'sent' && op.deliveryId === r.id && (r.status === 'queued' || r.status === 'errored')) r = { ...r, status: 'sent', updated_at: op.at };
+      if (op.kind !== 'attempt' || op.record.deliveryId !== r.id) continue;
+      const a = op.record;
+      if (a.controlId !== undefined && a.controlId !== r.control_id) continue;
+      r = { ...r, status: a.status, attempts: a.attempt, next_attempt_at: a.nextAttemptAt ?? 0, updated_at: op.at };
+    }
+    return r;
+  });
+}
+
+/** Attempt rows of a delivery still in the write-behind queue, shaped like the stored ones. */
+function unwrittenAttempts(deliveryId: number, ops: readonly Op[]): Array<Record<string, string | number | null>> {
+  return ops.flatMap((op) =>
+    op.kind === 'attempt' && op.record.deliveryId === deliveryId
+      ? [
+          {
+            attempt: op.record.attempt,
+            started_at: op.record.startedAt,
+            latency_ms: op.record.latencyMs,
+            outcome: op.record.outcome,
+            code: op.record.code ?? null,
+            detail: op.record.detail ?? null,
+            response: op.record.response ?? null,
+          },
+        ]
+      : [],
+  );
 }
