@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { sendError } from '../http/outcome.ts';
 import { InputError } from '../errors.ts';
 import { zodIssues } from '../mapping/issues.ts';
-import type { MessageStatus, Store } from '../store/types.ts';
+import type { MessageStatus, MessageView, NewerVersion, Store } from '../store/types.ts';
 import { summariseFhirResponse } from './fhir-response.ts';
 import { tokenMatches } from './token.ts';
 
@@ -40,6 +40,33 @@ const MessageQuery = z
   })
   .strict();
 
+const ResendQuery = z.object({ force: z.enum(['true', 'false'], { error: "expected 'true' or 'false'" }).optional() }).strict();
+
+/** Whether a message is the newest version of its result, and if not which message is (see Store.newerVersions). */
+function currency(newer: readonly NewerVersion[]): { current: boolean; supersededBy?: string } {
+  return newer[0] ? { current: false, supersededBy: newer[0].id } : { current: true };
+}
+
+/**
+ * Resending an old version to a destination that acknowledged a newer one would put the old
+ * values after the correction at the receiver: one issue per such destination and version.
+ */
+function supersededIssues(m: MessageView, newer: readonly NewerVersion[]): string[] {
+  const issues: string[] = [];
+  for (const d of m.deliveries) {
+    if (d.follows !== undefined) continue;
+    for (const n of newer) {
+      if (!n.acknowledgedBy.includes(d.destinationId)) continue;
+      issues.push(
+        `message ${m.id} is version ${m.sourceVersion} of result ${m.sourceId}; destination ${d.destinationId} has acknowledged a newer version, ` +
+          `message ${n.id} (version ${n.sourceVersion}): resending would put the old values after the corrected ones. ` +
+          `Resend ${n.id} instead, or add ?force=true to send version ${m.sourceVersion} anyway`,
+      );
+    }
+  }
+  return issues;
+}
+
 /** Admin REST API under /api: bearer token on every route; every read of a message is audited. */
 export function adminRouter(deps: AdminDeps): Router {
   const r = express.Router();
@@ -73,7 +100,7 @@ export function adminRouter(deps: AdminDeps): Router {
       ...(q.data.status ? { status: q.data.status as MessageStatus } : {}),
       ...(q.data.cursor ? { cursor: q.data.cursor } : {}),
     });
-    res.json(page);
+    res.json({ ...page, messages: page.messages.map((m) => ({ ...m, ...currency(deps.store.newerVersions(m.id)) })) });
   });
 
   r.get('/messages/:id', (req, res) => {
@@ -85,6 +112,7 @@ export function adminRouter(deps: AdminDeps): Router {
     }
     res.json({
       ...m,
+      ...currency(deps.store.newerVersions(m.id)),
       deliveries: m.deliveries.map((d) => {
         const last = d.attempts.at(-1);
         const fhir = d.contentType === 'application/fhir+json' ? summariseFhirResponse(last?.response) : undefined;
@@ -93,16 +121,43 @@ export function adminRouter(deps: AdminDeps): Router {
     });
   });
 
+  /**
+   * Per destination of the message: a settled delivery (acknowledged, rejected, dead) is queued
+   * again with the same payload and control id; one waiting for a retry is brought forward to
+   * now; one queued or on the wire is left as it is. Refused (409) while a destination has
+   * acknowledged a newer version of the same result, unless ?force=true.
+   */
   r.post('/messages/:id/resend', async (req, res) => {
+    const q = ResendQuery.safeParse(req.query);
+    if (!q.success) {
+      sendError(res, new InputError('INPUT_INVALID', zodIssues(q.error, 'query')));
+      return;
+    }
     const m = deps.store.getMessage(req.params.id);
     if (!m) {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
       return;
     }
-    const requeued = await deps.store.requeue(m.id);
-    deps.log.info({ audit: 'message.resend', messageId: m.id, requeued, ip: req.ip }, 'audit');
+    const force = q.data.force === 'true';
+    const newer = deps.store.newerVersions(m.id);
+    const superseded = supersededIssues(m, newer);
+    if (superseded.length > 0 && !force) {
+      deps.log.info({ audit: 'message.resend', messageId: m.id, refused: 'superseded', supersededBy: newer[0]!.id, ip: req.ip }, 'audit');
+      res.status(409).json({ resourceType: 'OperationOutcome', issue: superseded.map((diagnostics) => ({ severity: 'error', code: 'conflict', diagnostics })) });
+      return;
+    }
+    let requeued: number;
+    let broughtForward: number;
+    try {
+      requeued = await deps.store.requeue(m.id);
+      broughtForward = await deps.store.bringForward(m.id);
+    } catch (e) {
+      sendError(res, e);
+      return;
+    }
+    deps.log.info({ audit: 'message.resend', messageId: m.id, requeued, broughtForward, ...(superseded.length > 0 ? { forced: true } : {}), ip: req.ip }, 'audit');
     deps.wake(m.channelId);
-    res.status(202).json({ messageId: m.id, requeued });
+    res.status(202).json({ messageId: m.id, requeued, broughtForward });
   });
 
   r.post('/reload', async (req, res) => {

@@ -23,6 +23,8 @@ export const EngineSettings = z
     /** Reload channel and mapping files when they change. */
     watch: z.union([z.boolean(), z.enum(['true', 'false'], { error: "expected 'true' or 'false'" }).transform((v) => v === 'true')]).default(true),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** /health shows a destination degraded while it has dead or rejected deliveries this recent. */
+    healthWindowHours: wholeNumber.pipe(z.number().int().positive()).default(24),
   })
   .strict();
 export type EngineSettings = z.infer<typeof EngineSettings>;
@@ -37,6 +39,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   durability: 'CONDUIT_DURABILITY',
   logLevel: 'CONDUIT_LOG_LEVEL',
   watch: 'CONDUIT_WATCH',
+  healthWindowHours: 'CONDUIT_HEALTH_WINDOW_HOURS',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -49,6 +52,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--durability': 'durability',
   '--log-level': 'logLevel',
   '--watch': 'watch',
+  '--health-window-hours': 'healthWindowHours',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);

@@ -10,7 +10,8 @@ const WINDOW = 64;
 const IDLE_POLL_MS = 1000;
 
 export interface DestinationHealth {
-  state: 'idle' | 'delivering' | 'retrying';
+  /** paused: the store cannot record deliveries (a write failed); nothing is sent until it can. */
+  state: 'idle' | 'delivering' | 'retrying' | 'paused';
   lastOutcome?: SendOutcome['status'];
   lastCode?: string;
 }
@@ -95,6 +96,13 @@ export class DestinationDispatcher {
     const { store, channelId, destinationId } = this.opts;
     const signal = this.abort.signal;
     while (!signal.aborted) {
+      if (store.writeFailure()) {
+        // Sending what cannot be recorded would resend it after a crash without a trace: wait for the store.
+        this.health.state = 'paused';
+        await this.sleep(lane, IDLE_POLL_MS);
+        continue;
+      }
+      if (this.health.state === 'paused') this.health.state = 'idle';
       let rows: PendingDelivery[];
       try {
         rows = store.pendingDeliveries(channelId, destinationId, lane, WINDOW);
@@ -116,7 +124,14 @@ export class DestinationDispatcher {
           await this.sleep(lane, wait);
           break;
         }
-        const settled = await this.deliver(row, sender, signal);
+        let settled: boolean;
+        try {
+          settled = await this.deliver(row, sender, signal);
+        } catch (e) {
+          // markSent could not be written: the row was not sent; the loop pauses until writes work.
+          this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, 'delivery paused: the store cannot record it');
+          break;
+        }
         if (!settled) break;
       }
     }

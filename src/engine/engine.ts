@@ -47,7 +47,8 @@ export class Engine {
     for (const path of modes.left) options.log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
     this.store = new SqliteStore(join(options.settings.dataDir, DB_FILE), {
       synchronous: options.settings.durability,
-      onWriteError: (err) => options.log.error({ err }, 'writing delivery state failed; will try again'),
+      onWriteError: (err) => options.log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
+      onWriteRecovered: () => options.log.info('the store writes again: intake and deliveries resume'),
     });
   }
 
@@ -197,16 +198,30 @@ export class Engine {
     }
   }
 
+  /**
+   * seed-003 shape: `status`, `version`, `components` (name → healthy | degraded | unhealthy),
+   * `uptime_seconds`; `details` (counts and reasons by component) only when there is something to say.
+   */
   health() {
     const storeOk = this.store.ping();
-    const components: Record<string, string> = { database: storeOk ? 'healthy' : 'unhealthy' };
-    let degraded = false;
+    const failure = storeOk ? this.store.writeFailure() : undefined;
+    const components: Record<string, string> = { database: !storeOk ? 'unhealthy' : failure ? 'degraded' : 'healthy' };
+    const details: Record<string, Record<string, string | number>> = {};
+    let degraded = failure !== undefined;
+    if (failure) details.database = { writesFailingSince: failure.since, reason: failure.reason };
+    const windowHours = this.options.settings.healthWindowHours;
+    const since = new Date(Date.now() - windowHours * 3_600_000).toISOString();
+    const settled = storeOk ? this.store.settledSince(since) : [];
     for (const c of this.channels) {
       components[`channel:${c.id}`] = c.state === 'running' ? 'healthy' : 'unhealthy';
       for (const [id, d] of c.dispatchers) {
-        const s = d.health.state === 'retrying' ? 'degraded' : 'healthy';
+        const name = `destination:${c.id}/${id}`;
+        const counts = settled.find((x) => x.channelId === c.id && x.destinationId === id);
+        const troubled = counts !== undefined && counts.dead + counts.rejected > 0;
+        if (troubled) details[name] = { dead: counts.dead, rejected: counts.rejected, windowHours };
+        const s = d.health.state === 'retrying' || d.health.state === 'paused' || troubled ? 'degraded' : 'healthy';
         if (s === 'degraded') degraded = true;
-        components[`destination:${c.id}/${id}`] = s;
+        components[name] = s;
       }
     }
     if (this.configIssues.length > 0) {
@@ -223,6 +238,7 @@ export class Engine {
       version: VERSION,
       components,
       uptime_seconds: Math.floor((Date.now() - this.startedAt) / 1000),
+      ...(Object.keys(details).length > 0 ? { details } : {}),
     };
   }
 

@@ -15,6 +15,7 @@ test('with no flags and no environment, every setting has its default; directori
     durability: 'full',
     watch: true,
     logLevel: 'info',
+    healthWindowHours: 24,
   });
 });
 
@@ -31,6 +32,7 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_DURABILITY: 'normal',
       CONDUIT_LOG_LEVEL: 'debug',
       CONDUIT_WATCH: 'false',
+      CONDUIT_HEALTH_WINDOW_HOURS: '2',
     },
   );
   assert.deepEqual(s, {
@@ -43,6 +45,7 @@ test('environment variables override the defaults, converted to their types', ()
     durability: 'normal',
     watch: false,
     logLevel: 'debug',
+    healthWindowHours: 2,
   });
 });
 
@@ -116,5 +119,5 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
   assert.equal(settingsFlag('--channels'), 'channelsDir');
   assert.equal(settingsFlag('--max-backlog'), 'maxBacklog');
   assert.equal(settingsFlag('--json'), undefined);
-  assert.deepEqual([...SETTINGS_FLAGS].sort(), ['--channels', '--data', '--durability', '--host', '--log-level', '--mappings', '--max-backlog', '--port', '--watch']);
+  assert.deepEqual([...SETTINGS_FLAGS].sort(), ['--channels', '--data', '--durability', '--health-window-hours', '--host', '--log-level', '--mappings', '--max-backlog', '--port', '--watch']);
 });

@@ -76,7 +76,7 @@ describe('webhook → ORU^R01 → MLLP → our sandbox LIS', () => {
     await t.drained();
     const again = await t.admin(`/api/messages/${messageId}/resend`, { method: 'POST' });
     assert.equal(again.status, 202);
-    assert.deepEqual(await again.json(), { messageId, requeued: 1 });
+    assert.deepEqual(await again.json(), { messageId, requeued: 1, broughtForward: 0 });
     await t.drained();
     const view = (await (await t.admin(`/api/messages/${messageId}`)).json()) as {
       deliveries: Array<{ controlId: string; attempts: Array<{ response: string }> }>;
