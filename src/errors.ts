@@ -5,12 +5,27 @@
  * - ambiguous: the receiver may or may not have the message (ACK lost); resend with the same id.
  * Errors carry message ids and locations, never patient data.
  */
+import type { AckCode, ErrorCondition } from './protocols/hl7v2/ack.ts';
+
 export const RetryClass = {
   transient: 'transient',
   permanent: 'permanent',
   ambiguous: 'ambiguous',
 } as const;
 export type RetryClass = (typeof RetryClass)[keyof typeof RetryClass];
+
+/**
+ * How a source answers a failure at intake: the HTTP status (with an OperationOutcome) and,
+ * for HL7 v2 sources, the acknowledgement code (HL7 table 0008) and the ERR-3 condition
+ * (HL7 table 0357). A code without its own `answer` is answered by its retry class.
+ */
+export interface InboundAnswer {
+  readonly http: number;
+  readonly ack: Extract<AckCode, 'AE' | 'AR'>;
+  readonly condition: ErrorCondition;
+}
+
+const input = (http: number, condition: ErrorCondition = '102'): InboundAnswer => ({ http, ack: 'AE', condition });
 
 export const ErrorCodes = {
   // MLLP delivery
@@ -82,13 +97,18 @@ export const ErrorCodes = {
     retry: 'transient',
     text: 'a file that was taken in could not be moved to the done or error directory; it stays, is read again (as a duplicate) and moved later',
   },
-  FILE_EMPTY: { retry: 'permanent', text: 'the file is empty' },
-  FILE_ENCODING_INVALID: { retry: 'permanent', text: 'the file is not valid text in the configured encoding' },
-  FILE_FORMAT_UNKNOWN: { retry: 'permanent', text: 'neither the extension nor the content of the file say HL7 v2 or JSON' },
+  FILE_EMPTY: { retry: 'permanent', text: 'the file is empty', answer: input(422, '101') },
+  FILE_ENCODING_INVALID: { retry: 'permanent', text: 'the file is not valid text in the configured encoding', answer: input(422) },
+  FILE_FORMAT_UNKNOWN: { retry: 'permanent', text: 'neither the extension nor the content of the file say HL7 v2 or JSON', answer: input(415) },
   FILE_BATCH_INVALID: {
     retry: 'permanent',
     text: 'the HL7 v2 file is malformed as a whole: segments outside a message, or a BTS/FTS count that does not match',
   },
+  FILE_NOT_REGULAR: {
+    retry: 'permanent',
+    text: 'the inbox entry is not a regular file (a symbolic link, FIFO, socket or device): it is moved to the error directory unread',
+  },
+  FILE_NAME_UNREADABLE: { retry: 'permanent', text: 'the file name is not valid UTF-8 or holds control characters: it is moved to the error directory unread' },
   // File destination
   FILE_NO_SPACE: { retry: 'transient', text: 'no space left on the destination filesystem, or the quota is exceeded (ENOSPC, EDQUOT)' },
   FILE_PERMISSION_DENIED: { retry: 'transient', text: 'the process may not write in the destination directory (EACCES, EPERM, EROFS)' },
@@ -97,21 +117,39 @@ export const ErrorCodes = {
   FILE_NAME_INVALID: { retry: 'permanent', text: 'the name built from the fileName template is not a usable file name (too long, invalid)' },
   FILE_PAYLOAD_UNENCODABLE: { retry: 'permanent', text: 'the payload holds characters that the configured encoding cannot carry' },
   // Input
-  INPUT_INVALID_JSON: { retry: 'permanent', text: 'the body is not valid JSON' },
-  INPUT_INVALID: { retry: 'permanent', text: 'the input does not match the expected shape' },
-  INPUT_TOO_LARGE: { retry: 'permanent', text: 'the body exceeds the size limit' },
-  INPUT_BAD_SIGNATURE: { retry: 'permanent', text: 'the signature of the body does not verify' },
-  INPUT_UNSUPPORTED_MEDIA: { retry: 'permanent', text: 'the content type is not supported' },
-  HL7_PARSE_FAILED: { retry: 'permanent', text: 'the HL7 v2 message could not be parsed' },
-  MAPPING_FAILED: { retry: 'permanent', text: 'the mapping could not produce the output' },
-  ENCODING_FAILED: { retry: 'permanent', text: 'the encoder could not encode the report' },
+  INPUT_INVALID_JSON: { retry: 'permanent', text: 'the body is not valid JSON', answer: input(400) },
+  INPUT_INVALID: { retry: 'permanent', text: 'the input does not match the expected shape', answer: input(422) },
+  INPUT_TEXT_INVALID: {
+    retry: 'permanent',
+    text: 'the input is not valid text: bytes invalid in its character set, a lone surrogate, a control character, or a character set (MSH-18) that is not supported',
+    answer: input(422),
+  },
+  INPUT_TOO_LARGE: { retry: 'permanent', text: 'the body exceeds the size limit', answer: input(413, '207') },
+  INPUT_BAD_SIGNATURE: { retry: 'permanent', text: 'the signature of the body does not verify', answer: input(401, '207') },
+  INPUT_UNSUPPORTED_MEDIA: { retry: 'permanent', text: 'the content type is not supported', answer: input(415, '207') },
+  HL7_PARSE_FAILED: { retry: 'permanent', text: 'the HL7 v2 message could not be parsed', answer: input(422, '100') },
+  MAPPING_FAILED: { retry: 'permanent', text: 'the mapping could not produce the output', answer: input(422, '207') },
+  ENCODING_FAILED: { retry: 'permanent', text: 'the encoder could not encode the report', answer: input(422, '207') },
   // Engine
   BACKPRESSURE: { retry: 'transient', text: 'the delivery backlog is over its bound; try again later' },
   STORE_FAILED: { retry: 'transient', text: 'the store could not save the message' },
   CONFIG_INVALID: { retry: 'permanent', text: 'the configuration is invalid' },
   DELIVERY_DEAD: { retry: 'permanent', text: 'delivery gave up after the maximum attempts' },
-} as const satisfies Record<string, { retry: RetryClass; text: string }>;
+} as const satisfies Record<string, { retry: RetryClass; text: string; answer?: InboundAnswer }>;
 export type ErrorCode = keyof typeof ErrorCodes;
+
+/** A failure that may succeed later is answered 503 (with Retry-After) and AE 207; others 422 and AE 207. */
+const BY_RETRY_CLASS: Readonly<Record<RetryClass, InboundAnswer>> = {
+  transient: { http: 503, ack: 'AE', condition: '207' },
+  ambiguous: { http: 503, ack: 'AE', condition: '207' },
+  permanent: { http: 422, ack: 'AE', condition: '207' },
+};
+
+/** How intake answers an error of this code (see InboundAnswer). */
+export function inboundAnswer(code: ErrorCode): InboundAnswer {
+  const entry: { retry: RetryClass; answer?: InboundAnswer } = ErrorCodes[code];
+  return entry.answer ?? BY_RETRY_CLASS[entry.retry];
+}
 
 export class ConduitError extends Error {
   override readonly name: string = 'ConduitError';
@@ -134,13 +172,29 @@ export class ConduitError extends Error {
   }
 }
 
+/**
+ * Where in an HL7 v2 message a problem is, as ERR-2 (ERL) reports it: segment id, its
+ * 1-based sequence among the segments of that id, field, repetition (1-based), component,
+ * subcomponent.
+ */
+export interface Hl7Location {
+  segment: string;
+  sequence?: number;
+  field?: number;
+  repetition?: number;
+  component?: number;
+  subcomponent?: number;
+}
+
 /** One specific problem with an input, as reported to the sender (OperationOutcome issue / ERR). */
 export interface InputIssue {
-  /** JSON path (`result.observations[1].value`) or HL7 location (`PID-3`). */
+  /** JSON path (`result.observations[1].value`) or HL7 location (`PID-3`), for display and OperationOutcome.expression. */
   path: string;
   message: string;
   /** Machine-readable reason, e.g. 'required', 'invalid_type'. */
   code: string;
+  /** The HL7 v2 location, when the input is HL7 v2: what ERR-2 is built from. */
+  hl7?: Hl7Location;
 }
 
 export class InputError extends ConduitError {

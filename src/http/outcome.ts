@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import { ConduitError, InputError, type InputIssue } from '../errors.ts';
+import { ConduitError, InputError, type InputIssue, inboundAnswer } from '../errors.ts';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) for our issue codes. */
 function issueType(code: string): string {
@@ -44,19 +44,18 @@ export interface ErrorAnswer {
   body: OperationOutcome;
 }
 
-/** The status, headers and OperationOutcome an error is answered with. */
+/** The status, headers and OperationOutcome an error is answered with, from the error-code table (src/errors.ts). */
 export function errorAnswer(error: unknown): ErrorAnswer {
-  if (error instanceof InputError) {
-    const status = error.code === 'INPUT_INVALID_JSON' ? 400 : error.code === 'INPUT_TOO_LARGE' ? 413 : error.code === 'INPUT_BAD_SIGNATURE' ? 401 : error.code === 'INPUT_UNSUPPORTED_MEDIA' ? 415 : 422;
-    return { status, headers: {}, body: operationOutcome([...error.issues], error.code) };
+  if (!(error instanceof ConduitError)) {
+    return { status: 500, headers: {}, body: operationOutcome([{ path: '(engine)', code: 'exception', message: 'internal error; see the engine log' }]) };
   }
-  if (error instanceof ConduitError && (error.code === 'BACKPRESSURE' || error.code === 'STORE_FAILED')) {
-    return { status: 503, headers: { 'Retry-After': '5' }, body: operationOutcome([{ path: '(engine)', code: 'backpressure', message: error.message }], error.code) };
-  }
-  if (error instanceof ConduitError) {
-    return { status: 422, headers: {}, body: operationOutcome([{ path: error.location ?? '(input)', code: 'invalid', message: error.message }], error.code) };
-  }
-  return { status: 500, headers: {}, body: operationOutcome([{ path: '(engine)', code: 'exception', message: 'internal error; see the engine log' }]) };
+  const { http } = inboundAnswer(error.code);
+  // A client is told when to try again rather than left to guess.
+  const headers: Record<string, string> = http === 503 ? { 'Retry-After': '5' } : {};
+  if (error instanceof InputError) return { status: http, headers, body: operationOutcome([...error.issues], error.code) };
+  const issue: InputIssue =
+    http === 503 ? { path: '(engine)', code: 'backpressure', message: error.message } : { path: error.location ?? '(input)', code: 'invalid', message: error.message };
+  return { status: http, headers, body: operationOutcome([issue], error.code) };
 }
 
 /** Answers an error on an express response. */

@@ -26,6 +26,7 @@ test('table 0211 names map to strict decoders', () => {
   for (const name of SUPPORTED_CHARSETS) assert.equal(charsetOf(name)?.name, name);
   assert.equal(charsetOf('unicode utf-8')?.name, 'UNICODE UTF-8', 'case-insensitive');
   assert.equal(charsetOf('UTF-8')?.name, 'UNICODE UTF-8', 'a common alias');
+  assert.equal(charsetOf('8859')?.name, '8859/1', 'a bare 8859, as Sysmex MOLIS writes it');
   assert.equal(charsetOf('UNICODE UTF-16'), undefined, 'ER7 over MLLP needs an ASCII-compatible encoding');
   assert.equal(charsetOf('EBCDIC'), undefined);
   assert.equal(charsetOf('8859/1')!.decode(Buffer.from([0x47, 0x65, 0x6e, 0xe8, 0x76, 0x65])), 'Genève');

@@ -1,5 +1,5 @@
 import type { Coding } from '../../canonical/report.ts';
-import type { InputIssue } from '../../errors.ts';
+import type { Hl7Location, InputIssue } from '../../errors.ts';
 import { dtmToIso, type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
 
 /**
@@ -15,20 +15,46 @@ export interface Located {
   readonly index: number;
 }
 
-/** `OBX[3]-5.4`; MSH, which a message has once, is written without an index: `MSH-9`. */
-export function at(s: Located, field?: number, component?: number): string {
+/**
+ * Where a problem is: the path for display (`OBX[3]-5.4`; MSH, which a message has once,
+ * without an index: `MSH-9`), and the same location as data for ERR-2, so that no one has
+ * to parse the path back. Spread into an InputIssue it gives both.
+ */
+export class Hl7Path {
+  readonly path: string;
+  readonly hl7: Hl7Location;
+  constructor(path: string, hl7: Hl7Location) {
+    this.path = path;
+    this.hl7 = hl7;
+  }
+  toString(): string {
+    return this.path;
+  }
+}
+
+export function at(s: Located, field?: number, component?: number): Hl7Path {
   let out = s.segment.name === 'MSH' ? 'MSH' : `${s.segment.name}[${s.index}]`;
   if (field !== undefined) out += `-${field}`;
   if (component !== undefined) out += `.${component}`;
-  return out;
+  return new Hl7Path(out, {
+    segment: s.segment.name,
+    sequence: s.index + 1,
+    ...(field !== undefined ? { field } : {}),
+    ...(component !== undefined ? { component } : {}),
+  });
+}
+
+/** A segment the message lacks: ERR-2 names the segment id only. */
+export function missingSegment(name: string): Hl7Path {
+  return new Hl7Path(name, { segment: name });
 }
 
 /** Problems found while mapping, all reported at once. */
 export class Issues {
   readonly list: InputIssue[] = [];
   /** `required` becomes ERR-3 101 (required field missing) at the MLLP source; other codes 102. */
-  add(path: string, code: 'required' | 'invalid_value' | 'unsupported', message: string): void {
-    this.list.push({ path, code, message });
+  add(where: Hl7Path | string, code: 'required' | 'invalid_value' | 'unsupported', message: string): void {
+    this.list.push(typeof where === 'string' ? { path: where, code, message } : { path: where.path, hl7: where.hl7, code, message });
   }
 }
 
@@ -148,7 +174,7 @@ export function dateTime(s: Located, field: number, issues: Issues, defaultOffse
   return raw === '' ? undefined : dtmText(raw, at(s, field), `${s.segment.name}-${field}`, issues, defaultOffset);
 }
 
-export function dtmText(raw: string, path: string, field: string, issues: Issues, defaultOffset: string | undefined): string | undefined {
+export function dtmText(raw: string, path: Hl7Path | string, field: string, issues: Issues, defaultOffset: string | undefined): string | undefined {
   const problem = dtmProblem(raw);
   if (problem) {
     issues.add(path, 'invalid_value', `${field} is not an HL7 date/time: ${problem}`);

@@ -1,5 +1,5 @@
 import type { Hl7Message } from '../../protocols/hl7v2/index.ts';
-import { at, fieldText, type Issues, type Located } from './fields.ts';
+import { at, fieldText, type Issues, type Located, missingSegment } from './fields.ts';
 
 /** An OBX and the NTEs that follow it. */
 export interface ObservationGroup {
@@ -99,6 +99,6 @@ export function orderGroups(message: Hl7Message, issues: Issues): OrderGroup[] {
         break;
     }
   }
-  if (groups.length === 0) issues.add('OBR', 'required', 'no OBR segment: an ORU^R01 carries its results in at least one order (OBR)');
+  if (groups.length === 0) issues.add(missingSegment('OBR'), 'required', 'no OBR segment: an ORU^R01 carries its results in at least one order (OBR)');
   return groups;
 }

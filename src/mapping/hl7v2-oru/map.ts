@@ -75,15 +75,15 @@ function mapOru(text: string, ctx: Context): MappedInput[] {
   const msh: Located = { segment: message.msh, index: 0 };
   const type = message.messageType;
   if (!settings.acceptedMessageTypes.includes(type)) {
-    issues.add('MSH-9', 'unsupported', `expected ${settings.acceptedMessageTypes.join(' or ')}, got ${type || '(empty)'}`);
+    issues.add(at(msh, 9), 'unsupported', `expected ${settings.acceptedMessageTypes.join(' or ')}, got ${type || '(empty)'}`);
   }
   const version = message.msh.get(12, 1);
-  if (version === '') issues.add('MSH-12', 'required', 'MSH-12 (version id) is empty');
+  if (version === '') issues.add(at(msh, 12), 'required', 'MSH-12 (version id) is empty');
   else if (!settings.acceptedVersions.includes(version)) {
-    issues.add('MSH-12', 'unsupported', `MSH-12 version '${version}' is not accepted; expected one of ${settings.acceptedVersions.join(', ')}`);
+    issues.add(at(msh, 12), 'unsupported', `MSH-12 version '${version}' is not accepted; expected one of ${settings.acceptedVersions.join(', ')}`);
   }
   const controlId = message.controlId;
-  if (controlId === '') issues.add('MSH-10', 'required', 'MSH-10 (message control id) is empty: it is what makes a resend recognisable');
+  if (controlId === '') issues.add(at(msh, 10), 'required', 'MSH-10 (message control id) is empty: it is what makes a resend recognisable');
   // Not the message this mapping reads: its segments are not worth reporting on.
   if (issues.list.length > 0) throw new InputError('INPUT_INVALID', issues.list);
 
@@ -108,7 +108,7 @@ function mapOru(text: string, ctx: Context): MappedInput[] {
     if (!parsed.success) {
       throw new InputError(
         'INPUT_INVALID',
-        parsed.error.issues.map((z) => ({ path: at(d.group.obr), code: z.code, message: `${formatPath(z.path)}: ${z.message}` })),
+        parsed.error.issues.map((z) => ({ ...at(d.group.obr), code: z.code, message: `${formatPath(z.path)}: ${z.message}` })),
       );
     }
     return { report: parsed.data, sourceId: drafts.length === 1 ? controlId : `${controlId}#${d.group.n}`, sourceVersion };

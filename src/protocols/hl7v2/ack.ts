@@ -59,11 +59,13 @@ const ERROR_TEXT: Record<ErrorCondition, string> = {
 
 export interface AckError {
   code: ErrorCondition;
-  /** Segment id, e.g. 'OBX'; with sequence, field, component where known. */
+  /** Segment id, e.g. 'OBX'; with sequence, field, repetition, component, subcomponent where known (ERR-2, ERL). */
   segment?: string;
   sequence?: number;
   field?: number;
+  repetition?: number;
   component?: number;
+  subcomponent?: number;
   /** Diagnostic text for ERR-8 (user message). Never patient data. */
   text: string;
   severity?: 'E' | 'W' | 'I';
@@ -104,7 +106,7 @@ export function buildAck(message: Hl7Message | undefined, d: Delimiters, opts: A
   segments.push(encodeSegment('MSA', [null, opts.code, echoed], d));
   for (const e of opts.errors ?? []) {
     const err: FieldInput[] = [];
-    err[2] = e.segment ? [e.segment, e.sequence?.toString(), e.field?.toString(), null, e.component?.toString()] : null;
+    err[2] = e.segment ? [e.segment, e.sequence?.toString(), e.field?.toString(), e.repetition?.toString(), e.component?.toString(), e.subcomponent?.toString()] : null;
     err[3] = [e.code, ERROR_TEXT[e.code], 'HL70357'];
     err[4] = e.severity ?? 'E';
     err[8] = e.text;

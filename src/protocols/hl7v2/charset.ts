@@ -26,8 +26,11 @@ const TABLE_0211: Readonly<Record<string, string>> = {
   'UNICODE UTF-8': 'utf-8',
 };
 
-/** Names senders write for table 0211 values; the standard's own names are listed first in the errors. */
-const ALIASES: Readonly<Record<string, string>> = { 'UTF-8': 'UNICODE UTF-8', UTF8: 'UNICODE UTF-8', 'ISO-8859-1': '8859/1', LATIN1: '8859/1' };
+/**
+ * Names senders write for table 0211 values. A bare `8859` (Sysmex MOLIS, for one) is read as
+ * 8859/1, the part those senders mean.
+ */
+const ALIASES: Readonly<Record<string, string>> = { 'UTF-8': 'UNICODE UTF-8', UTF8: 'UNICODE UTF-8', 'ISO-8859-1': '8859/1', LATIN1: '8859/1', '8859': '8859/1' };
 
 /** The MSH-18 values a message may declare, for error messages. */
 export const SUPPORTED_CHARSETS: readonly string[] = Object.keys(TABLE_0211);

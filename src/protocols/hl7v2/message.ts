@@ -1,3 +1,4 @@
+import type { Hl7Location } from '../../errors.ts';
 import { type Delimiters, readDelimiters } from './delimiters.ts';
 import { type UnescapeOptions, unescapeText } from './escape.ts';
 
@@ -98,10 +99,13 @@ export class Hl7ParseError extends Error {
   /** HL7 table 0357 code that an ERR segment reports for this failure. */
   readonly errorCode: string;
   readonly location: string;
-  constructor(message: string, location: string, errorCode = '100') {
+  /** The location as ERR-2 data, when the failure is at a known segment. */
+  readonly hl7: Hl7Location | undefined;
+  constructor(message: string, location: string, errorCode = '100', hl7?: Hl7Location) {
     super(message);
     this.location = location;
     this.errorCode = errorCode;
+    this.hl7 = hl7;
   }
 }
 
@@ -174,7 +178,7 @@ export class Hl7Message {
         segments.push(new Hl7Segment(name, line.split(d.field), d, line));
       }
     }
-    if (segments[0]?.name !== 'MSH') throw new Hl7ParseError('first segment is not MSH', 'MSH', '100');
+    if (segments[0]?.name !== 'MSH') throw new Hl7ParseError('first segment is not MSH', 'MSH', '100', { segment: 'MSH', sequence: 1 });
     const charset = segments[0].repetitions(18)[0]?.trim();
     if (charset) {
       // Every segment reads its hex escapes in the declared character set.

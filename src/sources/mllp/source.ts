@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InputError } from '../../errors.ts';
+import { type ConduitError, InputError, inboundAnswer } from '../../errors.ts';
 import {
   type AckCode,
   type AckError,
   buildAck,
+  charsetOf,
   DEFAULT_DELIMITERS,
+  DelimiterError,
   ErrorCondition,
+  type Hl7Charset,
   Hl7Message,
   Hl7ParseError,
   isoToDtm,
@@ -14,7 +17,9 @@ import {
 } from '../../protocols/hl7v2/index.ts';
 import { MllpServer, type OversizeFrame } from '../../protocols/mllp/index.ts';
 import { controlId } from '../../util/ids.ts';
+import { decodeHl7v2 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
+import { ackErrors } from './ack-errors.ts';
 import type { MllpSourceConfig } from './config.ts';
 
 function ack(message: Hl7Message | undefined, code: AckCode, errors: AckError[] = [], fallbackControlId?: string): string {
@@ -41,54 +46,59 @@ function sniffControlId(text: string): string | undefined {
 /**
  * MLLP listener source: accepts any HL7 v2 message; answers AA only after the message is
  * durably stored, AE with an ERR segment (table 0357 code and location) for what it cannot
- * parse or map. While the backlog is over its bound, it stops reading (the handler waits),
+ * decode, parse or map. The frame is read in the character set MSH-18 declares (the channel's
+ * `encoding` when it is empty), and the acknowledgement is written back in it.
+ * While the backlog is over its bound, it stops reading (the handler waits),
  * so TCP flow control slows the sender instead of memory growing.
  */
 export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): Source {
   const server = new MllpServer();
-  const encoding = config.encoding === 'latin1' ? 'latin1' : 'utf8';
+  const settingCharset = charsetOf(config.encoding === 'latin1' ? '8859/1' : 'UNICODE UTF-8')!;
 
-  const handle = async (frame: Buffer): Promise<string | undefined> => {
-    const text = frame.toString(encoding);
+  const refuse = (charset: Hl7Charset, message: Hl7Message | undefined, error: ConduitError, fallbackControlId?: string): Buffer =>
+    charset.encode(ack(message, inboundAnswer(error.code).ack, ackErrors(error), fallbackControlId));
+
+  const handle = async (frame: Buffer): Promise<Buffer | undefined> => {
+    let text: string;
+    let charset = settingCharset;
+    try {
+      ({ text, charset } = decodeHl7v2(frame, config.encoding));
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      ctx.log.warn({ channel: ctx.channelId, code: e.code, location: e.location }, 'inbound HL7 v2 message could not be decoded');
+      return refuse(settingCharset, undefined, e, sniffControlId(frame.toString('latin1')));
+    }
     let message: Hl7Message;
     try {
       message = Hl7Message.parse(text);
     } catch (e) {
-      const location = e instanceof Hl7ParseError ? e.location : 'MSH';
+      if (!(e instanceof Hl7ParseError || e instanceof DelimiterError)) throw e;
+      const hl7 = e instanceof Hl7ParseError ? e.hl7 : { segment: 'MSH', sequence: 1 };
       const code = e instanceof Hl7ParseError ? (e.errorCode as AckError['code']) : ErrorCondition.segmentSequenceError;
-      ctx.log.warn({ channel: ctx.channelId, code: 'HL7_PARSE_FAILED', location }, 'inbound HL7 v2 message could not be parsed');
-      const segment = /^[A-Z][A-Z0-9]{2}\b/.test(location) ? location.slice(0, 3) : undefined;
-      return ack(undefined, 'AE', [{ code, ...(segment ? { segment } : {}), text: (e as Error).message }], sniffControlId(text));
+      ctx.log.warn({ channel: ctx.channelId, code: 'HL7_PARSE_FAILED', location: e instanceof Hl7ParseError ? e.location : 'MSH' }, 'inbound HL7 v2 message could not be parsed');
+      return charset.encode(ack(undefined, 'AE', [{ code, ...hl7, text: e.message }], sniffControlId(text)));
     }
     if (config.respond === 'silent') return undefined;
     if (config.respond !== 'AA') {
-      return ack(message, config.respond, [{ code: ErrorCondition.applicationInternalError, text: `rehearsal: channel ${ctx.channelId} is set to answer ${config.respond}` }]);
+      return charset.encode(
+        ack(message, config.respond, [{ code: ErrorCondition.applicationInternalError, text: `rehearsal: channel ${ctx.channelId} is set to answer ${config.respond}` }]),
+      );
     }
     const deadline = Date.now() + config.backpressureWaitMs;
     while (ctx.overloaded() && Date.now() < deadline) await sleep(50);
     try {
       await ctx.receive({ text, format: 'hl7v2' }, { sourceId: message.controlId || undefined });
-      return ack(message, 'AA');
+      return charset.encode(ack(message, 'AA'));
     } catch (e) {
-      if (e instanceof InputError) {
-        const errors: AckError[] = e.issues.map((i) => {
-          const m = /^([A-Z][A-Z0-9]{2})(?:\[(\d+)\])?(?:-(\d+))?(?:\.(\d+))?/.exec(i.path);
-          return {
-            code: i.code === 'required' ? ErrorCondition.requiredFieldMissing : ErrorCondition.dataTypeError,
-            ...(m ? { segment: m[1], sequence: m[2] ? Number(m[2]) + 1 : 1, field: m[3] ? Number(m[3]) : undefined, component: m[4] ? Number(m[4]) : undefined } : {}),
-            text: `${i.path}: ${i.message}`,
-          };
-        });
-        return ack(message, 'AE', errors);
-      }
+      if (e instanceof InputError) return refuse(charset, message, e);
       ctx.log.error({ err: e, channel: ctx.channelId }, 'MLLP intake failed');
-      return ack(message, 'AE', [{ code: ErrorCondition.applicationInternalError, text: 'the message could not be stored; send it again' }]);
+      return charset.encode(ack(message, 'AE', [{ code: ErrorCondition.applicationInternalError, text: 'the message could not be stored; send it again' }]));
     }
   };
 
   const oversize = (f: OversizeFrame): string => {
     ctx.log.warn({ channel: ctx.channelId, bytes: f.byteCount }, 'MLLP frame over the size limit');
-    return ack(undefined, 'AE', [{ code: ErrorCondition.applicationInternalError, text: `frame of ${f.byteCount} bytes exceeds the limit of ${config.maxFrameBytes}` }], sniffControlId(f.head.toString(encoding)));
+    return ack(undefined, 'AE', [{ code: ErrorCondition.applicationInternalError, text: `frame of ${f.byteCount} bytes exceeds the limit of ${config.maxFrameBytes}` }], sniffControlId(f.head.toString('latin1')));
   };
 
   return {

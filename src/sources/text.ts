@@ -1,0 +1,74 @@
+import { InputError } from '../errors.ts';
+import { CharsetError, charsetOf, type Hl7Charset, SUPPORTED_CHARSETS, sniffMsh18 } from '../protocols/hl7v2/index.ts';
+
+/**
+ * Bytes to text at intake, strictly: a byte that does not decode is refused (INPUT_TEXT_INVALID,
+ * 422 / AE with ERR), never replaced by U+FFFD.
+ *
+ * HL7 v2 (MLLP, file drop, Kafka, `conduit preview`): MSH-18, read from the bytes, says how
+ * the message is written (HL7 table 0211). When MSH-18 is empty, the source's `encoding`
+ * setting applies (`utf-8` by default, or `latin1`). A declared character set always wins
+ * over the setting; one this engine cannot decode is refused, naming MSH-18.
+ */
+
+/** The channel settings' names for the character set used when MSH-18 is empty. */
+export type SourceEncoding = 'utf-8' | 'latin1';
+
+const SETTING_CHARSET: Readonly<Record<SourceEncoding, string>> = { 'utf-8': 'UNICODE UTF-8', latin1: '8859/1' };
+
+const MSH_18 = { segment: 'MSH', sequence: 1, field: 18 } as const;
+
+/** The character set of an HL7 v2 message: its MSH-18, else the setting. Throws InputError when MSH-18 names one Node cannot decode. */
+export function hl7Charset(bytes: Uint8Array, encoding: SourceEncoding): Hl7Charset {
+  const declared = sniffMsh18(bytes);
+  if (declared === '') return charsetOf(SETTING_CHARSET[encoding])!;
+  const charset = charsetOf(declared);
+  if (!charset) {
+    throw new InputError('INPUT_TEXT_INVALID', [
+      {
+        path: 'MSH-18',
+        hl7: MSH_18,
+        code: 'table_value',
+        message: `MSH-18 (character set) '${declared}' is not one this engine decodes; expected one of ${SUPPORTED_CHARSETS.join(', ')} (HL7 table 0211), or MSH-18 empty to use the channel's encoding (${encoding})`,
+      },
+    ]);
+  }
+  return charset;
+}
+
+/** The text of one HL7 v2 message (or file of messages) and the character set it was read in; see `hl7Charset`. */
+export function decodeHl7v2(bytes: Uint8Array, encoding: SourceEncoding): { text: string; charset: Hl7Charset } {
+  const charset = hl7Charset(bytes, encoding);
+  try {
+    return { text: charset.decode(bytes), charset };
+  } catch (e) {
+    if (!(e instanceof CharsetError)) throw e;
+    const declared = sniffMsh18(bytes);
+    const where = e.byteOffset === undefined ? '' : ` (byte offset ${e.byteOffset})`;
+    const why =
+      declared === ''
+        ? `MSH-18 is empty, so the channel's encoding setting (${encoding}) applies, and the message is not valid ${charset.name}${where}: declare the character set in MSH-18, or set the channel's encoding`
+        : `the message is not valid ${charset.name}${where}, the character set MSH-18 declares (the channel's encoding setting, ${encoding}, applies only when MSH-18 is empty)`;
+    throw new InputError('INPUT_TEXT_INVALID', [{ path: 'MSH-18', hl7: MSH_18, code: 'invalid_value', message: why }]);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A JSON body (RFC 8259 requires UTF-8) or other UTF-8 text; a byte order mark is dropped. */
+export function decodeUtf8(bytes: Uint8Array, path = '(body)'): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const at = charsetOf('UNICODE UTF-8')!;
+    let offset: number | undefined;
+    try {
+      at.decode(bytes);
+    } catch (e) {
+      if (e instanceof CharsetError) offset = e.byteOffset;
+    }
+    throw new InputError('INPUT_TEXT_INVALID', [
+      { path, code: 'invalid_value', message: `not valid UTF-8${offset === undefined ? '' : ` (byte offset ${offset})`}: JSON must be sent in UTF-8` },
+    ]);
+  }
+}
