@@ -4,7 +4,9 @@
  *
  * - every event whose webhook got a 2xx, from either process, reaches the receiver at least once;
  * - per patient, first deliveries come in the order the webhooks were acknowledged;
- * - a resend carries the MSH-10 of the first delivery (and the one the store recorded).
+ * - a resend carries the MSH-10 of the first delivery (and the one the store recorded);
+ * - the history never under-reports attempts: a delivery on the wire at the kill has an attempt
+ *   'outcome unknown: engine restarted', so every frame the receiver got has its attempt record.
  *
  * The engine runs as a child process (conduit start) on the sample channel
  * platform-to-lis.yaml, pointed at a recording MLLP receiver that delays each ACK a few
@@ -170,15 +172,31 @@ test('issue: kill -9 mid-flight loses nothing acknowledged, keeps order per pati
   assert.equal(messageIds.length, EVENTS, 'one stored message per event, also for events retried after the kill');
   const byMessage = new Map(acked.map((a) => [a.messageId, a]));
   const pending = [...messageIds];
+  let unknownOutcomes = 0;
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
         const res = await engine.admin(`/api/messages/${id}`);
         assert.equal(res.status, 200);
-        const m = (await res.json()) as { status: string; deliveries: Array<{ controlId: string; status: string }> };
+        const m = (await res.json()) as {
+          status: string;
+          deliveries: Array<{ controlId: string; status: string; attempts: Array<{ attempt: number; outcome: string; detail?: string }> }>;
+        };
         const a = byMessage.get(id)!;
         assert.equal(m.deliveries.length, 1);
         assert.equal(m.deliveries[0]!.status, 'acknowledged');
+        const attempts = m.deliveries[0]!.attempts;
+        const frames = byFiller.get(a.event.accession)!.length;
+        assert.ok(attempts.length >= frames, `${a.event.resultId}: ${frames} frames received, only ${attempts.length} attempts recorded`);
+        assert.deepEqual(
+          attempts.map((x) => x.attempt),
+          attempts.map((_, i) => i + 1),
+          `${a.event.resultId}: attempts numbered in order`,
+        );
+        for (const x of attempts.filter((x) => x.outcome === 'unknown')) {
+          assert.equal(x.detail, 'outcome unknown: engine restarted');
+          unknownOutcomes++;
+        }
         assert.equal(m.deliveries[0]!.controlId, byFiller.get(a.event.accession)![0]!.controlId, `${a.event.resultId}: stored control id`);
       }
     }),
@@ -198,6 +216,7 @@ test('issue: kill -9 mid-flight loses nothing acknowledged, keeps order per pati
     delivered: byFiller.size,
     duplicates,
     duplicatedMessages,
+    unknownOutcomes,
   };
   t.diagnostic(`kill -9 counts: ${JSON.stringify(counts)}`);
   await engine.stop();
