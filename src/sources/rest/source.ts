@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError } from '../../errors.ts';
 import { errorAnswer } from '../../http/outcome.ts';
 import { BodyTooLargeError, pathOf, readBody, sendJson } from '../../http/routes.ts';
+import { decodeUtf8 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { submitterAuth } from './auth.ts';
 import type { RestSourceConfig } from './config.ts';
@@ -97,7 +98,7 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
       }
       throw new InputError('INPUT_INVALID', [{ path: '(body)', code: 'invalid', message: 'the body could not be read' }]);
     }
-    const text = body.toString('utf8');
+    const text = decodeUtf8(body);
     const parsed = parseJson(text);
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new InputError('INPUT_INVALID', [{ path: '(body)', code: 'invalid_type', message: 'expected a JSON object' }]);

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InputError } from '../../errors.ts';
 import { errorAnswer } from '../../http/outcome.ts';
 import { BodyTooLargeError, readBody, sendJson } from '../../http/routes.ts';
+import { decodeUtf8 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
 import type { WebhookSourceConfig } from './config.ts';
 
@@ -49,7 +50,7 @@ export function createWebhookSource(config: WebhookSourceConfig, ctx: SourceCont
     if (!/^application\/([a-z.+-]+\+)?json\b/i.test(type)) {
       throw new InputError('INPUT_UNSUPPORTED_MEDIA', [{ path: '(header Content-Type)', code: 'invalid', message: `expected application/json, got '${type || 'none'}'` }]);
     }
-    return ctx.receive({ text: body.toString('utf8'), format: 'json' });
+    return ctx.receive({ text: decodeUtf8(body), format: 'json' });
   };
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
