@@ -32,6 +32,16 @@ export const Identifier = z.object({
   system: z.string().optional(),
   /** HL7 table 0203 identifier type, e.g. MR, PI. */
   type: z.string().optional(),
+  /** The HL7 v2 assigning authority (CX-4, an HD) as sent, for outputs that carry it whole. */
+  assigningAuthority: z
+    .object({
+      namespace: z.string().optional(),
+      /** An OID (type ISO), URI, UUID … */
+      universalId: z.string().optional(),
+      /** HL7 table 0301: ISO, URI, UUID, DNS … */
+      universalIdType: z.string().optional(),
+    })
+    .optional(),
 });
 export type Identifier = z.infer<typeof Identifier>;
 
@@ -40,8 +50,21 @@ export const Coding = z.object({
   display: z.string().optional(),
   /** Coding system: 'LN' / 'http://loinc.org', 'L' for local, or an HL7 v2 coding system name. */
   system: z.string().optional(),
+  /** Version of the coding system, as sent (HL7 v2 CWE-7, -8, -13). */
+  version: z.string().optional(),
 });
 export type Coding = z.infer<typeof Coding>;
+
+/**
+ * A coded element with every coding the source sent for one concept: the first one, the
+ * others in the order sent (HL7 v2 CE/CWE/CNE alternate triplets), and the original text.
+ */
+export const CodedConcept = Coding.extend({
+  alternates: z.array(Coding).optional(),
+  /** The text as the user or device gave it (HL7 v2 CWE-9). */
+  originalText: z.string().optional(),
+});
+export type CodedConcept = z.infer<typeof CodedConcept>;
 
 export const Patient = z.object({
   /** The source platform's patient id. */
@@ -63,8 +86,8 @@ export const Device = z.object({
 export type Device = z.infer<typeof Device>;
 
 export const Observation = z.object({
-  /** The analyser's or source's own code for the analyte. */
-  code: Coding,
+  /** The analyser's or source's own code for the analyte, with any other codes sent for it. */
+  code: CodedConcept,
   /** LOINC where a mapping knows it. */
   loinc: Coding.optional(),
   /** The value exactly as sent: '5.4', '<0.5', '>14.0', 'POSITIVE', 'see comment'. */
@@ -89,7 +112,7 @@ export const Observation = z.object({
   /** The value type the source declared (HL7 v2 OBX-2: NM, SN, ST, TX, FT, CWE …), as sent. */
   valueType: z.string().optional(),
   /** The code of a coded value (HL7 v2 CE/CWE/CNE); `value` holds its text, or the code when no text was sent. */
-  valueCoding: Coding.optional(),
+  valueCoding: CodedConcept.optional(),
   /** HL7 v2 OBX-4 observation sub-id, as sent: ties results of one isolate or one repeat together. */
   subId: z.string().optional(),
 });
@@ -126,7 +149,7 @@ export const LabReport = z.object({
   order: z.object({ id: z.string().optional(), accession: z.string().optional() }).optional(),
   device: Device.optional(),
   operator: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
-  panel: Coding.optional(),
+  panel: CodedConcept.optional(),
   observedAt: IsoDateTime.optional(),
   issuedAt: IsoDateTime.optional(),
   observations: z.array(Observation),

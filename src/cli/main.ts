@@ -13,6 +13,7 @@ Usage:
                                                   golden tests: every sample in samples/ through every channel
                                                   with an inbound mapping, compared with the expected output
                                                   beside it; exit 1 on any difference; --update rewrites them
+  conduit store check [--data <dir>]             check the store file (SQLite integrity check); exit 1 if damaged
 
 Options (also from the environment):
   --port <n>          CONDUIT_PORT      HTTP port for webhooks and the admin API (default 8080)
@@ -24,6 +25,7 @@ Options (also from the environment):
   --watch <true|false>  CONDUIT_WATCH  reload channel and mapping files when they change (default true)
   --durability <full|normal>  CONDUIT_DURABILITY  fsync every commit (full, default) or not
   --log-level <lvl>   CONDUIT_LOG_LEVEL (default info)
+  --health-window-hours <n>  CONDUIT_HEALTH_WINDOW_HOURS  /health counts dead and rejected deliveries this recent (default 24)
   Admin API token: CONDUIT_ADMIN_TOKEN, else generated into the data directory at first start.
 `;
 
@@ -33,6 +35,7 @@ const COMMAND_ARGS: Record<string, CommandArgs> = {
   validate: { flags: [...SETTINGS_FLAGS, '--json'], positional: [] },
   preview: { flags: [...SETTINGS_FLAGS, '--raw', '--canonical', '--destination'], positional: ['channel', 'input-file'] },
   test: { flags: [...SETTINGS_FLAGS, '--update', '--channel', '--samples'], positional: [] },
+  store: { flags: ['--data'], positional: ['action'] },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -87,6 +90,10 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout,
           process.stderr,
         );
+      }
+      case 'store': {
+        const { storeCommand } = await import('./store.ts');
+        return storeCommand(settings, args.positional[0], process.stdout, process.stderr);
       }
       default:
         throw new UsageError(`unknown command '${args.command}'`, { showUsage: true });

@@ -27,7 +27,15 @@ export async function startCommand(settings: EngineSettings, err: NodeJS.Writabl
     // Printed once, at first start, on stderr only; never logged.
     err.write(`Admin API token (saved in ${admin.file}; set CONDUIT_ADMIN_TOKEN to choose your own):\n  ${admin.token}\n`);
   }
-  const engine = new Engine({ settings, configuration, log, adminToken: admin.token });
+  let engine: Engine;
+  try {
+    engine = new Engine({ settings, configuration, log, adminToken: admin.token });
+  } catch (e) {
+    // A damaged or missing store is refused with what to do (src/store/sqlite/check.ts).
+    if (!(e instanceof ConduitError)) throw e;
+    err.write(`Conduit did not start: ${e.message}\n`);
+    return 1;
+  }
   try {
     await engine.start();
   } catch (e) {

@@ -31,8 +31,8 @@ test('01 POC glucose (v2.3): patient, encounter, order, device, operator, value,
   assert.deepEqual(r.patient, {
     id: 'MRN-004211',
     identifiers: [
-      { value: 'MRN-004211', system: 'NORTHSIDE', type: 'MR' },
-      { value: 'PAT19XK2', system: 'CATENIX', type: 'PI' },
+      { value: 'MRN-004211', system: 'NORTHSIDE', type: 'MR', assigningAuthority: { namespace: 'NORTHSIDE' } },
+      { value: 'PAT19XK2', system: 'CATENIX', type: 'PI', assigningAuthority: { namespace: 'CATENIX' } },
     ],
     family: 'Nguyen',
     given: ['Thi', 'Mai'],
@@ -49,7 +49,7 @@ test('01 POC glucose (v2.3): patient, encounter, order, device, operator, value,
   assert.deepEqual(r.provenance, { kind: 'hl7v2', eventId: 'PG-000417', eventType: 'ORU^R01', occurredAt: '2026-11-20T09:15:00' });
   assert.deepEqual(r.observations, [
     {
-      code: { code: 'GLU', display: 'Glucose', system: 'L' },
+      code: { code: 'GLU', display: 'Glucose', system: 'L', alternates: [{ code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma', system: 'LN' }] },
       loinc: { code: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma', system: 'LN' },
       value: '7.9',
       valueType: 'NM',
@@ -70,11 +70,23 @@ test('01 POC glucose (v2.3): patient, encounter, order, device, operator, value,
 test("02 CBC (v2.3.1, '$' subcomponents): 15 results in order, LOINC alternates, flags, escaped units, NTEs", () => {
   const r = report(sample('02-cbc-v231-dollar-subcomponent.hl7'));
   assert.equal(r.id, 'H26112100981');
-  // CX-4 is RIVERSIDE$1.2.826…$ISO: the namespace is read through the message's own '$'.
-  assert.deepEqual(r.patient?.identifiers, [{ value: 'H0042871', system: 'RIVERSIDE', type: 'MR' }]);
+  // CX-4 is RIVERSIDE$1.2.826…$ISO: read through the message's own '$', kept whole; the OID is the system.
+  assert.deepEqual(r.patient?.identifiers, [
+    {
+      value: 'H0042871',
+      system: 'urn:oid:1.2.826.0.1.3680043.10.1',
+      type: 'MR',
+      assigningAuthority: { namespace: 'RIVERSIDE', universalId: '1.2.826.0.1.3680043.10.1', universalIdType: 'ISO' },
+    },
+  ]);
   assert.equal(r.patient?.family, "O'Brien");
   assert.deepEqual(r.patient?.given, ['Seán', 'Pádraig']);
-  assert.deepEqual(r.panel, { code: 'CBC', display: 'Full blood count', system: '99RIV' });
+  assert.deepEqual(r.panel, {
+    code: 'CBC',
+    display: 'Full blood count',
+    system: '99RIV',
+    alternates: [{ code: '58410-2', display: 'CBC panel - Blood by Automated count', system: 'LN' }],
+  });
   assert.deepEqual(r.device, { id: 'HX5-20931', model: 'HEMALYZER 5' });
   assert.equal(r.operator, undefined);
   assert.deepEqual(
@@ -100,7 +112,12 @@ test("02 CBC (v2.3.1, '$' subcomponents): 15 results in order, LOINC alternates,
   // Units were sent without a coding system: no UCUM is claimed for them.
   assert.ok(r.observations.every((o) => o.ucum === undefined));
   assert.deepEqual(r.observations[8]!.comments, ['Platelet clumps seen on the film & the count may be falsely low.', 'Please send a citrate sample.']);
-  assert.deepEqual(r.observations[0]!.code, { code: 'WBC', display: 'Leukocytes', system: '99RIV' });
+  assert.deepEqual(r.observations[0]!.code, {
+    code: 'WBC',
+    display: 'Leukocytes',
+    system: '99RIV',
+    alternates: [{ code: '6690-2', display: 'Leukocytes [#/volume] in Blood by Automated count', system: 'LN' }],
+  });
 });
 
 test('03 blood gas (v2.4, CRLF): negative NM, SN above range, offsets kept, FT comment as plain text, birth year only', () => {
@@ -136,17 +153,25 @@ test('03 blood gas (v2.4, CRLF): negative NM, SN above range, offsets kept, FT c
 test('04 COVID antigen (v2.5.1): CWE result with its coding, LOINC code, AOE answers, report NTE', () => {
   const r = report(sample('04-covid-antigen-cwe-v251.hl7'));
   assert.equal(r.id, 'AG26112300012');
-  assert.deepEqual(r.patient?.identifiers, [{ value: 'TS-90411', system: 'TESTSITE', type: 'PI' }]);
+  assert.deepEqual(r.patient?.identifiers, [
+    {
+      value: 'TS-90411',
+      system: 'urn:oid:2.16.840.1.113883.19.7.2',
+      type: 'PI',
+      assigningAuthority: { namespace: 'TESTSITE', universalId: '2.16.840.1.113883.19.7.2', universalIdType: 'ISO' },
+    },
+  ]);
   assert.deepEqual(r.comments, ['Self-collected anterior nasal swab, observed by staff.']);
   assert.deepEqual(r.device, { id: 'RDR-300-01945', model: 'RAPIDREADER 300' });
   assert.deepEqual(r.operator, { id: 'STAFF07', name: 'Marisol Reyes' });
   const [result, symptoms, age] = r.observations;
   assert.deepEqual(result, {
-    code: { code: '94558-4', display: 'SARS-CoV-2 (COVID-19) Ag [Presence] in Respiratory specimen by Rapid immunoassay', system: 'LN' },
-    loinc: { code: '94558-4', display: 'SARS-CoV-2 (COVID-19) Ag [Presence] in Respiratory specimen by Rapid immunoassay', system: 'LN' },
+    // CWE-7: the LOINC version; OBX-5 keeps its local alternate and its SNOMED CT version.
+    code: { code: '94558-4', display: 'SARS-CoV-2 (COVID-19) Ag [Presence] in Respiratory specimen by Rapid immunoassay', system: 'LN', version: '2.74' },
+    loinc: { code: '94558-4', display: 'SARS-CoV-2 (COVID-19) Ag [Presence] in Respiratory specimen by Rapid immunoassay', system: 'LN', version: '2.74' },
     value: 'Not detected',
     valueType: 'CWE',
-    valueCoding: { code: '260415000', display: 'Not detected', system: 'SCT' },
+    valueCoding: { code: '260415000', display: 'Not detected', system: 'SCT', version: '20260301', alternates: [{ code: 'NEG', display: 'Negative', system: 'L' }] },
     referenceRange: 'Not detected',
     flags: ['N'],
     status: 'final',
@@ -179,7 +204,7 @@ test('05 → 06: a correction keeps the report id, has a new sourceId, OBR-25 C 
   // eGFR '>90' was sent as NM: it stays the text as sent.
   assert.equal(first!.report.observations[4]!.value, '>90');
   assert.equal(first!.report.observations[4]!.ucum, 'mL/min/{1.73_m2}');
-  assert.equal(first!.report.patient?.identifiers[0]?.system, 'RIVERSIDE');
+  assert.equal(first!.report.patient?.identifiers[0]?.assigningAuthority?.namespace, 'RIVERSIDE');
 });
 
 test('07 two orders (v2.5): two reports with their own ids, statuses, NTEs and values; sourceIds MSH-10#n', () => {

@@ -94,7 +94,7 @@ test('shared samples: Z segment before PID, empty PID, OBX without OBR-25, statu
   if (!sharedSamplesPresent(t) || !samples) return;
   const [olis] = maps('01-hapi-olis-v23-zsegment-before-pid.hl7');
   assert.equal(olis!.report.id, 'T09-100442-RET-0');
-  assert.deepEqual(olis!.report.patient?.identifiers, [{ value: '7005728', system: 'TML', type: 'MR' }]);
+  assert.deepEqual(olis!.report.patient?.identifiers, [{ value: '7005728', system: 'TML', type: 'MR', assigningAuthority: { namespace: 'TML' } }]);
   const [gas] = maps('11-hapi-bloodgas-v24-ft-highlight-mixed-eol.hl7');
   assert.equal(gas!.report.patient, undefined, "'PID|' names no patient");
   assert.match(gas!.report.observations[0]!.value, /^Type Venous\n\n Analysis pH : {2}7\.28 \(7\.38-7\.43\)/);
@@ -168,7 +168,14 @@ test('shared samples: coded values without a code, ranges with separators, POC d
   assert.equal(cue!.report.observations.length, 16);
   assert.deepEqual(cue!.report.observations[15]!.valueCoding, { code: '34' });
   const [hep] = maps('19-nist-lri-gu-ru-hepatitis-reflex.hl7');
-  assert.deepEqual(hep!.report.observations[0]!.valueCoding, { code: '260385009', display: 'Negative (qualifier value)', system: 'SCT' });
+  // Every triplet and the original text (CWE-9) as sent.
+  assert.deepEqual(hep!.report.observations[0]!.valueCoding, {
+    code: '260385009',
+    display: 'Negative (qualifier value)',
+    system: 'SCT',
+    alternates: [{ code: 'NEG', display: 'NEGATIVE', system: 'L' }],
+    originalText: 'Negative (qualifier value)',
+  });
   assert.equal(hep!.report.observations[3]!.value, '0.40');
   const [covid] = maps('04-reportstream-orchard-v23-covid-nte-escapes.hl7');
   assert.deepEqual(covid!.report.observations[0]!.loinc, { code: '94500-6', display: 'SARS-CoV-2', system: 'LN' });

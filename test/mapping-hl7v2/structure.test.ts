@@ -19,8 +19,8 @@ test('several patients in one message: each order belongs to the PID (and PV1) b
   );
 });
 
-test('an ORU^R01 without PID, or with an empty one, has no patient', () => {
-  assert.equal(report(message(MSH, ORC, OBR, obx({}))).patient, undefined);
+test('an ORU^R01 without PID (where allowMissingPatient lets it in), or with an empty one, has no patient', () => {
+  assert.equal(report(message(MSH, ORC, OBR, obx({})), settings({ allowMissingPatient: true })).patient, undefined);
   assert.equal(report(message(MSH, 'PID|1', ORC, OBR, obx({}))).patient, undefined);
 });
 
@@ -90,8 +90,8 @@ test('repeated OBX set ids are separate results; an order without OBX is a repor
 test('patient: identifiers from PID-3 (skipping empty ones), systems renamed by settings, PID-2 when PID-3 is empty', () => {
   const pid = (p: string) => report(message(MSH, p, ORC, OBR, obx({}))).patient;
   assert.deepEqual(pid('PID|1||A1^^^HOSP&1.2.3&ISO^MR~^^^^Patient ID~B2^^^&2.16.840.1&ISO^PI~C3')?.identifiers, [
-    { value: 'A1', system: 'HOSP', type: 'MR' },
-    { value: 'B2', system: '2.16.840.1', type: 'PI' },
+    { value: 'A1', system: 'urn:oid:1.2.3', type: 'MR', assigningAuthority: { namespace: 'HOSP', universalId: '1.2.3', universalIdType: 'ISO' } },
+    { value: 'B2', system: 'urn:oid:2.16.840.1', type: 'PI', assigningAuthority: { universalId: '2.16.840.1', universalIdType: 'ISO' } },
     { value: 'C3' },
   ]);
   const s = settings({ patientIdentifierSystems: { HOSP: 'urn:oid:1.2.3', '2.16.840.1': 'https://example.org/pi' } });
@@ -99,7 +99,7 @@ test('patient: identifiers from PID-3 (skipping empty ones), systems renamed by 
     report(message(MSH, 'PID|1||A1^^^HOSP^MR~B2^^^&2.16.840.1&ISO^PI', ORC, OBR, obx({})), s).patient?.identifiers.map((i) => i.system),
     ['urn:oid:1.2.3', 'https://example.org/pi'],
   );
-  assert.deepEqual(pid('PID|1|EXT-9^^^OLDLIS||Doe^Jane')?.identifiers, [{ value: 'EXT-9', system: 'OLDLIS' }]);
+  assert.deepEqual(pid('PID|1|EXT-9^^^OLDLIS||Doe^Jane')?.identifiers, [{ value: 'EXT-9', system: 'OLDLIS', assigningAuthority: { namespace: 'OLDLIS' } }]);
   assert.equal(pid('PID|1|EXT-9|A1||Doe^Jane')?.id, 'A1');
 });
 

@@ -50,7 +50,13 @@ test('ST, TX and FT: escapes decoded, formatting turned into plain text, repetit
 test('CE/CWE/CNE: the text, else the code; valueCoding keeps the code', () => {
   const full = value('CWE', '260373001^Detected^SCT^DET^Detected (local)^L^20200901');
   assert.equal(full.value, 'Detected');
-  assert.deepEqual(full.valueCoding, { code: '260373001', display: 'Detected', system: 'SCT' });
+  assert.deepEqual(full.valueCoding, {
+    code: '260373001',
+    display: 'Detected',
+    system: 'SCT',
+    version: '20200901',
+    alternates: [{ code: 'DET', display: 'Detected (local)', system: 'L' }],
+  });
   const codeOnly = value('CE', 'POS');
   assert.deepEqual([codeOnly.value, codeOnly.valueCoding], ['POS', { code: 'POS' }]);
   const textOnly = value('CE', '^Bordetella pertussis^SNM');
@@ -103,7 +109,7 @@ test('ED: one attachment per repetition, media type from ED-2/ED-3, title from O
 
 test('OBX-3: code, text and coding system as sent; LOINC taken from the primary or the alternate triplet', () => {
   const local = observation(oru(obx({ 3: 'K^Potassium^99LAB^2823-3^Potassium SerPl-sCnc^LN' })));
-  assert.deepEqual(local.code, { code: 'K', display: 'Potassium', system: '99LAB' });
+  assert.deepEqual(local.code, { code: 'K', display: 'Potassium', system: '99LAB', alternates: [{ code: '2823-3', display: 'Potassium SerPl-sCnc', system: 'LN' }] });
   assert.deepEqual(local.loinc, { code: '2823-3', display: 'Potassium SerPl-sCnc', system: 'LN' });
   const primary = observation(oru(obx({ 3: '2823-3^Potassium^LN^K^Kalium^L' })));
   assert.deepEqual([primary.code.system, primary.loinc?.code], ['LN', '2823-3']);

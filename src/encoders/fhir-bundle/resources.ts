@@ -11,7 +11,7 @@ import type {
   Reference,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import type { Coding as CanonicalCoding, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
+import type { Coding as CanonicalCoding, CodedConcept, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import type { FhirBundleSettings } from './settings.ts';
 import { fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange } from './values.ts';
@@ -27,10 +27,15 @@ export function identifierSystem(name: string | undefined, s: FhirBundleSettings
 const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 const IDENTIFIER_TYPES: Record<string, string> = { MR: 'Medical record number', PI: 'Patient internal identifier', PT: 'Patient external identifier', VN: 'Visit number', FILL: 'Filler Identifier', PLAC: 'Placer Identifier' };
 
+/** Further codes of HL7 table 0203 senders put in CX-5, coded without a display. */
+const MORE_IDENTIFIER_TYPES: ReadonlySet<string> = new Set(['AN', 'BR', 'DL', 'DN', 'EI', 'EN', 'HC', 'JHN', 'LR', 'MA', 'MC', 'NH', 'NI', 'NPI', 'PN', 'PPN', 'PRN', 'SR', 'SS', 'U']);
+
+/** CX-5 as identifier.type: a code of table 0203 as a v2-0203 coding, any other code as text. */
 function typed(type: string | undefined): Pick<Identifier, 'type'> {
   if (!type) return {};
   const display = Object.hasOwn(IDENTIFIER_TYPES, type) ? IDENTIFIER_TYPES[type] : undefined;
-  return { type: display ? { coding: [{ system: V2_0203, code: type, display }] } : { text: type } };
+  if (display) return { type: { coding: [{ system: V2_0203, code: type, display }] } };
+  return { type: MORE_IDENTIFIER_TYPES.has(type) ? { coding: [{ system: V2_0203, code: type }] } : { text: type } };
 }
 
 export function patientIdentifiers(report: LabReport, s: FhirBundleSettings): Identifier[] {
@@ -97,30 +102,53 @@ export function serviceRequest(report: LabReport, s: FhirBundleSettings, subject
     identifier: orderIdentifiers(report, s),
     status: report.status === 'cancelled' ? 'revoked' : report.status === 'preliminary' || report.status === 'registered' ? 'active' : 'completed',
     intent: 'order',
-    ...(report.panel ? { code: codeable([report.panel], s) } : {}),
+    ...(report.panel ? { code: codeable(codingsOf(report.panel), s, report.panel.originalText) } : {}),
     subject,
     ...(enc ? { encounter: enc } : {}),
   };
 }
 
-/** HL7 table 0396 coding system names → FHIR code system URIs. */
+/** HL7 table 0396 coding system names (and the OIDs of the main ones) → FHIR code system URIs. */
 const HL7_CODING_SYSTEMS: Record<string, string> = {
   LN: 'http://loinc.org',
   LOINC: 'http://loinc.org',
+  '2.16.840.1.113883.6.1': 'http://loinc.org',
   SCT: 'http://snomed.info/sct',
   SNM: 'http://snomed.info/sct',
+  SNOMED: 'http://snomed.info/sct',
+  'SNOMED-CT': 'http://snomed.info/sct',
+  '2.16.840.1.113883.6.96': 'http://snomed.info/sct',
   UCUM: 'http://unitsofmeasure.org',
+  '2.16.840.1.113883.6.8': 'http://unitsofmeasure.org',
   I10: 'http://hl7.org/fhir/sid/icd-10',
   'I10-CM': 'http://hl7.org/fhir/sid/icd-10-cm',
-  HL70078: 'http://terminology.hl7.org/CodeSystem/v2-0078',
-  HL70136: 'http://terminology.hl7.org/CodeSystem/v2-0136',
 };
 
+/**
+ * An HL7 v2 coding system name as a FHIR system: the mapping's `codeSystems`, then the
+ * standard systems of table 0396, HL7 tables (`HL70078` → the v2-0078 CodeSystem), a URI as
+ * it is, an OID as `urn:oid:`; the local ones (`L`, `99`, none) are `localCodeSystem`, and
+ * other names `localCodeSystem:<name>`.
+ */
+export function codeSystem(sys: string | undefined, s: FhirBundleSettings): string {
+  if (sys && Object.hasOwn(s.codeSystems, sys)) return s.codeSystems[sys]!;
+  if (!sys || sys === 'L' || sys === '99') return s.localCodeSystem;
+  const upper = sys.toUpperCase();
+  if (Object.hasOwn(HL7_CODING_SYSTEMS, upper)) return HL7_CODING_SYSTEMS[upper]!;
+  const table = /^HL7(\d{4})$/.exec(upper);
+  if (table) return `http://terminology.hl7.org/CodeSystem/v2-${table[1]}`;
+  if (/^[0-2](\.(0|[1-9]\d*))+$/.test(sys)) return `urn:oid:${sys}`;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(sys)) return sys;
+  return `${s.localCodeSystem}:${encodeURIComponent(sys)}`;
+}
+
 function coding(c: CanonicalCoding, s: FhirBundleSettings): Coding {
-  const sys = c.system;
-  const known = sys && Object.hasOwn(HL7_CODING_SYSTEMS, sys.toUpperCase()) ? HL7_CODING_SYSTEMS[sys.toUpperCase()] : undefined;
-  const system = !sys || sys === 'L' || sys === '99' ? s.localCodeSystem : (known ?? (/^[a-z][a-z0-9+.-]*:/i.test(sys) ? sys : `${s.localCodeSystem}:${encodeURIComponent(sys)}`));
-  return { system, code: c.code, ...(c.display ? { display: c.display } : {}) };
+  return { system: codeSystem(c.system, s), ...(c.version ? { version: c.version } : {}), code: c.code, ...(c.display ? { display: c.display } : {}) };
+}
+
+/** Every coding of a concept: the code and the alternates sent with it. */
+export function codingsOf(c: CodedConcept): CanonicalCoding[] {
+  return [c, ...(c.alternates ?? [])];
 }
 
 export function codeable(codes: CanonicalCoding[], s: FhirBundleSettings, text?: string): CodeableConcept {
@@ -162,13 +190,13 @@ export function observation(
     ...(refs.basedOn ? { basedOn: [refs.basedOn] } : {}),
     status: o.status,
     category: [LAB_CATEGORY],
-    code: codeable(loinc ? [loinc, o.code] : [o.code], s, o.code.display),
+    code: codeable(loinc ? [loinc, ...codingsOf(o.code)] : codingsOf(o.code), s, o.code.originalText ?? o.code.display),
     ...(refs.subject ? { subject: refs.subject } : {}),
     ...(refs.encounter ? { encounter: refs.encounter } : {}),
     ...(when ? { effectiveDateTime: fhirDateTime(when, s.offsetForLocalTimes) } : {}),
     ...(issued ? { issued } : {}),
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
-    ...(o.valueCoding ? { valueCodeableConcept: codeable([o.valueCoding], s, o.value) } : observationValue(o.value, unit)),
+    ...(o.valueCoding ? { valueCodeableConcept: codeable(codingsOf(o.valueCoding), s, o.valueCoding.originalText ?? o.value) } : observationValue(o.value, unit)),
     ...(o.flags.length ? { interpretation: interpretation(o.flags, flags) } : {}),
     ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),
@@ -193,9 +221,9 @@ export function diagnosticReport(
 ): DiagnosticReport {
   const only = report.observations.length === 1 ? report.observations[0] : undefined;
   const code = report.panel
-    ? codeable([report.panel], s)
+    ? codeable(codingsOf(report.panel), s, report.panel.originalText)
     : only
-      ? codeable([...(loincOf(only) ? [loincOf(only)!] : []), only.code], s, only.code.display)
+      ? codeable([...(loincOf(only) ? [loincOf(only)!] : []), ...codingsOf(only.code)], s, only.code.originalText ?? only.code.display)
       : { coding: [{ system: s.defaultReportCode.system, code: s.defaultReportCode.code, ...(s.defaultReportCode.display ? { display: s.defaultReportCode.display } : {}) }] };
   const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
   const when = report.observedAt ?? report.observations[0]?.observedAt;

@@ -23,6 +23,12 @@ export const FhirBundleSettings = z
     fillerOrderIdentifierSystem: Uri.default('urn:conduit:accession'),
     /** CodeSystem URI of the source's own analyte and panel codes. */
     localCodeSystem: Uri.default('urn:conduit:code:local'),
+    /**
+     * HL7 v2 coding system names (CWE-3, e.g. a lab's `99RIV`) → FHIR CodeSystem URIs, before
+     * the standard ones (LN, SCT, UCUM, HL7nnnn …). Unlisted local names become
+     * `<localCodeSystem>:<name>`.
+     */
+    codeSystems: z.record(z.string().min(1), Uri).default({}),
     /** Encounter.class (v3-ActCode) of encounters created for results: AMB ambulatory by default. */
     encounterClass: z.object({ code: z.string(), display: z.string().optional() }).strict().default({ code: 'AMB', display: 'ambulatory' }),
     /** DiagnosticReport.code when the report names no panel and has several results. */

@@ -1,4 +1,4 @@
-import type { Coding, LabReport, Observation } from '../../canonical/report.ts';
+import type { CodedConcept, Coding, LabReport, Observation } from '../../canonical/report.ts';
 import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm } from '../../protocols/hl7v2/index.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { loincWarnings, withStandardCodes } from '../codes.ts';
@@ -24,10 +24,29 @@ function dtm(iso: string | undefined): string | undefined {
   return iso === undefined ? undefined : isoToDtm(iso);
 }
 
-/** CWE with the local code first and LOINC as the alternate triplet (CWE-4..6) where known. */
-function cwe(code: Coding, localSystem: string, loinc?: Coding): FieldInput {
-  const primary = [code.code, code.display, code.system === 'L' || !code.system ? localSystem : code.system];
-  return loinc ? [...primary, loinc.code, loinc.display, 'LN'] : primary;
+const LOINC_SYSTEMS = new Set(['LN', 'LOINC', 'HTTP://LOINC.ORG', '2.16.840.1.113883.6.1']);
+const isLoinc = (c: Coding): boolean => c.system !== undefined && LOINC_SYSTEMS.has(c.system.toUpperCase());
+
+/**
+ * A CWE with every coding of the concept in the place it was sent: the code in CWE-1..3, its
+ * alternates in CWE-4..6 and CWE-10..12 (the v2.7 second alternate, which a v2.5.1 receiver
+ * may read as extra components), versions in CWE-7, -8, -13, the original text in CWE-9.
+ * Where the source sent one code alone and it is not LOINC, LOINC (from the source or the
+ * tables) becomes the alternate.
+ */
+function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: string): FieldInput {
+  const sent = [code, ...(code.alternates ?? [])];
+  const codings = loinc && sent.length === 1 && !isLoinc(code) ? [code, { ...loinc, system: 'LN' }] : sent;
+  const out: (string | undefined)[] = [];
+  codings.slice(0, 3).forEach((c, i) => {
+    const at = i === 2 ? 9 : i * 3;
+    out[at] = c.code;
+    out[at + 1] = i === 0 && text !== undefined ? text : c.display;
+    out[at + 2] = c.system === 'L' || !c.system ? localSystem : c.system;
+    out[i === 2 ? 12 : 6 + i] = c.version;
+  });
+  out[8] = code.originalText;
+  return Array.from(out, (c) => c ?? null);
 }
 
 /**
@@ -56,7 +75,13 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   if (p) {
     const pid: FieldInput[] = [];
     pid[1] = '1';
-    pid[3] = { repeat: p.identifiers.map((i) => [i.value, null, null, i.system, i.type]) };
+    // CX-4 as the source sent it (namespace & universal id & its type), else the system's name.
+    pid[3] = {
+      repeat: p.identifiers.map((i) => {
+        const a = i.assigningAuthority;
+        return [i.value, null, null, a ? [a.namespace, a.universalId, a.universalIdType] : i.system, i.type];
+      }),
+    };
     // PID-5 is required; a patient known only by identifier gets name type U (unspecified).
     pid[5] = p.family || p.given.length > 0 ? [p.family, p.given[0], p.given.slice(1).join(' ') || null] : [null, null, null, null, null, null, 'U'];
     pid[7] = p.birthDate?.replaceAll('-', '');
@@ -121,9 +146,7 @@ function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
 }
 
 function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): FieldInput[] {
-  const typed = o.valueCoding
-    ? { type: 'CWE' as const, value: [o.valueCoding.code, o.value, o.valueCoding.system === 'L' || !o.valueCoding.system ? s.localCodingSystem : o.valueCoding.system] }
-    : typeValue(o.value);
+  const typed = o.valueCoding ? { type: 'CWE' as const, value: cwe(o.valueCoding, s.localCodingSystem, undefined, o.valueCoding.display ?? o.value) } : typeValue(o.value);
   const obx: FieldInput[] = [];
   obx[1] = String(setId);
   obx[2] = typed.type;

@@ -1,4 +1,4 @@
-import type { Coding } from '../../canonical/report.ts';
+import type { Coding, CodedConcept } from '../../canonical/report.ts';
 import type { Hl7Location, InputIssue } from '../../errors.ts';
 import { dtmToIso, type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
 
@@ -52,8 +52,11 @@ export function missingSegment(name: string): Hl7Path {
 /** Problems found while mapping, all reported at once. */
 export class Issues {
   readonly list: InputIssue[] = [];
-  /** `required` becomes ERR-3 101 (required field missing) at the MLLP source; other codes 102. */
-  add(where: Hl7Path | string, code: 'required' | 'invalid_value' | 'unsupported', message: string): void {
+  /**
+   * At the MLLP source, `required` becomes ERR-3 101 (required field missing),
+   * `segment_missing` 100 (segment sequence error: required segments are missing), other codes 102.
+   */
+  add(where: Hl7Path | string, code: 'required' | 'segment_missing' | 'invalid_value' | 'unsupported', message: string): void {
     this.list.push(typeof where === 'string' ? { path: where, code, message } : { path: where.path, hl7: where.hl7, code, message });
   }
 }
@@ -107,28 +110,48 @@ export function leaf(segment: Hl7Segment, field: number, component = 1, subcompo
   return raw === '' ? undefined : repetitionText(raw, segment);
 }
 
-/** A CE/CWE/CNE: the primary triplet (components 1-3), the alternate one (4-6), CWE-9 original text. */
+/**
+ * A CE/CWE/CNE as sent. The components are read by position, which means the same from
+ * v2.3 to v2.7.1 (later versions only add components at the end):
+ *
+ * | components | v2.3-2.5.1 CE | CWE/CNE (v2.3-2.6)                   | CWE/CNE v2.7+ adds                        |
+ * |------------|---------------|--------------------------------------|-------------------------------------------|
+ * | 1-3        | identifier ^ text ^ coding system (the primary triplet)                                           |
+ * | 4-6        | the alternate triplet                                                                           |
+ * | 7, 8       | -             | coding system version of 1-3, of 4-6 |                                           |
+ * | 9          | -             | original text                        |                                           |
+ * | 10-12, 13  |               |                                      | the second alternate triplet, its version |
+ *
+ * The OIDs and value sets of v2.7 (components 14-22) are not read.
+ */
 export interface Coded {
-  readonly primary?: Coding;
-  readonly alternate?: Coding;
+  /** The triplets that have an identifier, in the order sent: primary, alternate, second alternate. */
+  readonly triplets: Coding[];
   readonly originalText?: string;
 }
 
-function triplet(code: string | undefined, display: string | undefined, system: string | undefined): Coding | undefined {
-  return code === undefined ? undefined : { code, ...(display !== undefined ? { display } : {}), ...(system !== undefined ? { system } : {}) };
+function triplet(code: string | undefined, display: string | undefined, system: string | undefined, version: string | undefined): Coding | undefined {
+  if (code === undefined) return undefined;
+  return { code, ...(display !== undefined ? { display } : {}), ...(system !== undefined ? { system } : {}), ...(version !== undefined ? { version } : {}) };
 }
 
 export function coded(segment: Hl7Segment, field: number, repetition = 0): Coded {
   const c = (n: number) => leaf(segment, field, n, 1, repetition);
-  const primary = triplet(c(1), c(2), c(3));
-  const alternate = triplet(c(4), c(5), c(6));
+  const triplets = [triplet(c(1), c(2), c(3), c(7)), triplet(c(4), c(5), c(6), c(8)), triplet(c(10), c(11), c(12), c(13))].filter(
+    (t): t is Coding => t !== undefined,
+  );
   const originalText = c(9);
-  return { ...(primary ? { primary } : {}), ...(alternate ? { alternate } : {}), ...(originalText !== undefined ? { originalText } : {}) };
+  return { triplets, ...(originalText !== undefined ? { originalText } : {}) };
 }
 
-/** The code a CE/CWE names: its primary triplet, or the alternate one when the primary is empty. */
-export function codingOf(c: Coded): Coding | undefined {
-  return c.primary ?? c.alternate;
+/**
+ * The concept a CE/CWE names: its first triplet with an identifier (the primary, else an
+ * alternate), the other triplets as its alternates, and the original text.
+ */
+export function conceptOf(c: Coded): CodedConcept | undefined {
+  const [first, ...rest] = c.triplets;
+  if (!first) return undefined;
+  return { ...first, ...(rest.length > 0 ? { alternates: rest } : {}), ...(c.originalText !== undefined ? { originalText: c.originalText } : {}) };
 }
 
 const LOINC = new Set(['LN', 'LOINC', 'HTTP://LOINC.ORG', '2.16.840.1.113883.6.1']);
@@ -137,9 +160,9 @@ const UCUM = new Set(['UCUM', 'HTTP://UNITSOFMEASURE.ORG', '2.16.840.1.113883.6.
 export const isLoinc = (system: string | undefined): boolean => system !== undefined && LOINC.has(system.toUpperCase());
 export const isUcum = (system: string | undefined): boolean => system !== undefined && UCUM.has(system.toUpperCase());
 
-/** The LOINC triplet of a CE/CWE (primary or alternate), with the system written `LN`. */
+/** The first LOINC triplet of a CE/CWE, with the system written `LN`. */
 export function loincOf(c: Coded): Coding | undefined {
-  const l = isLoinc(c.primary?.system) ? c.primary : isLoinc(c.alternate?.system) ? c.alternate : undefined;
+  const l = c.triplets.find((t) => isLoinc(t.system));
   return l ? { ...l, system: 'LN' } : undefined;
 }
 

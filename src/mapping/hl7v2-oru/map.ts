@@ -4,7 +4,7 @@ import { InputError } from '../../errors.ts';
 import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
 import { formatPath } from '../issues.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
-import { at, codingOf, coded, dateTime, Issues, isUcum, type Located, leaf, loincOf, repetitionText } from './fields.ts';
+import { at, coded, conceptOf, dateTime, Issues, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
 import { type OrderGroup, orderGroups } from './groups.ts';
 import { deriveStatus, observationStatus, resultStatus } from './statuses.ts';
 import { mapPatient } from './patient.ts';
@@ -89,6 +89,7 @@ function mapOru(text: string, ctx: Context): MappedInput[] {
 
   const occurredAt = dateTime(msh, 7, issues, settings.defaultTimezoneOffset);
   const groups = orderGroups(message, issues);
+  if (!settings.allowMissingPatient) missingPatient(groups, issues);
   const patients = new Map<number, Patient | undefined>();
   const drafts = groups.map((g) => {
     if (g.pid && !patients.has(g.pid.index)) patients.set(g.pid.index, mapPatient(g.pid, settings.patientIdentifierSystems, ctx.sexes, issues));
@@ -113,6 +114,17 @@ function mapOru(text: string, ctx: Context): MappedInput[] {
     }
     return { report: parsed.data, sourceId: drafts.length === 1 ? controlId : `${controlId}#${d.group.n}`, sourceVersion };
   });
+}
+
+/**
+ * Orders without a PID before them: refused, since their results would reach the receiver
+ * with no patient to file them under (ERR-3 100: a required segment is missing).
+ */
+function missingPatient(groups: OrderGroup[], issues: Issues): void {
+  const orphans = groups.filter((g) => g.pid === undefined);
+  if (orphans.length === 0) return;
+  const what = orphans.length === groups.length ? 'no PID segment' : `no PID segment before ${orphans.map((g) => at(g.obr)).join(', ')}`;
+  issues.add(missingSegment('PID'), 'segment_missing', `${what}: a result must name its patient (set allowMissingPatient: true in the mapping for senders whose results have none)`);
 }
 
 /**
@@ -142,7 +154,7 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
   const { settings } = ctx;
   const offset = settings.defaultTimezoneOffset;
   const obr = g.obr.segment;
-  const panel = codingOf(coded(obr, 4));
+  const panel = conceptOf(coded(obr, 4));
   if (!panel) {
     const what = obr.raw(4) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
     issues.add(at(g.obr, 4), 'required', `OBR-4 (universal service identifier) ${what}: the order names no test or panel`);
@@ -225,7 +237,7 @@ function readObservation(
   const valueType = seg.get(2);
   const type = valueType.toUpperCase();
   const codes = coded(seg, 3);
-  const code = codingOf(codes);
+  const code = conceptOf(codes);
   if (!code) {
     const what = seg.raw(3) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
     issues.add(at(obx, 3), 'required', `OBX-3 (observation identifier) ${what}: a result must say what was measured`);

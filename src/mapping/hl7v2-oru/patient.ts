@@ -9,9 +9,11 @@ export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | 
 
 /**
  * PID → canonical patient:
- * - PID-3 repetitions (else the v2.3 external id PID-2) → identifiers: CX-1 value, CX-4
- *   assigning authority (namespace, else universal id; renamed by `patientIdentifierSystems`)
- *   as system, CX-5 identifier type; repetitions without a value are skipped;
+ * - PID-3 repetitions (else the v2.3 external id PID-2) → identifiers: CX-1 value as sent,
+ *   CX-5 identifier type, CX-4 assigning authority kept whole (namespace, universal id and its
+ *   type) and as the system: `patientIdentifierSystems` of its namespace or universal id, else
+ *   the universal id as a URI (ISO → `urn:oid:…`, UUID, URI), else the namespace, else the
+ *   universal id as sent; repetitions without a value are skipped;
  * - the first repetition of PID-5 that has a name: XPN-1 family, XPN-2 and XPN-3 given;
  * - PID-7 → birth date at the precision sent (YYYY, YYYY-MM, YYYY-MM-DD; a time is dropped);
  * - PID-8 through table 0001 (plus `administrativeSex`); an unknown code is refused.
@@ -72,14 +74,46 @@ function cxList(s: Located, field: number, systems: Readonly<Record<string, stri
   const seg = s.segment;
   const out: Identifier[] = [];
   for (let r = 0; r < seg.repetitions(field).length; r++) {
+    // Text as sent: an id is never read as a number, so leading zeros stay.
     const value = leaf(seg, field, 1, 1, r);
     if (value === undefined) continue;
     const namespace = leaf(seg, field, 4, 1, r);
-    const universal = leaf(seg, field, 4, 2, r);
+    const universalId = leaf(seg, field, 4, 2, r);
+    const universalIdType = leaf(seg, field, 4, 3, r);
     const system =
-      (namespace !== undefined ? lookup(systems, namespace) : undefined) ?? (universal !== undefined ? lookup(systems, universal) : undefined) ?? namespace ?? universal;
+      (namespace !== undefined ? lookup(systems, namespace) : undefined) ??
+      (universalId !== undefined ? (lookup(systems, universalId) ?? universalIdUri(universalId, universalIdType)) : undefined) ??
+      namespace ??
+      universalId;
     const type = leaf(seg, field, 5, 1, r);
-    out.push({ value, ...(system !== undefined ? { system } : {}), ...(type !== undefined ? { type } : {}) });
+    const authority = {
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(universalId !== undefined ? { universalId } : {}),
+      ...(universalIdType !== undefined ? { universalIdType } : {}),
+    };
+    out.push({
+      value,
+      ...(system !== undefined ? { system } : {}),
+      ...(type !== undefined ? { type } : {}),
+      ...(Object.keys(authority).length > 0 ? { assigningAuthority: authority } : {}),
+    });
   }
   return out;
+}
+
+const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const URI = /^[a-z][a-z0-9+.-]*:\S+$/i;
+
+/**
+ * HD-2 universal id as a URI by its HD-3 type (HL7 table 0301): an ISO OID becomes
+ * `urn:oid:…`, a UUID `urn:uuid:…`, a URI stays itself. Anything else (DNS, local types, an
+ * OID with a wrong type) names no URI.
+ */
+export function universalIdUri(id: string, type: string | undefined): string | undefined {
+  const t = type?.toUpperCase();
+  if (t === 'ISO' && OID.test(id)) return `urn:oid:${id}`;
+  if (t === 'UUID' && UUID.test(id)) return `urn:uuid:${id.toLowerCase()}`;
+  if ((t === 'URI' || t === 'URL') && URI.test(id)) return id;
+  return undefined;
 }

@@ -93,9 +93,17 @@ export const Hl7v2OruSettings = z
       .optional(),
     /**
      * Assigning authority (CX-4 namespace or universal id) → identifier system, e.g. a URI
-     * for FHIR. Authorities not listed keep their name as the system.
+     * for FHIR. Authorities not listed get their universal id as a URI (ISO → `urn:oid:…`,
+     * UUID → `urn:uuid:…`, URI as sent), else keep their name as the system.
      */
     patientIdentifierSystems: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /**
+     * Whether an order without a PID before it is accepted (a report without a patient).
+     * Off by default: a result that names no patient cannot be filed safely, so it is refused
+     * (AE, ERR naming PID). Turn it on only for senders whose results have no patient, such
+     * as quality-control or environmental samples.
+     */
+    allowMissingPatient: z.boolean().default(false),
     /**
      * How a report is identified. `order`: the filler order number (OBR-3, else ORC-3, else
      * the placer's OBR-2 / ORC-2); orders of one message that share a number are told apart

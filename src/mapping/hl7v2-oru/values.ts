@@ -1,6 +1,6 @@
 import type { Attachment, Coding } from '../../canonical/report.ts';
 import { unescapeText } from '../../protocols/hl7v2/index.ts';
-import { at, codingOf, coded, dtmText, type Issues, type Located, leaf, repetitionText } from './fields.ts';
+import { at, coded, conceptOf, dtmText, type Issues, type Located, leaf, repetitionText } from './fields.ts';
 
 /**
  * OBX-5 as the canonical value: the text as sent, never recalculated. Repetitions are
@@ -56,7 +56,7 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
         const c = (n: number) => leaf(seg, 5, n, 1, i) ?? '';
         return c(2) || c(1) || c(5) || c(4) || c(9);
       });
-      const valueCoding = codingOf(coded(seg, 5));
+      const valueCoding = conceptOf(coded(seg, 5));
       const value = texts.join('\n');
       return { value, ...(valueCoding ? { valueCoding } : {}), attachments: [], empty: value === '' && !valueCoding };
     }

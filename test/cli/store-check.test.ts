@@ -1,0 +1,44 @@
+/** `conduit store check`, and `conduit start` on a damaged store: the file named, what to do, the exit code. */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { message } from '../store/support.ts';
+import { conduit, tempFiles } from './support.ts';
+
+async function dataDirWithStore(dir: string, messages: number): Promise<string> {
+  const data = join(dir, 'data');
+  mkdirSync(data);
+  const s = new SqliteStore(join(data, 'conduit.db'), { synchronous: 'normal' });
+  for (let i = 0; i < messages; i++) await s.insertMessage(message());
+  await s.close();
+  return data;
+}
+
+test('conduit store check: a healthy store is ok, with what it holds (exit 0)', async (t) => {
+  const data = await dataDirWithStore(tempFiles(t).dir, 3);
+  const r = conduit(['store', 'check', '--data', data]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^${join(data, 'conduit.db')}: ok \\(schema \\d+, 3 messages, 3 deliveries, 3 pending, \\d+ bytes\\); integrity check passed in \\d+\\.\\d s\\n$`));
+});
+
+test('conduit store check: a damaged store is named with its problem and what to do (exit 1); conduit start refuses it', async (t) => {
+  const data = await dataDirWithStore(tempFiles(t).dir, 1);
+  writeFileSync(join(data, 'conduit.db'), `garbage${' '.repeat(500)}`);
+  const r = conduit(['store', 'check', '--data', data]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /conduit\.db is not a SQLite database/);
+  assert.match(r.stderr, /restore .*conduit\.db from a backup/);
+  const start = conduit(['start', '--data', data, '--port', '0'], { CONDUIT_ADMIN_TOKEN: 'a-long-enough-admin-token-for-tests-0123456789' });
+  assert.equal(start.status, 1);
+  assert.match(start.stderr, /Conduit did not start: the store .*conduit\.db is not a SQLite database/);
+  assert.match(start.stderr, /conduit store check --data /);
+});
+
+test('conduit store without an action, or with another one, is a usage error (exit 2)', () => {
+  assert.equal(conduit(['store']).status, 2);
+  const r = conduit(['store', 'repair']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /no action 'repair' \(only: check\)/);
+});
