@@ -1,12 +1,13 @@
 /**
  * The repository's sample channels/file-drop-to-lis.yaml, with its directories moved to a
- * temp directory and its LIS pointed at a sandbox LIS: every HL7 v2 sample dropped in is
- * delivered to the LIS, archived as a file, and moved to done/.
+ * temp directory and its LIS pointed at a sandbox LIS: every HL7 v2 sample dropped in, with
+ * its `.done` marker, is delivered to the LIS, archived as a file, and moved to done/.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { REPO, startTestEngine } from '../support/in-process.ts';
 import { HL7V2_SAMPLES_DIR, hl7v2SampleNames } from '../support/repo.ts';
@@ -28,7 +29,8 @@ test('file-drop-to-lis: the HL7 v2 samples go to the LIS and to the archive, and
   channel.enabled = true;
   const inbox = join(dir, 'inbox');
   const archive = join(dir, 'archive');
-  Object.assign(channel.source, { directory: inbox, pollIntervalMs: 50, stableMs: 100 });
+  assert.equal(channel.source.complete, 'marker', 'the sample waits for a marker file');
+  Object.assign(channel.source, { directory: inbox, pollIntervalMs: 50 });
   Object.assign(channel.destinations.find((d) => d.id === 'lis')!.sender, { port: lis.mllpPort });
   Object.assign(channel.destinations.find((d) => d.id === 'archive')!.sender, { directory: archive });
   const engine = await startTestEngine({ 'file-drop-to-lis.yaml': stringify(channel) });
@@ -36,9 +38,13 @@ test('file-drop-to-lis: the HL7 v2 samples go to the LIS and to the archive, and
 
   const names = hl7v2SampleNames();
   for (const n of names) copyFileSync(join(HL7V2_SAMPLES_DIR, n), join(inbox, n));
+  await sleep(200);
+  assert.equal((await storedMessages(engine, 'file-drop-to-lis')).length, 0, 'nothing taken without its marker');
+  for (const n of names) writeFileSync(join(inbox, `${n}.done`), '');
   await waitFor('every sample in done/', () => filesIn(join(inbox, 'done')).length === names.length, 20_000);
   await engine.drained();
   assert.deepEqual(filesIn(join(inbox, 'error')), []);
+  assert.deepEqual(filesIn(inbox), [], 'the markers are removed');
   const stored = await storedMessages(engine, 'file-drop-to-lis');
   // One stored message per order: sample 07 holds two.
   assert.equal(stored.length, names.length + 1);

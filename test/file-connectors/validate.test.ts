@@ -140,3 +140,14 @@ destinations:
     '',
   ]);
 });
+
+test('complete: one of quiet, rename, marker; markers are suffixes; temporaryNames are patterns', (t) => {
+  const dir = tempDir(t);
+  assert.deepEqual(issuesOf({ 'drop.yaml': source(`directory: ${dir}\ncomplete: marker\nmarkers: [".done", ".ready"]\ntemporaryNames: ["*.writing"]`) }), []);
+  assert.deepEqual(issuesOf({ 'drop.yaml': source(`directory: ${dir}\ncomplete: atomic\nmarkers: ["done", ".ok/x"]\ntemporaryNames: ["*.{tmp"]`) }), [
+    'source.complete: Invalid option: expected one of "quiet"|"rename"|"marker"',
+    "source.markers[0]: expected a suffix such as '.done': a dot, then no path separator",
+    "source.markers[1]: expected a suffix such as '.done': a dot, then no path separator",
+    "source.temporaryNames[0]: '{' in '*.{tmp' is not closed",
+  ]);
+});

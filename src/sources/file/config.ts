@@ -9,11 +9,25 @@ export const FILE_SOURCE_DEFAULTS = Object.freeze({
   format: 'auto',
   encoding: 'utf-8',
   pollIntervalMs: 1_000, // 1 second between scans of the inbox (fs.watch events scan sooner)
-  stableMs: 500, // a file is read once its size and mtime have not changed for 0.5 seconds
+  complete: 'quiet',
+  stableMs: 500, // with complete: quiet, a file is read once its size and mtime have not changed for 0.5 seconds
+  markers: ['.done', '.ok'],
   watch: true,
   maxFileBytes: 16 * 1024 * 1024, // 16 MiB, larger files are refused to the error directory
   createDirectory: false,
 } as const);
+
+/**
+ * How the source knows a file is complete:
+ * - `quiet`: its size, mtime and inode have not changed for `stableMs`. A writer that pauses
+ *   longer than that mid-file (a slow link, a middleware flushing in chunks) has its file cut.
+ * - `rename`: writers write under a temporary name (a dot-file, `.tmp`, `.part`, or one of
+ *   `temporaryNames`) and rename it into place, which is atomic: a name that matches is complete.
+ * - `marker`: `x.hl7` is taken only once a marker `x.hl7.done` or `x.hl7.ok` (see `markers`),
+ *   written after it, exists; the marker is removed once the file is moved.
+ */
+export const CompleteMode = z.enum(['quiet', 'rename', 'marker']);
+export type CompleteMode = z.infer<typeof CompleteMode>;
 
 /**
  * Configuration of a file drop source. Relative paths are resolved from the working directory
@@ -35,10 +49,22 @@ export const FileSourceConfig = z
     /** Where refused files go, each with a `<name>.error.txt`; `<directory>/error` by default. */
     errorDirectory: z.string().min(1).optional(),
     pollIntervalMs: z.number().int().min(10).max(3_600_000).default(FILE_SOURCE_DEFAULTS.pollIntervalMs),
-    /** How long size and mtime must stay unchanged before a file is read; 0 when every writer renames into place. */
-    stableMs: z.number().int().min(0).max(3_600_000).default(FILE_SOURCE_DEFAULTS.stableMs),
+    complete: CompleteMode.default(FILE_SOURCE_DEFAULTS.complete),
+    /**
+     * How long size, mtime and inode must stay unchanged before a file is read: the whole test
+     * with `complete: quiet` (default 500), an extra guard with `rename` and `marker` (default 0).
+     */
+    stableMs: z.number().int().min(0).max(3_600_000).optional(),
+    /** More names of writes in progress, never read (besides dot-files, `*.tmp` and `*.part`), e.g. `*.partial`. */
+    temporaryNames: z.array(z.string()).default([]),
+    /** With `complete: marker`: the suffixes of marker files (`x.hl7` + `.done`). Marker files are never read as data. */
+    markers: z
+      .array(z.string().regex(/^\.[^/\\]+$/, "expected a suffix such as '.done': a dot, then no path separator"))
+      .min(1)
+      .default([...FILE_SOURCE_DEFAULTS.markers]),
     /** Also scan on fs.watch events (inotify & co.); polling alone still works where they are not delivered (network shares). */
     watch: z.boolean().default(FILE_SOURCE_DEFAULTS.watch),
+    /** Larger files are refused to the error directory without being read. */
     maxFileBytes: z.number().int().positive().default(FILE_SOURCE_DEFAULTS.maxFileBytes),
   })
   .strict()
@@ -46,6 +72,17 @@ export const FileSourceConfig = z
     (c, ctx) => {
       // Runs even when other fields have problems, so all show in one pass: read them defensively.
       const raw = c as Partial<Record<keyof typeof c, unknown>>;
+      if (Array.isArray(raw.temporaryNames)) {
+        raw.temporaryNames.forEach((p, i) => {
+          if (typeof p !== 'string') return;
+          try {
+            globToRegExp(p);
+          } catch (e) {
+            if (!(e instanceof GlobError)) throw e;
+            ctx.addIssue({ code: 'custom', path: ['temporaryNames', i], message: e.message });
+          }
+        });
+      }
       if (typeof raw.pattern === 'string') {
         try {
           globToRegExp(raw.pattern);
@@ -72,6 +109,11 @@ export const FileSourceConfig = z
     { when: (payload) => payload.value !== null && typeof payload.value === 'object' },
   );
 export type FileSourceConfig = z.infer<typeof FileSourceConfig>;
+
+/** The quiet period: `stableMs`, else 500 ms with `complete: quiet` and none with `rename` or `marker`. */
+export function quietPeriodMs(c: Pick<FileSourceConfig, 'complete' | 'stableMs'>): number {
+  return c.stableMs ?? (c.complete === 'quiet' ? FILE_SOURCE_DEFAULTS.stableMs : 0);
+}
 
 export interface FileSourceDirectories {
   /** Absolute paths. */

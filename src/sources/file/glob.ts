@@ -37,7 +37,8 @@ export function globToRegExp(pattern: string): RegExp {
     else re += SPECIAL.test(c) ? `\\${c}` : c;
   }
   if (braces > 0) throw new GlobError(`'{' in '${pattern}' is not closed`);
-  return new RegExp(`^${re}$`, 'i');
+  // s: `*` and `?` match any character, a line break too, so such a name is not silently skipped.
+  return new RegExp(`^${re}$`, 'is');
 }
 
 /**

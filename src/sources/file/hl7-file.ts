@@ -11,6 +11,10 @@ export interface FileMessage {
 const ENVELOPE = new Set(['FHS', 'BHS', 'BTS', 'FTS']);
 /** MLLP start block (VT) and end block (FS): some senders write framed messages to files. */
 const MLLP_BLOCKS = /[\x0b\x1c]/g;
+/** Problems listed one by one; past these a count stands for the rest, so junk makes a short report. */
+export const MAX_LISTED_PROBLEMS = 100;
+/** The issue code of the count that stands for the problems not listed. */
+export const MORE_PROBLEMS = 'more_problems';
 
 /**
  * Splits the text of an HL7 v2 file into its messages: one message, several messages one
@@ -27,6 +31,11 @@ export function splitHl7File(text: string): FileMessage[] {
   if (body.charCodeAt(0) === 0xfeff) body = body.slice(1);
   const messages: FileMessage[] = [];
   const issues: InputIssue[] = [];
+  let unlisted = 0;
+  const problem = (issue: InputIssue) => {
+    if (issues.length < MAX_LISTED_PROBLEMS) issues.push(issue);
+    else unlisted++;
+  };
   let start = -1;
   let end = 0;
   let startLine = 0;
@@ -62,16 +71,16 @@ export function splitHl7File(text: string): FileMessage[] {
         batches++;
         inBatch = 0;
       } else if (name === 'BTS' && count !== '' && Number(count) !== inBatch) {
-        issues.push({ path: `BTS (line ${lineNo})`, code: 'count_mismatch', message: `BTS-1 says ${count} message(s), the batch holds ${inBatch}: the file may be truncated` });
+        problem({ path: `BTS (line ${lineNo})`, code: 'count_mismatch', message: `BTS-1 says ${count} message(s), the batch holds ${inBatch}: the file may be truncated` });
       } else if (name === 'FTS' && count !== '') {
         // Messages without a BHS make one implicit batch.
         const held = batches > 0 ? batches : messages.length > 0 ? 1 : 0;
         if (Number(count) !== held) {
-          issues.push({ path: `FTS (line ${lineNo})`, code: 'count_mismatch', message: `FTS-1 says ${count} batch(es), the file holds ${held}: the file may be truncated` });
+          problem({ path: `FTS (line ${lineNo})`, code: 'count_mismatch', message: `FTS-1 says ${count} batch(es), the file holds ${held}: the file may be truncated` });
         }
       }
     } else if (start < 0) {
-      issues.push({
+      problem({
         path: `line ${lineNo}`,
         code: 'outside_message',
         message: `${/^[A-Z][A-Z0-9]{2}$/.test(name) ? `segment ${name}` : 'a line that is no segment'} is outside any message: each message starts with MSH`,
@@ -82,6 +91,7 @@ export function splitHl7File(text: string): FileMessage[] {
     pos = next;
   }
   close();
+  if (unlisted > 0) issues.push({ path: '(file)', code: MORE_PROBLEMS, message: `${unlisted} more problem(s) of the same kinds, not listed` });
   if (issues.length > 0) throw new InputError('FILE_BATCH_INVALID', issues);
   if (messages.length === 0) {
     throw new InputError('HL7_PARSE_FAILED', [{ path: 'MSH', code: 'required', message: 'no MSH segment: the file holds no HL7 v2 message' }]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { PathLike } from 'node:fs';
 import { lstat, mkdir, rename, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
@@ -33,12 +34,17 @@ async function freeName(dir: string, name: string, companions: (n: string) => st
   }
 }
 
+/** Files moved out of the inbox hold patient data: directories the source creates are the owner's only. */
+const PRIVATE_DIRECTORY = 0o700;
+const PRIVATE_FILE = 0o600;
+
 /**
  * Moves a file into `dir` by rename (atomic within one filesystem), never over an existing
- * file: a name already there gets a suffix. Returns the name it got.
+ * file: a name already there gets a suffix. Returns the name it got. A symbolic link is moved
+ * as a link: its target is neither read nor moved.
  */
-export async function moveInto(from: string, dir: string, name: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
+export async function moveInto(from: PathLike, dir: string, name: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIRECTORY });
   const target = await freeName(dir, name);
   await rename(from, join(dir, target));
   return target;
@@ -51,11 +57,11 @@ export const ERROR_REPORT_SUFFIX = '.error.txt';
  * report is written first (under a dot-name, then renamed), so a file in the error directory
  * always has its report; a crash in between leaves the file in the inbox and a stray report.
  */
-export async function moveToError(from: string, dir: string, name: string, report: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
+export async function moveToError(from: PathLike, dir: string, name: string, report: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIRECTORY });
   const target = await freeName(dir, name, (n) => [n + ERROR_REPORT_SUFFIX]);
   const tmp = join(dir, `.conduit-report-${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(tmp, report);
+  await writeFile(tmp, report, { mode: PRIVATE_FILE });
   await rename(tmp, join(dir, target + ERROR_REPORT_SUFFIX));
   await rename(from, join(dir, target));
   return target;

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { type FSWatcher, type Stats, watch } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { constants, type Dirent, type FSWatcher, type Stats, watch } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConduitError, type ErrorCode, InputError } from '../../errors.ts';
 import type { IntakeResult, Source, SourceContext } from '../types.ts';
-import { type FileSourceConfig, fileSourceDirectories } from './config.ts';
+import { type FileSourceConfig, fileSourceDirectories, quietPeriodMs } from './config.ts';
+import { escapedName, type RefusedEntry, sortListing } from './entries.ts';
 import { errorReport, type Refusal, type StoredPart } from './error-report.ts';
 import { globToRegExp, isInProgressName } from './glob.ts';
+import { MAX_LISTED_PROBLEMS, MORE_PROBLEMS } from './hl7-file.ts';
 import { fileInputs } from './inputs.ts';
 import { moveInto, moveToError } from './moves.ts';
 
@@ -26,7 +28,7 @@ const sameVersion = (a: Observed, b: Observed) => a.size === b.size && a.mtimeMs
 const observed = (s: Stats): Observed => ({ size: s.size, mtimeMs: s.mtimeMs, ino: s.ino });
 
 /** File names may hold patient data (`Smith_John_MRN123.hl7`): logs carry this instead. */
-export function nameTag(name: string): string {
+export function nameTag(name: string | Buffer): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 12);
 }
 
@@ -44,6 +46,27 @@ function errorFields(e: unknown): Record<string, unknown> {
 /** Debounce of fs.watch events: one scan for a burst of them. */
 const WATCH_DEBOUNCE_MS = 20;
 
+/**
+ * Opens without following a symbolic link (ELOOP instead) and without blocking on a FIFO, so
+ * what is read is the regular file that was listed, even if the entry was swapped meanwhile.
+ */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Files moved out of the inbox hold patient data: owner only. */
+const PRIVATE_FILE = 0o600;
+
+/** Reads the first `size` bytes; undefined when the file is shorter (truncated meanwhile). */
+async function readExactly(fh: FileHandle, size: number): Promise<Buffer | undefined> {
+  const bytes = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await fh.read(bytes, at, size - at, at);
+    if (bytesRead === 0) return undefined;
+    at += bytesRead;
+  }
+  return bytes;
+}
+
 type Outcome = 'done' | 'refused' | 'changed' | 'gone' | 'backpressure' | 'failed';
 
 /**
@@ -51,20 +74,34 @@ type Outcome = 'done' | 'refused' | 'changed' | 'gone' | 'backpressure' | 'faile
  * in (an HL7 v2 file may hold several messages), and only after the durable commit moves it
  * to the done directory; refused files go to the error directory with a `.error.txt`.
  *
- * - Partial writes are never read: a file is read only once its size, mtime and inode have
- *   stayed the same for `stableMs` (two scans at least that far apart), and again compared
- *   after the read and before the move. Dot-files and `.tmp`/`.part` names are never read, so
- *   a writer that writes under such a name and renames is picked up right after the rename.
- * - Files are taken in name order, one at a time; files not yet stable do not hold up others.
+ * - Partial writes are never read. `complete` says how a file is known to be complete: a
+ *   quiet period (`stableMs` without a change of size, mtime or inode), a rename into place, or
+ *   a marker file written after it. The file is compared again after the read and before the
+ *   move. Dot-files, `.tmp`/`.part` names and `temporaryNames` are never read.
+ * - Only regular files are read, through a descriptor opened without following links: a
+ *   symbolic link (to a file outside the inbox, say), FIFO, socket or device, and a name that is
+ *   not UTF-8 or holds control characters, is moved to the error directory unread.
+ * - Files are taken in name order, one at a time; files not yet complete do not hold up others.
+ *   A file's work is bounded: over `maxFileBytes` it is refused unread, its report lists the
+ *   first problems and counts the rest, and a file whose first messages are all refused is
+ *   refused whole without trying the others.
  * - Over the backlog bound (BACKPRESSURE), files stay where they are and wait.
  * - A crash (or a failed move) after the commit leaves the file in the inbox: it is read again
  *   and recognised as a duplicate, so nothing is stored or delivered twice.
+ * - Moved files are made owner-only (0600), like the reports beside them.
  *
  * Logs name the directory and a hash of the file name, never the name or the content.
  */
 export function createFileSource(config: FileSourceConfig, ctx: SourceContext): Source {
   const dirs = fileSourceDirectories(config);
   const matches = globToRegExp(config.pattern);
+  const temporary = config.temporaryNames.map((p) => globToRegExp(p));
+  const quietMs = quietPeriodMs(config);
+  const rules = {
+    matches: (name: string) => matches.test(name),
+    temporary: (name: string) => isInProgressName(name) || temporary.some((t) => t.test(name)),
+    ...(config.complete === 'marker' ? { markerSuffixes: config.markers } : {}),
+  };
   const log = ctx.log.child({ source: 'file', channel: ctx.channelId, dir: dirs.inbox });
   const tracked = new Map<string, Tracked>();
   /** Problems already logged at warn level (per file version, or per directory), so a poll loop does not flood the log. */
@@ -118,29 +155,47 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       });
   };
 
+  /** With `complete: marker`: whether a marker of the file was written after its last change. */
+  const markedComplete = async (markers: readonly string[] | undefined, version: Observed): Promise<boolean> => {
+    for (const m of markers ?? []) {
+      try {
+        const s = await lstat(join(dirs.inbox, m));
+        // A marker older than the file is left from an earlier file of that name (a crash between the move and its removal).
+        if (s.isFile() && s.mtimeMs >= version.mtimeMs) return true;
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return false;
+  };
+
   /** One pass over the inbox; resolves with the delay until the next one. */
   const scan = async (): Promise<number> => {
-    let names: string[];
+    let entries: Dirent<Buffer>[];
     try {
-      const entries = await readdir(dirs.inbox, { withFileTypes: true });
-      names = entries.filter((d) => (d.isFile() || d.isSymbolicLink()) && !isInProgressName(d.name) && matches.test(d.name)).map((d) => d.name);
+      entries = await readdir(dirs.inbox, { withFileTypes: true, encoding: 'buffer' });
       reported.delete('inbox');
     } catch (e) {
       warnOnce('inbox', { code: 'FILE_DIRECTORY_UNAVAILABLE' satisfies ErrorCode, errno: errno(e) }, 'the inbox cannot be listed; polling until it can');
       return config.pollIntervalMs;
     }
+    const listing = sortListing(entries, rules);
+    for (const entry of listing.refused) {
+      if (!running) break;
+      await refuseEntry(entry);
+    }
     const now = Date.now();
     let nextMs = config.pollIntervalMs;
     const ready: Array<{ name: string; version: Observed }> = [];
     const present = new Set<string>();
-    for (const name of names) {
+    for (const name of listing.files) {
       let s: Stats;
       try {
-        s = await stat(join(dirs.inbox, name));
+        s = await lstat(join(dirs.inbox, name));
       } catch {
-        continue; // gone meanwhile (or a dangling link)
+        continue; // gone meanwhile
       }
-      if (!s.isFile()) continue;
+      if (!s.isFile()) continue; // replaced meanwhile: sorted out on the next scan
       present.add(name);
       const version = observed(s);
       let t = tracked.get(name);
@@ -148,7 +203,8 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
         t = { ...version, since: now };
         tracked.set(name, t);
       }
-      const wait = t.since + config.stableMs - now;
+      if (config.complete === 'marker' && !(await markedComplete(listing.markers.get(name), version))) continue;
+      const wait = t.since + quietMs - now;
       if (wait <= 0) ready.push({ name, version });
       else nextMs = Math.min(nextMs, wait);
     }
@@ -161,41 +217,106 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
         warnOnce('backpressure', { code: 'BACKPRESSURE' satisfies ErrorCode }, 'the delivery backlog is over its bound; files wait in the inbox');
         return config.pollIntervalMs;
       }
-      const outcome = await take(f.name, f.version);
+      const outcome = await take(f.name, f.version, listing.markers.get(f.name) ?? []);
       if (outcome === 'backpressure') {
         warnOnce('backpressure', { code: 'BACKPRESSURE' satisfies ErrorCode }, 'the delivery backlog is over its bound; files wait in the inbox');
         return config.pollIntervalMs;
       }
       reported.delete('backpressure');
-      if (outcome === 'changed') nextMs = Math.min(nextMs, Math.max(config.stableMs, WATCH_DEBOUNCE_MS));
+      if (outcome === 'changed') nextMs = Math.min(nextMs, Math.max(quietMs, WATCH_DEBOUNCE_MS));
     }
     return nextMs;
   };
 
-  /** Reads, takes in and moves one file that has been stable. */
-  const take = async (name: string, version: Observed): Promise<Outcome> => {
+  /** Moves an entry that is not read (not a regular file, or an unreadable name) to the error directory. */
+  const refuseEntry = async (entry: RefusedEntry): Promise<void> => {
+    const file = nameTag(entry.raw);
+    const from = Buffer.concat([Buffer.from(`${dirs.inbox}/`), entry.raw]);
+    const error = new InputError(entry.code, [
+      { path: '(file)', code: 'refused', message: `${entry.reason}: it was not read; only regular files with UTF-8 names without control characters are` },
+    ]);
+    try {
+      if (entry.regular) await makePrivate(from, file);
+      const name = await moveToError(from, dirs.error, entry.safeName, errorReport({ channelId: ctx.channelId, name: escapedName(entry.raw), at: new Date(), refused: [{ label: 'the file', error }], stored: [] }));
+      log.warn({ file, code: entry.code, moved: nameTag(name) }, `${entry.reason} in the inbox was moved to error unread`);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return;
+      warnOnce(`refuse\0${entry.raw.toString('hex')}`, { file, code: 'FILE_MOVE_FAILED' satisfies ErrorCode, errno: errno(e) }, `${entry.reason} in the inbox could not be moved to error; it is left unread`);
+    }
+  };
+
+  /** Makes a regular file owner-only before it is moved; one owned by another user keeps its mode (logged). */
+  const makePrivate = async (path: string | Buffer, file: string, fh?: FileHandle): Promise<void> => {
+    let own: FileHandle | undefined;
+    try {
+      own = fh ? undefined : await open(path, OPEN_FLAGS);
+      const handle = (fh ?? own)!;
+      if ((await handle.stat()).isFile()) await handle.chmod(PRIVATE_FILE);
+    } catch (e) {
+      warnOnce(`chmod\0${file}`, { file, errno: errno(e) }, 'a file could not be made owner-only (0600) before it was moved; it keeps its mode');
+    } finally {
+      await own?.close();
+    }
+  };
+
+  /** Removes the markers of a file once it is moved (`complete: marker`). */
+  const removeMarkers = async (markers: readonly string[], file: string) => {
+    for (const m of markers) {
+      try {
+        await unlink(join(dirs.inbox, m));
+      } catch (e) {
+        if (errno(e) !== 'ENOENT') warnOnce(`marker\0${m}`, { file, errno: errno(e) }, 'the marker of a file that was moved could not be removed');
+      }
+    }
+  };
+
+  /** Reads, takes in and moves one file that is complete. */
+  const take = async (name: string, version: Observed, markers: readonly string[]): Promise<Outcome> => {
     const path = join(dirs.inbox, name);
     const file = nameTag(name);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, OPEN_FLAGS);
+    } catch (e) {
+      if (errno(e) === 'ENOENT') return 'gone';
+      // Replaced by a symbolic link since it was listed: refused on the next scan.
+      if (errno(e) === 'ELOOP') return 'changed';
+      warnOnce(`open\0${name}`, { file, code: 'FILE_READ_FAILED' satisfies ErrorCode, errno: errno(e) }, 'a file could not be read; it stays in the inbox');
+      return 'failed';
+    }
+    try {
+      return await takeOpen(fh, name, path, file, version, markers);
+    } finally {
+      await fh.close();
+    }
+  };
+
+  const takeOpen = async (fh: FileHandle, name: string, path: string, file: string, version: Observed, markers: readonly string[]): Promise<Outcome> => {
     const versionKey = `${name}\0${version.size}\0${version.mtimeMs}\0${version.ino}`;
+    /** Whether the inbox entry is still the file that was opened, unchanged. */
     const unchanged = async (): Promise<'yes' | 'changed' | 'gone'> => {
       try {
-        return sameVersion(observed(await stat(path)), version) ? 'yes' : 'changed';
+        const [opened, entry] = await Promise.all([fh.stat(), lstat(path)]);
+        return entry.isFile() && sameVersion(observed(entry), version) && sameVersion(observed(opened), version) ? 'yes' : 'changed';
       } catch {
         return 'gone';
       }
     };
+    if ((await unchanged()) !== 'yes') {
+      tracked.delete(name);
+      return 'changed';
+    }
 
     let bytes: Buffer | undefined;
     if (version.size <= config.maxFileBytes) {
       try {
-        bytes = await readFile(path);
+        bytes = await readExactly(fh, version.size);
       } catch (e) {
-        if (errno(e) === 'ENOENT') return 'gone';
         warnOnce(versionKey, { file, code: 'FILE_READ_FAILED' satisfies ErrorCode, errno: errno(e) }, 'a file could not be read; it stays in the inbox');
         return 'failed';
       }
-      // Written to since it looked stable: read it again once it is.
-      const after = await unchanged();
+      // Written to since it looked complete: read it again once it is.
+      const after = bytes ? await unchanged() : 'changed';
       if (after !== 'yes') {
         tracked.delete(name);
         return after;
@@ -206,11 +327,16 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
     const stored: StoredPart[] = [];
     try {
       if (!bytes) {
-        throw new InputError('INPUT_TOO_LARGE', [{ path: '(file)', code: 'too_large', message: `the file has ${version.size} bytes, more than maxFileBytes (${config.maxFileBytes})` }]);
+        throw new InputError('INPUT_TOO_LARGE', [{ path: '(file)', code: 'too_large', message: `the file has ${version.size} bytes, more than maxFileBytes (${config.maxFileBytes}); it was not read` }]);
       }
       const { inputs, unparsed } = fileInputs(name, bytes, config);
       refused.push(...unparsed);
-      for (const i of inputs) {
+      for (const [n, i] of inputs.entries()) {
+        if (stored.length === 0 && refused.length >= MAX_LISTED_PROBLEMS) {
+          // Junk that happens to hold many MSH lines: bounded work, the file is refused whole.
+          refused.push({ index: inputs.length, label: 'the rest of the file', error: new InputError('INPUT_INVALID', [{ path: '(file)', code: MORE_PROBLEMS, message: `${inputs.length - n} more message(s) not tried: the first ${refused.length} were all refused` }]) });
+          break;
+        }
         let result: IntakeResult;
         try {
           result = await ctx.receive(i.input, { sourceId: i.sourceId });
@@ -239,16 +365,19 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       return before;
     }
     const messageIds = stored.flatMap((s) => s.messageIds);
+    await makePrivate(path, file, fh);
     try {
       if (refused.length === 0) {
         await moveInto(path, dirs.done, name);
         tracked.delete(name);
+        await removeMarkers(markers, file);
         const duplicates = stored.filter((s) => s.duplicate).length;
         log.info({ file, messages: stored.length, duplicates, messageIds }, duplicates === stored.length ? 'file taken in again (duplicate), moved to done' : 'file taken in, moved to done');
         return 'done';
       }
       await moveToError(path, dirs.error, name, errorReport({ channelId: ctx.channelId, name, at: new Date(), refused, stored }));
       tracked.delete(name);
+      await removeMarkers(markers, file);
       log.warn(
         {
           file,
@@ -256,7 +385,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
           // Locations such as OBX[1]-5: never the values found there.
           locations: refused.flatMap((r) => r.error.issues.map((i) => i.path)).slice(0, 20),
           storedMessages: messageIds.length,
-          messageIds,
+          messageIds: messageIds.slice(0, MAX_LISTED_PROBLEMS),
         },
         'file refused, moved to error with its .error.txt',
       );
@@ -278,7 +407,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       }
       if (!inbox.isDirectory()) throw new ConduitError('CONFIG_INVALID', `${dirs.inbox} is not a directory`, { location: 'source.directory' });
       for (const [key, dir] of [['doneDirectory', dirs.done], ['errorDirectory', dirs.error]] as const) {
-        await mkdir(dir, { recursive: true });
+        await mkdir(dir, { recursive: true, mode: 0o700 });
         if ((await stat(dir)).dev !== inbox.dev) {
           throw new ConduitError('CONFIG_INVALID', `${dir} is on another filesystem than the inbox: files are moved by rename`, { location: `source.${key}` });
         }
@@ -307,6 +436,6 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       // The file being taken in finishes (stored and moved); no other is started.
       await scanning;
     },
-    describe: () => `file ${dirs.inbox} (${config.pattern})`,
+    describe: () => `file ${dirs.inbox} (${config.pattern}, complete: ${config.complete})`,
   };
 }
