@@ -18,9 +18,23 @@ const SETTING_CHARSET: Readonly<Record<SourceEncoding, string>> = { 'utf-8': 'UN
 
 const MSH_18 = { segment: 'MSH', sequence: 1, field: 18 } as const;
 
+/** Offset of the first MSH segment: 0 for a message; after FHS/BHS (or a VT) in a batch file. */
+function firstMsh(bytes: Uint8Array): number {
+  for (let at = bytes.indexOf(0x4d); at !== -1; at = bytes.indexOf(0x4d, at + 1)) {
+    const before = at === 0 ? undefined : bytes[at - 1];
+    if (bytes[at + 1] === 0x53 && bytes[at + 2] === 0x48 && (before === undefined || before === 0x0d || before === 0x0a || before === 0x0b || before === 0xbf)) return at;
+  }
+  return 0;
+}
+
+/** MSH-18 of the first message in the bytes ('' when empty or absent). */
+export function declaredCharset(bytes: Uint8Array): string {
+  return sniffMsh18(bytes.subarray(firstMsh(bytes)));
+}
+
 /** The character set of an HL7 v2 message: its MSH-18, else the setting. Throws InputError when MSH-18 names one Node cannot decode. */
 export function hl7Charset(bytes: Uint8Array, encoding: SourceEncoding): Hl7Charset {
-  const declared = sniffMsh18(bytes);
+  const declared = declaredCharset(bytes);
   if (declared === '') return charsetOf(SETTING_CHARSET[encoding])!;
   const charset = charsetOf(declared);
   if (!charset) {
@@ -43,7 +57,7 @@ export function decodeHl7v2(bytes: Uint8Array, encoding: SourceEncoding): { text
     return { text: charset.decode(bytes), charset };
   } catch (e) {
     if (!(e instanceof CharsetError)) throw e;
-    const declared = sniffMsh18(bytes);
+    const declared = declaredCharset(bytes);
     const where = e.byteOffset === undefined ? '' : ` (byte offset ${e.byteOffset})`;
     const why =
       declared === ''

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
 import { InputError } from '../../errors.ts';
 import type { InboundInput } from '../../mapping/types.ts';
-import { Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
+import { charsetOf, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
+import { decodeHl7v2 } from '../text.ts';
 import type { FileSourceConfig } from './config.ts';
 import { splitHl7File } from './hl7-file.ts';
 
@@ -32,7 +33,7 @@ function refuse(code: 'FILE_EMPTY' | 'FILE_ENCODING_INVALID' | 'FILE_FORMAT_UNKN
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The text of a file; a byte order mark is dropped. Throws InputError FILE_ENCODING_INVALID. */
+/** The text of a JSON file; a byte order mark is dropped. Throws InputError FILE_ENCODING_INVALID. */
 export function decodeFile(bytes: Uint8Array, encoding: FileSourceConfig['encoding']): string {
   if (encoding === 'latin1') return Buffer.from(bytes).toString('latin1');
   try {
@@ -40,6 +41,27 @@ export function decodeFile(bytes: Uint8Array, encoding: FileSourceConfig['encodi
   } catch {
     throw refuse('FILE_ENCODING_INVALID', 'the file is not valid UTF-8; if its sender writes Latin-1 (ISO 8859-1), set encoding: latin1');
   }
+}
+
+/**
+ * The text of an HL7 v2 file, in the character set the MSH-18 of its first message declares,
+ * or the `encoding` setting when that is empty (src/sources/text.ts). Throws InputError
+ * FILE_ENCODING_INVALID naming MSH-18 and the setting.
+ */
+export function decodeHl7File(bytes: Uint8Array, encoding: FileSourceConfig['encoding']): { text: string; charset: string } {
+  try {
+    const { text, charset } = decodeHl7v2(bytes, encoding);
+    return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, charset: charset.name };
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    throw new InputError('FILE_ENCODING_INVALID', [...e.issues]);
+  }
+}
+
+/** The first characters of a file, for telling its format: ASCII in every supported encoding. */
+function head(bytes: Uint8Array): string {
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return Buffer.from(bytes.subarray(bom, bom + 1024)).toString('latin1');
 }
 
 /**
@@ -71,10 +93,10 @@ export function sha256(text: string): string {
  */
 export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSourceConfig, 'encoding' | 'format'>): { inputs: FileInput[]; unparsed: UnparsedMessage[] } {
   if (bytes.length === 0) throw refuse('FILE_EMPTY', 'the file is empty');
-  const text = decodeFile(bytes, config.encoding);
-  if (text.trim() === '') throw refuse('FILE_EMPTY', 'the file holds only white space');
-  const format = formatOf(name, text, config.format);
+  if (Buffer.from(bytes).toString('latin1').trim() === '') throw refuse('FILE_EMPTY', 'the file holds only white space');
+  const format = formatOf(name, head(bytes), config.format);
   if (format === 'json') {
+    const text = decodeFile(bytes, config.encoding);
     try {
       JSON.parse(text);
     } catch (e) {
@@ -82,14 +104,29 @@ export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSou
     }
     return { inputs: [{ index: 0, input: { text, format }, sourceId: `${name}#${sha256(text).slice(0, 16)}`, label: 'the file' }], unparsed: [] };
   }
+  const { text, charset } = decodeHl7File(bytes, config.encoding);
   const messages = splitHl7File(text);
   const inputs: FileInput[] = [];
   const unparsed: UnparsedMessage[] = [];
   messages.forEach((m, i) => {
     const where = messages.length === 1 ? 'the message' : `message ${i + 1} of ${messages.length} (line ${m.line}`;
     try {
-      const controlId = Hl7Message.parse(m.text).controlId;
+      const message = Hl7Message.parse(m.text);
+      const controlId = message.controlId;
       const label = messages.length === 1 ? where : `${where}, MSH-10 ${controlId || '(empty)'})`;
+      const declared = message.msh.get(18);
+      if (declared !== '' && charsetOf(declared)?.name !== charset) {
+        const error = new InputError('FILE_ENCODING_INVALID', [
+          {
+            path: 'MSH-18',
+            hl7: { segment: 'MSH', sequence: 1, field: 18 },
+            code: 'invalid_value',
+            message: `MSH-18 declares '${declared}', but the file was read as ${charset} (the first message's MSH-18, or the encoding setting): the messages of one file must share one character set`,
+          },
+        ]);
+        unparsed.push({ index: i, label, error });
+        return;
+      }
       inputs.push({ index: i, input: { text: m.text, format }, sourceId: controlId || `sha256:${sha256(m.text)}`, label });
     } catch (e) {
       if (!(e instanceof Error)) throw e;
