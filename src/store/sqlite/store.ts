@@ -332,6 +332,9 @@ export class SqliteStore implements Store {
   private writeFailed(e: unknown): void {
     if (!this.failure) {
       this.failure = { since: new Date().toISOString(), reason: sqliteWords(e) };
+      // While failing, a write fails at once instead of blocking the event loop for the busy
+      // timeout (health, admin reads and 503s stay prompt); the retry timer tries every second.
+      this.db.exec('PRAGMA busy_timeout = 0');
       this.options.onWriteError?.(e);
     }
     this.retryTimer ??= setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
@@ -340,6 +343,7 @@ export class SqliteStore implements Store {
   private writeSucceeded(): void {
     if (!this.failure) return;
     this.failure = undefined;
+    this.db.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 5000}`);
     this.options.onWriteRecovered?.();
   }
 
