@@ -14,7 +14,7 @@ import type {
 import type { Coding as CanonicalCoding, CodedConcept, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import type { FhirBundleSettings } from './settings.ts';
-import { fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange } from './values.ts';
+import { dataAbsentReason, fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange } from './values.ts';
 
 /** Builds each resource of the Bundle from the canonical report; references are filled in by the caller. */
 
@@ -72,17 +72,25 @@ export function encounter(report: LabReport, s: FhirBundleSettings, subject: Ref
   };
 }
 
-/** Identifier of a device: its serial number where known, else the platform's device id. */
-export function deviceIdentifier(report: LabReport, s: FhirBundleSettings): Identifier {
+/** Identifiers of a device: the platform's device id and the serial number, each in its own system. */
+export function deviceIdentifiers(report: LabReport, s: FhirBundleSettings): Identifier[] {
   const d = report.device!;
-  return { system: s.deviceIdentifierSystem, value: (d.serial ?? d.id)! };
+  return [...(d.id ? [{ system: s.deviceIdSystem, value: d.id }] : []), ...(d.serial ? [{ system: s.deviceIdentifierSystem, value: d.serial }] : [])];
+}
+
+/**
+ * The identifier the conditional create matches a device on: the platform's id when known,
+ * else the serial, so that reports with and without a serial find the same Device.
+ */
+export function deviceIdentifier(report: LabReport, s: FhirBundleSettings): Identifier {
+  return deviceIdentifiers(report, s)[0]!;
 }
 
 export function device(report: LabReport, s: FhirBundleSettings): Device {
   const d = report.device!;
   return {
     resourceType: 'Device',
-    identifier: [deviceIdentifier(report, s)],
+    identifier: deviceIdentifiers(report, s),
     ...(d.serial ? { serialNumber: d.serial } : {}),
     ...(d.model ? { deviceName: [{ name: d.model, type: 'model-name' as const }] } : {}),
     ...(d.site ? { location: { display: d.site } } : {}),
@@ -96,11 +104,17 @@ export function orderIdentifiers(report: LabReport, s: FhirBundleSettings): Iden
   return out;
 }
 
+/** The order's state from the report's: results pending keep it active, a cancelled report revokes it. */
+const SERVICE_REQUEST_STATUS: Record<ResultStatus, ServiceRequest['status']> = {
+  registered: 'active', preliminary: 'active', final: 'completed', corrected: 'completed', amended: 'completed',
+  cancelled: 'revoked', 'entered-in-error': 'completed', unknown: 'unknown',
+};
+
 export function serviceRequest(report: LabReport, s: FhirBundleSettings, subject: Reference<Patient>, enc: Reference<Encounter> | undefined): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',
     identifier: orderIdentifiers(report, s),
-    status: report.status === 'cancelled' ? 'revoked' : report.status === 'preliminary' || report.status === 'registered' ? 'active' : 'completed',
+    status: SERVICE_REQUEST_STATUS[report.status],
     intent: 'order',
     ...(report.panel ? { code: codeable(codingsOf(report.panel), s, report.panel.originalText) } : {}),
     subject,
@@ -168,6 +182,11 @@ export function loincOf(o: CanonicalObservation): CanonicalCoding | undefined {
   return o.loinc ? { ...o.loinc, system: 'http://loinc.org' } : undefined;
 }
 
+/** Cancelled (HL7 OBX-11 X), or nothing sent: no value[x], a dataAbsentReason instead. */
+function withoutValue(o: CanonicalObservation): boolean {
+  return o.status === 'cancelled' || (o.value === '' && !o.valueCoding);
+}
+
 const LAB_CATEGORY: CodeableConcept = {
   coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory', display: 'Laboratory' }],
 };
@@ -196,7 +215,7 @@ export function observation(
     ...(when ? { effectiveDateTime: fhirDateTime(when, s.offsetForLocalTimes) } : {}),
     ...(issued ? { issued } : {}),
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
-    ...(o.valueCoding ? { valueCodeableConcept: codeable(codingsOf(o.valueCoding), s, o.valueCoding.originalText ?? o.value) } : observationValue(o.value, unit)),
+    ...(withoutValue(o) ? { dataAbsentReason: dataAbsentReason(o.status, o.value) } : o.valueCoding ? { valueCodeableConcept: codeable(codingsOf(o.valueCoding), s, o.valueCoding.originalText ?? o.value) } : observationValue(o.value, unit, o.valueType)),
     ...(o.flags.length ? { interpretation: interpretation(o.flags, flags) } : {}),
     ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),

@@ -18,7 +18,10 @@ export const FhirBundleSettings = z
     resultIdentifierSystem: Uri.default('urn:conduit:result-id'),
     observationIdentifierSystem: Uri.default('urn:conduit:observation-id'),
     encounterIdentifierSystem: Uri.default('urn:conduit:encounter-id'),
-    deviceIdentifierSystem: Uri.default('urn:conduit:device-id'),
+    /** Identifier system of the platform's own device id (HL7 v2: OBX-18 EI-1); Devices are matched on it. */
+    deviceIdSystem: Uri.default('urn:conduit:device-id'),
+    /** Identifier system of device serial numbers; the match when a report has no device id. */
+    deviceIdentifierSystem: Uri.default('urn:conduit:device-serial'),
     placerOrderIdentifierSystem: Uri.default('urn:conduit:placer-order'),
     fillerOrderIdentifierSystem: Uri.default('urn:conduit:accession'),
     /** CodeSystem URI of the source's own analyte and panel codes. */

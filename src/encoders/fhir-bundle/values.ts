@@ -10,7 +10,7 @@ import type { CodeTable } from '../../mapping/tables/table.ts';
 
 /** FHIR decimal (and JSON number) syntax. */
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
-const COMPARATOR = /^(<=|>=|<|>)\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?)$/;
+const COMPARATOR = /^(<=|>=|<|>)\s*([+-]?(?:\d+(?:\.\d+)?|\.\d+))$/;
 const RATIO = /^((?:0|[1-9]\d*)(?:\.\d+)?)\s*:\s*((?:0|[1-9]\d*)(?:\.\d+)?)$/;
 const INTERVAL = /^\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*(?:-|–|\.\.)\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?)\s*$/;
 
@@ -48,14 +48,70 @@ function quantity(value: string, u: UnitInfo): Quantity {
 
 type ValueX = Pick<Observation, 'valueQuantity' | 'valueString' | 'valueRatio'>;
 
-export function observationValue(text: string, u: UnitInfo): ValueX {
-  const v = text.trim();
-  if (DECIMAL.test(v)) return { valueQuantity: quantity(v, u) };
+/** R4 core extension: the text as sent, for a value written in another form. */
+export const ORIGINAL_TEXT = 'http://hl7.org/fhir/StructureDefinition/originalText';
+
+/** A number with an optional sign and leading zeros, as analysers and forms write them: '+5', '007', '.5'. */
+const NUMBER_AS_SENT = /^([+-]?)(\d*)(?:\.(\d+))?$/;
+
+/**
+ * The FHIR decimal of a number as sent, with its digits kept: a '+' and leading zeros go,
+ * trailing zeros stay ('+05.40' → '5.40'). Undefined for anything else, an exponent included
+ * ('1e3' stays text rather than become 1000).
+ */
+export function decimalOf(text: string): string | undefined {
+  if (DECIMAL.test(text)) return text;
+  const m = NUMBER_AS_SENT.exec(text);
+  if (!m || (m[2] === '' && m[3] === undefined)) return undefined;
+  const whole = m[2]!.replace(/^0+(?=\d)/, '') || '0';
+  return `${m[1] === '-' ? '-' : ''}${whole}${m[3] !== undefined ? `.${m[3]}` : ''}`;
+}
+
+/** The element with the text as sent in an originalText extension, when its own form is not that text. */
+function asSent<T extends object>(element: T, written: string, text: string): T {
+  return written === text ? element : { extension: [{ url: ORIGINAL_TEXT, valueString: text }], ...element };
+}
+
+/**
+ * value[x] from the text as sent, never recalculated:
+ * - a number (with a comparator: valueQuantity.comparator; a ratio without unit: valueRatio)
+ *   keeps its digits; written in another form than sent ('+5', '007', '< 0.5'), the text as
+ *   sent goes with it in the originalText extension, so numeric search works and nothing is lost;
+ * - surrounding spaces make text: valueString exactly as sent; except that a value the source
+ *   declared a number (HL7 v2 NM) is one whatever its padding (HL7 NM has no spaces), with
+ *   the padded text in originalText, as the ORU^R01 sends it as NM;
+ * - anything else (an exponent, words, a range) is valueString as sent.
+ */
+export function observationValue(text: string, u: UnitInfo, declaredType?: string): ValueX {
+  const trimmed = text.trim();
+  const v = trimmed === text || declaredType?.toUpperCase() === 'NM' ? trimmed : undefined;
+  if (v === undefined) return { valueString: text };
+  const n = decimalOf(v);
+  if (n !== undefined) return { valueQuantity: asSent(quantity(n, u), n, text) };
   const cmp = COMPARATOR.exec(v);
-  if (cmp) return { valueQuantity: { ...quantity(cmp[2]!, u), comparator: cmp[1] as Quantity['comparator'] } };
+  const cmpNumber = cmp ? decimalOf(cmp[2]!) : undefined;
+  if (cmp && cmpNumber !== undefined) {
+    return { valueQuantity: asSent({ ...quantity(cmpNumber, u), comparator: cmp[1] as Quantity['comparator'] }, `${cmp[1]}${cmpNumber}`, text) };
+  }
   const ratio = RATIO.exec(v);
-  if (ratio && !u.unit) return { valueRatio: { numerator: { value: decimal(ratio[1]!) }, denominator: { value: decimal(ratio[2]!) } } };
+  if (ratio && !u.unit) {
+    return { valueRatio: asSent({ numerator: { value: decimal(ratio[1]!) }, denominator: { value: decimal(ratio[2]!) } }, `${ratio[1]}:${ratio[2]}`, text) };
+  }
   return { valueString: text };
+}
+
+const DATA_ABSENT = 'http://terminology.hl7.org/CodeSystem/data-absent-reason';
+
+/**
+ * Observation.dataAbsentReason for an observation without a value (obs-6: never with one):
+ * not-performed when cancelled (HL7 OBX-11 X or N), temp-unknown while pending or
+ * preliminary, unknown otherwise (a deleted value, HL7 `""`, or none sent). The text the
+ * source sent in place of a value (a cancelled test's "not done") is its text.
+ */
+export function dataAbsentReason(status: string, text: string): CodeableConcept {
+  const code = status === 'cancelled' ? 'not-performed' : status === 'registered' || status === 'preliminary' ? 'temp-unknown' : 'unknown';
+  const display = { 'not-performed': 'Not Performed', 'temp-unknown': 'Temporarily Unknown', unknown: 'Unknown' }[code];
+  return { coding: [{ system: DATA_ABSENT, code, display }], ...(text.trim() !== '' ? { text } : {}) };
 }
 
 /** Reference range: the text always; low and high only for a plain numeric interval. */

@@ -7,7 +7,7 @@ import { applyEdits } from './apply.ts';
 import type { OruEdits } from './edits.ts';
 import type { OruR01Settings } from './settings.ts';
 import { documentStatus, statusCodes } from './status.ts';
-import { typeValue } from './value-type.ts';
+import { declaredValue, HL7_NULL, retypeWarnings } from './value-type.ts';
 
 const d = DEFAULT_DELIMITERS;
 
@@ -146,15 +146,16 @@ function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
 }
 
 function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): FieldInput[] {
-  const typed = o.valueCoding ? { type: 'CWE' as const, value: cwe(o.valueCoding, s.localCodingSystem, undefined, o.valueCoding.display ?? o.value) } : typeValue(o.value);
+  const typed = o.valueCoding ? { type: 'CWE' as const, value: cwe(o.valueCoding, s.localCodingSystem, undefined, o.valueCoding.display ?? o.value) } : declaredValue(o);
   const obx: FieldInput[] = [];
   obx[1] = String(setId);
   obx[2] = typed.type;
   obx[3] = cwe(o.code, s.localCodingSystem, o.loinc);
   obx[5] = typed.value;
-  obx[6] = o.unit === undefined || o.unit === '' ? undefined : o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit];
-  obx[7] = o.referenceRange;
-  obx[8] = { repeat: o.flags };
+  const sentNull = (field: NonNullable<Observation['nulls']>[number], value: FieldInput) => (o.nulls?.includes(field) ? HL7_NULL : value);
+  obx[6] = sentNull('unit', o.unit === undefined || o.unit === '' ? undefined : o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit]);
+  obx[7] = sentNull('referenceRange', o.referenceRange);
+  obx[8] = sentNull('flags', { repeat: o.flags });
   obx[11] = status;
   obx[14] = dtm(o.observedAt);
   obx[16] = report.operator ? [report.operator.id, report.operator.name] : undefined;
@@ -219,7 +220,7 @@ export function createOruR01Encoder(settings: OruR01Settings, tables: OruR01Tabl
       format: 'hl7v2',
       encode: (report: LabReport, ctx: EncodeContext): Encoded => {
         const coded = withTableCodes(report, settings, tables);
-        return encoded(encodeOruR01(coded.report, ctx, settings), coded.warnings);
+        return encoded(encodeOruR01(coded.report, ctx, settings), [...coded.warnings, ...retypeWarnings(coded.report.observations)]);
       },
     };
   }
@@ -228,7 +229,7 @@ export function createOruR01Encoder(settings: OruR01Settings, tables: OruR01Tabl
     format: 'hl7v2',
     encode: async (report: LabReport, ctx: EncodeContext): Promise<Encoded> => {
       const coded = withTableCodes(report, settings, tables);
-      return encoded(await applyEdits(encodeOruR01(coded.report, ctx, settings), coded.report, ctx, edits), coded.warnings);
+      return encoded(await applyEdits(encodeOruR01(coded.report, ctx, settings), coded.report, ctx, edits), [...coded.warnings, ...retypeWarnings(coded.report.observations)]);
     },
   };
 }
