@@ -58,7 +58,6 @@ const NULLABLE = [
 ] as const;
 
 /** OBX-11 statuses under which an empty OBX-5 is expected: nothing to report (yet). */
-
 const NO_VALUE: ReadonlySet<ResultStatus> = new Set(['registered', 'cancelled', 'entered-in-error']);
 
 /** A report before its id is chosen, which needs every order of the message. */
