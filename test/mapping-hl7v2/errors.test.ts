@@ -16,7 +16,7 @@ const msh = (fields: Record<number, string>) => {
 test('a message type other than ORU^R01 is refused at MSH-9, and nothing else is reported', () => {
   const e = refusal(message(msh({ 9: 'ADT^A01^ADT_A01' }), PID, 'PV1|1|I'));
   assert.equal(e.code, 'INPUT_INVALID');
-  assert.deepEqual(e.issues, [{ path: 'MSH-9', code: 'unsupported', message: 'expected ORU^R01, got ADT^A01' }]);
+  assert.deepEqual(e.issues, [{ path: 'MSH-9', hl7: { segment: 'MSH', sequence: 1, field: 9 }, code: 'unsupported', message: 'expected ORU^R01, got ADT^A01' }]);
   assert.deepEqual(issues(oru(obx({})).replace('ORU^R01^ORU_R01', 'ORU')), ['MSH-9: expected ORU^R01, got ORU']);
   assert.deepEqual(issues(oru(obx({})).replace('ORU^R01^ORU_R01', '')), ['MSH-9: expected ORU^R01, got (empty)']);
   // acceptedMessageTypes lets an integrator take ORU^R30 (point-of-care, same structure).
@@ -34,7 +34,7 @@ test('MSH-12 must name an accepted version; MSH-10 must be there', () => {
   // VID: the version is its first component.
   assert.equal(report(oru(obx({})).replace('|P|2.5.1', '|P|2.5.1^USA')).id, 'FIL-1');
   const e = refusal(oru(obx({})).replace('|CTRL-1|', '||'));
-  assert.deepEqual(e.issues, [{ path: 'MSH-10', code: 'required', message: 'MSH-10 (message control id) is empty: it is what makes a resend recognisable' }]);
+  assert.deepEqual(e.issues, [{ path: 'MSH-10', hl7: { segment: 'MSH', sequence: 1, field: 10 }, code: 'required', message: 'MSH-10 (message control id) is empty: it is what makes a resend recognisable' }]);
 });
 
 test('text that is not HL7 v2 is refused as HL7_PARSE_FAILED', () => {
@@ -48,7 +48,7 @@ test('text that is not HL7 v2 is refused as HL7_PARSE_FAILED', () => {
 
 test('an ORU^R01 without OBR is refused; an OBX before any OBR is refused where it stands', () => {
   assert.deepEqual(refusal(message(MSH, PID)).issues, [
-    { path: 'OBR', code: 'required', message: 'no OBR segment: an ORU^R01 carries its results in at least one order (OBR)' },
+    { path: 'OBR', hl7: { segment: 'OBR' }, code: 'required', message: 'no OBR segment: an ORU^R01 carries its results in at least one order (OBR)' },
   ]);
   assert.deepEqual(issues(message(MSH, PID, obx({}), ORC, OBR, obx({}))), ['OBX[0]: OBX before any OBR: an observation must follow the OBR of its order']);
   // A second patient starts over: its OBX needs its own OBR.
@@ -63,7 +63,7 @@ test('a second MSH (a batch of messages in one input) is refused', () => {
 
 test('OBR-4 is required: an order must name its test or panel', () => {
   const e = refusal(message(MSH, PID, ORC, OBR, obx({}), 'OBR|2|PLC-2|FIL-2|||||', obx({})));
-  assert.deepEqual(e.issues, [{ path: 'OBR[1]-4', code: 'required', message: 'OBR-4 (universal service identifier) is empty: the order names no test or panel' }]);
+  assert.deepEqual(e.issues, [{ path: 'OBR[1]-4', hl7: { segment: 'OBR', sequence: 2, field: 4 }, code: 'required', message: 'OBR-4 (universal service identifier) is empty: the order names no test or panel' }]);
   assert.deepEqual(issues(oru(obx({})).replace('GLU^Glucose^L|||2026', '^Glucose^L|||2026')), [
     'OBR[0]-4: OBR-4 (universal service identifier) has no identifier (component 1, or 4 for the alternate code): the order names no test or panel',
   ]);
@@ -72,17 +72,17 @@ test('OBR-4 is required: an order must name its test or panel', () => {
 test('OBX-2: an unsupported value type is named; a value without a type is refused', () => {
   const e = refusal(oru(obx({}), obx({ 1: '2' }), obx({ 1: '3', 2: 'XY', 5: 'x' })));
   assert.deepEqual(e.issues, [
-    { path: 'OBX[2]-2', code: 'unsupported', message: "OBX-2 value type 'XY' is not supported; expected one of NM, SN, ST, TX, FT, CE, CWE, CNE, IS, ID, DT, TM, TS, DTM, ED" },
+    { path: 'OBX[2]-2', hl7: { segment: 'OBX', sequence: 3, field: 2 }, code: 'unsupported', message: "OBX-2 value type 'XY' is not supported; expected one of NM, SN, ST, TX, FT, CE, CWE, CNE, IS, ID, DT, TM, TS, DTM, ED" },
   ]);
   for (const type of ['RP', 'CX', 'XCN', 'NA', 'MA', 'CP']) assert.match(issues(oru(obx({ 2: type })))[0]!, new RegExp(`^OBX\\[0\\]-2: OBX-2 value type '${type}'`));
-  assert.deepEqual(refusal(oru(obx({ 2: '' }))).issues, [{ path: 'OBX[0]-2', code: 'required', message: 'OBX-2 (value type) is empty but OBX-5 has a value' }]);
+  assert.deepEqual(refusal(oru(obx({ 2: '' }))).issues, [{ path: 'OBX[0]-2', hl7: { segment: 'OBX', sequence: 1, field: 2 }, code: 'required', message: 'OBX-2 (value type) is empty but OBX-5 has a value' }]);
   // No type and no value: an empty result line, accepted.
   assert.equal(report(oru(obx({ 2: '', 5: '' }))).observations[0]!.value, '');
 });
 
 test('OBX-3 is required: a result must say what was measured', () => {
   assert.deepEqual(refusal(oru(obx({ 3: '' }))).issues, [
-    { path: 'OBX[0]-3', code: 'required', message: 'OBX-3 (observation identifier) is empty: a result must say what was measured' },
+    { path: 'OBX[0]-3', hl7: { segment: 'OBX', sequence: 1, field: 3 }, code: 'required', message: 'OBX-3 (observation identifier) is empty: a result must say what was measured' },
   ]);
   assert.deepEqual(issues(oru(obx({ 3: '^Glucose^L' }))), [
     'OBX[0]-3: OBX-3 (observation identifier) has no identifier (component 1, or 4 for the alternate code): a result must say what was measured',
@@ -94,7 +94,7 @@ test('OBX-3 is required: a result must say what was measured', () => {
 test('OBX-5 may be empty only when OBX-11 says there is no result (yet), or for a blank text line', () => {
   const refused = (type: string, status: string) => refusal(oru(obx({ 2: type, 5: '', 11: status }))).issues;
   assert.deepEqual(refused('NM', 'F'), [
-    { path: 'OBX[0]-5', code: 'required', message: "OBX-5 is empty, but OBX-11 'F' does not say the result is pending, cancelled or deleted (I, O, X, N, D, W or U)" },
+    { path: 'OBX[0]-5', hl7: { segment: 'OBX', sequence: 1, field: 5 }, code: 'required', message: "OBX-5 is empty, but OBX-11 'F' does not say the result is pending, cancelled or deleted (I, O, X, N, D, W or U)" },
   ]);
   assert.equal(refused('CWE', 'P')[0]!.path, 'OBX[0]-5');
   assert.equal(refused('SN', 'C')[0]!.path, 'OBX[0]-5');
@@ -107,12 +107,12 @@ test('OBX-5 may be empty only when OBX-11 says there is no result (yet), or for 
 
 test('ED: only Base64 is accepted, and the data must be Base64', () => {
   assert.deepEqual(refusal(oru(obx({ 2: 'ED', 3: 'PDF^Report^L', 5: '^AP^PDF^Hex^255044462D', 11: 'F' }))).issues, [
-    { path: 'OBX[0]-5.4', code: 'unsupported', message: "OBX-5.4 ED encoding 'Hex' is not supported; only Base64 is accepted" },
+    { path: 'OBX[0]-5.4', hl7: { segment: 'OBX', sequence: 1, field: 5, component: 4 }, code: 'unsupported', message: "OBX-5.4 ED encoding 'Hex' is not supported; only Base64 is accepted" },
   ]);
   assert.deepEqual(refusal(oru(obx({ 2: 'ED', 3: 'PDF^Report^L', 5: '^AP^PDF^A^plain text', 11: 'F' }))).issues[0]!.path, 'OBX[0]-5.4');
   for (const data of ['JVBERi0x$$$', 'AAAAA', 'QQ=A', '=']) {
     assert.deepEqual(refusal(oru(obx({ 2: 'ED', 3: 'PDF^Report^L', 5: `^AP^PDF^Base64^${data}`, 11: 'F' }))).issues, [
-      { path: 'OBX[0]-5.5', code: 'invalid_value', message: 'OBX-5.5 ED data is not valid Base64' },
+      { path: 'OBX[0]-5.5', hl7: { segment: 'OBX', sequence: 1, field: 5, component: 5 }, code: 'invalid_value', message: 'OBX-5.5 ED data is not valid Base64' },
     ]);
   }
   // Empty ED data is a missing result, unless OBX-11 says none is coming.
@@ -140,8 +140,8 @@ test('date-times are checked field by field: form and range, with the field name
 test('PID-7 and PID-8 are checked without repeating the patient data in the message', () => {
   const e = refusal(oru(obx({})).replace('|19800102|F', '|19801302|Q'));
   assert.deepEqual(e.issues, [
-    { path: 'PID[0]-7', code: 'invalid_value', message: 'PID-7 (date of birth) is not a valid HL7 date: expected YYYY[MM[DD]] (a time may follow)' },
-    { path: 'PID[0]-8', code: 'invalid_value', message: "PID-8 (administrative sex) is not a code of HL7 table 0001 or the mapping's administrativeSex (F, M, O, U, A, N)" },
+    { path: 'PID[0]-7', hl7: { segment: 'PID', sequence: 1, field: 7 }, code: 'invalid_value', message: 'PID-7 (date of birth) is not a valid HL7 date: expected YYYY[MM[DD]] (a time may follow)' },
+    { path: 'PID[0]-8', hl7: { segment: 'PID', sequence: 1, field: 8 }, code: 'invalid_value', message: "PID-8 (administrative sex) is not a code of HL7 table 0001 or the mapping's administrativeSex (F, M, O, U, A, N)" },
   ]);
   assert.ok(!/1980|13|'Q'|Doe/.test(e.message), e.message);
   assert.equal(report(oru(obx({})).replace('|19800102|F', '|19800102|X'), settings({ administrativeSex: { X: 'other' } })).patient?.sex, 'other');
