@@ -18,6 +18,12 @@ export const EngineSettings = z
     mappingsDir: z.string().default('./mappings'),
     /** Pending deliveries across all channels above which sources push back (HTTP 503, slower MLLP reads). */
     maxBacklog: wholeNumber.pipe(z.number().int().positive()).default(50_000),
+    /** Bytes of HTTP request bodies held at once across all requests; over it the largest body in flight gets 503. */
+    maxBodyBytesInFlight: wholeNumber.pipe(z.number().int().positive()).default(64 * 1_048_576),
+    /** A request body that sends nothing for this long is cut (408). */
+    bodyTimeoutMs: wholeNumber.pipe(z.number().int().positive()).default(10_000),
+    /** A request whose headers are not complete after this long is cut (408). */
+    headersTimeoutMs: wholeNumber.pipe(z.number().int().positive()).default(10_000),
     /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
     durability: z.enum(['full', 'normal']).default('full'),
     /** Reload channel and mapping files when they change. */
@@ -36,6 +42,9 @@ const ENV: Record<keyof EngineSettings, string> = {
   channelsDir: 'CONDUIT_CHANNELS',
   mappingsDir: 'CONDUIT_MAPPINGS',
   maxBacklog: 'CONDUIT_MAX_BACKLOG',
+  maxBodyBytesInFlight: 'CONDUIT_MAX_BODY_BYTES_IN_FLIGHT',
+  bodyTimeoutMs: 'CONDUIT_BODY_TIMEOUT_MS',
+  headersTimeoutMs: 'CONDUIT_HEADERS_TIMEOUT_MS',
   durability: 'CONDUIT_DURABILITY',
   logLevel: 'CONDUIT_LOG_LEVEL',
   watch: 'CONDUIT_WATCH',
@@ -49,6 +58,9 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--channels': 'channelsDir',
   '--mappings': 'mappingsDir',
   '--max-backlog': 'maxBacklog',
+  '--max-body-bytes-in-flight': 'maxBodyBytesInFlight',
+  '--body-timeout-ms': 'bodyTimeoutMs',
+  '--headers-timeout-ms': 'headersTimeoutMs',
   '--durability': 'durability',
   '--log-level': 'logLevel',
   '--watch': 'watch',

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { adminRouter } from '../admin/routes.ts';
-import { SourceRoutes } from '../http/routes.ts';
+import { BodyReader } from '../http/body.ts';
+import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
+import { SourceRoutes, sendJson } from '../http/routes.ts';
 import { watch, type FSWatcher } from 'node:fs';
 import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
 import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
@@ -66,7 +68,7 @@ export class Engine {
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', false);
-    const routes = new SourceRoutes();
+    const routes = new SourceRoutes(new BodyReader({ maxBytesInFlight: settings.maxBodyBytesInFlight, idleTimeoutMs: settings.bodyTimeoutMs }));
     app.get('/health', (_req, res) => {
       const health = this.health();
       res.status(health.status === 'unhealthy' ? 503 : 200).json(health);
@@ -99,13 +101,31 @@ export class Engine {
     app.use((_req, res) => {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such route' }] });
     });
+    app.use(jsonErrorHandler(log));
 
     this.routes = routes;
     for (const resolved of configuration.channels) {
       if (resolved.config.enabled) await this.startChannel(resolved);
     }
     await new Promise<void>((resolve, reject) => {
-      const server = createServer((req, res) => (routes.match(req) ?? app)(req, res));
+      const server = createServer(
+        {
+          headersTimeout: settings.headersTimeoutMs,
+          // How often node looks for requests past headersTimeout; its default of 30 s would let slow headers linger.
+          connectionsCheckingInterval: 1_000,
+        },
+        (req, res) => {
+          try {
+            (routes.match(req) ?? app)(req, res);
+          } catch (e) {
+            // A raw route that threw: an answer, never a crash of the whole engine.
+            log.error({ err: e }, 'an HTTP route failed');
+            if (!res.headersSent) sendJson(res, 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'internal error; see the engine log' }] });
+            else res.destroy();
+          }
+        },
+      );
+      server.on('clientError', answerClientError);
       server.once('error', reject);
       server.listen(settings.port, settings.host, () => resolve());
       // Keep-alive past common proxy timeouts, so webhook senders reuse connections.

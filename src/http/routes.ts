@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BodyReader } from './body.ts';
 
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -14,6 +15,12 @@ export class SourceRoutes {
   private readonly routes = new Map<string, RawHandler>();
   /** Prefix (ending in '/') → handler; few, so a scan is fine. */
   private readonly prefixes = new Map<string, RawHandler>();
+  /** Reads request bodies within the port's budget of bytes in flight; shared by every route. */
+  readonly bodies: BodyReader;
+
+  constructor(bodies: BodyReader = new BodyReader()) {
+    this.bodies = bodies;
+  }
 
   /** Serves every method on `path`; the handler answers 405 for the ones it does not take. */
   add(path: string, handler: RawHandler): void {
@@ -60,34 +67,4 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
-}
-
-export class BodyTooLargeError extends Error {
-  override readonly name = 'BodyTooLargeError';
-}
-
-/** Reads a request body up to `limit` bytes; a larger one rejects without buffering the rest. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      req.resume();
-      reject(new BodyTooLargeError());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new BodyTooLargeError());
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

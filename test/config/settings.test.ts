@@ -12,6 +12,9 @@ test('with no flags and no environment, every setting has its default; directori
     channelsDir: resolve('./channels'),
     mappingsDir: resolve('./mappings'),
     maxBacklog: 50_000,
+    maxBodyBytesInFlight: 67_108_864,
+    bodyTimeoutMs: 10_000,
+    headersTimeoutMs: 10_000,
     durability: 'full',
     watch: true,
     logLevel: 'info',
@@ -29,6 +32,9 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_CHANNELS: 'conf/channels',
       CONDUIT_MAPPINGS: 'conf/mappings',
       CONDUIT_MAX_BACKLOG: '1000',
+      CONDUIT_MAX_BODY_BYTES_IN_FLIGHT: '1000000',
+      CONDUIT_BODY_TIMEOUT_MS: '5000',
+      CONDUIT_HEADERS_TIMEOUT_MS: '3000',
       CONDUIT_DURABILITY: 'normal',
       CONDUIT_LOG_LEVEL: 'debug',
       CONDUIT_WATCH: 'false',
@@ -42,6 +48,9 @@ test('environment variables override the defaults, converted to their types', ()
     channelsDir: resolve('conf/channels'),
     mappingsDir: resolve('conf/mappings'),
     maxBacklog: 1000,
+    maxBodyBytesInFlight: 1_000_000,
+    bodyTimeoutMs: 5000,
+    headersTimeoutMs: 3000,
     durability: 'normal',
     watch: false,
     logLevel: 'debug',
@@ -95,6 +104,8 @@ for (const [name, flags, env] of [
   ['port in hex', { '--port': '0x50' }, {}],
   ['max backlog zero', { '--max-backlog': '0' }, {}],
   ['max backlog not a number', {}, { CONDUIT_MAX_BACKLOG: 'lots' }],
+  ['body budget zero', { '--max-body-bytes-in-flight': '0' }, {}],
+  ['body timeout not a number', {}, { CONDUIT_BODY_TIMEOUT_MS: '10s' }],
   ['unknown durability', { '--durability': 'fast' }, {}],
   ['unknown log level', {}, { CONDUIT_LOG_LEVEL: 'loud' }],
 ] as Array<[string, Record<string, string>, NodeJS.ProcessEnv]>) {
@@ -119,5 +130,19 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
   assert.equal(settingsFlag('--channels'), 'channelsDir');
   assert.equal(settingsFlag('--max-backlog'), 'maxBacklog');
   assert.equal(settingsFlag('--json'), undefined);
-  assert.deepEqual([...SETTINGS_FLAGS].sort(), ['--channels', '--data', '--durability', '--health-window-hours', '--host', '--log-level', '--mappings', '--max-backlog', '--port', '--watch']);
+  assert.deepEqual([...SETTINGS_FLAGS].sort(), [
+    '--body-timeout-ms',
+    '--channels',
+    '--data',
+    '--durability',
+    '--headers-timeout-ms',
+    '--health-window-hours',
+    '--host',
+    '--log-level',
+    '--mappings',
+    '--max-backlog',
+    '--max-body-bytes-in-flight',
+    '--port',
+    '--watch',
+  ]);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { makeEvent } from '../support/events.ts';
 import { startTestEngine, type TestEngine, webhookToMllpChannel } from '../support/in-process.ts';
@@ -90,6 +91,38 @@ describe('webhook source: bad input gets its specific 4xx and the channel keeps 
     const good = createHmac('sha256', SECRET).update(body).digest('hex');
     const res = await t.post('/channels/signed', body, { 'x-signature': `sha256=${good}` });
     assert.equal(res.status, 201);
+  });
+
+  test('a signature with anything besides exactly 64 hex digits is refused (sha256=<hex>junk, issue 8)', async () => {
+    const body = JSON.stringify(makeEvent('res_SIGNED_JUNK'));
+    const good = createHmac('sha256', SECRET).update(body).digest('hex');
+    // Buffer.from(x, 'hex') stops at the first non-hex character: each of these decoded to the good digest.
+    for (const signature of [`sha256=${good}junk`, `sha256=${good}0`, `sha256=${good}zz00`, `sha256=${good} 00`]) {
+      const o = await expectOutcome(await t.post('/channels/signed', body, { 'x-signature': signature }), 401);
+      assert.equal(o.issue[0]!.code, 'security');
+    }
+    const upper = await t.post('/channels/signed', body, { 'x-signature': `sha256=${good.toUpperCase()}` });
+    assert.equal(upper.status, 201, 'upper-case hex digits are a digest too');
+  });
+
+  test('a missing signature is refused before the body is read: a body that never comes still gets its 401', async () => {
+    const { port } = new URL(t.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        // Headers promise 100000 bytes that are never sent.
+        socket.write('POST /channels/signed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
+      });
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (c: string) => {
+        text += c;
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 401 /);
+    assert.match(answer, /connection: close/i);
+    assert.match(answer, /"code":"security"/);
   });
 
   test('after all that, the channel still takes and delivers a good event', async () => {

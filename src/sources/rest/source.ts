@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InputError } from '../../errors.ts';
+import { ConduitError, InputError } from '../../errors.ts';
+import { bodyRefusal } from '../../http/body.ts';
 import { errorAnswer } from '../../http/outcome.ts';
-import { BodyTooLargeError, pathOf, readBody, sendJson } from '../../http/routes.ts';
+import { pathOf, sendJson } from '../../http/routes.ts';
+import { LogThrottle } from '../../log-throttle.ts';
 import { decodeUtf8 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { submitterAuth } from './auth.ts';
@@ -63,6 +65,8 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
   const path = restPath(ctx.channelId, config);
   const prefix = `${path}/`;
   const authenticate = submitterAuth(config.auth);
+  const bodies = ctx.routes.bodies;
+  const throttle = new LogThrottle(ctx.log);
   /** In-process, one request per key at a time: a retry racing its original waits for it instead of storing twice. */
   const inFlight = new Map<string, Promise<unknown>>();
   let running = false;
@@ -91,12 +95,10 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
     }
     let body: Buffer;
     try {
-      body = await readBody(req, config.maxBodyBytes);
+      body = await bodies.read(req, { maxBytes: config.maxBodyBytes });
     } catch (e) {
-      if (e instanceof BodyTooLargeError) {
-        throw new InputError('INPUT_TOO_LARGE', [{ path: '(body)', code: 'too_large', message: `body exceeds the limit of ${config.maxBodyBytes} bytes` }]);
-      }
-      throw new InputError('INPUT_INVALID', [{ path: '(body)', code: 'invalid', message: 'the body could not be read' }]);
+      const r = bodyRefusal(e, bodies.limits);
+      return new Answer(r.status, r.body, r.headers);
     }
     const text = decodeUtf8(body);
     const parsed = parseJson(text);
@@ -164,18 +166,30 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
     return true;
   };
 
-  const answerError = (res: ServerResponse, e: unknown, what: string) => {
-    if (!(e instanceof InputError)) ctx.log.error({ err: e, channel: ctx.channelId }, `${what} failed`);
+  const answerError = (req: IncomingMessage, res: ServerResponse, e: unknown, what: string) => {
+    if (e instanceof ConduitError && e.code === 'BACKPRESSURE') {
+      throttle.warn('BACKPRESSURE', { channel: ctx.channelId, code: e.code }, `the delivery backlog is over its bound: ${what} answered 503`);
+    } else if (!(e instanceof InputError)) {
+      throttle.error(e instanceof ConduitError ? e.code : 'internal', { err: e, channel: ctx.channelId }, `${what} failed`);
+    }
     const a = errorAnswer(e);
-    if (a.status === 413) res.shouldKeepAlive = false;
-    sendJson(res, a.status, a.body, a.headers);
+    send(req, res, a.status, a.body, a.headers);
+  };
+
+  /** Sends an answer; one given before the body was read whole closes the connection, as the rest of the body may still be arriving. */
+  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string>) => {
+    if (!req.complete) {
+      res.shouldKeepAlive = false;
+      req.resume();
+    }
+    sendJson(res, status, body, headers);
   };
 
   const onSubmit = (req: IncomingMessage, res: ServerResponse): void => {
     if (!gate(req, res, 'POST')) return;
     submit(req).then(
-      (a) => sendJson(res, a.status, a.body, a.headers),
-      (e: unknown) => answerError(res, e, 'REST submission'),
+      (a) => send(req, res, a.status, a.body, a.headers),
+      (e: unknown) => answerError(req, res, e, 'REST submission'),
     );
   };
 
@@ -185,7 +199,7 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
       const a = status(req);
       sendJson(res, a.status, a.body, a.headers);
     } catch (e) {
-      answerError(res, e, 'reading a submission');
+      answerError(req, res, e, 'reading a submission');
     }
   };
 
