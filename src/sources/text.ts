@@ -86,3 +86,12 @@ export function decodeUtf8(bytes: Uint8Array, path = '(body)'): string {
     ]);
   }
 }
+
+/**
+ * The text of one input as a source reads it: HL7 v2 in its MSH-18 character set (else the
+ * setting), JSON as UTF-8, or as Latin-1 where the setting says so.
+ */
+export function decodeInput(bytes: Uint8Array, format: 'json' | 'hl7v2', encoding: SourceEncoding, path = '(body)'): string {
+  if (format === 'hl7v2') return decodeHl7v2(bytes, encoding).text;
+  return encoding === 'latin1' ? Buffer.from(bytes).toString('latin1') : decodeUtf8(bytes, path);
+}

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs from 'kafkajs';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { ConduitError, type ErrorCode, InputError } from '../../errors.ts';
-import type { Source, SourceContext } from '../types.ts';
 import { classifyKafkaError, createKafkaClient, describeBrokers } from '../../protocols/kafka/client.ts';
+import { decodeInput } from '../text.ts';
+import type { Source, SourceContext } from '../types.ts';
 import { type KafkaSourceConfig, kafkaGroupId } from './config.ts';
 
 const { Partitioners } = kafkajs;
@@ -78,7 +79,7 @@ export function createKafkaSource(config: KafkaSourceConfig, ctx: SourceContext)
       if (m.value === null) {
         throw new InputError('INPUT_INVALID', [{ path: '(record value)', code: 'required', message: 'the record has no value (a tombstone)' }]);
       }
-      const text = m.value.toString(config.encoding === 'latin1' ? 'latin1' : 'utf8');
+      const text = decodeInput(m.value, config.format, config.encoding, '(record value)');
       // The record's own coordinates: the idempotency key of channels that store input without mapping it.
       await ctx.receive({ text, format: config.format }, { sourceId: `${topic}:${partition}:${m.offset}` });
       return 'stored';
