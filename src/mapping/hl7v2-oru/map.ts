@@ -304,6 +304,8 @@ function flagText(raw: string, obx: Located): string {
 
 /** OBX-18 equipment instance identifier (EI): EI-1 the device, EI-2 (namespace) its model. */
 function deviceOf(obx: Located): LabReport['device'] {
+  // The HL7 null names no device: it is not one called '""'.
+  if (obx.segment.raw(18) === HL7_NULL) return undefined;
   const id = leaf(obx.segment, 18, 1);
   if (id === undefined) return undefined;
   const model = leaf(obx.segment, 18, 2);
@@ -313,6 +315,7 @@ function deviceOf(obx: Located): LabReport['device'] {
 /** OBX-16 responsible observer (XCN): XCN-1 id, the name as "given family". */
 function operatorOf(obx: Located): LabReport['operator'] {
   const seg = obx.segment;
+  if (seg.raw(16) === HL7_NULL) return undefined;
   const id = leaf(seg, 16, 1);
   const name = [leaf(seg, 16, 3), leaf(seg, 16, 4), leaf(seg, 16, 2)].filter((x) => x !== undefined).join(' ');
   if (id === undefined && name === '') return undefined;
