@@ -42,6 +42,42 @@ export interface MllpServerOptions {
   readonly onError?: (error: unknown, info: MllpConnectionInfo | undefined) => void;
   readonly onConnection?: (info: MllpConnectionInfo) => void;
   readonly onClose?: (info: MllpConnectionInfo) => void;
+  /**
+   * A frame that has begun and then receives no byte for this long is dropped with its
+   * connection. 0 turns it off. Default 10 s (Camel's MLLP `readTimeout` plays this part).
+   */
+  readonly frameTimeoutMs?: number;
+  /** A connection with no byte at all for this long, between frames, is closed. 0 (default) keeps idle connections open. */
+  readonly idleTimeoutMs?: number;
+  /**
+   * Payload bytes held across all connections (frames in progress and frames waiting for the
+   * handler). When a chunk would go over it, the connection holding the most (not busy with a
+   * frame it is handling) is dropped. Default: 4 × `maxFrameBytes`, at least 64 MiB.
+   */
+  readonly maxBufferedBytes?: number;
+  /** Open connections at most; more are refused as they connect. Default 0: no limit. */
+  readonly maxConnections?: number;
+  /** A connection dropped by one of the limits above. */
+  readonly onLimit?: (limit: MllpLimit, info: MllpConnectionInfo) => void;
+}
+
+/** Why a connection was dropped: a stalled frame, an idle connection, or the bytes buffered across connections. */
+export interface MllpLimit {
+  readonly kind: 'frame-timeout' | 'idle-timeout' | 'buffer-budget';
+  /** Payload bytes the connection held when it was dropped. */
+  readonly bufferedBytes: number;
+}
+
+const DEFAULT_FRAME_TIMEOUT_MS = 10_000; // 10 seconds
+const MIN_BUFFER_BUDGET = 64 * 1_048_576; // 64 MiB
+
+/** Bytes held by all the sessions of one server. */
+class BufferBudget {
+  readonly max: number;
+  held = 0;
+  constructor(max: number) {
+    this.max = max;
+  }
 }
 
 /**
@@ -58,29 +94,52 @@ class Session {
   private readonly options: MllpServerOptions;
   private readonly decoder: MllpDecoder;
   private readonly queue: Array<{ frame: Buffer } | { oversize: OversizeFrame }> = [];
-  private busy = false;
+  busy = false;
   /** The peer has sent FIN: answer what is queued, then end our side. */
   private ended = false;
+  /** Payload bytes of queued frames, not yet handled. */
+  private queuedBytes = 0;
+  /** Payload bytes this session counts in the budget now. */
+  held = 0;
+  private readonly budget: BufferBudget;
+  private readonly evict: (self: Session, bytes: number) => boolean;
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
 
-  constructor(socket: net.Socket, info: MllpConnectionInfo, options: MllpServerOptions) {
+  constructor(
+    socket: net.Socket,
+    info: MllpConnectionInfo,
+    options: MllpServerOptions,
+    budget: BufferBudget,
+    evict: (self: Session, bytes: number) => boolean,
+  ) {
     this.socket = socket;
     this.info = info;
     this.options = options;
+    this.budget = budget;
+    this.evict = evict;
     socket.setNoDelay(true);
     const { onGarbage } = options;
     this.decoder = new MllpDecoder({
       maxFrameBytes: options.maxFrameBytes,
-      onFrame: (f) => this.queue.push({ frame: f }),
+      onFrame: (f) => {
+        this.queuedBytes += f.length;
+        this.queue.push({ frame: f });
+      },
       onOversize: (f) => this.queue.push({ oversize: f }),
       onGarbage: onGarbage && ((n) => onGarbage(n, info)),
     });
     socket.on('data', (chunk: Buffer) => {
+      if (socket.destroyed || !this.evict(this, chunk.length)) return;
       this.decoder.push(chunk);
+      this.account();
+      this.arm();
       if (this.queue.length > 0 && !this.busy) void this.run();
     });
     socket.on('end', () => {
       this.ended = true;
       this.decoder.end(); // a half frame is garbage; a cut oversize frame is queued
+      this.account();
       if (this.busy) return;
       if (this.queue.length > 0) void this.run();
       else socket.end();
@@ -88,8 +147,54 @@ class Session {
     socket.on('error', (err) => options.onError?.(err, info));
     // A reset connection never sees 'end': still account for a frame cut short.
     socket.on('close', () => {
+      clearTimeout(this.timer);
       if (!this.ended) this.decoder.end();
+      this.decoder.reset();
+      this.queue.length = 0;
+      this.queuedBytes = 0;
+      this.account();
     });
+    this.arm();
+  }
+
+  /** Brings this session's share of the budget up to date. */
+  private account(): void {
+    const held = this.decoder.bufferedBytes + this.queuedBytes;
+    this.budget.held += held - this.held;
+    this.held = held;
+  }
+
+  /** Drops the connection for a limit; the peer sees it close before any ACK and sends the message again. */
+  dropFor(kind: MllpLimit['kind']): void {
+    const bufferedBytes = this.held;
+    this.socket.destroy();
+    this.decoder.reset();
+    this.account();
+    this.options.onLimit?.({ kind, bufferedBytes }, this.info);
+  }
+
+  /** (Re)starts the timer of the state the connection is in: inside a frame, or idle between frames. */
+  private arm(): void {
+    const ms = this.decoder.inFrame ? (this.options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS) : (this.options.idleTimeoutMs ?? 0);
+    if (this.timer && ms === this.timerMs) {
+      this.timer.refresh();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = ms > 0 ? setTimeout(() => this.timedOut(), ms) : undefined;
+  }
+
+  private timedOut(): void {
+    this.timer = undefined;
+    if (this.socket.destroyed) return;
+    // Reading is paused while a frame is handled (the backlog may be over its bound): the
+    // silence is ours, not the peer's.
+    if (this.busy) {
+      this.arm();
+      return;
+    }
+    this.dropFor(this.decoder.inFrame ? 'frame-timeout' : 'idle-timeout');
   }
 
   /**
@@ -105,7 +210,16 @@ class Session {
         const work = this.queue.shift()!;
         let reply: MllpReply;
         try {
-          reply = 'frame' in work ? await options.handler(work.frame, info) : await options.onOversize?.(work.oversize, info);
+          if ('frame' in work) {
+            try {
+              reply = await options.handler(work.frame, info);
+            } finally {
+              this.queuedBytes -= work.frame.length;
+              this.account();
+            }
+          } else {
+            reply = await options.onOversize?.(work.oversize, info);
+          }
           if (reply !== undefined && !socket.destroyed) {
             if (!socket.write(frame(reply, options.encoding))) await drained(socket);
           }
@@ -120,7 +234,10 @@ class Session {
     }
     if (socket.destroyed) return;
     if (this.ended) socket.end();
-    else socket.resume();
+    else {
+      socket.resume();
+      this.arm();
+    }
   }
 }
 
@@ -146,15 +263,23 @@ export class MllpServer {
   private readonly sessions = new Map<number, Session>();
   private readonly sockets = new Set<net.Socket>();
   private nextConnectionId = 0;
+  private budget = new BufferBudget(MIN_BUFFER_BUDGET);
+
+  /** Payload bytes held now across the open connections. */
+  get bufferedBytes(): number {
+    return this.budget.held;
+  }
 
   async listen(options: MllpServerOptions): Promise<void> {
     if (this.server) throw new Error('MllpServer is already listening');
+    this.budget = new BufferBudget(options.maxBufferedBytes ?? Math.max(MIN_BUFFER_BUDGET, 4 * options.maxFrameBytes));
     const accept = (socket: net.Socket): void => this.accept(socket, options);
     // allowHalfOpen: a client may send its frames and half-close; it still gets every answer.
     const server = options.tls
       ? tls.createServer({ handshakeTimeout: DEFAULT_HANDSHAKE_TIMEOUT_MS, ...options.tls, allowHalfOpen: true }, accept)
       : net.createServer({ allowHalfOpen: true }, accept);
     // Every TCP connection, TLS handshakes in progress included, so close() can drop them all.
+    if (options.maxConnections) server.maxConnections = options.maxConnections;
     server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -205,6 +330,28 @@ export class MllpServer {
     return true;
   }
 
+  /**
+   * Makes room in the budget for `bytes` more of `self`'s: drops the connections holding the
+   * most (never one busy with a frame it is handling, whose answer is on its way) until they
+   * fit. False when `self` was the one to go.
+   */
+  private readonly makeRoom = (self: Session, bytes: number): boolean => {
+    const budget = this.budget;
+    while (budget.held + bytes > budget.max) {
+      let largest = self;
+      let largestHeld = self.held + bytes;
+      for (const s of this.sessions.values()) {
+        if (s !== self && !s.busy && !s.socket.destroyed && s.held > largestHeld) {
+          largest = s;
+          largestHeld = s.held;
+        }
+      }
+      largest.dropFor('buffer-budget');
+      if (largest === self) return false;
+    }
+    return true;
+  };
+
   /** Stops listening and destroys every open connection. */
   async close(): Promise<void> {
     const server = this.server;
@@ -224,7 +371,7 @@ export class MllpServer {
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
     });
-    this.sessions.set(info.connectionId, new Session(socket, info, options));
+    this.sessions.set(info.connectionId, new Session(socket, info, options, this.budget, this.makeRoom));
     socket.on('close', () => {
       this.sessions.delete(info.connectionId);
       options.onClose?.(info);

@@ -112,6 +112,12 @@ export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): 
         onOversize: oversize,
         onGarbage: (bytes) => ctx.log.warn({ channel: ctx.channelId, bytes }, 'bytes outside MLLP frames discarded'),
         onError: (err) => ctx.log.warn({ err, channel: ctx.channelId }, 'MLLP connection error'),
+        frameTimeoutMs: config.frameTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxConnections: config.maxConnections,
+        ...(config.maxBufferedBytes ? { maxBufferedBytes: config.maxBufferedBytes } : {}),
+        onLimit: (limit, info) =>
+          ctx.log.warn({ channel: ctx.channelId, connection: info.connectionId, limit: limit.kind, bytes: limit.bufferedBytes }, 'MLLP connection dropped by a limit'),
         ...(config.tls
           ? { tls: { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ...(config.tls.ca ? { ca: readFileSync(config.tls.ca) } : {}), requestCert: config.tls.requestCert } }
           : {}),
