@@ -37,6 +37,7 @@ test('marker: a file is taken only once its .done or .ok marker exists, and the 
   assert.deepEqual(filesIn(join(inbox, 'done')), ['other.hl7', 'slow.hl7'], 'markers are never taken as data');
   const stored = await storedMessages(engine, 'drop');
   assert.equal(stored.find((m) => m.sourceId === 'CHEM-20261121-0412')?.rawInput, text, 'read whole');
+  assert.ok(!engine.logs.some((l) => l.includes('a quiet period alone')), 'no warning with markers');
 });
 
 test('marker: a marker older than the file (left from an earlier file of that name) does not make it complete', async (t) => {
@@ -93,4 +94,7 @@ test('quiet (the default): a writer that pauses longer than stableMs has its fil
   await waitFor('the first part taken as if it were the whole file', () => filesIn(inbox).length === 0);
   assert.deepEqual(filesIn(join(inbox, 'error')), ['paused.hl7', 'paused.hl7.error.txt'], 'cut before its OBR, the message is refused');
   assert.match(readFileSync(join(inbox, 'error', 'paused.hl7.error.txt'), 'utf8'), /no OBR segment/);
+  const warning = engine.logs.find((l) => l.includes('a quiet period alone'));
+  assert.ok(warning, 'the channel says so when it starts');
+  assert.match(warning, /"level":40,.*"complete":"quiet","stableMs":100,.*set complete: marker or rename/);
 });

@@ -35,8 +35,8 @@ async function freeName(dir: string, name: string, companions: (n: string) => st
 }
 
 /** Files moved out of the inbox hold patient data: directories the source creates are the owner's only. */
-const PRIVATE_DIRECTORY = 0o700;
-const PRIVATE_FILE = 0o600;
+export const PRIVATE_DIRECTORY = 0o700;
+export const PRIVATE_FILE = 0o600;
 
 /**
  * Moves a file into `dir` by rename (atomic within one filesystem), never over an existing

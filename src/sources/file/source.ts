@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants, type Dirent, type FSWatcher, type Stats, watch } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { type Dirent, type FSWatcher, type Stats, watch } from 'node:fs';
+import { type FileHandle, lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConduitError, type ErrorCode, InputError } from '../../errors.ts';
 import type { IntakeResult, Source, SourceContext } from '../types.ts';
@@ -10,7 +10,8 @@ import { errorReport, type Refusal, type StoredPart } from './error-report.ts';
 import { globToRegExp, isInProgressName } from './glob.ts';
 import { MAX_LISTED_PROBLEMS, MORE_PROBLEMS } from './hl7-file.ts';
 import { fileInputs } from './inputs.ts';
-import { moveInto, moveToError } from './moves.ts';
+import { moveInto, moveToError, PRIVATE_DIRECTORY, PRIVATE_FILE } from './moves.ts';
+import { openNoFollow, readExactly } from './open-file.ts';
 
 /** What identifies one version of a file: a write changes size or mtime, a rename-over changes the inode. */
 interface Observed {
@@ -45,27 +46,6 @@ function errorFields(e: unknown): Record<string, unknown> {
 
 /** Debounce of fs.watch events: one scan for a burst of them. */
 const WATCH_DEBOUNCE_MS = 20;
-
-/**
- * Opens without following a symbolic link (ELOOP instead) and without blocking on a FIFO, so
- * what is read is the regular file that was listed, even if the entry was swapped meanwhile.
- */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
-/** Files moved out of the inbox hold patient data: owner only. */
-const PRIVATE_FILE = 0o600;
-
-/** Reads the first `size` bytes; undefined when the file is shorter (truncated meanwhile). */
-async function readExactly(fh: FileHandle, size: number): Promise<Buffer | undefined> {
-  const bytes = Buffer.allocUnsafe(size);
-  let at = 0;
-  while (at < size) {
-    const { bytesRead } = await fh.read(bytes, at, size - at, at);
-    if (bytesRead === 0) return undefined;
-    at += bytesRead;
-  }
-  return bytes;
-}
 
 type Outcome = 'done' | 'refused' | 'changed' | 'gone' | 'backpressure' | 'failed';
 
@@ -249,7 +229,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
   const makePrivate = async (path: string | Buffer, file: string, fh?: FileHandle): Promise<void> => {
     let own: FileHandle | undefined;
     try {
-      own = fh ? undefined : await open(path, OPEN_FLAGS);
+      own = fh ? undefined : await openNoFollow(path);
       const handle = (fh ?? own)!;
       if ((await handle.stat()).isFile()) await handle.chmod(PRIVATE_FILE);
     } catch (e) {
@@ -276,7 +256,7 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
     const file = nameTag(name);
     let fh: FileHandle;
     try {
-      fh = await open(path, OPEN_FLAGS);
+      fh = await openNoFollow(path);
     } catch (e) {
       if (errno(e) === 'ENOENT') return 'gone';
       // Replaced by a symbolic link since it was listed: refused on the next scan.
@@ -407,12 +387,18 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
       }
       if (!inbox.isDirectory()) throw new ConduitError('CONFIG_INVALID', `${dirs.inbox} is not a directory`, { location: 'source.directory' });
       for (const [key, dir] of [['doneDirectory', dirs.done], ['errorDirectory', dirs.error]] as const) {
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await mkdir(dir, { recursive: true, mode: PRIVATE_DIRECTORY });
         if ((await stat(dir)).dev !== inbox.dev) {
           throw new ConduitError('CONFIG_INVALID', `${dir} is on another filesystem than the inbox: files are moved by rename`, { location: `source.${key}` });
         }
       }
       running = true;
+      if (config.complete === 'quiet') {
+        log.warn(
+          { complete: 'quiet', stableMs: quietMs },
+          'files are taken after a quiet period alone: a writer that pauses longer than stableMs mid-file has its file cut; set complete: marker or rename if the writers can',
+        );
+      }
       if (config.watch) {
         try {
           watcher = watch(dirs.inbox, { persistent: false }, () => wakeIn(WATCH_DEBOUNCE_MS));
