@@ -58,6 +58,7 @@ test('an NM that is not a number is sent by its text, with a warning naming the 
 test('"" in OBX-5, -6, -7 and -8 goes back as "", with the declared OBX-2; empty fields stay empty', () => {
   const { obx: [o] } = relay(obx({ 2: 'NM', 5: '""', 6: '""', 7: '""', 8: '""', 11: 'D' }));
   assert.deepEqual([o!.get(2), o!.raw(5), o!.raw(6), o!.raw(7), o!.raw(8), o!.get(11)], ['NM', '""', '""', '""', '""', 'D']);
-  const { obx: [e] } = relay(obx({ 5: '', 7: '', 8: '', 11: 'I' }));
-  assert.deepEqual([e!.raw(5), e!.raw(7), e!.raw(8)], ['', '', '']);
+  const { obx: [e], warnings } = relay(obx({ 2: 'NM', 5: '', 7: '', 8: '', 11: 'I' }));
+  assert.deepEqual([e!.get(2), e!.raw(5), e!.raw(7), e!.raw(8)], ['NM', '', '', ''], 'a pending NM stays NM');
+  assert.deepEqual(warnings, []);
 });

@@ -45,6 +45,8 @@ export function declaredValue(o: Observation): TypedValue & { retyped?: string }
   const declared = o.valueType?.toUpperCase();
   if (o.nulls?.includes('value')) return { type: declared || 'ST', value: HL7_NULL };
   if (!declared) return typeValue(o.value);
+  // Nothing sent (a pending result): OBX-2 as declared, OBX-5 empty.
+  if (o.value === '') return { type: declared, value: '' };
   const lines = o.value.split('\n');
   const repeat = (values: string[]): FieldInput => (values.length === 1 ? values[0]! : { repeat: values });
   switch (declared) {
