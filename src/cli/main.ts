@@ -26,6 +26,7 @@ Options (also from the environment):
   --durability <full|normal>  CONDUIT_DURABILITY  fsync every commit (full, default) or not
   --log-level <lvl>   CONDUIT_LOG_LEVEL (default info)
   --health-window-hours <n>  CONDUIT_HEALTH_WINDOW_HOURS  /health counts dead and rejected deliveries this recent (default 24)
+  --store-check <quick|header>  CONDUIT_STORE_CHECK  at start read every page of the store (quick, default) or its header only
   Admin API token: CONDUIT_ADMIN_TOKEN, else generated into the data directory at first start.
 `;
 

@@ -31,6 +31,8 @@ export const EngineSettings = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** /health shows a destination degraded while it has dead or rejected deliveries this recent. */
     healthWindowHours: wholeNumber.pipe(z.number().int().positive()).default(24),
+    /** At start: 'quick' reads every page of the store (SQLite quick_check); 'header' checks only its header and size. */
+    storeCheck: z.enum(['quick', 'header']).default('quick'),
   })
   .strict();
 export type EngineSettings = z.infer<typeof EngineSettings>;
@@ -49,6 +51,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   logLevel: 'CONDUIT_LOG_LEVEL',
   watch: 'CONDUIT_WATCH',
   healthWindowHours: 'CONDUIT_HEALTH_WINDOW_HOURS',
+  storeCheck: 'CONDUIT_STORE_CHECK',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -65,6 +68,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--log-level': 'logLevel',
   '--watch': 'watch',
   '--health-window-hours': 'healthWindowHours',
+  '--store-check': 'storeCheck',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);

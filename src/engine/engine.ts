@@ -49,6 +49,7 @@ export class Engine {
     for (const path of modes.left) options.log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
     this.store = new SqliteStore(join(options.settings.dataDir, DB_FILE), {
       synchronous: options.settings.durability,
+      check: options.settings.storeCheck,
       onWriteError: (err) => options.log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
       onWriteRecovered: () => options.log.info('the store writes again: intake and deliveries resume'),
     });

@@ -19,6 +19,7 @@ test('with no flags and no environment, every setting has its default; directori
     watch: true,
     logLevel: 'info',
     healthWindowHours: 24,
+    storeCheck: 'quick',
   });
 });
 
@@ -39,6 +40,7 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_LOG_LEVEL: 'debug',
       CONDUIT_WATCH: 'false',
       CONDUIT_HEALTH_WINDOW_HOURS: '2',
+      CONDUIT_STORE_CHECK: 'header',
     },
   );
   assert.deepEqual(s, {
@@ -55,6 +57,7 @@ test('environment variables override the defaults, converted to their types', ()
     watch: false,
     logLevel: 'debug',
     healthWindowHours: 2,
+    storeCheck: 'header',
   });
 });
 
@@ -143,6 +146,7 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
     '--max-backlog',
     '--max-body-bytes-in-flight',
     '--port',
+    '--store-check',
     '--watch',
   ]);
 });

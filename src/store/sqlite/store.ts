@@ -34,6 +34,8 @@ export interface SqliteStoreOptions {
   onWriteRecovered?: () => void;
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY (default 5000). */
   busyTimeoutMs?: number;
+  /** What is checked at open (see openChecked): every page ('quick', the default) or the header and size only. */
+  check?: 'quick' | 'header';
 }
 
 /** While writes fail, the write-behind queue and a probe are tried again this often. */
@@ -77,7 +79,7 @@ export class SqliteStore implements Store {
     this.options = options;
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     // Refuses a damaged file, or a missing one where a store existed, before anything writes to it.
-    this.db = openChecked(file);
+    this.db = openChecked(file, options.check ?? 'quick');
     // WAL: readers (the admin API) never block the writer, and commits append instead of rewriting pages.
     this.db.exec('PRAGMA journal_mode = WAL');
     this.fullSync = options.synchronous !== 'normal';
