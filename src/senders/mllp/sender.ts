@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
-import { Hl7Message, type ParsedAck, readAck } from '../../protocols/hl7v2/index.ts';
+import { charsetOf, type Hl7Charset, Hl7Message, type ParsedAck, readAck, sniffMsh18 } from '../../protocols/hl7v2/index.ts';
 import { MllpClientConnection, type MllpClientOptions } from '../../protocols/mllp/index.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import { loadClientTls } from '../../config/tls.ts';
@@ -11,6 +11,40 @@ function failure(code: ErrorCode, detail: string, response?: string): SendOutcom
   return ErrorCodes[code].retry === 'permanent'
     ? { status: 'rejected', code, detail, ...extra }
     : { status: 'retryable', code, detail, ...extra };
+}
+
+const SETTING_CHARSET = { 'utf-8': 'UNICODE UTF-8', latin1: '8859/1' } as const;
+
+/**
+ * The character set a message goes on the wire in: the one its MSH-18 declares (the ORU^R01
+ * encoder writes UNICODE UTF-8), the destination's `encoding` only when MSH-18 is empty, as on
+ * the sources. Bytes are never relabelled: Latin-1 bytes under a UTF-8 MSH-18 would be misread.
+ */
+function wireCharset(payload: string | Uint8Array, setting: MllpDestinationConfig['encoding']): Hl7Charset {
+  const head = typeof payload === 'string' ? Buffer.from(payload.slice(0, 4096), 'latin1') : payload;
+  const declared = sniffMsh18(head);
+  const charset = charsetOf(declared || SETTING_CHARSET[setting]);
+  if (!charset) throw new ConduitError('MLLP_PAYLOAD_INVALID', `MSH-18 declares '${declared}', a character set this destination cannot write`);
+  return charset;
+}
+
+/** The payload in its wire character set; a character that set cannot carry is refused, never replaced. */
+function wireBytes(payload: string, charset: Hl7Charset): Buffer {
+  if (charset.name === 'UNICODE UTF-8') return Buffer.from(payload, 'utf8');
+  const bytes = charset.encode(payload);
+  if (charset.decode(bytes) !== payload) {
+    throw new ConduitError('MLLP_PAYLOAD_INVALID', `the payload holds a character that ${charset.name} (its MSH-18) cannot carry`);
+  }
+  return bytes;
+}
+
+/** The acknowledgement as text: in its own MSH-18 set, else the message's; undecodable bytes as Latin-1 (MSA is ASCII). */
+function ackText(reply: Buffer, sent: Hl7Charset): string {
+  try {
+    return (charsetOf(sniffMsh18(reply)) ?? sent).decode(reply);
+  } catch {
+    return reply.toString('latin1');
+  }
 }
 
 function describeAck(ack: ParsedAck): string {
@@ -92,15 +126,18 @@ export class MllpSender implements Sender {
   private async attempt(message: OutboundMessage, signal: AbortSignal): Promise<SendOutcome> {
     if (this.closed) return failure('MLLP_ABORTED', 'the sender is closed');
     if (signal.aborted) return failure('MLLP_ABORTED', 'aborted before the message was sent');
+    // Before connecting: a payload that cannot be written is refused, whatever the peer's state.
+    const charset = wireCharset(message.payload, this.encoding);
+    const bytes = wireBytes(message.payload, charset);
     let reply: Buffer;
     try {
       const connection = await this.connect(signal);
-      reply = await connection.request(message.payload, this.ackTimeoutMs, signal);
+      reply = await connection.request(bytes, this.ackTimeoutMs, signal);
     } catch (err) {
       this.drop();
       return this.failed(err, message);
     }
-    return this.classify(reply, message);
+    return this.classify(reply, message, charset);
   }
 
   private async connect(signal: AbortSignal): Promise<MllpClientConnection> {
@@ -119,8 +156,8 @@ export class MllpSender implements Sender {
     this.connection = undefined;
   }
 
-  private classify(reply: Buffer, message: OutboundMessage): SendOutcome {
-    const text = reply.toString(this.encoding);
+  private classify(reply: Buffer, message: OutboundMessage, sent: Hl7Charset): SendOutcome {
+    const text = ackText(reply, sent);
     let ack: ParsedAck;
     try {
       ack = readAck(Hl7Message.parse(text));
