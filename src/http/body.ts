@@ -9,7 +9,7 @@ export interface BodyLimits {
 }
 
 export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({
-  maxBytesInFlight: 64 * 1_048_576, // 64 MiB
+  maxBytesInFlight: 32 * 1_048_576, // 32 MiB
   idleTimeoutMs: 10_000, // 10 seconds
 });
 
