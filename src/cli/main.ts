@@ -22,12 +22,15 @@ Options (also from the environment):
   --channels <dir>    CONDUIT_CHANNELS  channel files (default ./channels)
   --mappings <dir>    CONDUIT_MAPPINGS  mapping files (default ./mappings)
   --max-backlog <n>   CONDUIT_MAX_BACKLOG  pending deliveries before sources push back (default 50000)
+  --max-body-bytes-in-flight <n>  CONDUIT_MAX_BODY_BYTES_IN_FLIGHT  HTTP body bytes held at once (default 32 MiB)
+  --body-timeout-ms <ms>  CONDUIT_BODY_TIMEOUT_MS  cut a request body that sends nothing this long (default 10000)
+  --headers-timeout-ms <ms>  CONDUIT_HEADERS_TIMEOUT_MS  cut requests whose headers take longer (default 10000)
   --watch <true|false>  CONDUIT_WATCH  reload channel and mapping files when they change (default true)
   --durability <full|normal>  CONDUIT_DURABILITY  fsync every commit (full, default) or not
   --log-level <lvl>   CONDUIT_LOG_LEVEL (default info)
   --health-window-hours <n>  CONDUIT_HEALTH_WINDOW_HOURS  /health counts dead and rejected deliveries this recent (default 24)
   --store-check <quick|header>  CONDUIT_STORE_CHECK  at start read every page of the store (quick, default) or its header only
-  Admin API token: CONDUIT_ADMIN_TOKEN, else generated into the data directory at first start.
+  Admin API token: CONDUIT_ADMIN_TOKEN (16+ visible ASCII characters), else generated into the data directory at first start.
 `;
 
 /** What each command accepts; the commands themselves are imported only when run (`--version` loads no engine). */
