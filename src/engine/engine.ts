@@ -69,7 +69,7 @@ export class Engine {
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', false);
-    const routes = new SourceRoutes(new BodyReader({ maxBytesInFlight: settings.maxBodyBytesInFlight, idleTimeoutMs: settings.bodyTimeoutMs }));
+    const routes = new SourceRoutes(new BodyReader({ maxBytesInFlight: settings.maxBodyBytesInFlight, idleTimeoutMs: settings.bodyTimeoutMs }, log));
     app.get('/health', (_req, res) => {
       const health = this.health();
       res.status(health.status === 'unhealthy' ? 503 : 200).json(health);

@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import { LogThrottle } from '../log-throttle.ts';
 
 /** Limits on request bodies across the engine's HTTP port (webhook and REST sources). */
 export interface BodyLimits {
@@ -58,9 +60,11 @@ export class BodyReader {
   readonly limits: BodyLimits;
   private held = 0;
   private readonly readings = new Set<Reading>();
+  private readonly throttle: LogThrottle | undefined;
 
-  constructor(limits: BodyLimits = DEFAULT_BODY_LIMITS) {
+  constructor(limits: BodyLimits = DEFAULT_BODY_LIMITS, log?: Logger) {
     this.limits = limits;
+    this.throttle = log && new LogThrottle(log);
   }
 
   /** Bytes held now across the bodies being read. */
@@ -85,7 +89,10 @@ export class BodyReader {
       let chunks: Buffer[] = [];
       const reading: Reading = { size: 0, fail: (e) => finish(e) };
       this.readings.add(reading);
-      const timer = setTimeout(() => finish(new BodyTimeoutError()), this.limits.idleTimeoutMs);
+      const timer = setTimeout(() => {
+        this.throttle?.warn('timeout', { timeoutMs: this.limits.idleTimeoutMs }, 'request bodies stalled: answered 408');
+        finish(new BodyTimeoutError());
+      }, this.limits.idleTimeoutMs);
       const finish = (error: Error | undefined): void => {
         if (!this.readings.delete(reading)) return;
         clearTimeout(timer);
@@ -138,6 +145,7 @@ export class BodyReader {
           largestSize = r.size;
         }
       }
+      this.throttle?.warn('budget', { code: 'BACKPRESSURE', maxBytesInFlight: this.limits.maxBytesInFlight }, 'request bodies over the engine budget: the largest answered 503');
       largest.fail(new BodyBudgetError());
       if (largest === reading) return false;
     }

@@ -43,6 +43,7 @@ describe('request bodies: a budget across requests, and a timeout for stalled on
       assert.ok(bodies.bytesInFlight <= 300_000);
       assert.equal((await t.post('/channels/rest/submissions', makeEvent('res_BUDGET_2'))).status, 202);
       second.socket.destroy();
+      assert.ok(t.logs.some((l) => l.includes('"code":"BACKPRESSURE"') && l.includes('the largest answered 503')), 'the refusal is logged');
     } finally {
       await t.stop();
     }
@@ -58,6 +59,7 @@ describe('request bodies: a budget across requests, and a timeout for stalled on
       assert.match(a.headers, /connection: close/i);
       assert.equal((a.body as Outcome).issue[0]!.code, 'timeout');
       assert.equal(bodies.bytesInFlight, 0);
+      assert.ok(t.logs.some((l) => l.includes('request bodies stalled: answered 408')), 'the cut is logged');
       assert.equal((await t.post('/channels/hook', makeEvent('res_TIMEOUT_1'))).status, 201);
     } finally {
       await t.stop();
