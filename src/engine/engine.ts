@@ -112,6 +112,8 @@ export class Engine {
       const server = createServer(
         {
           headersTimeout: settings.headersTimeoutMs,
+          // Node's default (300 s) for a whole request; it may not be shorter than headersTimeout.
+          requestTimeout: Math.max(300_000, settings.headersTimeoutMs),
           // How often node looks for requests past headersTimeout; its default of 30 s would let slow headers linger.
           connectionsCheckingInterval: 1_000,
         },
