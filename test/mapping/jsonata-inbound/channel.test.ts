@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { startTestEngine, type TestEngine, webhookToMllpChannel } from '../support/in-process.ts';
-import { platformEvent } from '../support/repo.ts';
-import { sandboxMessages, startSandboxLis } from '../support/sandbox.ts';
+import { Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import { startTestEngine, type TestEngine, webhookToMllpChannel } from '../../support/in-process.ts';
+import { platformEvent } from '../../support/repo.ts';
+import { sandboxMessages, startSandboxLis } from '../../support/sandbox.ts';
 import type { Editable } from './support.ts';
 
 type Outcome = { resourceType: string; issue: Array<{ severity: string; code: string; diagnostics: string; expression?: string[] }> };

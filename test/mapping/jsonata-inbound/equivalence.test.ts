@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { mapPlatformEvent } from '../../src/mapping/platform-result/map.ts';
-import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
-import { asStored, mappingSettings, PLATFORM_EVENTS_DIR, platformEvent, refusalOf } from '../support/repo.ts';
+import { mapPlatformEvent } from '../../../src/mapping/platform-result/map.ts';
+import { PlatformResultSettings } from '../../../src/mapping/platform-result/settings.ts';
+import { asStored, mappingSettings, PLATFORM_EVENTS_DIR, platformEvent, refusalOf } from '../../support/repo.ts';
 import { type Editable, mapped, refusal, validSampleNames } from './support.ts';
 
 const BUILT_IN = PlatformResultSettings.parse(mappingSettings('platform-result.yaml'));

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import type { ConfigIssue } from '../../src/config/yaml-file.ts';
-import { CONDUIT_FUNCTIONS, JSONATA_FUNCTIONS } from '../../src/mapping/jsonata-inbound/compile.ts';
-import { channelYaml, configDir, issueAt, lineOf } from '../config/support.ts';
+import type { ConfigIssue } from '../../../src/config/yaml-file.ts';
+import { CONDUIT_FUNCTIONS, JSONATA_FUNCTIONS } from '../../../src/mapping/jsonata-inbound/compile.ts';
+import { channelYaml, configDir, issueAt, lineOf } from '../../config/support.ts';
 import { settingsProblems } from './support.ts';
 
 /** A mapping file whose report tree is `report` (YAML lines, indented by four). */
@@ -117,7 +117,7 @@ test('a call of a function that does not exist is refused at load, not on every 
 });
 
 test('the list of JSONata functions is the library’s own, so that none is taken for unknown', async () => {
-  const { compileExpression } = await import('../../src/mapping/expressions/index.ts');
+  const { compileExpression } = await import('../../../src/mapping/expressions/index.ts');
   for (const name of [...JSONATA_FUNCTIONS, ...CONDUIT_FUNCTIONS]) {
     assert.equal(await compileExpression(`$type($${name})`).evaluate({}), 'function', `$${name}`);
   }

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pick, prng } from '../support/prng.ts';
+import { pick, prng } from '../../support/prng.ts';
 import { issues, jsonataMapping, mapped, minimalReport } from './support.ts';
 
 const EVENT = { id: 'evt_1', result: { id: 'res_1', observations: [{ analyte: 'GLU', value: '5.4' }] } };

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { platformEvent } from '../support/repo.ts';
+import { platformEvent } from '../../support/repo.ts';
 import { type Editable, issues, jsonataMapping, minimalReport, refusal } from './support.ts';
 
 const full = (): Editable => platformEvent('full-bmp-panel');

@@ -5,14 +5,14 @@
  * asserts nothing. Run on its own: under `node --test` the runner's async hooks slow every
  * promise, and JSONata makes many.
  *
- *   node test/mapping-jsonata/map.bench.ts [milliseconds per sample and mapping, default 1000] [sample …]
+ *   node test/mapping/jsonata-inbound/map.bench.ts [milliseconds per sample and mapping, default 1000] [sample …]
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
-import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
-import type { InboundMapping } from '../../src/mapping/types.ts';
-import { mappingSettings, PLATFORM_EVENTS_DIR } from '../support/repo.ts';
+import { createPlatformResultMapping } from '../../../src/mapping/platform-result/map.ts';
+import { PlatformResultSettings } from '../../../src/mapping/platform-result/settings.ts';
+import type { InboundMapping } from '../../../src/mapping/types.ts';
+import { mappingSettings, PLATFORM_EVENTS_DIR } from '../../support/repo.ts';
 import { SAMPLE_MAPPING, validSampleNames } from './support.ts';
 
 const ms = Number(process.argv[2] ?? 1000);

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { InputError, type InputIssue } from '../../src/errors.ts';
-import { compileJsonataMapping, createJsonataInboundMapping, JsonataInboundSettings } from '../../src/mapping/jsonata-inbound/index.ts';
-import { formatPath } from '../../src/mapping/issues.ts';
-import type { InboundMapping, MappedInput } from '../../src/mapping/types.ts';
-import { asStored, mappingSettings, PLATFORM_EVENTS_DIR } from '../support/repo.ts';
+import { InputError, type InputIssue } from '../../../src/errors.ts';
+import { compileJsonataMapping, createJsonataInboundMapping, JsonataInboundSettings } from '../../../src/mapping/jsonata-inbound/index.ts';
+import { formatPath } from '../../../src/mapping/issues.ts';
+import type { InboundMapping, MappedInput } from '../../../src/mapping/types.ts';
+import { asStored, mappingSettings, PLATFORM_EVENTS_DIR } from '../../support/repo.ts';
 
 /** The mapping of mappings/platform-result-jsonata.yaml. */
 export const SAMPLE_MAPPING = jsonataMapping(mappingSettings('platform-result-jsonata.yaml'));

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 
 test('throughput of mappings/platform-result-jsonata.yaml (printed, not asserted)', (t) => {
   const ms = process.env.JSONATA_BENCH_MS ?? '300';
-  // The compact form, the full form, and many results; `node test/mapping-jsonata/map.bench.ts` runs every sample.
+  // The compact form, the full form, and many results; `node test/mapping/jsonata-inbound/map.bench.ts` runs every sample.
   const samples = ['compact-glucose', 'full-bmp-panel', 'urine-dipstick-many'];
   const out = execFileSync(process.execPath, [join(import.meta.dirname, 'map.bench.ts'), ms, ...samples], { encoding: 'utf8', timeout: 120_000 });
   const lines = out.trim().split('\n');

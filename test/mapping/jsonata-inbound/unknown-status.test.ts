@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { platformEvent } from '../support/repo.ts';
+import { platformEvent } from '../../support/repo.ts';
 import { type Editable, refusal } from './support.ts';
 
 test("a result or observation status 'unknown' outside the table is refused like any other", async () => {

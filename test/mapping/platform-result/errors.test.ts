@@ -1,7 +1,7 @@
 /** Bad events are refused with an InputError naming each bad field by its path. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
+import { createPlatformResultMapping } from '../../../src/mapping/platform-result/map.ts';
 import { refusal, SETTINGS, sample } from './support.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: events are edited freely below.

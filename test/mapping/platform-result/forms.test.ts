@@ -1,9 +1,9 @@
 /** The compact and full forms of platform events (shared/platform-events.md) → canonical report. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LabReport } from '../../src/canonical/report.ts';
-import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
-import { platformEventNames } from '../support/repo.ts';
+import { LabReport } from '../../../src/canonical/report.ts';
+import { createPlatformResultMapping } from '../../../src/mapping/platform-result/map.ts';
+import { platformEventNames } from '../../support/repo.ts';
 import { mapped, SETTINGS, sample } from './support.ts';
 
 test('the full form maps every field of the event', () => {

@@ -1,7 +1,7 @@
 /** Identifiers, statuses and sex: what the mapping settings configure, and what is refused. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
+import { PlatformResultSettings } from '../../../src/mapping/platform-result/settings.ts';
 import { mapped, refusal, SETTINGS, sample } from './support.ts';
 
 test('patient identifiers use the configured systems: platform id as PI, external id as MR', () => {

@@ -2,11 +2,11 @@
  * Helpers for the platform-result mapping tests: the repository's sample events and mapping
  * settings (read through ../support/repo.ts). The property test's seeded PRNG is ../support/prng.ts.
  */
-import type { InputError, InputIssue } from '../../src/errors.ts';
-import { mapPlatformEvent } from '../../src/mapping/platform-result/map.ts';
-import { PlatformResultSettings } from '../../src/mapping/platform-result/settings.ts';
-import type { MappedInput } from '../../src/mapping/types.ts';
-import { asStored, mappingSettings, platformEvent, refusalOf } from '../support/repo.ts';
+import type { InputError, InputIssue } from '../../../src/errors.ts';
+import { mapPlatformEvent } from '../../../src/mapping/platform-result/map.ts';
+import { PlatformResultSettings } from '../../../src/mapping/platform-result/settings.ts';
+import type { MappedInput } from '../../../src/mapping/types.ts';
+import { asStored, mappingSettings, platformEvent, refusalOf } from '../../support/repo.ts';
 
 /** The settings of the repository's mappings/platform-result.yaml. */
 export const SETTINGS: PlatformResultSettings = PlatformResultSettings.parse(mappingSettings('platform-result.yaml'));

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { InputError } from '../../src/errors.ts';
-import { createPlatformResultMapping } from '../../src/mapping/platform-result/map.ts';
-import { pick, prng } from '../support/prng.ts';
+import type { InputError } from '../../../src/errors.ts';
+import { createPlatformResultMapping } from '../../../src/mapping/platform-result/map.ts';
+import { pick, prng } from '../../support/prng.ts';
 import { mapped, refusal, SETTINGS, sample } from './support.ts';
 
 test('values are strings and stay exactly as sent', () => {

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseCsv, parseCsvTable, type TableIssue } from '../../src/mapping/tables/index.ts';
+import { parseCsv, parseCsvTable, type TableIssue } from '../../../src/mapping/tables/index.ts';
 
-const REPO = join(import.meta.dirname, '..', '..');
+const REPO = join(import.meta.dirname, '..', '..', '..');
 
 function issuesOf(text: string): TableIssue[] {
   const r = parseCsvTable('tables/t.csv', text);

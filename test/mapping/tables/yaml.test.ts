@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseCodeTable, parseYamlTable, type TableIssue } from '../../src/mapping/tables/index.ts';
+import { parseCodeTable, parseYamlTable, type TableIssue } from '../../../src/mapping/tables/index.ts';
 
 function issuesOf(text: string): TableIssue[] {
   const r = parseYamlTable('tables/t.yaml', text);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type FhirServerPeer, startFhirServer } from '../peers/fhir-server/index.ts';
+import { type FhirServerPeer, startFhirServer } from '../../peers/fhir-server/index.ts';
 import { assertOutcome, Cleanup, fhirSender, send } from './helpers.ts';
 
 const cleanup = new Cleanup();

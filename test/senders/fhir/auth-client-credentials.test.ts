@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type FhirServerPeer, sequence, startFhirServer } from '../peers/fhir-server/index.ts';
-import { startTokenServer, type TokenServer } from '../peers/oauth/index.ts';
+import { type FhirServerPeer, sequence, startFhirServer } from '../../peers/fhir-server/index.ts';
+import { startTokenServer, type TokenServer } from '../../peers/oauth/index.ts';
 import { assertOutcome, Cleanup, fhirSender, laneSenders, send, sleep } from './helpers.ts';
 
 const cleanup = new Cleanup();

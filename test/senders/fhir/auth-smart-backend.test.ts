@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CryptoKey, decodeJwt, decodeProtectedHeader, exportPKCS8, generateKeyPair } from 'jose';
-import { fhirSenderPlugin } from '../../src/senders/fhir/index.ts';
-import { type FhirServerPeer, startFhirServer } from '../peers/fhir-server/index.ts';
-import { startTokenServer, type TokenServer } from '../peers/oauth/index.ts';
+import { fhirSenderPlugin } from '../../../src/senders/fhir/index.ts';
+import { type FhirServerPeer, startFhirServer } from '../../peers/fhir-server/index.ts';
+import { startTokenServer, type TokenServer } from '../../peers/oauth/index.ts';
 import { assertOutcome, Cleanup, captureLog, fhirSender, send } from './helpers.ts';
 
 const cleanup = new Cleanup();

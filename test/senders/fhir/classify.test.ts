@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyAnswer, inspectBundle, operationOutcomeText, summarizeStatuses } from '../../src/senders/fhir/index.ts';
-import { clientCredentialsRequest, readTokenAnswer } from '../../src/senders/http/auth/index.ts';
-import type { HttpAnswer } from '../../src/senders/http/exchange.ts';
-import { parseRetryAfterMs } from '../../src/senders/http/retry-after.ts';
+import { classifyAnswer, inspectBundle, operationOutcomeText, summarizeStatuses } from '../../../src/senders/fhir/index.ts';
+import { clientCredentialsRequest, readTokenAnswer } from '../../../src/senders/http/auth/index.ts';
+import type { HttpAnswer } from '../../../src/senders/http/exchange.ts';
+import { parseRetryAfterMs } from '../../../src/senders/http/retry-after.ts';
 
 const NOW = Date.parse('2025-06-02T10:00:00Z');
 

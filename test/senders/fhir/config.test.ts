@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { senderPlugins } from '../../src/plugins.ts';
-import { FHIR_DESTINATION_DEFAULTS, fhirDestinationConfig, fhirSenderPlugin } from '../../src/senders/fhir/index.ts';
-import { AUTH_DEFAULTS } from '../../src/senders/http/auth/index.ts';
+import { senderPlugins } from '../../../src/plugins.ts';
+import { FHIR_DESTINATION_DEFAULTS, fhirDestinationConfig, fhirSenderPlugin } from '../../../src/senders/fhir/index.ts';
+import { AUTH_DEFAULTS } from '../../../src/senders/http/auth/index.ts';
 import { captureLog } from './helpers.ts';
 
 function issues(input: unknown): Array<{ path: string; message: string; code: string }> {

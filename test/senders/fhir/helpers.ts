@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { createLogger } from '../../src/log.ts';
-import { type FhirDestinationConfig, FhirSender, type FhirSenderOptions, fhirDestinationConfig } from '../../src/senders/fhir/index.ts';
-import type { OutboundMessage, SendOutcome } from '../../src/senders/types.ts';
+import { createLogger } from '../../../src/log.ts';
+import { type FhirDestinationConfig, FhirSender, type FhirSenderOptions, fhirDestinationConfig } from '../../../src/senders/fhir/index.ts';
+import type { OutboundMessage, SendOutcome } from '../../../src/senders/types.ts';
 
 /** A fixture of `fixtures/` as text. */
 export function fixture(name: string): string {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { exportPKCS8, generateKeyPair } from 'jose';
-import { sequence, startFhirServer } from '../peers/fhir-server/index.ts';
-import { startTokenServer } from '../peers/oauth/index.ts';
+import { sequence, startFhirServer } from '../../peers/fhir-server/index.ts';
+import { startTokenServer } from '../../peers/oauth/index.ts';
 import { assertOutcome, Cleanup, captureLog, fhirSender, INVALID_OBSERVATION, send } from './helpers.ts';
 
 const cleanup = new Cleanup();

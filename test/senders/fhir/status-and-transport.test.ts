@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type FhirServerPeer, operationOutcome, sequence, startFhirServer } from '../peers/fhir-server/index.ts';
+import { type FhirServerPeer, operationOutcome, sequence, startFhirServer } from '../../peers/fhir-server/index.ts';
 import { assertOutcome, Cleanup, fhirSender, send } from './helpers.ts';
 
 const cleanup = new Cleanup();

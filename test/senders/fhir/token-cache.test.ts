@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConduitError } from '../../src/errors.ts';
-import { CachedTokenProvider, type TokenGrant } from '../../src/senders/http/auth/index.ts';
+import { ConduitError } from '../../../src/errors.ts';
+import { CachedTokenProvider, type TokenGrant } from '../../../src/senders/http/auth/index.ts';
 
 /** A token source the test resolves by hand, with a clock the test moves. */
 function harness(leewayS = 30) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
-import { type FhirServerPeer, startFhirServer } from '../peers/fhir-server/index.ts';
+import { type FhirServerPeer, startFhirServer } from '../../peers/fhir-server/index.ts';
 import { assertOutcome, Cleanup, fhirSender, INVALID_OBSERVATION, LAB_REPORT, send } from './helpers.ts';
 
 const cleanup = new Cleanup();
