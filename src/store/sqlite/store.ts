@@ -23,6 +23,7 @@ import type {
   Submission,
 } from '../types.ts';
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
+import { type Op, overlay, unwrittenAttempts } from './write-behind.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
 export interface SqliteStoreOptions {
@@ -49,7 +50,6 @@ type PendingInsert =
 const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
 const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sent', 'errored']);
 
-type Op = { kind: 'sent'; deliveryId: number; at: string } | { kind: 'attempt'; record: AttemptRecord; at: string };
 
 /** Display precedence: a message shows its most troubled delivery. */
 const STATUS_PRECEDENCE: DeliveryStatus[] = ['dead', 'rejected', 'errored', 'sent', 'queued', 'acknowledged'];
@@ -650,39 +650,4 @@ function summary(m: Record<string, string | number | null>, status: MessageStatu
     receivedAt: m.received_at as string,
     status,
   };
-}
-
-/** Delivery rows with the unwritten state changes of the write-behind queue applied (reads while writes fail). */
-function overlay(rows: Array<Record<string, string | number | null>>, ops: readonly Op[]): Array<Record<string, string | number | null>> {
-  if (ops.length === 0) return rows;
-  return rows.map((row) => {
-    let r = row;
-    for (const op of ops) {
-      if (op.kind === 'sent' && op.deliveryId === r.id && (r.status === 'queued' || r.status === 'errored')) r = { ...r, status: 'sent', updated_at: op.at };
-      if (op.kind !== 'attempt' || op.record.deliveryId !== r.id) continue;
-      const a = op.record;
-      if (a.controlId !== undefined && a.controlId !== r.control_id) continue;
-      r = { ...r, status: a.status, attempts: a.attempt, next_attempt_at: a.nextAttemptAt ?? 0, updated_at: op.at };
-    }
-    return r;
-  });
-}
-
-/** Attempt rows of a delivery still in the write-behind queue, shaped like the stored ones. */
-function unwrittenAttempts(deliveryId: number, ops: readonly Op[]): Array<Record<string, string | number | null>> {
-  return ops.flatMap((op) =>
-    op.kind === 'attempt' && op.record.deliveryId === deliveryId
-      ? [
-          {
-            attempt: op.record.attempt,
-            started_at: op.record.startedAt,
-            latency_ms: op.record.latencyMs,
-            outcome: op.record.outcome,
-            code: op.record.code ?? null,
-            detail: op.record.detail ?? null,
-            response: op.record.response ?? null,
-          },
-        ]
-      : [],
-  );
 }
