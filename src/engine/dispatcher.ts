@@ -128,8 +128,11 @@ export class DestinationDispatcher {
         try {
           settled = await this.deliver(row, sender, signal);
         } catch (e) {
-          // markSent could not be written: the row was not sent; the loop pauses until writes work.
-          this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, 'delivery paused: the store cannot record it');
+          // Typically markSent could not be written: the row was not sent, and the loop pauses
+          // until writes work. Anything else waits a poll interval too, never a hot loop.
+          const paused = store.writeFailure() !== undefined;
+          this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, paused ? 'delivery paused: the store cannot record it' : 'delivery failed unexpectedly; will try again');
+          if (!paused) await this.sleep(lane, IDLE_POLL_MS);
           break;
         }
         if (!settled) break;
