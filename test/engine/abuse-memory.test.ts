@@ -10,7 +10,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { MllpClientConnection, VT } from '../../src/protocols/mllp/index.ts';
-import { restToMllpChannel } from '../rest-source/support.ts';
+import { restToMllpChannel } from '../sources/rest/support.ts';
 import { startEngine } from '../support/engine-process.ts';
 import { makeEvent } from '../support/events.ts';
 import { webhookToMllpChannel } from '../support/in-process.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEvent } from '../support/events.ts';
 import { startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
-import { restToMllpChannel } from '../rest-source/support.ts';
+import { restToMllpChannel } from '../sources/rest/support.ts';
 
 type Line = { level: number; msg: string; channel?: string; code?: string; count?: number };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeEvent } from '../support/events.ts';
 import { startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
-import { restToMllpChannel } from '../rest-source/support.ts';
+import { restToMllpChannel } from '../sources/rest/support.ts';
 import { parseAnswer, postHead, rawRequest } from './raw.ts';
 
 type Outcome = { resourceType: string; issue: Array<{ code: string; diagnostics: string; details?: { text: string } }> };

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configDir, issueAt } from '../config/support.ts';
-import { envRef, restToMllpChannel } from '../rest-source/support.ts';
+import { envRef, restToMllpChannel } from '../sources/rest/support.ts';
 
 test('defaults: all three events, X-Conduit-Signature, 10 s, the usual delivery policy', (t) => {
   const dir = configDir({ channels: { 'cb.yaml': restToMllpChannel('cb', 2575, { extra: `statusCallback:\n  url: https://platform.example/status\n  secret: ${envRef('CB_SECRET')}\n` }) } });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeEvent } from '../support/events.ts';
 import { startTestEngine, type TestEngine } from '../support/in-process.ts';
 import { startSandboxLis } from '../support/sandbox.ts';
-import { type Accepted, envRef, pollUntil, restToMllpChannel } from '../rest-source/support.ts';
+import { type Accepted, envRef, pollUntil, restToMllpChannel } from '../sources/rest/support.ts';
 import { type CallbackReceiver, startCallbackReceiver } from './receiver.ts';
 
 const SECRET = 'callback-secret-0123456789abcdef';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { makeEvent } from '../support/events.ts';
 import { startTestEngine } from '../support/in-process.ts';
 import { startSandboxLis } from '../support/sandbox.ts';
-import { type Accepted, restToMllpChannel } from '../rest-source/support.ts';
+import { type Accepted, restToMllpChannel } from '../sources/rest/support.ts';
 import { startCallbackReceiver } from './receiver.ts';
 
 test('a reload that adds statusCallback restarts the channel with its callback dispatcher', async (t) => {

@@ -1,8 +1,8 @@
 /** Submissions in the store: recorded durably, found by id or key per channel, the first under a key kept. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Submission } from '../../src/store/types.ts';
-import { tempDb } from '../store/support.ts';
+import type { Submission } from '../../../src/store/types.ts';
+import { tempDb } from '../../store/support.ts';
 
 const at = '2026-11-20T09:00:00.000Z';
 const sub = (s: Partial<Submission> = {}): Submission => ({ id: 'MSG1', channelId: 'ch', fingerprint: 'f1', messageIds: ['MSG1'], receivedAt: at, ...s });

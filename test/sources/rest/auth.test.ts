@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { makeEvent } from '../support/events.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { makeEvent } from '../../support/events.ts';
+import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { type Accepted, envRef, type Outcome, restToMllpChannel } from './support.ts';
 
 const TOKEN = 'submitter-token-0123456789abcdef';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeEvent } from '../support/events.ts';
-import { startTestEngine } from '../support/in-process.ts';
+import { makeEvent } from '../../support/events.ts';
+import { startTestEngine } from '../../support/in-process.ts';
 import { type Outcome, restToMllpChannel } from './support.ts';
 
 test('over the backlog bound: 503 with Retry-After and an OperationOutcome, nothing stored', async (t) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { makeEvent } from '../support/events.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { makeEvent } from '../../support/events.ts';
+import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { type Accepted, type Outcome, restToMllpChannel } from './support.ts';
 
 /** Nothing listens on port 1: the deliveries stay queued, which these tests do not look at. */

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { test } from 'node:test';
-import { type RawHandler, SourceRoutes } from '../../src/http/routes.ts';
+import { type RawHandler, SourceRoutes } from '../../../src/http/routes.ts';
 
 const req = (url: string) => ({ url }) as IncomingMessage;
 const handler = (): RawHandler => () => {};

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { makeEvent } from '../support/events.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
-import { sandboxMessages, startSandboxLis } from '../support/sandbox.ts';
+import { makeEvent } from '../../support/events.ts';
+import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
+import { sandboxMessages, startSandboxLis } from '../../support/sandbox.ts';
 import { type Accepted, type Outcome, pollUntil, restToMllpChannel } from './support.ts';
 
 describe('Idempotency-Key', () => {

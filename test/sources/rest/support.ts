@@ -1,5 +1,5 @@
 /** Helpers of the REST source tests: a REST → ORU^R01 → MLLP channel and polling a submission. */
-import type { TestEngine } from '../support/in-process.ts';
+import type { TestEngine } from '../../support/in-process.ts';
 
 /** `$` + `{NAME}`: a reference the loader resolves from the environment (spelt so, it is no template placeholder). */
 export const envRef = (name: string): string => '$' + `{${name}}`;

@@ -1,7 +1,7 @@
 /** The REST source's channel block: defaults, and problems reported at load (`conduit validate`) with their path. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configDir, issueAt } from '../config/support.ts';
+import { configDir, issueAt } from '../../config/support.ts';
 import { envRef, restToMllpChannel } from './support.ts';
 
 test('defaults: path /channels/<id>/submissions, 10 MiB, json, no auth', (t) => {

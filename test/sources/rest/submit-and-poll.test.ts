@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { makeEvent, sampleEvent } from '../support/events.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
-import { sandboxMessages, startSandboxLis } from '../support/sandbox.ts';
+import { Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import { makeEvent, sampleEvent } from '../../support/events.ts';
+import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
+import { sandboxMessages, startSandboxLis } from '../../support/sandbox.ts';
 import { type Accepted, pollUntil, restToMllpChannel } from './support.ts';
 
 describe('REST submission → ORU^R01 → MLLP → the sandbox LIS', () => {
