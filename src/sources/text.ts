@@ -92,6 +92,43 @@ export function decodeUtf8(bytes: Uint8Array, path = '(body)'): string {
  * setting), JSON as UTF-8, or as Latin-1 where the setting says so.
  */
 export function decodeInput(bytes: Uint8Array, format: 'json' | 'hl7v2', encoding: SourceEncoding, path = '(body)'): string {
-  if (format === 'hl7v2') return decodeHl7v2(bytes, encoding).text;
+  if (format === 'hl7v2') {
+    const { text } = decodeHl7v2(bytes, encoding);
+    refuseHl7ControlCharacters(text);
+    return text;
+  }
   return encoding === 'latin1' ? Buffer.from(bytes).toString('latin1') : decodeUtf8(bytes, path);
+}
+
+/** C0 controls an HL7 v2 field may not hold raw (TAB is text; CR and LF end segments): see `hl7ControlCharacters`. */
+const HL7_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+
+/**
+ * Refuses an HL7 v2 message holding a raw C0 control character (NUL, BEL, VT, FS, ESC…) in a
+ * field: FHIR strings cannot carry it and HL7 v2 wants it as a hex escape (`\X07\`, v2.5.1
+ * section 2.7.5). The issue names the segment and field, located by counting separators.
+ */
+export function refuseHl7ControlCharacters(text: string): void {
+  const found = HL7_CONTROL.exec(text);
+  if (!found) return;
+  const at = found.index;
+  const lineStart = Math.max(text.lastIndexOf('\r', at), text.lastIndexOf('\n', at)) + 1;
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const separator = body.startsWith('MSH') ? body.charAt(3) : '|';
+  const line = text.slice(lineStart, at);
+  const name = line.slice(0, 3);
+  const separators = line.split(separator).length - 1;
+  const code = found[0].charCodeAt(0).toString(16).toUpperCase().padStart(2, '0');
+  const message = `holds the control character U+00${code} raw: HL7 v2 text may hold TAB, other control characters only as a hex escape (\\X${code}\\)`;
+  if (!/^[A-Z][A-Z0-9]{2}$/.test(name) || separators === 0) {
+    throw new InputError('INPUT_TEXT_INVALID', [{ path: '(message)', code: 'invalid_text', message: `the message ${message}` }]);
+  }
+  const sequence = text
+    .slice(0, lineStart)
+    .split(/\r\n|\r|\n/)
+    .filter((l) => l.startsWith(name + separator)).length;
+  // MSH-1 is the separator itself, so the n-th separator of MSH starts MSH-(n+1).
+  const field = name === 'MSH' ? separators + 1 : separators;
+  const path = name === 'MSH' ? `MSH-${field}` : `${name}[${sequence}]-${field}`;
+  throw new InputError('INPUT_TEXT_INVALID', [{ path, hl7: { segment: name, sequence: sequence + 1, field }, code: 'invalid_text', message: `${name}-${field} ${message}` }]);
 }

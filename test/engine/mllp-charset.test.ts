@@ -104,3 +104,30 @@ describe('MLLP: character sets (MSH-18 and the encoding setting)', () => {
     assert.match(err.get(8), /MSH-18 \(character set\) 'EBCDIC' is not one this engine decodes; expected one of ASCII, 8859\/1.*channel's encoding \(utf-8\)/);
   });
 });
+
+describe('MLLP: a raw control character in a field', () => {
+  let t: TestEngine;
+  let conn: MllpClientConnection;
+  before(async () => {
+    t = await startTestEngine({ 'lab.yaml': channel('lab', 'utf-8') });
+    const port = Number(/:(\d+)$/.exec(t.engine.channels[0]!.describeSource())![1]);
+    conn = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
+  });
+  after(async () => {
+    await conn.close();
+    await t.stop();
+  });
+
+  test('BEL in OBX-5 and ESC in MSH-4: AE, ERR-2 at the segment and field, nothing stored; as \\X07\\ it is accepted', async () => {
+    const bel = Hl7Message.parse((await conn.request(oru('CTL-BEL', '', 'ring\x07'), 5000)).toString());
+    assert.deepEqual([readAck(bel).code, readAck(bel).acknowledgedControlId], ['AE', 'CTL-BEL']);
+    const err = bel.segment('ERR')!;
+    assert.deepEqual([err.get(2, 1), err.get(2, 2), err.get(2, 3), err.get(3, 1)], ['OBX', '1', '5', '102']);
+    assert.match(err.get(8), /^OBX\[0\]-5: OBX-5 holds the control character U\+0007 raw: .*hex escape \(\\X07\\\)/);
+    const esc = Hl7Message.parse((await conn.request(oru('CTL-ESC', '', 'x').replace('Genève', 'Gen\x1bve'), 5000)).toString());
+    assert.deepEqual([esc.segment('ERR')!.get(2, 1), esc.segment('ERR')!.get(2, 3)], ['MSH', '4']);
+    assert.equal(t.engine.store.listMessages({ limit: 10 }).messages.length, 0);
+    const escaped = Hl7Message.parse((await conn.request(oru('CTL-OK', '', 'tab\there \\X07\\'), 5000)).toString());
+    assert.equal(readAck(escaped).code, 'AA', readAck(escaped).text);
+  });
+});

@@ -81,3 +81,15 @@ test('through the engine: a Latin-1 file on a utf-8 channel goes to error/ namin
   assert.ok(stored[0]!.rawInput.includes('Grün'));
   assert.ok(!stored[0]!.rawInput.includes('\ufffd'));
 });
+
+test('a raw control character refuses its message only, naming the segment and field; MLLP block characters in a file are framing', () => {
+  const bytes = Buffer.from(`\x0b${oru('F-13', '', 'ok')}\x1c\r${oru('F-14', '', 'bell\x07')}`, 'latin1');
+  const { inputs, unparsed } = fileInputs('two.hl7', bytes, utf8);
+  assert.deepEqual(
+    inputs.map((i) => i.sourceId),
+    ['F-13'],
+  );
+  assert.equal(unparsed[0]!.error.code, 'INPUT_TEXT_INVALID');
+  assert.deepEqual(unparsed[0]!.error.issues[0]!.hl7, { segment: 'OBX', sequence: 1, field: 5 });
+  assert.equal(unparsed[0]!.error.issues[0]!.path, 'OBX[0]-5');
+});

@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { InputError } from '../../errors.ts';
 import type { InboundInput } from '../../mapping/types.ts';
 import { charsetOf, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
-import { decodeHl7v2 } from '../text.ts';
+import { decodeHl7v2, refuseHl7ControlCharacters } from '../text.ts';
 import type { FileSourceConfig } from './config.ts';
 import { splitHl7File } from './hl7-file.ts';
 
@@ -111,6 +111,7 @@ export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSou
   messages.forEach((m, i) => {
     const where = messages.length === 1 ? 'the message' : `message ${i + 1} of ${messages.length} (line ${m.line}`;
     try {
+      refuseHl7ControlCharacters(m.text);
       const message = Hl7Message.parse(m.text);
       const controlId = message.controlId;
       const label = messages.length === 1 ? where : `${where}, MSH-10 ${controlId || '(empty)'})`;
@@ -130,8 +131,12 @@ export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSou
       inputs.push({ index: i, input: { text: m.text, format }, sourceId: controlId || `sha256:${sha256(m.text)}`, label });
     } catch (e) {
       if (!(e instanceof Error)) throw e;
-      const location = e instanceof Hl7ParseError ? e.location : 'MSH';
       const label = messages.length === 1 ? where : `${where})`;
+      if (e instanceof InputError) {
+        unparsed.push({ index: i, label, error: e });
+        return;
+      }
+      const location = e instanceof Hl7ParseError ? e.location : 'MSH';
       unparsed.push({ index: i, label, error: new InputError('HL7_PARSE_FAILED', [{ path: location, code: 'invalid_value', message: e.message }]) });
     }
   });

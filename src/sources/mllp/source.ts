@@ -17,7 +17,7 @@ import {
 } from '../../protocols/hl7v2/index.ts';
 import { MllpServer, type OversizeFrame } from '../../protocols/mllp/index.ts';
 import { controlId } from '../../util/ids.ts';
-import { decodeHl7v2 } from '../text.ts';
+import { decodeHl7v2, refuseHl7ControlCharacters } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { ackErrors } from './ack-errors.ts';
 import type { MllpSourceConfig } from './config.ts';
@@ -63,6 +63,7 @@ export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): 
     let charset = settingCharset;
     try {
       ({ text, charset } = decodeHl7v2(frame, config.encoding));
+      refuseHl7ControlCharacters(text);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       ctx.log.warn({ channel: ctx.channelId, code: e.code, location: e.location }, 'inbound HL7 v2 message could not be decoded');
