@@ -85,9 +85,17 @@ describe('platform events → FHIR transaction Bundles on a real FHIR server', (
     // The same event again is idempotent at intake (nothing sent) …
     await send(sampleEvent('full-bmp-panel'));
     // … and a resend from the admin API goes to the EHR again, with the same conditions.
-    const { messages } = (await (await t.admin('/api/messages?channel=to-ehr&limit=100')).json()) as { messages: Array<{ id: string; sourceId: string }> };
-    const original = messages.find((m) => m.sourceId === 'res_8F2C41')!;
-    assert.equal((await t.admin(`/api/messages/${original.id}/resend`, { method: 'POST' })).status, 202);
+    // The first test sent every sample, the correction (version 2) included: version 1 is
+    // superseded, so its resend is refused unless forced; the current version resends.
+    const { messages } = (await (await t.admin('/api/messages?channel=to-ehr&limit=100')).json()) as {
+      messages: Array<{ id: string; sourceId: string; sourceVersion: string; current?: boolean }>;
+    };
+    const original = messages.find((m) => m.sourceId === 'res_8F2C41' && m.sourceVersion === '1')!;
+    const current = messages.find((m) => m.sourceId === 'res_8F2C41' && m.current === true)!;
+    assert.notEqual(current.id, original.id);
+    assert.equal((await t.admin(`/api/messages/${original.id}/resend`, { method: 'POST' })).status, 409);
+    assert.equal((await t.admin(`/api/messages/${current.id}/resend`, { method: 'POST' })).status, 202);
+    assert.equal((await t.admin(`/api/messages/${original.id}/resend?force=true`, { method: 'POST' })).status, 202);
     await t.drained();
     // The correction (version 2) updates the report and the potassium observation.
     const corrected = await send(sampleEvent('correction-potassium'));
