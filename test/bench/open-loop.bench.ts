@@ -1,0 +1,220 @@
+/**
+ * Open-loop benchmark: events submitted on a fixed schedule (event i is due at t0 + i / rate),
+ * whatever the engine does. The latency of an event is its delivery at the destination minus
+ * the time it was *due*, not when it was actually sent: a stalled sender or a queue of
+ * requests waiting for a socket counts against the engine, so a stall cannot hide behind
+ * fewer samples (coordinated omission). A 503 is retried after 20 ms, the clock still running.
+ *
+ *   node test/bench/open-loop.bench.ts [--path webhook-mllp|webhook-fhir|mllp-mllp] [--rate 1000] [--duration 10]
+ *                                      [--lanes 1] [--durability full|normal] [--fhir-peer medplum|instant]
+ */
+import { parseArgs } from 'node:util';
+import { cpuSeconds, fmt, loadAverage, mib, now, type Percentiles, percentiles, rssNow, rssPeak, sleep, table } from './measure.ts';
+import { type FhirPeerKind, PATH_KINDS, type PathKind, type PathOptions, type PathRun, startPath, type Submitted } from './paths.ts';
+
+export interface OpenLoopOptions extends Omit<PathOptions, 'connections' | 'events'> {
+  /** Events per second. */
+  rate: number;
+  durationS: number;
+  /**
+   * Webhook sockets or MLLP connections; submissions beyond them wait (their clock running).
+   * Default 256 sockets, or 64 MLLP connections (the listener takes 100 by default).
+   */
+  connections?: number;
+  /** Give up waiting for the deliveries this long after the last event was due. Default 300 s. */
+  timeoutMs?: number;
+  /** Called every `progressEveryMs` while the run lasts (the soak prints memory with it). */
+  onProgress?: (p: OpenLoopProgress) => void;
+  progressEveryMs?: number;
+}
+
+export interface OpenLoopProgress {
+  elapsedMs: number;
+  due: number;
+  accepted: number;
+  delivered: number;
+  engineRssBytes: number | undefined;
+  engineRssPeakBytes: number | undefined;
+}
+
+export interface OpenLoopResult {
+  label: string;
+  kind: PathKind;
+  /** The FHIR peer of a webhook-fhir run. */
+  fhirPeer: FhirPeerKind | undefined;
+  lanes: number;
+  /** Events per second asked for. */
+  rate: number;
+  durationS: number;
+  events: number;
+  accepted: number;
+  /** 503 answers (each retried). */
+  busy: number;
+  /** Other refusals and transport errors, with the last one. */
+  errors: number;
+  lastError: string | undefined;
+  /** Accepted per second over the schedule's length (≈ rate when intake keeps up). */
+  achievedPerSecond: number;
+  /** Delivered per second, first due time → last delivery. */
+  deliveredPerSecond: number;
+  /** Due time → delivery at the destination, ms. */
+  latencyMs: Percentiles;
+  /** Due time → 2xx / AA from the engine, ms. */
+  intakeLatencyMs: Percentiles;
+  duplicates: number;
+  engineCpuSeconds: number;
+  engineRssPeakBytes: number | undefined;
+  loadAverageAtStart: number;
+}
+
+export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
+  const n = Math.max(1, Math.round(o.rate * o.durationS));
+  const interval = 1000 / o.rate;
+  const loadAverageAtStart = loadAverage();
+  const run = await startPath({ ...o, events: n, connections: o.connections ?? (o.kind === 'mllp-mllp' ? 64 : 256) });
+  try {
+    const answeredAt = new Float64Array(n);
+    const engineCpu0 = cpuSeconds(run.pid);
+    let accepted = 0;
+    let busy = 0;
+    let errors = 0;
+    let lastError: string | undefined;
+    const t0 = now() + 20;
+    const dueAt = (i: number): number => t0 + i * interval;
+    const fire = async (i: number): Promise<void> => {
+      for (;;) {
+        let answer: Submitted;
+        try {
+          answer = await run.submit(i);
+        } catch (e) {
+          errors++;
+          lastError = (e as Error).message;
+          return;
+        }
+        if (answer === 'busy') {
+          busy++;
+          await sleep(20);
+          continue;
+        }
+        if (answer === 'accepted') {
+          accepted++;
+          answeredAt[i] = now();
+        } else {
+          errors++;
+          lastError = run.lastRefusal;
+        }
+        return;
+      }
+    };
+    const progress = o.onProgress ? startProgress(run, o, t0, () => ({ due: Math.min(n, Math.ceil((now() - t0) / interval)), accepted })) : undefined;
+    // Counted rather than kept: a soak fires a million of them.
+    let inFlight = 0;
+    let allAnswered = (): void => {};
+    const answered = new Promise<void>((resolve) => {
+      allAnswered = resolve;
+    });
+    let i = 0;
+    const settle = (): void => {
+      inFlight--;
+      if (inFlight === 0 && i === n) allAnswered();
+    };
+    while (i < n) {
+      const t = now();
+      while (i < n && dueAt(i) <= t) {
+        inFlight++;
+        void fire(i++).finally(settle);
+      }
+      if (i < n) await sleep(Math.max(0, dueAt(i) - now()));
+    }
+    if (inFlight > 0) await answered;
+    await run.deliveries.waitFor(accepted, o.timeoutMs ?? 300_000);
+    clearInterval(progress);
+    await run.drained(30_000);
+    const engineCpuSeconds = o.inProcess ? Number.NaN : cpuSeconds(run.pid) - engineCpu0;
+    const engineRssPeakBytes = rssPeak(run.pid);
+    const { at, lastAt, duplicates, count } = run.deliveries;
+    return {
+      label: run.label,
+      kind: o.kind,
+      fhirPeer: o.kind === 'webhook-fhir' ? (o.fhirPeer ?? 'medplum') : undefined,
+      lanes: o.lanes,
+      rate: o.rate,
+      durationS: o.durationS,
+      events: n,
+      accepted,
+      busy,
+      errors,
+      lastError,
+      achievedPerSecond: (accepted * 1000) / (n * interval),
+      deliveredPerSecond: count === 0 ? 0 : (count * 1000) / (lastAt - t0),
+      latencyMs: percentiles(Array.from({ length: n }, (_, k) => (at[k]! > 0 ? at[k]! - dueAt(k) : Number.NaN))),
+      intakeLatencyMs: percentiles(Array.from({ length: n }, (_, k) => (answeredAt[k]! > 0 ? answeredAt[k]! - dueAt(k) : Number.NaN))),
+      duplicates,
+      engineCpuSeconds,
+      engineRssPeakBytes,
+      loadAverageAtStart,
+    };
+  } finally {
+    await run.stop();
+  }
+}
+
+function startProgress(run: PathRun, o: OpenLoopOptions, t0: number, counts: () => { due: number; accepted: number }): NodeJS.Timeout {
+  return setInterval(() => {
+    o.onProgress!({ elapsedMs: now() - t0, ...counts(), delivered: run.deliveries.count, engineRssBytes: rssNow(run.pid), engineRssPeakBytes: rssPeak(run.pid) });
+  }, o.progressEveryMs ?? 10_000);
+}
+
+/** The results as a table, one row per run. */
+export function formatOpenLoop(results: OpenLoopResult[]): string {
+  return table(
+    ['run', 'rate/s', 's', 'accepted/s', 'delivered/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'intake p99 ms', '503s', 'errors', 'dups', 'engine CPU s', 'engine peak RSS', 'load avg'],
+    results.map((r) => [
+      r.label,
+      fmt(r.rate),
+      fmt(r.durationS),
+      fmt(r.achievedPerSecond),
+      fmt(r.deliveredPerSecond),
+      fmt(r.latencyMs.p50, 1),
+      fmt(r.latencyMs.p99, 1),
+      fmt(r.latencyMs.p999, 1),
+      fmt(r.latencyMs.max, 1),
+      fmt(r.intakeLatencyMs.p99, 1),
+      String(r.busy),
+      String(r.errors),
+      String(r.duplicates),
+      fmt(r.engineCpuSeconds, 1),
+      mib(r.engineRssPeakBytes),
+      fmt(r.loadAverageAtStart, 1),
+    ]),
+  );
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      path: { type: 'string', default: 'webhook-mllp' },
+      rate: { type: 'string', default: '1000' },
+      duration: { type: 'string', default: '10' },
+      lanes: { type: 'string', default: '1' },
+      durability: { type: 'string', default: 'full' },
+      patients: { type: 'string', default: '500' },
+      'fhir-peer': { type: 'string', default: 'medplum' },
+    },
+    strict: true,
+  });
+  const kind = PATH_KINDS.find((k) => k === values.path);
+  if (!kind) throw new Error(`--path must be one of ${PATH_KINDS.join(', ')}`);
+  const result = await runOpenLoop({
+    kind,
+    rate: Number(values.rate),
+    durationS: Number(values.duration),
+    lanes: Number(values.lanes),
+    durability: values.durability === 'normal' ? 'normal' : 'full',
+    patients: Number(values.patients),
+    fhirPeer: values['fhir-peer'] === 'instant' ? 'instant' : 'medplum',
+    runId: `o${Date.now().toString(36)}`,
+  });
+  console.log(formatOpenLoop([result]));
+  if (result.lastError) console.log(`last error: ${result.lastError}`);
+}

@@ -1,0 +1,117 @@
+/** The flags of `npm run bench` (test/bench/run.ts), parsed and checked. */
+import { parseArgs } from 'node:util';
+import { FHIR_PEERS, type FhirPeerKind, PATH_KINDS, type PathKind } from './paths.ts';
+
+export const SECTIONS = ['closed', 'open', 'lanes', 'hapi', 'codec'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  sections: Section[];
+  paths: PathKind[];
+  /** Closed loop: events per run, submissions in flight. */
+  events: number;
+  concurrency: number;
+  patients: number;
+  durability: 'full' | 'normal';
+  /** Adds closed-loop runs with durability normal, and with the engine in this process. */
+  normal: boolean;
+  inProcess: boolean;
+  cpuProf: string | undefined;
+  /** Open loop: rates (events/s), seconds per rate, lanes. */
+  openLoopRates: number[];
+  durationS: number;
+  openLoopLanes: number[];
+  fhirPeers: FhirPeerKind[];
+  /** webhook-fhir: events per closed-loop run and open-loop rates, per FHIR peer. */
+  fhirEvents: (peer: FhirPeerKind) => number;
+  fhirOpenLoopRates: (peer: FhirPeerKind) => number[];
+  /** Lanes: events per run, and the slow LIS's delay. */
+  lanesEvents: number;
+  lisDelayMs: number;
+  hapiRoundTrips: number;
+  codecSeconds: number;
+  /** Soak only: messages, rate, path. */
+  soak: number | undefined;
+  soakRate: number;
+  soakPath: PathKind;
+  out: string;
+}
+
+const list = <T extends string>(flag: string, text: string, allowed: readonly T[]): T[] =>
+  text.split(',').map((s) => {
+    const v = allowed.find((a) => a === s.trim());
+    if (!v) throw new Error(`--${flag}: '${s}' is not one of ${allowed.join(', ')}`);
+    return v;
+  });
+
+const positive = (flag: string, text: string): number => {
+  const n = Number(text);
+  if (!(Number.isFinite(n) && n > 0)) throw new Error(`--${flag}: expected a positive number, got '${text}'`);
+  return n;
+};
+
+const numbers = (flag: string, text: string): number[] => text.split(',').map((s) => positive(flag, s.trim()));
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      only: { type: 'string', default: SECTIONS.join(',') },
+      paths: { type: 'string', default: PATH_KINDS.join(',') },
+      events: { type: 'string', default: '20000' },
+      concurrency: { type: 'string', default: '64' },
+      patients: { type: 'string', default: '500' },
+      durability: { type: 'string', default: 'full' },
+      normal: { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      'open-loop': { type: 'string', default: '1000,2500' },
+      duration: { type: 'string', default: '10' },
+      'open-loop-lanes': { type: 'string', default: '1' },
+      'fhir-peer': { type: 'string', default: 'medplum,instant' },
+      'fhir-events': { type: 'string' },
+      'fhir-open-loop': { type: 'string' },
+      'lanes-events': { type: 'string', default: '4000' },
+      'lis-delay': { type: 'string', default: '2' },
+      'hapi-round-trips': { type: 'string', default: '20000' },
+      'codec-seconds': { type: 'string', default: '2' },
+      soak: { type: 'string' },
+      'soak-rate': { type: 'string', default: '1000' },
+      'soak-path': { type: 'string', default: 'webhook-mllp' },
+      out: { type: 'string', default: 'test/bench/out' },
+    },
+    strict: true,
+  });
+  if (values.durability !== 'full' && values.durability !== 'normal') throw new Error(`--durability: expected full or normal, got '${values.durability}'`);
+  const events = positive('events', values.events);
+  const openLoopRates = numbers('open-loop', values['open-loop']);
+  // Medplum's in-memory server validates and searches every conditional entry: a few Bundles a
+  // second, slower as it fills. The instant FHIR peer takes the MLLP paths' load.
+  const fhirEvents = values['fhir-events'];
+  const fhirRates = values['fhir-open-loop'];
+  return {
+    sections: list('only', values.only, SECTIONS),
+    paths: list('paths', values.paths, PATH_KINDS),
+    events,
+    concurrency: positive('concurrency', values.concurrency),
+    patients: positive('patients', values.patients),
+    durability: values.durability,
+    normal: values.normal,
+    inProcess: values['in-process'],
+    cpuProf: values['cpu-prof'],
+    openLoopRates,
+    durationS: positive('duration', values.duration),
+    openLoopLanes: numbers('open-loop-lanes', values['open-loop-lanes']),
+    fhirPeers: list('fhir-peer', values['fhir-peer'], FHIR_PEERS),
+    fhirEvents: (peer) => (fhirEvents ? positive('fhir-events', fhirEvents) : peer === 'medplum' ? 50 : events),
+    fhirOpenLoopRates: (peer) => (fhirRates ? numbers('fhir-open-loop', fhirRates) : peer === 'medplum' ? [2] : openLoopRates),
+    lanesEvents: positive('lanes-events', values['lanes-events']),
+    lisDelayMs: positive('lis-delay', values['lis-delay']),
+    hapiRoundTrips: positive('hapi-round-trips', values['hapi-round-trips']),
+    codecSeconds: positive('codec-seconds', values['codec-seconds']),
+    soak: values.soak === undefined ? undefined : positive('soak', values.soak),
+    soakRate: positive('soak-rate', values['soak-rate']),
+    soakPath: list('soak-path', values['soak-path'], PATH_KINDS)[0]!,
+    out: values.out,
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * The three paths the benchmarks drive, each as an engine (a child `conduit start`, or the
+ * engine in this process), a way to submit event i and a receiver that records when each
+ * event reached its destination:
+ *
+ * - webhook-mllp: platform webhook → ORU^R01 → MLLP to a recording LIS (the sample channel
+ *   platform-to-lis, as shipped but for the LIS port and the lanes);
+ * - webhook-fhir: platform webhook → FHIR R4 transaction Bundle → the in-memory FHIR server
+ *   peer (test/peers/fhir-server), through a recording proxy in this process;
+ * - mllp-mllp: ORU^R01 to the engine's MLLP listener → ORU^R01 → MLLP to the recording LIS.
+ *
+ * "Delivered" is when the destination's answer was written: the LIS's AA, or the FHIR
+ * server's transaction-response.
+ */
+import http from 'node:http';
+import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
+import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
+import { startFhirServer } from '../peers/fhir-server/index.ts';
+import { sampleChannel, startEngine, waitForDrained } from '../support/engine-process.ts';
+import { toEhrChannel } from '../support/fhir-channel.ts';
+import { startTestEngine } from '../support/in-process.ts';
+import { startRecordingReceiver } from '../support/recording-receiver.ts';
+import { startRecordingProxy } from './fhir-proxy.ts';
+import { Deliveries } from './measure.ts';
+import { hl7v2Workload, platformWorkload, type Workload } from './workload.ts';
+
+export const PATH_KINDS = ['webhook-mllp', 'webhook-fhir', 'mllp-mllp'] as const;
+export type PathKind = (typeof PATH_KINDS)[number];
+
+export const PATH_LABELS: Record<PathKind, string> = {
+  'webhook-mllp': 'webhook → ORU^R01 → MLLP',
+  'webhook-fhir': 'webhook → FHIR Bundle → FHIR server',
+  'mllp-mllp': 'MLLP → ORU^R01 → MLLP',
+};
+
+export const FHIR_PEERS = ['medplum', 'instant'] as const;
+export type FhirPeerKind = (typeof FHIR_PEERS)[number];
+
+export interface PathOptions {
+  kind: PathKind;
+  /** Events of the run (the size of the delivery record). */
+  events: number;
+  lanes: number;
+  durability: 'full' | 'normal';
+  /** Distinct patients over the events. */
+  patients: number;
+  /** Webhook keep-alive sockets, or MLLP connections to the listener. */
+  connections: number;
+  /** webhook-fhir: Medplum's in-memory FHIR server (test/peers/fhir-server), or one that answers every Bundle at once. Default medplum. */
+  fhirPeer?: FhirPeerKind;
+  /** The LIS answers each message after this long (MLLP destinations only). Default 0. */
+  lisDelayMs?: number;
+  /** The engine in this process, sharing its event loop with the load and the receiver. */
+  inProcess?: boolean;
+  engineExecArgv?: string[];
+  /** Distinguishes runs, so two runs never share an accession. */
+  runId: string;
+}
+
+/** What the engine answered to one submission: 2xx / AA, 503 (pushback), or anything else. */
+export type Submitted = 'accepted' | 'busy' | 'refused';
+
+export interface PathRun {
+  readonly label: string;
+  /** The engine's process id (this process's when it runs in-process). */
+  readonly pid: number;
+  readonly deliveries: Deliveries;
+  submit(i: number): Promise<Submitted>;
+  /** The last refusal (status and text), for the report. */
+  readonly lastRefusal: string | undefined;
+  /** Resolves once the engine shows no pending delivery. */
+  drained(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface BenchEngine {
+  url: string;
+  pid: number;
+  admin(path: string): Promise<Response>;
+  drained(timeoutMs: number): Promise<void>;
+  stop(): Promise<unknown>;
+}
+
+async function engineFor(channelId: string, channel: string, o: PathOptions): Promise<BenchEngine> {
+  const file = `${channelId}.yaml`;
+  if (o.inProcess) {
+    const t = await startTestEngine({ [file]: channel }, { durability: o.durability });
+    return { url: t.url, pid: process.pid, admin: (p) => t.admin(p), drained: (ms) => t.drained(ms), stop: () => t.stop() };
+  }
+  const e = await startEngine({ channels: { [file]: channel }, durability: o.durability, ...(o.engineExecArgv ? { execArgv: o.engineExecArgv } : {}) });
+  return { url: e.url, pid: e.pid, admin: (p) => e.admin(p), drained: (ms) => waitForDrained(e, channelId, ms, 20), stop: () => e.stop() };
+}
+
+/** POSTs JSON bodies over keep-alive connections (Node's http, at most `sockets` at once). */
+function webhookIntake(url: string, path: string, sockets: number, workload: Workload) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const { hostname, port } = new URL(url);
+  let lastRefusal: string | undefined;
+  const submit = (i: number): Promise<Submitted> =>
+    new Promise((resolve, reject) => {
+      const body = workload.body(i);
+      const req = http.request(
+        { agent, hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) resolve('accepted');
+            else if (status === 503) resolve('busy');
+            else {
+              lastRefusal = `${status} ${text.slice(0, 300)}`;
+              resolve('refused');
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { submit, lastRefusal: () => lastRefusal, close: () => agent.destroy() };
+}
+
+/** Sends ORU^R01s over a pool of MLLP connections, one message outstanding on each. */
+async function mllpIntake(port: number, connections: number, workload: Workload) {
+  const idle = await Promise.all(
+    Array.from({ length: connections }, () => MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 5000, maxFrameBytes: 1 << 20 })),
+  );
+  const all = [...idle];
+  const waiting: Array<(c: MllpClientConnection) => void> = [];
+  let lastRefusal: string | undefined;
+  const release = (c: MllpClientConnection): void => {
+    const next = waiting.shift();
+    if (next) next(c);
+    else idle.push(c);
+  };
+  const submit = async (i: number): Promise<Submitted> => {
+    const conn = idle.pop() ?? (await new Promise<MllpClientConnection>((r) => waiting.push(r)));
+    try {
+      const ack = readAck(Hl7Message.parse((await conn.request(workload.body(i), 60_000)).toString()));
+      if (ack.code === 'AA' || ack.code === 'CA') return 'accepted';
+      lastRefusal = `${ack.code} ${ack.text}`;
+      return 'refused';
+    } finally {
+      release(conn);
+    }
+  };
+  return { submit, lastRefusal: () => lastRefusal, close: () => Promise.all(all.map((c) => c.close())) };
+}
+
+async function mllpSourcePort(engine: BenchEngine, channelId: string): Promise<number> {
+  const res = await engine.admin('/api/channels');
+  const body = (await res.json()) as { channels: Array<{ id: string; source: string }> };
+  const source = body.channels.find((c) => c.id === channelId)?.source ?? '';
+  const port = /:(\d+)$/.exec(source)?.[1];
+  if (!port) throw new Error(`no MLLP listener port in the source of ${channelId}: '${source}'`);
+  return Number(port);
+}
+
+export async function startPath(o: PathOptions): Promise<PathRun> {
+  const deliveries = new Deliveries(o.events);
+  const workload = o.kind === 'mllp-mllp' ? hl7v2Workload(o.runId, o.patients) : platformWorkload(o.runId, o.patients, o.events);
+  const peer = o.kind === 'webhook-fhir' ? ` (${o.fhirPeer ?? 'medplum'})` : '';
+  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.inProcess ? ', engine in-process' : ''}`;
+  const closers: Array<() => Promise<unknown>> = [];
+  const stop = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  };
+  try {
+    let channelId: string;
+    let channel: string;
+    if (o.kind === 'webhook-fhir') {
+      let upstream: string | undefined;
+      if ((o.fhirPeer ?? 'medplum') === 'medplum') {
+        // transactions: false, as the FHIR tests run platform events: Medplum refuses a conditional
+        // transaction above 8 entries. Validation on, as a real server validates.
+        const fhir = await startFhirServer({ transactions: false });
+        closers.push(() => fhir.close());
+        upstream = fhir.baseUrl;
+      }
+      const accession = new RegExp(`${workload.accessionPrefix}\\d{8}`);
+      const proxy = await startRecordingProxy(upstream, (body, status, at) => {
+        const found = accession.exec(body)?.[0];
+        if (found && status >= 200 && status < 300) deliveries.record(workload.indexOf(found), at);
+      });
+      closers.push(() => proxy.close());
+      channelId = 'platform-to-ehr';
+      channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}` });
+    } else {
+      const lis = await startRecordingReceiver({
+        record: false,
+        ...(o.lisDelayMs ? { delayMs: o.lisDelayMs } : {}),
+        onAnswered: (f) => {
+          if (f.fillerId !== undefined && f.answeredAt !== undefined && f.ackCode === 'AA') deliveries.record(workload.indexOf(f.fillerId), f.answeredAt);
+        },
+      });
+      closers.push(() => lis.close());
+      if (o.kind === 'webhook-mllp') {
+        channelId = 'platform-to-lis';
+        channel = sampleChannel({ mllpPort: lis.port, delivery: { lanes: o.lanes } });
+      } else {
+        channelId = 'lab-to-lis';
+        channel = mllpToMllpChannel(channelId, lis.port, o.lanes);
+      }
+    }
+    const engine = await engineFor(channelId, channel, o);
+    closers.push(() => engine.stop());
+    const intake =
+      o.kind === 'mllp-mllp'
+        ? await mllpIntake(await mllpSourcePort(engine, channelId), o.connections, workload)
+        : webhookIntake(engine.url, `/channels/${channelId}`, o.connections, workload);
+    closers.push(async () => intake.close());
+    return {
+      label,
+      pid: engine.pid,
+      deliveries,
+      submit: intake.submit,
+      get lastRefusal() {
+        return intake.lastRefusal();
+      },
+      drained: (ms) => engine.drained(ms),
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** An MLLP listener (port 0) with the hl7v2-oru mapping, to the LIS as ORU^R01 like the sample channels. */
+function mllpToMllpChannel(id: string, lisPort: number, lanes: number): string {
+  return `id: ${id}
+source:
+  type: mllp
+  host: 127.0.0.1
+  port: 0
+mapping: hl7v2-oru
+destinations:
+  - id: lis
+    mapping: oru-r01-lis
+    sender:
+      type: mllp
+      host: 127.0.0.1
+      port: ${lisPort}
+      ackTimeoutMs: 10000
+    delivery:
+      maxAttempts: 10
+      initialBackoffMs: 1000
+      maxBackoffMs: 300000
+      lanes: ${lanes}
+`;
+}
