@@ -24,6 +24,7 @@ import ca.uhn.hl7v2.model.Message;
 import ca.uhn.hl7v2.protocol.ReceivingApplication;
 import ca.uhn.hl7v2.util.StandardSocketFactory;
 import ca.uhn.hl7v2.util.Terser;
+import ca.uhn.hl7v2.util.idgenerator.InMemoryIDGenerator;
 import ca.uhn.hl7v2.validation.impl.ValidationContextFactory;
 
 import java.io.IOException;
@@ -57,6 +58,8 @@ public class MllpBench {
     static HapiContext context() {
         HapiContext ctx = new DefaultHapiContext();
         ctx.setValidationContext(ValidationContextFactory.noValidation());
+        // generateACK's default ID generator writes an id_file into the working directory.
+        ctx.getParserConfiguration().setIdGenerator(new InMemoryIDGenerator());
         return ctx;
     }
 
