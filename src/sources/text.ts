@@ -74,10 +74,10 @@ export function decodeUtf8(bytes: Uint8Array, path = '(body)'): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    const at = charsetOf('UNICODE UTF-8')!;
+    // The decoder that reports where: only on the error path, so valid bodies pay nothing.
     let offset: number | undefined;
     try {
-      at.decode(bytes);
+      charsetOf('UNICODE UTF-8')!.decode(bytes);
     } catch (e) {
       if (e instanceof CharsetError) offset = e.byteOffset;
     }
