@@ -106,6 +106,10 @@ export function lineChartSvg(title: string, xUnit: string, yUnit: string, points
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${W}" y="20" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
     ...ticks.map((t) => `<line x1="${M.left}" x2="${W * 2 - M.right}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/><text x="${M.left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11">${t}</text>`),
+    ...Array.from({ length: 6 }, (_, i) => (xMax * i) / 5).map(
+      (t) => `<text x="${px(t)}" y="${H - M.bottom + 14}" text-anchor="middle" font-size="11">${Math.round(t).toLocaleString('en-US')}</text>`,
+    ),
+    `<line x1="${M.left}" x2="${W * 2 - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#333"/>`,
     `<polyline fill="none" stroke="${COLORS[0]}" stroke-width="2" points="${points.map(([x, v]) => `${px(x).toFixed(1)},${py(v).toFixed(1)}`).join(' ')}"/>`,
     `<text x="${W}" y="${H - M.bottom + 30}" text-anchor="middle" font-size="12">${esc(xUnit)}</text>`,
     `<text transform="translate(14,${(H - M.bottom + M.top) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(yUnit)}</text>`,

@@ -63,7 +63,7 @@ const runId = (): string => `${Date.now().toString(36)}${(runs++).toString(36)}`
 const base = { durability: o.durability, patients: o.patients };
 
 if (o.soak !== undefined) {
-  console.log(`Soak: ${fmt(o.soak)} messages at ${fmt(o.soakRate)}/s through ${SHORT[o.soakPath]}; engine RSS every 10 s:`);
+  console.log(`Soak: ${fmt(o.soak)} messages at ${fmt(o.soakRate)}/s through ${SHORT[o.soakPath]}; engine RSS as it goes:`);
   const soak = await runSoak({ messages: o.soak, rate: o.soakRate, kind: o.soakPath, ...base });
   console.log(formatSoak(soak));
   writeFileSync(join(out, 'soak.json'), JSON.stringify({ machine, options: o, soak }, null, 2));

@@ -15,7 +15,7 @@ export interface SoakOptions {
   kind: PathKind;
   durability: 'full' | 'normal';
   patients: number;
-  /** Default every 10 s. */
+  /** Default every 10 s (every tenth of the run, at least 1 s, when shorter than 100 s). */
   progressEveryMs?: number;
 }
 
@@ -39,7 +39,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     runId: `s${Date.now().toString(36)}`,
     // A soak stalls only if the engine does: allow for a long drain.
     timeoutMs: 1_800_000,
-    progressEveryMs: o.progressEveryMs ?? 10_000,
+    progressEveryMs: o.progressEveryMs ?? Math.min(10_000, Math.max(1_000, (o.messages / o.rate) * 100)),
     onProgress: (p) => {
       samples.push(p);
       console.log(
