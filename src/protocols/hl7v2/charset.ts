@@ -179,3 +179,20 @@ export function sniffMsh18(bytes: Uint8Array): string {
   }
   return '';
 }
+
+/**
+ * Text as bytes for the wire or a file. An HL7 v2 message is written in the character set its
+ * MSH-18 declares; other text, and a message whose MSH-18 is empty, in `fallback` (a table 0211
+ * name). Throws CharsetError when MSH-18 names a set Node cannot write, or the text holds a
+ * character the set cannot carry: never written as bytes of another set than the one declared,
+ * never replaced.
+ */
+export function encodeHl7v2(text: string, fallback: string): { bytes: Buffer; charset: Hl7Charset } {
+  const declared = sniffMsh18(Buffer.from(text.slice(0, 4096), 'latin1'));
+  const charset = charsetOf(declared || fallback);
+  if (!charset) throw new CharsetError(`MSH-18 declares '${declared || fallback}', a character set this engine cannot write`);
+  if (charset.name === 'UNICODE UTF-8') return { bytes: Buffer.from(text, 'utf8'), charset };
+  const bytes = charset.encode(text);
+  if (charset.decode(bytes) !== text) throw new CharsetError(`the text holds a character that ${charset.name}${declared ? ' (its MSH-18)' : ''} cannot carry`);
+  return { bytes, charset };
+}

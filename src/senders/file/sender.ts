@@ -3,6 +3,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type ErrorCode, ErrorCodes } from '../../errors.ts';
+import { CharsetError, encodeHl7v2 } from '../../protocols/hl7v2/index.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import type { FileDestinationConfig } from './config.ts';
 import { parseFileNameTemplate, renderFileName, type TemplatePart } from './template.ts';
@@ -61,10 +62,15 @@ export class FileSender implements Sender {
     if (signal.aborted) return failure('FILE_WRITE_ABORTED', 'stopped before writing');
     const name = renderFileName(this.template, message);
     if (Buffer.byteLength(name) > 255) return failure('FILE_NAME_INVALID', `the name built from '${this.config.fileName}' has more than 255 bytes`);
-    if (this.config.encoding === 'latin1' && BEYOND_LATIN1.test(message.payload)) {
-      return failure('FILE_PAYLOAD_UNENCODABLE', 'the payload holds characters beyond Latin-1; set encoding: utf-8');
+    // An HL7 v2 payload in the character set its MSH-18 declares; `encoding` for the rest.
+    let bytes: Buffer;
+    try {
+      bytes = encodeHl7v2(message.payload, this.config.encoding === 'latin1' ? '8859/1' : 'UNICODE UTF-8').bytes;
+    } catch (e) {
+      if (!(e instanceof CharsetError)) throw e;
+      const hint = this.config.encoding === 'latin1' && BEYOND_LATIN1.test(message.payload) ? '; set encoding: utf-8' : '';
+      return failure('FILE_PAYLOAD_UNENCODABLE', `${e.message}${hint}`);
     }
-    const bytes = Buffer.from(message.payload, this.config.encoding === 'latin1' ? 'latin1' : 'utf8');
     const tmp = join(this.directory, `.conduit-${randomBytes(8).toString('hex')}.tmp`);
     let step = 'create';
     try {

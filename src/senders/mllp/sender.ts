@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
-import { charsetOf, type Hl7Charset, Hl7Message, type ParsedAck, readAck, sniffMsh18 } from '../../protocols/hl7v2/index.ts';
+import { CharsetError, charsetOf, encodeHl7v2, type Hl7Charset, Hl7Message, type ParsedAck, readAck, sniffMsh18 } from '../../protocols/hl7v2/index.ts';
 import { MllpClientConnection, type MllpClientOptions } from '../../protocols/mllp/index.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import { loadClientTls } from '../../config/tls.ts';
@@ -16,26 +16,17 @@ function failure(code: ErrorCode, detail: string, response?: string): SendOutcom
 const SETTING_CHARSET = { 'utf-8': 'UNICODE UTF-8', latin1: '8859/1' } as const;
 
 /**
- * The character set a message goes on the wire in: the one its MSH-18 declares (the ORU^R01
- * encoder writes UNICODE UTF-8), the destination's `encoding` only when MSH-18 is empty, as on
- * the sources. Bytes are never relabelled: Latin-1 bytes under a UTF-8 MSH-18 would be misread.
+ * The message as wire bytes, in the character set its MSH-18 declares (the ORU^R01 encoder
+ * writes UNICODE UTF-8), the destination's `encoding` only when MSH-18 is empty, as on the
+ * sources: Latin-1 bytes under a UTF-8 MSH-18 would be misread. Throws MLLP_PAYLOAD_INVALID.
  */
-function wireCharset(payload: string | Uint8Array, setting: MllpDestinationConfig['encoding']): Hl7Charset {
-  const head = typeof payload === 'string' ? Buffer.from(payload.slice(0, 4096), 'latin1') : payload;
-  const declared = sniffMsh18(head);
-  const charset = charsetOf(declared || SETTING_CHARSET[setting]);
-  if (!charset) throw new ConduitError('MLLP_PAYLOAD_INVALID', `MSH-18 declares '${declared}', a character set this destination cannot write`);
-  return charset;
-}
-
-/** The payload in its wire character set; a character that set cannot carry is refused, never replaced. */
-function wireBytes(payload: string, charset: Hl7Charset): Buffer {
-  if (charset.name === 'UNICODE UTF-8') return Buffer.from(payload, 'utf8');
-  const bytes = charset.encode(payload);
-  if (charset.decode(bytes) !== payload) {
-    throw new ConduitError('MLLP_PAYLOAD_INVALID', `the payload holds a character that ${charset.name} (its MSH-18) cannot carry`);
+function wireBytes(payload: string, setting: MllpDestinationConfig['encoding']): { bytes: Buffer; charset: Hl7Charset } {
+  try {
+    return encodeHl7v2(payload, SETTING_CHARSET[setting]);
+  } catch (e) {
+    if (e instanceof CharsetError) throw new ConduitError('MLLP_PAYLOAD_INVALID', `the payload cannot be written: ${e.message}`);
+    throw e;
   }
-  return bytes;
 }
 
 /** The acknowledgement as text: in its own MSH-18 set, else the message's; undecodable bytes as Latin-1 (MSA is ASCII). */
@@ -127,8 +118,7 @@ export class MllpSender implements Sender {
     if (this.closed) return failure('MLLP_ABORTED', 'the sender is closed');
     if (signal.aborted) return failure('MLLP_ABORTED', 'aborted before the message was sent');
     // Before connecting: a payload that cannot be written is refused, whatever the peer's state.
-    const charset = wireCharset(message.payload, this.encoding);
-    const bytes = wireBytes(message.payload, charset);
+    const { bytes, charset } = wireBytes(message.payload, this.encoding);
     let reply: Buffer;
     try {
       const connection = await this.connect(signal);
