@@ -93,8 +93,7 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
       }),
     );
     const deliveredDuringIntake = run.deliveries.count;
-    await run.deliveries.waitFor(n - refused, o.timeoutMs ?? 300_000);
-    await run.drained(30_000);
+    await run.settled(n - refused, o.timeoutMs ?? 300_000);
     const loadCpu = process.cpuUsage(cpu0);
     const engineCpuSeconds = o.inProcess ? (loadCpu.user + loadCpu.system) / 1e6 : cpuSeconds(run.pid) - engineCpu0;
     const engineRssPeakBytes = rssPeak(run.pid);

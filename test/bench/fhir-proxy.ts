@@ -2,7 +2,7 @@
  * A pass-through HTTP proxy on 127.0.0.1 (port 0) in front of a FHIR server, telling the
  * benchmark when each request was answered (the FHIR peer records requests, not answer times).
  * Requests and answers are forwarded as they are; `onAnswered` gets the request body, the
- * status and performance.now() just before the answer is written back.
+ * answer (status and body) and performance.now() just before the answer is written back.
  *
  * Without an upstream it is an instant FHIR server instead (the FHIR twin of the instant-ACK
  * LIS): every transaction or batch is answered at once with a response Bundle whose entries
@@ -35,7 +35,7 @@ function instantAnswer(body: Buffer): { status: number; headers: http.IncomingHt
 
 export async function startRecordingProxy(
   upstreamBaseUrl: string | undefined,
-  onAnswered: (requestBody: string, status: number, at: number) => void,
+  onAnswered: (requestBody: string, status: number, answerBody: string, at: number) => void,
 ): Promise<RecordingProxy> {
   const upstream = new URL(upstreamBaseUrl ?? 'http://127.0.0.1/fhir/R4');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -57,7 +57,7 @@ export async function startRecordingProxy(
         up.on('error', reject);
         up.end(body);
       });
-      onAnswered(body.toString('utf8'), answer.status, now());
+      onAnswered(body.toString('utf8'), answer.status, answer.body.toString('utf8'), now());
       res.writeHead(answer.status, { ...headersOf(answer.headers), 'content-length': answer.body.length });
       res.end(answer.body);
     })().catch(() => res.destroy());

@@ -127,9 +127,11 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       if (i < n) await sleep(Math.max(0, dueAt(i) - now()));
     }
     if (inFlight > 0) await answered;
-    await run.deliveries.waitFor(accepted, o.timeoutMs ?? 300_000);
-    clearInterval(progress);
-    await run.drained(30_000);
+    try {
+      await run.settled(accepted, o.timeoutMs ?? 300_000);
+    } finally {
+      clearInterval(progress);
+    }
     const engineCpuSeconds = o.inProcess ? Number.NaN : cpuSeconds(run.pid) - engineCpu0;
     const engineRssPeakBytes = rssPeak(run.pid);
     const { at, lastAt, duplicates, count } = run.deliveries;

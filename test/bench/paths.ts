@@ -21,7 +21,7 @@ import { toEhrChannel } from '../support/fhir-channel.ts';
 import { startTestEngine } from '../support/in-process.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { startRecordingProxy } from './fhir-proxy.ts';
-import { Deliveries } from './measure.ts';
+import { Deliveries, sleep } from './measure.ts';
 import { hl7v2Workload, platformWorkload, type Workload } from './workload.ts';
 
 export const PATH_KINDS = ['webhook-mllp', 'webhook-fhir', 'mllp-mllp'] as const;
@@ -68,8 +68,12 @@ export interface PathRun {
   submit(i: number): Promise<Submitted>;
   /** The last refusal (status and text), for the report. */
   readonly lastRefusal: string | undefined;
-  /** Resolves once the engine shows no pending delivery. */
-  drained(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once `expected` events were delivered and the engine shows no pending delivery;
+   * rejects early when the engine has nothing pending but events are missing (the destination
+   * refused them), or after `timeoutMs`.
+   */
+  settled(expected: number, timeoutMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +81,7 @@ interface BenchEngine {
   url: string;
   pid: number;
   admin(path: string): Promise<Response>;
+  pending(): Promise<number>;
   drained(timeoutMs: number): Promise<void>;
   stop(): Promise<unknown>;
 }
@@ -85,10 +90,24 @@ async function engineFor(channelId: string, channel: string, o: PathOptions): Pr
   const file = `${channelId}.yaml`;
   if (o.inProcess) {
     const t = await startTestEngine({ [file]: channel }, { durability: o.durability });
-    return { url: t.url, pid: process.pid, admin: (p) => t.admin(p), drained: (ms) => t.drained(ms), stop: () => t.stop() };
+    return {
+      url: t.url,
+      pid: process.pid,
+      admin: (p) => t.admin(p),
+      pending: async () => t.engine.store.pendingCount(),
+      drained: (ms) => t.drained(ms),
+      stop: () => t.stop(),
+    };
   }
   const e = await startEngine({ channels: { [file]: channel }, durability: o.durability, ...(o.engineExecArgv ? { execArgv: o.engineExecArgv } : {}) });
-  return { url: e.url, pid: e.pid, admin: (p) => e.admin(p), drained: (ms) => waitForDrained(e, channelId, ms, 20), stop: () => e.stop() };
+  return {
+    url: e.url,
+    pid: e.pid,
+    admin: (p) => e.admin(p),
+    pending: () => e.pendingDeliveries(channelId),
+    drained: (ms) => waitForDrained(e, channelId, ms, 20),
+    stop: () => e.stop(),
+  };
 }
 
 /** POSTs JSON bodies over keep-alive connections (Node's http, at most `sockets` at once). */
@@ -183,9 +202,9 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
         upstream = fhir.baseUrl;
       }
       const accession = new RegExp(`${workload.accessionPrefix}\\d{8}`);
-      const proxy = await startRecordingProxy(upstream, (body, status, at) => {
+      const proxy = await startRecordingProxy(upstream, (body, status, answer, at) => {
         const found = accession.exec(body)?.[0];
-        if (found && status >= 200 && status < 300) deliveries.record(workload.indexOf(found), at);
+        if (found && status >= 200 && status < 300 && everyEntryWritten(answer)) deliveries.record(workload.indexOf(found), at);
       });
       closers.push(() => proxy.close());
       channelId = 'platform-to-ehr';
@@ -222,12 +241,36 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
       get lastRefusal() {
         return intake.lastRefusal();
       },
-      drained: (ms) => engine.drained(ms),
+      settled: (expected, ms) => settled(engine, deliveries, expected, ms),
       stop,
     };
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+async function settled(engine: BenchEngine, deliveries: Deliveries, expected: number, timeoutMs: number): Promise<void> {
+  const all = deliveries.waitFor(expected, timeoutMs).then(() => true);
+  all.catch(() => {});
+  for (;;) {
+    if (await Promise.race([all, sleep(1000).then(() => false)])) break;
+    if (deliveries.count < expected && (await engine.pending()) === 0) {
+      // An answer may still be on its way back: look again once before giving up.
+      await sleep(1000);
+      if (deliveries.count < expected) throw new Error(`${expected - deliveries.count} of ${expected} events were never delivered, and the engine has none pending (refused by the destination?)`);
+    }
+  }
+  await engine.drained(30_000);
+}
+
+/** A batch- or transaction-response whose entries are all 2xx (a batch answers 200 with failed entries inside). */
+function everyEntryWritten(answer: string): boolean {
+  try {
+    const bundle = JSON.parse(answer) as { entry?: Array<{ response?: { status?: string } }> };
+    return (bundle.entry ?? []).every((e) => /^2\d\d\b/.test(e.response?.status ?? ''));
+  } catch {
+    return false;
   }
 }
 
