@@ -15,7 +15,7 @@ import {
   Hl7Message,
   Hl7ParseError,
   readAck,
-} from '../../src/protocols/hl7v2/index.ts';
+} from '../../../src/protocols/hl7v2/index.ts';
 import { fixture } from './support.ts';
 
 const TIMESTAMP = '20250102030406+0100';

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DelimiterError, escapeText, Hl7Message, Hl7ParseError, unescapeText } from '../../src/protocols/hl7v2/index.ts';
-import { pick, prng } from '../support/prng.ts';
+import { DelimiterError, escapeText, Hl7Message, Hl7ParseError, unescapeText } from '../../../src/protocols/hl7v2/index.ts';
+import { pick, prng } from '../../support/prng.ts';
 import {
   DELIMITER_SETS,
   inputLeaf,

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { encodeField, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { sharedSamplesPresent } from '../support/shared-samples.ts';
+import { encodeField, Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import { sharedSamplesPresent } from '../../support/shared-samples.ts';
 import { fixture, type MessageFile, readFixtures, readSamples } from './support.ts';
 
 const TERMINATORS = /\r\n|\r|\n/;

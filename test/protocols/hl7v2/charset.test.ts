@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CharsetError, charsetOf, SUPPORTED_CHARSETS, sniffMsh18 } from '../../src/protocols/hl7v2/index.ts';
+import { CharsetError, charsetOf, SUPPORTED_CHARSETS, sniffMsh18 } from '../../../src/protocols/hl7v2/index.ts';
 
 const msh = (msh18: string, rest = ''): Buffer => Buffer.from(`MSH|^~\\&|A|B|C|D|20250101||ORU^R01|1|P|2.5.1||||||${msh18}\r${rest}`, 'latin1');
 

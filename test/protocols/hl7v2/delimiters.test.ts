@@ -14,7 +14,7 @@ import {
   Hl7ParseError,
   readDelimiters,
   unescapeText,
-} from '../../src/protocols/hl7v2/index.ts';
+} from '../../../src/protocols/hl7v2/index.ts';
 import { fixture } from './support.ts';
 
 test('standard MSH-2 ^~\\& gives the default delimiters', () => {

@@ -12,7 +12,7 @@ import {
   formatMessage,
   Hl7Message,
   readDelimiters,
-} from '../../src/protocols/hl7v2/index.ts';
+} from '../../../src/protocols/hl7v2/index.ts';
 
 const d = DEFAULT_DELIMITERS;
 

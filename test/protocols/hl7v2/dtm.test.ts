@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DateTimeFormatError, dtmToIso, isoToDtm } from '../../src/protocols/hl7v2/index.ts';
+import { DateTimeFormatError, dtmToIso, isoToDtm } from '../../../src/protocols/hl7v2/index.ts';
 
 test('isoToDtm keeps the offset: +01:00 → +0100, Z → +0000', () => {
   assert.equal(isoToDtm('2025-01-02T03:04:05+01:00'), '20250102030405+0100');

@@ -13,9 +13,9 @@ import {
   formatMessage,
   readDelimiters,
   type RepetitionInput,
-} from '../../src/protocols/hl7v2/index.ts';
-import { pick } from '../support/prng.ts';
-import { SHARED_SAMPLES_DIR } from '../support/shared-samples.ts';
+} from '../../../src/protocols/hl7v2/index.ts';
+import { pick } from '../../support/prng.ts';
+import { SHARED_SAMPLES_DIR } from '../../support/shared-samples.ts';
 
 export interface MessageFile {
   name: string;
@@ -24,7 +24,7 @@ export interface MessageFile {
 
 /** Real-world samples, read-only, outside the repository (../shared/hl7-samples; HL7_SAMPLES_DIR overrides). */
 const SAMPLES_DIR = join(SHARED_SAMPLES_DIR, '/');
-const FIXTURES_DIR = fileURLToPath(new URL('../fixtures/hl7v2/', import.meta.url));
+const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/hl7v2/', import.meta.url));
 
 function readHl7Files(dir: string): MessageFile[] {
   return readdirSync(dir)

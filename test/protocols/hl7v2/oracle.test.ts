@@ -51,9 +51,9 @@ import {
   Hl7Message,
   type Hl7Segment,
   unescapeText,
-} from '../../src/protocols/hl7v2/index.ts';
-import { pick, prng } from '../support/prng.ts';
-import { sharedSamplesPresent } from '../support/shared-samples.ts';
+} from '../../../src/protocols/hl7v2/index.ts';
+import { pick, prng } from '../../support/prng.ts';
+import { sharedSamplesPresent } from '../../support/shared-samples.ts';
 import { DELIMITER_SETS, fixture, type MessageFile, randomLeaf, randomMessage, readFixtures, readSamples } from './support.ts';
 
 type Rule = 'D1' | 'D2' | 'D3' | 'D4' | 'D5' | 'D7';

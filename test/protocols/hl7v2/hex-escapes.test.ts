@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_DELIMITERS, encodeSegment, escapeText, formatMessage, Hl7Message, readDelimiters, unescapeText } from '../../src/protocols/hl7v2/index.ts';
+import { DEFAULT_DELIMITERS, encodeSegment, escapeText, formatMessage, Hl7Message, readDelimiters, unescapeText } from '../../../src/protocols/hl7v2/index.ts';
 
 const d = DEFAULT_DELIMITERS;
 const text = { formatting: 'text' } as const;

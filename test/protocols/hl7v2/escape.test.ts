@@ -15,7 +15,7 @@ import {
   Hl7Message,
   readDelimiters,
   unescapeText,
-} from '../../src/protocols/hl7v2/index.ts';
+} from '../../../src/protocols/hl7v2/index.ts';
 import { DELIMITER_SETS, fixture } from './support.ts';
 
 const d = DEFAULT_DELIMITERS;
