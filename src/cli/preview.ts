@@ -28,7 +28,7 @@ export interface PreviewOptions {
  * its inbox; MLLP and Kafka read HL7 v2 in its MSH-18 character set, else their `encoding`;
  * HTTP sources read UTF-8 JSON.
  */
-function readAsSource(channel: ResolvedChannel, bytes: Buffer, name: string): InboundInput[] {
+export function readAsSource(channel: ResolvedChannel, bytes: Buffer, name: string): InboundInput[] {
   const format = (fallback: InboundInput['format']): InboundInput['format'] =>
     channel.mapping?.format ?? (bytes.toString('latin1', 0, 64).replace(/^[\s\x0b\ufeff\xef\xbb\xbf]+/, '').startsWith('MSH') ? 'hl7v2' : fallback);
   switch (channel.sourceKind) {
@@ -38,10 +38,10 @@ function readAsSource(channel: ResolvedChannel, bytes: Buffer, name: string): In
       return inputs.map((i) => i.input);
     }
     case 'mllp':
-      return [{ text: decodeInput(bytes, 'hl7v2', (channel.sourceConfig as MllpSourceConfig).encoding), format: 'hl7v2' }];
+      return [{ text: decodeInput(bytes, 'hl7v2', channel.sourceConfig as MllpSourceConfig), format: 'hl7v2' }];
     case 'kafka': {
       const config = channel.sourceConfig as KafkaSourceConfig;
-      return [{ text: decodeInput(bytes, config.format, config.encoding, '(file)'), format: config.format }];
+      return [{ text: decodeInput(bytes, config.format, config, '(file)'), format: config.format }];
     }
     default: {
       const f = format('json');

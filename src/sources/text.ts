@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { InputError } from '../errors.ts';
 import { CharsetError, charsetOf, type Hl7Charset, SUPPORTED_CHARSETS, sniffMsh18 } from '../protocols/hl7v2/index.ts';
 
@@ -32,8 +33,30 @@ export function declaredCharset(bytes: Uint8Array): string {
   return sniffMsh18(bytes.subarray(firstMsh(bytes)));
 }
 
-/** The character set of an HL7 v2 message: its MSH-18, else the setting. Throws InputError when MSH-18 names one Node cannot decode. */
-export function hl7Charset(bytes: Uint8Array, encoding: SourceEncoding): Hl7Charset {
+/**
+ * A source's `charsets` setting: the MSH-18 values (HL7 table 0211) it accepts, as table
+ * names (`8859/1`, `UNICODE UTF-8`); absent, every one this engine decodes. An MSH-18 outside
+ * the list is refused, naming MSH-18 and the setting; an empty MSH-18 always means `encoding`.
+ */
+export const AcceptedCharsets = z
+  .array(z.string())
+  .min(1)
+  .superRefine((names, ctx) => {
+    for (const [i, n] of names.entries()) {
+      if (!charsetOf(n)) ctx.addIssue({ code: 'custom', path: [i], message: `'${n}' is not a character set this engine decodes; expected one of ${SUPPORTED_CHARSETS.join(', ')} (HL7 table 0211)` });
+    }
+  })
+  .transform((names) => [...new Set(names.map((n) => charsetOf(n)!.name))]);
+
+/** How a source reads HL7 v2 bytes: `encoding` when MSH-18 is empty, and the MSH-18 values it accepts. */
+export interface Hl7TextSettings {
+  readonly encoding: SourceEncoding;
+  readonly charsets?: readonly string[] | undefined;
+}
+
+/** The character set of an HL7 v2 message: its MSH-18, else the setting. Throws InputError when MSH-18 names one Node cannot decode or the source does not accept. */
+export function hl7Charset(bytes: Uint8Array, settings: SourceEncoding | Hl7TextSettings): Hl7Charset {
+  const { encoding, charsets } = typeof settings === 'string' ? { encoding: settings, charsets: undefined } : settings;
   const declared = declaredCharset(bytes);
   if (declared === '') return charsetOf(SETTING_CHARSET[encoding])!;
   const charset = charsetOf(declared);
@@ -47,12 +70,23 @@ export function hl7Charset(bytes: Uint8Array, encoding: SourceEncoding): Hl7Char
       },
     ]);
   }
+  if (charsets && !charsets.includes(charset.name)) {
+    throw new InputError('INPUT_TEXT_INVALID', [
+      {
+        path: 'MSH-18',
+        hl7: MSH_18,
+        code: 'table_value',
+        message: `MSH-18 (character set) '${declared}' is not one this channel accepts; its charsets setting allows ${charsets.join(', ')} (or MSH-18 empty for the channel's encoding, ${encoding})`,
+      },
+    ]);
+  }
   return charset;
 }
 
 /** The text of one HL7 v2 message (or file of messages) and the character set it was read in; see `hl7Charset`. */
-export function decodeHl7v2(bytes: Uint8Array, encoding: SourceEncoding): { text: string; charset: Hl7Charset } {
-  const charset = hl7Charset(bytes, encoding);
+export function decodeHl7v2(bytes: Uint8Array, settings: SourceEncoding | Hl7TextSettings): { text: string; charset: Hl7Charset } {
+  const charset = hl7Charset(bytes, settings);
+  const encoding = typeof settings === 'string' ? settings : settings.encoding;
   try {
     return { text: charset.decode(bytes), charset };
   } catch (e) {
@@ -91,9 +125,10 @@ export function decodeUtf8(bytes: Uint8Array, path = '(body)'): string {
  * The text of one input as a source reads it: HL7 v2 in its MSH-18 character set (else the
  * setting), JSON as UTF-8, or as Latin-1 where the setting says so.
  */
-export function decodeInput(bytes: Uint8Array, format: 'json' | 'hl7v2', encoding: SourceEncoding, path = '(body)'): string {
+export function decodeInput(bytes: Uint8Array, format: 'json' | 'hl7v2', settings: SourceEncoding | Hl7TextSettings, path = '(body)'): string {
+  const encoding = typeof settings === 'string' ? settings : settings.encoding;
   if (format === 'hl7v2') {
-    const { text } = decodeHl7v2(bytes, encoding);
+    const { text } = decodeHl7v2(bytes, settings);
     refuseHl7ControlCharacters(text);
     return text;
   }

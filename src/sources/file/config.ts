@@ -1,6 +1,7 @@
 import { accessSync, constants, type Stats, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { AcceptedCharsets } from '../text.ts';
 import { GlobError, globToRegExp, isInProgressName } from './glob.ts';
 
 /** Defaults of the file drop source, in one place, with their units. */
@@ -44,6 +45,8 @@ export const FileSourceConfig = z
     /** `auto`: .hl7/.er7/.txt are HL7 v2, .json is JSON; other names by their first characters. */
     format: z.enum(['auto', 'hl7v2', 'json']).default(FILE_SOURCE_DEFAULTS.format),
     encoding: z.enum(['utf-8', 'latin1']).default(FILE_SOURCE_DEFAULTS.encoding),
+    /** MSH-18 values (HL7 table 0211) accepted; absent, every one the engine decodes. An empty MSH-18 means `encoding`. */
+    charsets: AcceptedCharsets.optional(),
     /** Where files go once every message of them is stored; `<directory>/done` by default. */
     doneDirectory: z.string().min(1).optional(),
     /** Where refused files go, each with a `<name>.error.txt`; `<directory>/error` by default. */

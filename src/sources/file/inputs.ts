@@ -48,9 +48,9 @@ export function decodeFile(bytes: Uint8Array, encoding: FileSourceConfig['encodi
  * or the `encoding` setting when that is empty (src/sources/text.ts). Throws InputError
  * FILE_ENCODING_INVALID naming MSH-18 and the setting.
  */
-export function decodeHl7File(bytes: Uint8Array, encoding: FileSourceConfig['encoding']): { text: string; charset: string } {
+export function decodeHl7File(bytes: Uint8Array, settings: Pick<FileSourceConfig, 'encoding' | 'charsets'>): { text: string; charset: string } {
   try {
-    const { text, charset } = decodeHl7v2(bytes, encoding);
+    const { text, charset } = decodeHl7v2(bytes, settings);
     return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, charset: charset.name };
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
@@ -104,7 +104,7 @@ export function fileInputs(name: string, bytes: Uint8Array, config: Pick<FileSou
     }
     return { inputs: [{ index: 0, input: { text, format }, sourceId: `${name}#${sha256(text).slice(0, 16)}`, label: 'the file' }], unparsed: [] };
   }
-  const { text, charset } = decodeHl7File(bytes, config.encoding);
+  const { text, charset } = decodeHl7File(bytes, config);
   const messages = splitHl7File(text);
   const inputs: FileInput[] = [];
   const unparsed: UnparsedMessage[] = [];

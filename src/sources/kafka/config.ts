@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { kafkaConnectionShape, topicName } from '../../protocols/kafka/client.ts';
+import { AcceptedCharsets } from '../text.ts';
 
 /** Defaults of the Kafka source, in one place, with their units. */
 export const KAFKA_SOURCE_DEFAULTS = Object.freeze({
@@ -32,6 +33,8 @@ export const KafkaSourceConfig = z
     /** What the record values are: platform events (JSON) or HL7 v2 messages (ER7). */
     format: z.enum(['json', 'hl7v2']).default(KAFKA_SOURCE_DEFAULTS.format),
     encoding: z.enum(['utf-8', 'latin1']).default(KAFKA_SOURCE_DEFAULTS.encoding),
+    /** With format hl7v2: the MSH-18 values (HL7 table 0211) accepted; absent, every one the engine decodes. An empty MSH-18 means `encoding`. */
+    charsets: AcceptedCharsets.optional(),
     /** Where a group without committed offsets starts: the oldest record (true) or new records only. */
     fromBeginning: z.boolean().default(KAFKA_SOURCE_DEFAULTS.fromBeginning),
     /**

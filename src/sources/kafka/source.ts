@@ -79,7 +79,7 @@ export function createKafkaSource(config: KafkaSourceConfig, ctx: SourceContext)
       if (m.value === null) {
         throw new InputError('INPUT_INVALID', [{ path: '(record value)', code: 'required', message: 'the record has no value (a tombstone)' }]);
       }
-      const text = decodeInput(m.value, config.format, config.encoding, '(record value)');
+      const text = decodeInput(m.value, config.format, config, '(record value)');
       // The record's own coordinates: the idempotency key of channels that store input without mapping it.
       await ctx.receive({ text, format: config.format }, { sourceId: `${topic}:${partition}:${m.offset}` });
       return 'stored';

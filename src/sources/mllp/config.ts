@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AcceptedCharsets } from '../text.ts';
 
 export const MllpSourceConfig = z
   .object({
@@ -7,6 +8,8 @@ export const MllpSourceConfig = z
     port: z.number().int().min(0).max(65535),
     maxFrameBytes: z.number().int().positive().default(16 * 1024 * 1024),
     encoding: z.enum(['utf-8', 'latin1']).default('utf-8'),
+    /** MSH-18 values (HL7 table 0211) accepted; absent, every one the engine decodes. An empty MSH-18 means `encoding`. */
+    charsets: AcceptedCharsets.optional(),
     /**
      * How to answer, to rehearse a LIS's failures: AA (store, then accept), AE / AR (refuse
      * without storing), silent (store nothing, answer nothing).

@@ -62,7 +62,7 @@ export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): 
     let text: string;
     let charset = settingCharset;
     try {
-      ({ text, charset } = decodeHl7v2(frame, config.encoding));
+      ({ text, charset } = decodeHl7v2(frame, config));
       refuseHl7ControlCharacters(text);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
