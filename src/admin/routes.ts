@@ -81,19 +81,22 @@ export function adminRouter(deps: AdminDeps): Router {
     next();
   });
 
-  r.get('/channels', (_req, res) => {
+  r.get('/channels', async (_req, res) => {
+    // Counts include the outcomes recorded just before (written behind by the store's writer thread).
+    await deps.store.settled();
     const counts = new Map(deps.store.channelCounts().map((c) => [c.channelId, c]));
     res.json({
       channels: deps.channels().map((c) => ({ ...c, messages: counts.get(c.id)?.messages ?? 0, deliveries: counts.get(c.id)?.byStatus ?? {} })),
     });
   });
 
-  r.get('/messages', (req, res) => {
+  r.get('/messages', async (req, res) => {
     const q = MessageQuery.safeParse(req.query);
     if (!q.success) {
       sendError(res, new InputError('INPUT_INVALID', zodIssues(q.error, 'query')));
       return;
     }
+    await deps.store.settled();
     const page = deps.store.listMessages({
       limit: q.data.limit,
       ...(q.data.channel ? { channelId: q.data.channel } : {}),

@@ -6,7 +6,7 @@ import { ConduitError, InputError } from '../errors.ts';
 import type { InboundInput, MappedInput } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
 import type { IntakeResult, ReceiveOptions, Source, SubmissionLookup } from '../sources/types.ts';
-import type { NewDelivery, Store } from '../store/types.ts';
+import type { CommittedDelivery, NewDelivery, Store } from '../store/types.ts';
 import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
@@ -101,8 +101,6 @@ export class ChannelRuntime {
     const callback = resolved.config.statusCallback;
     for (const d of resolved.destinations) {
       const plugin = senderPlugins[d.senderKind]!;
-      // Also with one lane: a backlog left by a run with more lanes must move to lane 0.
-      deps.store.relane(id, d.config.id, (k) => laneOf(k, d.config.delivery.lanes));
       const callbackId = callbackDestinationId(d.config.id);
       this.dispatchers.set(
         d.config.id,
@@ -123,7 +121,6 @@ export class ChannelRuntime {
       );
       if (!callback) continue;
       // The status callbacks of this destination's outcomes: a dispatcher of their own, without follow-ups.
-      deps.store.relane(id, callbackId, (k) => laneOf(k, callback.delivery.lanes));
       this.dispatchers.set(
         callbackId,
         new DestinationDispatcher({
@@ -187,7 +184,7 @@ export class ChannelRuntime {
     const processed = await processInput(resolved, input, receivedAt, options);
     // Issued in one tick, the inserts share one transaction of the store's group commit.
     const results = await Promise.all(processed.map((p) => this.store(resolved, p, input, receivedAt, options)));
-    if (results.some((r) => !r.duplicate)) for (const d of this.dispatchers.values()) d.wake();
+    // No wake-up needed: the store handed the new rows to their lanes at the commit (see take).
     const intake = { messageId: results[0]!.messageId, messageIds: results.map((r) => r.messageId), duplicate: results.every((r) => r.duplicate) };
     if (!options?.submission) return intake;
     const submission = await this.deps.store.recordSubmission({
@@ -239,7 +236,20 @@ export class ChannelRuntime {
     for (const d of this.dispatchers.values()) d.wake();
   }
 
+  /** Deliveries of this channel an intake just committed, in delivery id order. */
+  take(rows: readonly CommittedDelivery[]): void {
+    let from = 0;
+    // Consecutive rows of one destination go to its dispatcher together.
+    for (let i = 1; i <= rows.length; i++) {
+      if (i < rows.length && rows[i]!.destinationId === rows[from]!.destinationId) continue;
+      this.dispatchers.get(rows[from]!.destinationId)?.take(rows.slice(from, i));
+      from = i;
+    }
+  }
+
   async start(): Promise<void> {
+    // Also with one lane: a backlog left by a run with more lanes must move to lane 0.
+    for (const [destinationId, d] of this.dispatchers) await this.deps.store.relane(this.id, destinationId, (k) => laneOf(k, d.laneCount));
     for (const d of this.dispatchers.values()) d.start();
     try {
       await this.source.start();

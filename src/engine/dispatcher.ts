@@ -1,13 +1,32 @@
 import type { Logger } from 'pino';
 import type { DeliveryPolicy } from '../config/channel.ts';
 import type { Sender, SendOutcome } from '../senders/types.ts';
-import type { DeliveryStatus, FollowUpDelivery, PendingDelivery, Store } from '../store/types.ts';
+import type { CommittedDelivery, DeliveryStatus, FollowUpDelivery, PendingDelivery, Store } from '../store/types.ts';
 import { backoffMs } from './backoff.ts';
 
 /** How many pending rows a lane reads from the store at a time: the backlog stays in the store. */
 const WINDOW = 64;
 /** Idle lanes look at the store this often even without a wake-up (another process may have requeued). */
 const IDLE_POLL_MS = 1000;
+/** Rows a lane keeps in memory as intake commits them; past that it reads them from the store. */
+const LANE_QUEUE = 1024;
+/**
+ * How many rows ahead of the one being sent a lane marks as on the wire: their marks commit
+ * while it sends, so a lane sends up to this many rows per commit of the writer thread. A crash
+ * leaves at most this many 'outcome unknown' attempts per lane beyond the one really on the wire.
+ */
+const MARK_AHEAD = 16;
+
+/**
+ * A lane's rows: the store is the truth; `queue` holds the rows intake committed since the lane
+ * last found the store exhausted (`synced`), so that it need not read them back.
+ */
+interface Lane {
+  queue: PendingDelivery[];
+  /** Every pending row of the lane not yet taken is in `queue`. */
+  synced: boolean;
+  wake: () => void;
+}
 
 export interface DestinationHealth {
   /** paused: the store cannot record deliveries (a write failed); nothing is sent until it can. */
@@ -50,7 +69,7 @@ export interface DispatcherOptions {
 export class DestinationDispatcher {
   private readonly abort = new AbortController();
   private readonly workers: Promise<void>[] = [];
-  private readonly wakers: Array<() => void> = [];
+  private readonly lanes: Lane[] = [];
   private readonly senders: Sender[] = [];
   readonly health: DestinationHealth = { state: 'idle' };
 
@@ -60,18 +79,39 @@ export class DestinationDispatcher {
     this.opts = opts;
   }
 
+  get laneCount(): number {
+    return this.opts.policy.lanes;
+  }
+
   start(): void {
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
       const sender = this.opts.createSender();
       this.senders.push(sender);
-      this.wakers.push(() => {});
+      this.lanes.push({ queue: [], synced: false, wake: () => {} });
       this.workers.push(this.run(lane, sender));
     }
   }
 
-  /** New rows were stored, or old ones requeued: lanes that sleep look again. */
+  /** Rows were requeued, brought forward or added outside intake: lanes read the store again. */
   wake(): void {
-    for (const w of this.wakers) w();
+    for (const l of this.lanes) {
+      l.synced = false;
+      l.wake();
+    }
+  }
+
+  /** Rows an intake just committed, in delivery id order: their lane takes them without reading the store. */
+  take(rows: readonly CommittedDelivery[]): void {
+    for (const row of rows) {
+      const l = this.lanes[row.lane];
+      if (!l) continue;
+      if (l.queue.length >= LANE_QUEUE) {
+        // Too far behind: the lane reads its backlog from the store instead.
+        l.queue = [];
+        l.synced = false;
+      } else l.queue.push(row);
+      l.wake();
+    }
   }
 
   async stop(): Promise<void> {
@@ -82,31 +122,57 @@ export class DestinationDispatcher {
   }
 
   private sleep(lane: number, ms: number): Promise<void> {
+    const l = this.lanes[lane]!;
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => {
+        // Not woken: look at the store (another process may have requeued).
+        l.synced = false;
+        done();
+      }, ms);
       function done() {
         clearTimeout(timer);
         resolve();
       }
-      this.wakers[lane] = done;
+      l.wake = done;
     });
+  }
+
+  /**
+   * The lane's next rows in delivery id order. A read of the store drops the pushed rows it
+   * returned too (ids up to the last one read); when it returns less than a window, the store has
+   * no more and pushed rows with higher ids are the ones committed since.
+   */
+  private nextRows(lane: number): PendingDelivery[] {
+    const l = this.lanes[lane]!;
+    if (l.synced) return l.queue.splice(0, WINDOW);
+    const { store, channelId, destinationId } = this.opts;
+    const rows = store.pendingDeliveries(channelId, destinationId, lane, WINDOW);
+    const last = rows.length > 0 ? rows[rows.length - 1]!.id : 0;
+    if (rows.length < WINDOW) {
+      l.synced = true;
+      l.queue = l.queue.filter((r) => r.id > last && !rows.some((x) => x.id === r.id));
+    } else l.queue = [];
+    return rows;
   }
 
   private async run(lane: number, sender: Sender): Promise<void> {
     const { store, channelId, destinationId } = this.opts;
     const signal = this.abort.signal;
+    const l = this.lanes[lane]!;
     while (!signal.aborted) {
       if (store.writeFailure()) {
         // Sending what cannot be recorded would resend it after a crash without a trace: wait for the store.
         this.health.state = 'paused';
+        l.synced = false;
         await this.sleep(lane, IDLE_POLL_MS);
         continue;
       }
       if (this.health.state === 'paused') this.health.state = 'idle';
       let rows: PendingDelivery[];
       try {
-        rows = store.pendingDeliveries(channelId, destinationId, lane, WINDOW);
+        rows = this.nextRows(lane);
       } catch (e) {
+        l.synced = false;
         this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, 'reading the backlog failed');
         await this.sleep(lane, IDLE_POLL_MS);
         continue;
@@ -116,36 +182,58 @@ export class DestinationDispatcher {
         await this.sleep(lane, IDLE_POLL_MS);
         continue;
       }
+      const marks = new Map<number, Promise<void>>();
+      const markAhead = (from: number) => {
+        const now = Date.now();
+        for (let k = from; k < Math.min(rows.length, from + MARK_AHEAD); k++) {
+          const row = rows[k]!;
+          if (row.nextAttemptAt > now) break;
+          if (marks.has(row.id)) continue;
+          const mark = store.markSent(row.id);
+          // Awaited when its row's turn comes; a failure before that must not go unhandled.
+          mark.catch(() => {});
+          marks.set(row.id, mark);
+        }
+      };
+      let done = 0;
       for (const row of rows) {
         if (signal.aborted) return;
         const wait = row.nextAttemptAt - Date.now();
         if (wait > 0) {
           // Head of line waits for its backoff; a wake-up (e.g. a resend) re-reads the lane.
+          l.synced = false;
           await this.sleep(lane, wait);
           break;
         }
         let settled: boolean;
         try {
-          settled = await this.deliver(row, sender, signal);
+          markAhead(done);
+          settled = await this.deliver(row, sender, signal, marks.get(row.id));
         } catch (e) {
-          // Typically markSent could not be written: the row was not sent, and the loop pauses
+          // Typically the mark could not be written: the row was not sent, and the loop pauses
           // until writes work. Anything else waits a poll interval too, never a hot loop.
+          l.synced = false;
           const paused = store.writeFailure() !== undefined;
           this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, paused ? 'delivery paused: the store cannot record it' : 'delivery failed unexpectedly; will try again');
           if (!paused) await this.sleep(lane, IDLE_POLL_MS);
           break;
         }
-        if (!settled) break;
+        done++;
+        if (!settled) {
+          // The rest of the window stays in the store, behind this row.
+          l.synced = false;
+          break;
+        }
       }
     }
   }
 
   /** Sends one row and records the attempt. Returns false when the row is still pending. */
-  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal): Promise<boolean> {
+  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined): Promise<boolean> {
     const { store, policy, log, channelId, destinationId } = this.opts;
     const attempt = row.attempts + 1;
     this.health.state = 'delivering';
-    store.markSent(row.id);
+    await (mark ?? store.markSent(row.id));
     const startedAt = new Date();
     const t0 = performance.now();
     const outcome = await sender.send(
@@ -195,7 +283,8 @@ export class DestinationDispatcher {
       ...(nextAttemptAt ? { nextAttemptAt } : {}),
       ...(followUp ? { followUp } : {}),
     });
-    if (followUp) this.opts.onFollowUp?.();
+    // Its lane reads the follow-up from the store: wake it once the write landed.
+    if (followUp) void store.settled().then(() => this.opts.onFollowUp?.());
     this.health.lastOutcome = outcome.status;
     this.health.lastCode = outcome.status === 'acknowledged' ? undefined : outcome.code;
     if (status !== 'acknowledged') {

@@ -63,7 +63,17 @@ export class Engine {
 
   async start(): Promise<void> {
     const { settings, configuration, log } = this.options;
-    const recovered = this.store.recoverInFlight();
+    const recovered = await this.store.recoverInFlight();
+    // Committed intake goes straight to its lanes (a channel not running reads its backlog when it starts).
+    this.store.onCommitted((rows) => {
+      let from = 0;
+      for (let i = 1; i <= rows.length; i++) {
+        if (i < rows.length && rows[i]!.channelId === rows[from]!.channelId) continue;
+        const channelId = rows[from]!.channelId;
+        this.channels.find((c) => c.id === channelId)?.take(rows.slice(from, i));
+        from = i;
+      }
+    });
     if (recovered > 0) log.info({ recovered }, 'deliveries in flight at the last stop are queued again');
 
     const app = express();

@@ -108,6 +108,12 @@ export interface PendingDelivery {
   partitionKey?: string;
 }
 
+/** A delivery just committed by an intake, as its lane takes it (see Store.onCommitted). */
+export interface CommittedDelivery extends PendingDelivery {
+  channelId: string;
+  lane: number;
+}
+
 export interface AttemptRecord {
   deliveryId: number;
   attempt: number;
@@ -219,10 +225,16 @@ export interface Store {
   /** Deliveries not yet in a terminal state, across all channels: the backlog. */
   pendingCount(): number;
   /**
-   * Marks a delivery as on the wire, written before it is sent (with the outcomes queued so far);
-   * throws STORE_FAILED when that write fails, and then it must not be sent.
+   * Tells `listener` the deliveries of every intake once committed, in delivery id order, before
+   * the intake's promise resolves (lanes take them without reading the store again).
    */
-  markSent(deliveryId: number): void;
+  onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void;
+  /**
+   * Marks a delivery as on the wire, written before it is sent (with the outcomes queued so far,
+   * and the marks of other lanes in one commit); rejects with STORE_FAILED when that write fails,
+   * and then it must not be sent.
+   */
+  markSent(deliveryId: number): Promise<void>;
   /**
    * Records an attempt and the delivery's new state, written behind; with `record.followUp`,
    * stores that delivery in the same transaction (replacing an earlier follow-up of the same
@@ -256,15 +268,21 @@ export interface Store {
   recordSubmission(submission: Submission): Promise<Submission>;
   /** A channel's submission by its id or by its Idempotency-Key. */
   findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Submission | undefined;
+  /**
+   * Resolves once the writes queued so far are committed (at once while writes fail; never
+   * rejects). listMessages and channelCounts read what is committed: await this first to see
+   * outcomes just recorded.
+   */
+  settled(): Promise<void>;
   listMessages(query: MessageQuery): { messages: MessageSummary[]; nextCursor?: string };
   channelCounts(): ChannelCounts[];
   /**
    * Puts deliveries that were on the wire when the process stopped back in the queue, each with
    * an attempt record 'outcome unknown: engine restarted' that counts as an attempt.
    */
-  recoverInFlight(): number;
+  recoverInFlight(): Promise<number>;
   /** Reassigns the lanes of pending deliveries when a destination's lane count changed. */
-  relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): void;
+  relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void>;
   ping(): boolean;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -34,6 +34,8 @@ test('a terminal attempt with a follow-up: both written, the follow-up queued an
   store.markSent(d!.id);
   assert.equal(store.pendingCount(), 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, response: 'MSA|AA', followUp: followUp() }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   assert.equal(store.pendingCount(), 1, 'the delivery is done, its follow-up is pending');
   const [f] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 10);
   assert.deepEqual(
@@ -64,6 +66,8 @@ test('the transaction fails on the follow-up: the terminal attempt is not writte
   const other = raw(db.file);
   other.exec(`CREATE TRIGGER refuse_follow_up BEFORE INSERT ON deliveries WHEN NEW.follows IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END`);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT', followUp: followUp() }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(errors.length, 1, 'the write-behind batch failed');
   const rows = () => other.prepare('SELECT destination_id, status FROM deliveries ORDER BY id').all().map((r) => ({ ...r }));
@@ -91,6 +95,8 @@ test('the transaction fails on the attempt: no follow-up', async (t) => {
   const other = raw(db.file);
   other.exec(`CREATE TRIGGER refuse_attempt BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'refused'); END`);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, outcome: 'retryable', status: 'dead', code: 'MLLP_CONNECT_REFUSED', followUp: followUp() }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(
     other.prepare('SELECT destination_id FROM deliveries').all().map((r) => ({ ...r })),
@@ -126,7 +132,7 @@ test('kill -9 before the flush: neither is written, and the delivery comes back 
   await first.close();
   killedChild(db.file, false);
   const after = db.open();
-  assert.equal(after.recoverInFlight(), 1, 'the delivery was on the wire');
+  assert.equal(await after.recoverInFlight(), 1, 'the delivery was on the wire');
   const view = after.getMessage(m.id)!;
   assert.deepEqual(
     view.deliveries.map((d) => [d.destinationId, d.status, d.attempts.map((a) => a.outcome)]),
@@ -159,12 +165,16 @@ test('resend: follow-ups are not requeued; the new outcome replaces the earlier 
   await store.insertMessage(m);
   const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   const [f] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
   assert.equal(await store.requeue(m.id), 1, 'only the delivery itself');
   assert.equal(store.pendingCount(), 1);
   const [again] = store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT', followUp: followUp(2) }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   assert.equal(store.pendingCount(), 1);
   const [f2] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   assert.equal(f2!.id, f!.id, 'the same row, replaced');
@@ -179,14 +189,19 @@ test('an outcome for a follow-up replaced while it was on the wire leaves the ne
   await store.insertMessage(m);
   const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   const [f] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   store.markSent(f!.id);
   // Meanwhile the message is resent and settles again.
   await store.requeue(m.id);
   const [again] = store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, followUp: followUp(2) }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   // The first event's answer arrives.
   store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
+  await store.settled();
   const pending = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   assert.deepEqual(
     pending.map((x) => x.controlId),
@@ -210,6 +225,8 @@ test('a schema 2 database is migrated: follow-ups and submissions work on it', a
   await store.insertMessage(m);
   const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp() }));
+  // Follow-ups are read from the store: once written.
+  await store.settled();
   assert.equal(store.pendingDeliveries('ch', 'status-callback:lis', 0, 1).length, 1);
   const s = await store.recordSubmission({ id: m.id, channelId: 'ch', idempotencyKey: 'k', fingerprint: 'f', messageIds: [m.id], receivedAt: m.receivedAt });
   assert.deepEqual(store.findSubmission('ch', { idempotencyKey: 'k' }), s);

@@ -201,7 +201,7 @@ test('relane moves pending deliveries to the lane of their partition key; termin
   const done = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
   store.recordAttempt(attempt(done.id));
   const laneOf = (k: string) => keys.indexOf(k) % 2;
-  store.relane('ch', 'lis', laneOf);
+  await store.relane('ch', 'lis', laneOf);
   assert.deepEqual(
     store.pendingDeliveries('ch', 'lis', 0, 10).map((d) => d.messageId),
     [ms[2]!.id],
@@ -217,7 +217,7 @@ test('relane moves pending deliveries to the lane of their partition key; termin
 test('relane back to one lane gathers everything on lane 0, still in intake order', async (t) => {
   const store = tempDb(t).open();
   const ms = await insertMany(store, 6, (i) => i % 3);
-  store.relane('ch', 'lis', () => 0);
+  await store.relane('ch', 'lis', () => 0);
   assert.deepEqual(
     store.pendingDeliveries('ch', 'lis', 0, 10).map((d) => d.messageId),
     ms.map((m) => m.id),

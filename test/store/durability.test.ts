@@ -17,6 +17,7 @@ test('reopening the file keeps messages, deliveries, statuses, attempts and the 
   before.recordAttempt(attempt(da!.id, { response: 'MSA|AA|C-ACK' }));
   before.recordAttempt(attempt(de!.id, { outcome: 'retryable', status: 'errored', code: 'MLLP_CONNECT_REFUSED', nextAttemptAt: 1_800_000_000_000 }));
   const views = [acked, errored, queued].map((m) => before.getMessage(m.id));
+  await before.settled();
   const list = before.listMessages({ limit: 10 });
   const counts = before.channelCounts();
   await before.close();
@@ -91,7 +92,7 @@ test("recoverInFlight: after a restart, rows left 'sent' are queued again, keepi
   // As if the process had been killed with a message on the wire.
   const s2 = db.open();
   assert.equal(s2.getMessage(inFlight.id)!.deliveries[0]!.status, 'sent');
-  assert.equal(s2.recoverInFlight(), 1);
+  assert.equal(await s2.recoverInFlight(), 1);
   const v = s2.getMessage(inFlight.id)!;
   assert.equal(v.deliveries[0]!.status, 'queued');
   assert.equal(v.deliveries[0]!.controlId, 'C-INFLIGHT');
@@ -114,7 +115,7 @@ test("recoverInFlight: after a restart, rows left 'sent' are queued again, keepi
     ],
   );
   // Nothing more to recover.
-  assert.equal(s2.recoverInFlight(), 0);
+  assert.equal(await s2.recoverInFlight(), 0);
 });
 
 test('the database file is created with its directory, and a second store on it sees committed inserts', async (t) => {

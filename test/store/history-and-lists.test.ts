@@ -50,6 +50,8 @@ async function withStatuses(store: SqliteStore, channelId: string, outcomes: Arr
       else store.recordAttempt(attempt(d.id, { status, outcome: status === 'acknowledged' ? 'acknowledged' : status === 'rejected' ? 'rejected' : 'retryable' }));
     }
   }
+  // listMessages reads what is committed; the outcomes above are written behind.
+  await store.settled();
   return ids;
 }
 
@@ -166,12 +168,13 @@ test('cursor paging combines with the channel and status filters', async (t) => 
   assert.equal(second.nextCursor, undefined);
 });
 
-test('listMessages and channelCounts see outcomes recorded just before (no write-behind lag)', async (t) => {
+test('listMessages and channelCounts see outcomes recorded just before, once the store has settled (the admin API awaits it)', async (t) => {
   const store = tempDb(t).open();
   const m = message();
   await store.insertMessage(m);
   const d = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
   store.recordAttempt(attempt(d.id, { outcome: 'rejected', status: 'rejected' }));
+  await store.settled();
   assert.equal(store.listMessages({ limit: 1 }).messages[0]!.status, 'rejected');
   assert.deepEqual(store.channelCounts(), [{ channelId: 'ch', messages: 1, byStatus: { rejected: 1 } }]);
 });

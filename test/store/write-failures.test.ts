@@ -38,8 +38,8 @@ test('while writes fail: outcomes stay queued, reads work and show them, lanes n
   const [done, retrying, waiting] = [message(), message(), message()];
   for (const m of [done, retrying, waiting]) await store.insertMessage(m);
   const [d1, d2] = store.pendingDeliveries('ch', 'lis', 0, 10);
-  store.markSent(d1!.id);
-  store.markSent(d2!.id);
+  await store.markSent(d1!.id);
+  await store.markSent(d2!.id);
 
   const lock = holdWriteLock(db.file);
   store.recordAttempt(attempt(d1!.id, { controlId: d1!.controlId, response: 'MSA|AA|X' }));
@@ -72,7 +72,7 @@ test('while writes fail: outcomes stay queued, reads work and show them, lanes n
   );
   // Writes that cannot wait are refused with STORE_FAILED; a delivery not marked sent must not be sent.
   const d3 = store.pendingDeliveries('ch', 'lis', 0, 10)[1]!;
-  assert.throws(() => store.markSent(d3.id), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
+  await assert.rejects(store.markSent(d3.id), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
   await assert.rejects(store.insertMessage(message()), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
   await assert.rejects(store.requeue(done.id), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
 
@@ -108,12 +108,12 @@ test('close while writes fail closes anyway; the unwritten outcome means a resen
   const m = message();
   await store.insertMessage(m);
   const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
-  store.markSent(d!.id);
+  await store.markSent(d!.id);
   const lock = holdWriteLock(db.file);
   store.recordAttempt(attempt(d!.id));
   await store.close();
   lock.release();
   const after = db.open();
-  assert.equal(after.recoverInFlight(), 1);
+  assert.equal(await after.recoverInFlight(), 1);
   assert.equal(after.pendingDeliveries('ch', 'lis', 0, 1)[0]?.messageId, m.id);
 });

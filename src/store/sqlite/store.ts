@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
 import { isNewerVersion } from '../versions.ts';
 import type {
   AttemptRecord,
   ChannelCounts,
+  CommittedDelivery,
   DeliveryStatus,
   DeliveryView,
   InsertResult,
@@ -25,6 +27,7 @@ import type {
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { type Op, overlay, unwrittenAttempts } from './write-behind.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import type { Round, RoundAnswer, Step, StepResult, WriteError, WriterInit } from './writer-protocol.ts';
 
 export interface SqliteStoreOptions {
   /** 'full' fsyncs every commit (survives power loss); 'normal' survives a process crash only. */
@@ -47,32 +50,67 @@ type PendingInsert =
   | { kind: 'message'; message: NewMessage; resolve(result: InsertResult): void; reject(error: unknown): void }
   | { kind: 'submission'; submission: Submission; resolve(result: Submission): void; reject(error: unknown): void };
 
-const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
-const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sent', 'errored']);
+/** A write other than intake and delivery state (requeue, recovery, relane), after the `opsBefore` first queued ops. */
+interface AdminWrite {
+  step: Step;
+  opsBefore: number;
+  resolve(n: number): void;
+  reject(error: unknown): void;
+}
 
+/** A round posted to the writer thread and not answered yet. */
+interface InFlight {
+  id: number;
+  ops: Op[];
+  inserts: PendingInsert[];
+  admin: AdminWrite[];
+  marks: Map<number, Mark[]>;
+  /** Resolves once answered: undefined when committed, else the error. */
+  done: Promise<unknown>;
+  answered(error: unknown): void;
+}
+
+interface Mark {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
 
 /** Display precedence: a message shows its most troubled delivery. */
 const STATUS_PRECEDENCE: DeliveryStatus[] = ['dead', 'rejected', 'errored', 'sent', 'queued', 'acknowledged'];
 
 /**
- * SQLite store on node:sqlite. Inserts from one event-loop turn share one transaction
- * (group commit: one fsync for many webhook requests); delivery updates are written behind
- * in batches, since losing one only means a resend with the same control id.
+ * SQLite store on node:sqlite. A writer thread (writer.ts) owns the write connection and the
+ * main thread reads through its own (WAL: a read sees every committed transaction). Writes go
+ * to the writer in rounds, one in flight at a time: whatever was queued while a round committed
+ * goes in the next one (group commit: one fsync for many webhook requests, one commit for the
+ * on-the-wire marks of every lane). Delivery outcomes are written behind, since losing one only
+ * means a resend with the same control id; reads lay the unwritten ones over what they read.
  */
 export class SqliteStore implements Store {
   private readonly db: DatabaseSync;
   private readonly stmt: Record<string, StatementSync>;
+  /** Owns the write connection: every write is a round posted to it (see writer.ts). */
+  private readonly writer: Worker | undefined;
   private inserts: PendingInsert[] = [];
-  private insertScheduled = false;
   private ops: Op[] = [];
+  private admin: AdminWrite[] = [];
+  /** Callers of markSent waiting for the commit of their mark, by delivery id. */
+  private marks = new Map<number, Mark[]>();
+  private inFlight: InFlight | undefined;
+  private roundScheduled = false;
+  private nextRound = 1;
   private opsTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Set while writes fail: lanes pause, reads show the written state plus the unwritten outcomes. */
   private failure: StoreWriteFailure | undefined;
   private pending: number;
   private closed = false;
-  /** synchronous = FULL for intake commits; delivery-state commits drop to NORMAL (see flushOps). */
+  /** synchronous = FULL for intake rounds; delivery-state rounds run with NORMAL (see writer.ts). */
   private readonly fullSync: boolean;
+  /** Told the ids of the deliveries of each committed intake (see onCommitted). */
+  private committedListener: ((rows: readonly CommittedDelivery[]) => void) | undefined;
   private readonly options: SqliteStoreOptions;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -100,70 +138,20 @@ export class SqliteStore implements Store {
     this.db.exec(SCHEMA);
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     this.stmt = {
-      insertMessage: this.db.prepare(
-        `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
-      ),
-      findBySource: this.db.prepare('SELECT id FROM messages WHERE channel_id = ? AND source_id = ? AND source_version = ?'),
-      insertDelivery: this.db.prepare(
-        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
-      ),
       pending: this.db.prepare(
         `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT ?`,
       ),
-      markSent: this.db.prepare(`UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ? AND status IN ('queued', 'errored')`),
-      // With a control id, only if the row still carries it (see AttemptRecord.controlId).
-      updateDelivery: this.db.prepare(
-        'UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND control_id = coalesce(?, control_id)',
-      ),
-      followUpStatus: this.db.prepare(
-        'SELECT status FROM deliveries WHERE message_seq = (SELECT message_seq FROM deliveries WHERE id = ?) AND destination_id = ?',
-      ),
-      // A resend settles again: its new follow-up replaces the earlier one of the same message and id.
-      insertFollowUp: this.db.prepare(
-        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at)
-         SELECT message_seq, channel_id, ?, ?, ?, ?, ?, id, 'queued', ? FROM deliveries WHERE id = ?
-         ON CONFLICT (message_seq, destination_id) DO UPDATE SET
-           lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
-           follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at`,
-      ),
-      insertAttempt: this.db.prepare(
-        `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
       countPending: this.db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`),
-      requeue: this.db.prepare(
-        `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
-          WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
-      ),
       messageRef: this.db.prepare('SELECT channel_id, source_id, source_version, partition_key FROM messages WHERE id = ?'),
-      insertKeyedSubmission: this.db.prepare(
-        `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (channel_id, idempotency_key) DO NOTHING`,
-      ),
-      insertSubmission: this.db.prepare(
-        `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at)
-         SELECT ?, ?, NULL, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE channel_id = ? AND id = ?)`,
-      ),
       submissionByKey: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND idempotency_key = ?'),
       submissionById: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND id = ? ORDER BY seq LIMIT 1'),
       message: this.db.prepare('SELECT * FROM messages WHERE id = ?'),
       deliveriesOf: this.db.prepare('SELECT * FROM deliveries WHERE message_seq = ? ORDER BY id'),
       attemptsOf: this.db.prepare('SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id'),
-      statusesOf: this.db.prepare('SELECT status FROM deliveries WHERE message_seq = ?'),
-      // The attempt that was on the wire counts: the receiver may have taken it (see recoverInFlight).
-      recoverAttempts: this.db.prepare(
-        `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, detail)
-         SELECT id, attempts + 1, updated_at, 0, 'unknown', 'outcome unknown: engine restarted' FROM deliveries WHERE status = 'sent'`,
-      ),
-      recover: this.db.prepare(`UPDATE deliveries SET status = 'queued', attempts = attempts + 1, updated_at = ? WHERE status = 'sent'`),
-      bringForward: this.db.prepare(
-        `UPDATE deliveries SET next_attempt_at = 0, updated_at = ?
-          WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status = 'errored' AND next_attempt_at > ?`,
-      ),
+      statusesOf: this.db.prepare('SELECT id, status, control_id FROM deliveries WHERE message_seq = ?'),
       settled: this.db.prepare(
         `SELECT channel_id, destination_id, status, count(*) AS n FROM deliveries
           WHERE status IN ('dead', 'rejected') AND updated_at >= ? GROUP BY channel_id, destination_id, status`,
@@ -172,10 +160,22 @@ export class SqliteStore implements Store {
       acknowledgedBy: this.db.prepare(
         `SELECT destination_id FROM deliveries WHERE message_seq = ? AND status = 'acknowledged' AND follows IS NULL ORDER BY id`,
       ),
-      probe: this.db.prepare(`PRAGMA user_version = ${SCHEMA_VERSION}`),
     };
     this.pending = (this.stmt.countPending!.get() as { n: number }).n;
-    if (file !== ':memory:') markStoreCreated(file);
+    // An in-memory database cannot be shared with another thread: it has no writer, reads only.
+    if (file === ':memory:') return;
+    markStoreCreated(file);
+    const init: WriterInit = { file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 };
+    // Beside this module: writer.ts when run from source, writer.js in a build (npm run build).
+    this.writer = new Worker(new URL(import.meta.url.endsWith('.ts') ? './writer.ts' : './writer.js', import.meta.url), {
+      workerData: init,
+      // Not the process's flags: a worker refuses some (--input-type of node -e) and needs none.
+      execArgv: [],
+    });
+    // Referenced only while a round is in flight: an idle store does not keep the process alive.
+    this.writer.unref();
+    this.writer.on('message', (answer: RoundAnswer) => this.answered(answer));
+    this.writer.on('error', (e) => this.writerLost(e));
   }
 
   insertMessage(message: NewMessage): Promise<InsertResult> {
@@ -188,82 +188,185 @@ export class SqliteStore implements Store {
     return new Promise((resolve, reject) => this.queueInsert({ kind: 'submission', submission, resolve, reject }));
   }
 
+  onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void {
+    this.committedListener = listener;
+  }
+
   private queueInsert(insert: PendingInsert): void {
     this.inserts.push(insert);
-    if (!this.insertScheduled) {
-      this.insertScheduled = true;
-      setImmediate(() => this.commitInserts());
+    this.schedule(true);
+  }
+
+  /**
+   * Posts the queued writes as one round when none is in flight: inserts, marks and admin writes
+   * at the next turn (group commit: everything queued while a round commits goes in the next
+   * one), outcomes alone within 5 ms. While writes fail, only new inserts, marks and admin
+   * writes try (and fail at once); the queued outcomes wait for the retry timer.
+   */
+  private schedule(urgent: boolean): void {
+    if (urgent) {
+      if (this.roundScheduled) return;
+      this.roundScheduled = true;
+      setImmediate(() => {
+        this.roundScheduled = false;
+        this.postRound(false);
+      });
+    } else if (!this.failure) {
+      this.opsTimer ??= setTimeout(() => {
+        this.opsTimer = undefined;
+        this.postRound(false);
+      }, 5);
     }
   }
 
-  private commitInserts(): void {
-    this.insertScheduled = false;
-    const batch = this.inserts;
+  private hasUrgent(): boolean {
+    return this.inserts.length > 0 || this.marks.size > 0 || this.admin.length > 0;
+  }
+
+  /** Posts what is queued (`always`: also outcomes alone while writes fail, or a probe when nothing is). */
+  private postRound(always: boolean): InFlight | undefined {
+    if (this.inFlight || !this.writer || this.closed) return undefined;
+    if (!always && !this.hasUrgent() && (this.failure || this.ops.length === 0)) return undefined;
+    clearTimeout(this.opsTimer);
+    this.opsTimer = undefined;
+    const ops = this.ops;
+    const inserts = this.inserts;
+    const admin = this.admin;
+    const marks = this.marks;
+    this.ops = [];
     this.inserts = [];
-    if (batch.length === 0) return;
-    const results: Array<InsertResult | Submission> = [];
-    let added = 0;
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const insert of batch) {
-        if (insert.kind === 'submission') {
-          results.push(this.writeSubmission(insert.submission));
-          continue;
-        }
-        const m = insert.message;
-        const r = this.stmt.insertMessage!.run(
-          m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, m.rawInput, m.inputFormat, m.canonical ?? null, m.partitionKey,
-          m.mappingVersion ?? null, m.filteredBy ?? null,
-        );
-        if (r.changes === 0) {
-          const existing = this.stmt.findBySource!.get(m.channelId, m.sourceId, m.sourceVersion) as { id: string };
-          results.push({ messageId: existing.id, duplicate: true });
-          continue;
-        }
-        const seq = Number(r.lastInsertRowid);
-        for (const d of m.deliveries) {
-          this.stmt.insertDelivery!.run(
-            seq, m.channelId, d.destinationId, d.lane, d.controlId, d.payload, d.contentType,
-            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, m.receivedAt,
-          );
-          added++;
-        }
-        results.push({ messageId: m.id, duplicate: false });
-      }
-      this.db.exec('COMMIT');
-    } catch (e) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      this.writeFailed(e);
-      const err = new ConduitError('STORE_FAILED', 'the message could not be stored', { cause: e });
-      for (const p of batch) p.reject(err);
-      return;
+    this.admin = [];
+    this.marks = new Map();
+    const steps: Step[] = [];
+    if (inserts.length > 0) {
+      steps.push({ kind: 'inserts', inserts: inserts.map((x) => (x.kind === 'message' ? { kind: 'message', message: x.message } : { kind: 'submission', submission: x.submission })) });
     }
-    this.writeSucceeded();
-    this.pending += added;
-    for (const [i, p] of batch.entries()) {
-      if (p.kind === 'message') p.resolve(results[i] as InsertResult);
-      else p.resolve(results[i] as Submission);
+    // Admin writes come after the outcomes queued before them, as if each had been written at once.
+    let from = 0;
+    for (const a of admin) {
+      if (a.opsBefore > from) steps.push({ kind: 'ops', ops: ops.slice(from, a.opsBefore) });
+      from = Math.max(from, a.opsBefore);
+      steps.push(a.step);
     }
+    if (ops.length > from) steps.push({ kind: 'ops', ops: ops.slice(from) });
+    if (steps.length === 0) steps.push({ kind: 'probe' });
+    let answered!: (error: unknown) => void;
+    const done = new Promise<unknown>((resolve) => {
+      answered = resolve;
+    });
+    const round: Round = { kind: 'round', id: this.nextRound++, durable: this.fullSync && inserts.length > 0, failing: this.failure !== undefined, steps };
+    this.inFlight = { id: round.id, ops, inserts, admin, marks, done, answered };
+    this.writer.ref();
+    this.writer.postMessage(round);
+    return this.inFlight;
   }
 
-  /** Inside the intake transaction. */
-  private writeSubmission(x: Submission): Submission {
-    const ids = JSON.stringify(x.messageIds);
-    if (x.idempotencyKey === undefined) {
-      this.stmt.insertSubmission!.run(x.id, x.channelId, x.fingerprint, ids, x.receivedAt, x.channelId, x.id);
-      return submissionOf(this.stmt.submissionById!.get(x.channelId, x.id) as Record<string, string>);
+  private answered(answer: RoundAnswer): void {
+    const round = this.inFlight;
+    if (!round || round.id !== answer.id) return;
+    this.inFlight = undefined;
+    this.writer?.unref();
+    if (answer.ok) this.committed(round, answer.results);
+    else this.roundFailed(round, errorOf(answer.error));
+    if (this.hasUrgent()) this.schedule(true);
+    else if (this.ops.length > 0) this.schedule(false);
+  }
+
+  private committed(round: InFlight, results: StepResult[]): void {
+    this.writeSucceeded();
+    const fresh: CommittedDelivery[] = [];
+    let adminIndex = 0;
+    for (const r of results) {
+      if (r.kind === 'ops') this.pending += r.correction;
+      else if (r.kind === 'count') {
+        // The admin writes' results, in order (a probe has none).
+        const a = round.admin[adminIndex++];
+        if (a?.step.kind === 'requeue') this.pending += r.n;
+        a?.resolve(r.n);
+      } else {
+        for (const [i, x] of r.results.entries()) {
+          const insert = round.inserts[i]!;
+          if (x.kind === 'submission' && insert.kind === 'submission') {
+            insert.resolve(x.result);
+            continue;
+          }
+          if (x.kind !== 'message' || insert.kind !== 'message') continue;
+          this.pending += x.deliveryIds.length;
+          const m = insert.message;
+          for (const [k, id] of x.deliveryIds.entries()) {
+            const d = m.deliveries[k]!;
+            fresh.push({
+              id,
+              channelId: m.channelId,
+              lane: d.lane,
+              messageId: m.id,
+              destinationId: d.destinationId,
+              controlId: d.controlId,
+              payload: d.payload,
+              contentType: d.contentType,
+              attempts: 0,
+              nextAttemptAt: 0,
+              partitionKey: m.partitionKey,
+            });
+          }
+        }
+      }
     }
-    this.stmt.insertKeyedSubmission!.run(x.id, x.channelId, x.idempotencyKey, x.fingerprint, ids, x.receivedAt);
-    return submissionOf(this.stmt.submissionByKey!.get(x.channelId, x.idempotencyKey) as Record<string, string>);
+    for (const waiting of round.marks.values()) for (const m of waiting) m.resolve();
+    if (fresh.length > 0) this.committedListener?.(fresh);
+    // Inserts are answered after the lanes have their rows: a source's 2xx never overtakes them.
+    for (const r of results) {
+      if (r.kind !== 'inserts') continue;
+      for (const [i, x] of r.results.entries()) {
+        const insert = round.inserts[i]!;
+        if (x.kind === 'message' && insert.kind === 'message') insert.resolve(x.result);
+      }
+    }
+    round.answered(undefined);
+  }
+
+  private roundFailed(round: InFlight, e: Error): void {
+    this.writeFailed(e);
+    const stored = new ConduitError('STORE_FAILED', 'the message could not be stored', { cause: e });
+    for (const p of round.inserts) p.reject(stored);
+    // A mark that was not written: its delivery must not be sent.
+    const unmarked = new ConduitError('STORE_FAILED', 'delivery state could not be written', { cause: e });
+    for (const waiting of round.marks.values()) for (const m of waiting) m.reject(unmarked);
+    for (const a of round.admin) a.reject(unmarked);
+    // The outcomes go back to the front of the queue, tried again by the retry timer.
+    const back = round.ops.filter((op) => !(op.kind === 'sent' && round.marks.has(op.deliveryId)));
+    for (const a of this.admin) a.opsBefore += back.length;
+    this.ops = back.concat(this.ops);
+    round.answered(unmarked);
+  }
+
+  /** The writer thread died (it should not): every write waiting fails, and writes fail from now on. */
+  private writerLost(e: unknown): void {
+    const round = this.inFlight;
+    this.inFlight = undefined;
+    if (round) this.roundFailed(round, e instanceof Error ? e : new Error(String(e)));
+    this.closed = true;
+    const lost = new ConduitError('STORE_FAILED', 'the store writer stopped', { cause: e });
+    for (const p of this.inserts) p.reject(lost);
+    for (const waiting of this.marks.values()) for (const m of waiting) m.reject(lost);
+    for (const a of this.admin) a.reject(lost);
+    this.inserts = [];
+    this.marks = new Map();
+    this.admin = [];
+  }
+
+  /** Outcomes waiting to be written or being written, oldest first: laid over what reads return. */
+  private unwritten(): Op[] {
+    const inFlight = this.inFlight?.ops ?? [];
+    return inFlight.length === 0 ? this.ops : this.ops.length === 0 ? inFlight : inFlight.concat(this.ops);
   }
 
   pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[] {
-    // Outcomes written behind should land first; while writes fail, the unwritten ones are
-    // laid over the rows read, so a finished row is never taken as pending again.
-    this.flushOpsIfWritable();
-    const terminalOps = this.ops.filter((op) => op.kind === 'attempt' && TERMINAL.has(op.record.status)).length;
+    // The outcomes not written yet are laid over the rows read, so a finished row is never taken as pending again.
+    const ops = this.unwritten();
+    const terminalOps = ops.filter((op) => op.kind === 'attempt' && TERMINAL.has(op.record.status)).length;
     const read = this.stmt.pending!.all(channelId, destinationId, lane, limit + terminalOps) as Array<Record<string, string | number | null>>;
-    const rows = overlay(read, this.ops).filter((r) => !TERMINAL.has(r.status as DeliveryStatus));
+    const rows = overlay(read, ops).filter((r) => !TERMINAL.has(r.status as DeliveryStatus));
     return rows.slice(0, limit).map((r) => ({
       id: r.id as number,
       messageId: r.message_id as string,
@@ -281,50 +384,28 @@ export class SqliteStore implements Store {
     return this.pending;
   }
 
-  markSent(deliveryId: number): void {
+  markSent(deliveryId: number): Promise<void> {
     // Written before the send (with the outcomes queued so far), so that after a crash the
     // attempt on the wire is known and recorded (recoverInFlight). If it cannot be written, the
-    // message is not sent: the lane pauses until writes work again.
-    this.ops.push({ kind: 'sent', deliveryId, at: new Date().toISOString() });
-    try {
-      this.flushOps();
-    } catch (e) {
-      this.ops = this.ops.filter((op) => !(op.kind === 'sent' && op.deliveryId === deliveryId));
-      this.writeFailed(e);
-      throw e;
-    }
-    this.writeSucceeded();
+    // message is not sent: the lane pauses until writes work again. Marks of every lane queued
+    // in one turn share one commit.
+    if (this.closed) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
+    return new Promise((resolve, reject) => {
+      const waiting = this.marks.get(deliveryId);
+      if (waiting) waiting.push({ resolve, reject });
+      else this.marks.set(deliveryId, [{ resolve, reject }]);
+      this.ops.push({ kind: 'sent', deliveryId, at: new Date().toISOString() });
+      this.schedule(true);
+    });
   }
 
   recordAttempt(record: AttemptRecord): void {
     if (TERMINAL.has(record.status)) this.pending--;
     // Counted at once, like intake: the backlog includes it before the write-behind lands.
     if (record.followUp) this.pending++;
-    this.queueOp({ kind: 'attempt', record, at: new Date().toISOString() });
-  }
-
-  private queueOp(op: Op): void {
-    this.ops.push(op);
-    // While writes fail, the retry timer writes the queue.
-    if (this.failure) return;
+    this.ops.push({ kind: 'attempt', record, at: new Date().toISOString() });
     // Written behind within a few milliseconds; a lost update only means a resend.
-    if (this.ops.length >= 512) this.flushOpsInBackground();
-    else this.opsTimer ??= setTimeout(() => this.flushOpsInBackground(), 5);
-  }
-
-  /** Never throws: a failed batch is back in the queue and tried again (see writeFailed). */
-  private flushOpsInBackground(): void {
-    try {
-      this.flushOps();
-    } catch (e) {
-      this.writeFailed(e);
-      return;
-    }
-    this.writeSucceeded();
-  }
-
-  private flushOpsIfWritable(): void {
-    if (!this.failure && this.ops.length > 0) this.flushOpsInBackground();
+    this.schedule(this.ops.length >= 512);
   }
 
   writeFailure(): StoreWriteFailure | undefined {
@@ -334,110 +415,41 @@ export class SqliteStore implements Store {
   private writeFailed(e: unknown): void {
     if (!this.failure) {
       this.failure = { since: new Date().toISOString(), reason: sqliteWords(e) };
-      // While failing, a write fails at once instead of blocking the event loop for the busy
-      // timeout (health, admin reads and 503s stay prompt); the retry timer tries every second.
-      this.db.exec('PRAGMA busy_timeout = 0');
       this.options.onWriteError?.(e);
     }
-    this.retryTimer ??= setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
+    if (!this.closed) this.retryTimer ??= setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
   }
 
   private writeSucceeded(): void {
     if (!this.failure) return;
     this.failure = undefined;
-    this.db.exec(`PRAGMA busy_timeout = ${this.options.busyTimeoutMs ?? 5000}`);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.options.onWriteRecovered?.();
   }
 
   /** While writes fail: writes the queued updates, or with none queued a one-page probe write. */
   private retryWrites(): void {
     this.retryTimer = undefined;
-    if (this.closed) return;
-    try {
-      if (this.ops.length > 0) this.flushOps();
-      else this.stmt.probe!.run();
-    } catch (e) {
-      this.writeFailed(e);
-      return;
-    }
-    this.writeSucceeded();
+    if (this.closed || !this.failure) return;
+    if (!this.postRound(true)) this.retryTimer = setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
   }
 
-  private flushOps(): void {
-    clearTimeout(this.opsTimer);
-    this.opsTimer = undefined;
-    const ops = this.ops;
-    this.ops = [];
-    if (ops.length === 0) return;
-    // Delivery state is written behind anyway (a lost update only means a resend), so its
-    // commits skip the fsync: in WAL mode a NORMAL commit survives a process crash, and the
-    // next FULL commit (an intake) syncs the log with it. Only intake waits for the disk.
-    if (this.fullSync) this.db.exec('PRAGMA synchronous = NORMAL');
-    try {
-      this.writeOps(ops);
-    } finally {
-      if (this.fullSync) this.db.exec('PRAGMA synchronous = FULL');
-    }
+  private queueAdmin(step: Step): Promise<number> {
+    if (this.closed || !this.writer) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.admin.push({ step, opsBefore: this.ops.length, resolve, reject });
+      this.schedule(true);
+    });
   }
 
-  private writeOps(ops: Op[]): void {
-    // Corrections of the backlog count (see below), applied once the transaction commits.
-    let correction = 0;
-    try {
-      // Inside the try: a lock held elsewhere fails here (SQLITE_BUSY), and the batch must go back in the queue.
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const op of ops) {
-        if (op.kind === 'sent') {
-          this.stmt.markSent!.run(op.at, op.deliveryId);
-          continue;
-        }
-        const r = op.record;
-        this.stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null);
-        const changed = Number(this.stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId, r.controlId ?? null).changes);
-        // An outcome for a payload replaced meanwhile: the row stays pending, uncount the decrement.
-        if (changed === 0 && TERMINAL.has(r.status)) correction++;
-        if (!r.followUp) continue;
-        if (changed === 0) {
-          correction--;
-          continue;
-        }
-        const f = r.followUp;
-        const before = this.stmt.followUpStatus!.get(r.deliveryId, f.destinationId) as { status: DeliveryStatus } | undefined;
-        // Replacing a follow-up that was still pending: it was counted already.
-        if (before && PENDING.has(before.status)) correction--;
-        this.stmt.insertFollowUp!.run(f.destinationId, f.lane, f.controlId, f.payload, f.contentType, op.at, r.deliveryId);
-      }
-      this.db.exec('COMMIT');
-      this.pending += correction;
-    } catch (e) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      this.ops = ops.concat(this.ops);
-      throw new ConduitError('STORE_FAILED', 'delivery state could not be written', { cause: e });
-    }
+  requeue(messageId: string): Promise<number> {
+    return this.queueAdmin({ kind: 'requeue', messageId, at: new Date().toISOString() });
   }
 
-  async requeue(messageId: string): Promise<number> {
-    this.flushForWrite();
-    const n = Number(this.stmt.requeue!.run(new Date().toISOString(), messageId).changes);
-    this.pending += n;
-    return n;
-  }
-
-  async bringForward(messageId: string): Promise<number> {
-    this.flushForWrite();
+  bringForward(messageId: string): Promise<number> {
     const now = Date.now();
-    return Number(this.stmt.bringForward!.run(new Date(now).toISOString(), messageId, now).changes);
-  }
-
-  /** A write that must come after the queued outcomes (or they would overwrite it). */
-  private flushForWrite(): void {
-    try {
-      this.flushOps();
-    } catch (e) {
-      this.writeFailed(e);
-      throw e;
-    }
-    this.writeSucceeded();
+    return this.queueAdmin({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
   }
 
   settledSince(since: string): SettledCounts[] {
@@ -453,7 +465,6 @@ export class SqliteStore implements Store {
   }
 
   newerVersions(messageId: string): NewerVersion[] {
-    this.flushOpsIfWritable();
     const m = this.stmt.message!.get(messageId) as { seq: number; channel_id: string; source_id: string; source_version: string } | undefined;
     if (!m) return [];
     const others = this.stmt.sameResult!.all(m.channel_id, m.source_id, messageId) as Array<{ seq: number; id: string; source_version: string; received_at: string }>;
@@ -469,10 +480,10 @@ export class SqliteStore implements Store {
   }
 
   getMessage(id: string): MessageView | undefined {
-    this.flushOpsIfWritable();
     const m = this.stmt.message!.get(id) as Record<string, string | number | null> | undefined;
     if (!m) return undefined;
-    const rows = overlay(this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>, this.ops);
+    const ops = this.unwritten();
+    const rows = overlay(this.stmt.deliveriesOf!.all(m.seq!) as Array<Record<string, string | number | null>>, ops);
     const deliveries = rows.map(
       (d): DeliveryView => ({
         destinationId: d.destination_id as string,
@@ -485,7 +496,7 @@ export class SqliteStore implements Store {
         ...(d.follows ? { follows: rows.find((o) => o.id === d.follows)?.destination_id as string } : {}),
         updatedAt: d.updated_at as string,
         ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
-        attempts: [...(this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>), ...unwrittenAttempts(d.id as number, this.ops)].map((a) => ({
+        attempts: [...(this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>), ...unwrittenAttempts(d.id as number, ops)].map((a) => ({
           attempt: a.attempt as number,
           startedAt: a.started_at as string,
           latencyMs: a.latency_ms as number,
@@ -518,7 +529,6 @@ export class SqliteStore implements Store {
   }
 
   listMessages(q: MessageQuery): { messages: MessageSummary[]; nextCursor?: string } {
-    this.flushOpsIfWritable();
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (q.channelId) {
@@ -544,9 +554,10 @@ export class SqliteStore implements Store {
     const sql = `SELECT m.seq, m.id, m.channel_id, m.source_id, m.source_version, m.received_at, m.filtered_by FROM messages m
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.seq DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, q.limit + 1) as Array<Record<string, string | number>>;
+    const ops = this.unwritten();
     const page = rows.slice(0, q.limit);
     const messages = page.map((m) => {
-      const statuses = (this.stmt.statusesOf!.all(m.seq!) as Array<{ status: DeliveryStatus }>).map((r) => r.status);
+      const statuses = overlay(this.stmt.statusesOf!.all(m.seq!) as Array<Record<string, string | number | null>>, ops).map((r) => r.status as DeliveryStatus);
       return summary(m, m.filtered_by ? 'filtered' : aggregate(statuses));
     });
     const last = page[page.length - 1];
@@ -554,7 +565,6 @@ export class SqliteStore implements Store {
   }
 
   channelCounts(): ChannelCounts[] {
-    this.flushOpsIfWritable();
     const totals = this.db.prepare('SELECT channel_id, count(*) AS n FROM messages GROUP BY channel_id').all() as Array<{ channel_id: string; n: number }>;
     const byStatus = this.db
       .prepare('SELECT channel_id, status, count(*) AS n FROM deliveries GROUP BY channel_id, status')
@@ -566,33 +576,25 @@ export class SqliteStore implements Store {
     }));
   }
 
-  recoverInFlight(): number {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      this.stmt.recoverAttempts!.run();
-      const n = Number(this.stmt.recover!.run(new Date().toISOString()).changes);
-      this.db.exec('COMMIT');
-      return n;
-    } catch (e) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+  recoverInFlight(): Promise<number> {
+    return this.queueAdmin({ kind: 'recover', at: new Date().toISOString() }).catch((e: unknown) => {
       throw new ConduitError('STORE_FAILED', 'deliveries in flight at the last stop could not be queued again', { cause: e });
-    }
+    });
   }
 
-  relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): void {
+  async relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void> {
     const rows = this.db
       .prepare(
         `SELECT d.id, d.lane, m.partition_key FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.status IN ('queued', 'sent', 'errored')`,
       )
       .all(channelId, destinationId) as Array<{ id: number; lane: number; partition_key: string }>;
-    const update = this.db.prepare('UPDATE deliveries SET lane = ? WHERE id = ?');
-    this.db.exec('BEGIN IMMEDIATE');
+    const lanes: Array<[number, number]> = [];
     for (const r of rows) {
       const lane = laneOf(r.partition_key);
-      if (lane !== r.lane) update.run(lane, r.id);
+      if (lane !== r.lane) lanes.push([r.id, lane]);
     }
-    this.db.exec('COMMIT');
+    if (lanes.length > 0) await this.queueAdmin({ kind: 'relane', lanes });
   }
 
   ping(): boolean {
@@ -604,9 +606,30 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Resolves once everything queued so far is committed; rejects (STORE_FAILED) when that write fails. */
   async flush(): Promise<void> {
-    if (this.inserts.length > 0) this.commitInserts();
-    this.flushOps();
+    const queued = this.hasUrgent() || this.ops.length > 0;
+    if (this.inFlight) {
+      const error = await this.inFlight.done;
+      if (!queued) {
+        if (error) throw error;
+        return;
+      }
+    }
+    // What was queued at the call is in the round in flight now, or still queued: not later than the next round.
+    const round = this.inFlight ?? this.postRound(true);
+    if (!round) return;
+    const error = await round.done;
+    if (error) throw error;
+  }
+
+  async settled(): Promise<void> {
+    if (this.failure) return;
+    try {
+      await this.flush();
+    } catch {
+      // The failure is the store's state now (writeFailure); reads show what is written and queued.
+    }
   }
 
   async close(): Promise<void> {
@@ -620,8 +643,19 @@ export class SqliteStore implements Store {
     this.closed = true;
     clearTimeout(this.opsTimer);
     clearTimeout(this.retryTimer);
+    if (this.writer) {
+      const exited = new Promise((resolve) => this.writer!.once('exit', resolve));
+      this.writer.ref();
+      this.writer.postMessage({ kind: 'close' });
+      await exited;
+    }
     this.db.close();
   }
+}
+
+/** SQLite's error as the writer thread described it, with the same properties (see sqliteWords). */
+function errorOf(e: WriteError): Error {
+  return Object.assign(new Error(e.message), e);
 }
 
 function aggregate(statuses: DeliveryStatus[]): MessageStatus {

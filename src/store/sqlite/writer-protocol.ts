@@ -1,0 +1,42 @@
+/** What the main thread and the store's writer thread (writer.ts) tell each other. */
+import type { InsertResult, NewMessage, Submission } from '../types.ts';
+import type { Op } from './write-behind.ts';
+
+export interface WriterInit {
+  file: string;
+  busyTimeoutMs: number;
+}
+
+export type Step =
+  | { kind: 'ops'; ops: Op[] }
+  | { kind: 'inserts'; inserts: Array<{ kind: 'message'; message: NewMessage } | { kind: 'submission'; submission: Submission }> }
+  | { kind: 'requeue'; messageId: string; at: string }
+  | { kind: 'bringForward'; messageId: string; at: string; now: number }
+  | { kind: 'recover'; at: string }
+  | { kind: 'relane'; lanes: Array<[deliveryId: number, lane: number]> }
+  | { kind: 'probe' };
+
+/** One transaction: synchronous = FULL when `durable` (an intake under durability full). */
+export interface Round {
+  kind: 'round';
+  id: number;
+  durable: boolean;
+  /** Writes are failing: fail at once rather than wait for a lock. */
+  failing: boolean;
+  steps: Step[];
+}
+
+export type StepResult =
+  | { kind: 'ops'; correction: number }
+  | { kind: 'inserts'; results: Array<{ kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission }> }
+  | { kind: 'count'; n: number };
+
+/** SQLite's error, as plain data (an Error's own properties do not cross threads). */
+export interface WriteError {
+  message: string;
+  code?: string;
+  errcode?: number;
+  errstr?: string;
+}
+
+export type RoundAnswer = { id: number; ok: true; results: StepResult[] } | { id: number; ok: false; error: WriteError };

@@ -1,0 +1,217 @@
+/**
+ * The store's writer thread: owns the one write connection of the SQLite store, so that
+ * commits (and the fsync of a durable intake) never block the engine's event loop. The main
+ * thread posts rounds (see writer-protocol.ts); each round is one transaction, answered once
+ * committed or rolled back. Rounds run one at a time, in the order posted.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DeliveryStatus, InsertResult, Submission } from '../types.ts';
+import type { Round, RoundAnswer, StepResult, WriterInit } from './writer-protocol.ts';
+
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
+const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sent', 'errored']);
+
+const init = workerData as WriterInit;
+const db = new DatabaseSync(init.file);
+db.exec('PRAGMA journal_mode = WAL');
+db.exec(`PRAGMA busy_timeout = ${init.busyTimeoutMs}`);
+db.exec('PRAGMA foreign_keys = ON');
+let synchronous: 'FULL' | 'NORMAL' | undefined;
+let failing = false;
+
+const stmt: Record<string, StatementSync> = {
+  insertMessage: db.prepare(
+    `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
+  ),
+  findBySource: db.prepare('SELECT id FROM messages WHERE channel_id = ? AND source_id = ? AND source_version = ?'),
+  insertDelivery: db.prepare(
+    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+  ),
+  markSent: db.prepare(`UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ? AND status IN ('queued', 'errored')`),
+  // With a control id, only if the row still carries it (see AttemptRecord.controlId).
+  updateDelivery: db.prepare('UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND control_id = coalesce(?, control_id)'),
+  followUpStatus: db.prepare('SELECT status FROM deliveries WHERE message_seq = (SELECT message_seq FROM deliveries WHERE id = ?) AND destination_id = ?'),
+  // A resend settles again: its new follow-up replaces the earlier one of the same message and id.
+  insertFollowUp: db.prepare(
+    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at)
+     SELECT message_seq, channel_id, ?, ?, ?, ?, ?, id, 'queued', ? FROM deliveries WHERE id = ?
+     ON CONFLICT (message_seq, destination_id) DO UPDATE SET
+       lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
+       follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at`,
+  ),
+  insertAttempt: db.prepare('INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+  requeue: db.prepare(
+    `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
+      WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
+  ),
+  insertKeyedSubmission: db.prepare(
+    `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (channel_id, idempotency_key) DO NOTHING`,
+  ),
+  insertSubmission: db.prepare(
+    `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at)
+     SELECT ?, ?, NULL, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE channel_id = ? AND id = ?)`,
+  ),
+  submissionByKey: db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND idempotency_key = ?'),
+  submissionById: db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND id = ? ORDER BY seq LIMIT 1'),
+  // The attempt that was on the wire counts: the receiver may have taken it (see recoverInFlight).
+  recoverAttempts: db.prepare(
+    `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, detail)
+     SELECT id, attempts + 1, updated_at, 0, 'unknown', 'outcome unknown: engine restarted' FROM deliveries WHERE status = 'sent'`,
+  ),
+  recover: db.prepare(`UPDATE deliveries SET status = 'queued', attempts = attempts + 1, updated_at = ? WHERE status = 'sent'`),
+  bringForward: db.prepare(
+    `UPDATE deliveries SET next_attempt_at = 0, updated_at = ?
+      WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status = 'errored' AND next_attempt_at > ?`,
+  ),
+  relane: db.prepare('UPDATE deliveries SET lane = ? WHERE id = ?'),
+  probe: db.prepare('PRAGMA user_version'),
+};
+
+function run(round: Round): StepResult[] {
+  const wanted = round.durable ? 'FULL' : 'NORMAL';
+  // Delivery state only needs to survive a process crash (a lost update means a resend with the
+  // same control id): its rounds skip the fsync; a durable intake round syncs the log with them.
+  if (synchronous !== wanted) {
+    db.exec(`PRAGMA synchronous = ${wanted}`);
+    synchronous = wanted;
+  }
+  // While writes fail, a round fails at once instead of waiting out the busy timeout.
+  if (failing !== round.failing) {
+    db.exec(`PRAGMA busy_timeout = ${round.failing ? 0 : init.busyTimeoutMs}`);
+    failing = round.failing;
+  }
+  const results: StepResult[] = [];
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    for (const step of round.steps) results.push(runStep(step));
+    db.exec('COMMIT');
+    return results;
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+function runStep(step: Round['steps'][number]): StepResult {
+  switch (step.kind) {
+    case 'ops': {
+      let correction = 0;
+      for (const op of step.ops) {
+        if (op.kind === 'sent') {
+          stmt.markSent!.run(op.at, op.deliveryId);
+          continue;
+        }
+        const r = op.record;
+        stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null);
+        const changed = Number(stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId, r.controlId ?? null).changes);
+        // An outcome for a payload replaced meanwhile: the row stays pending, uncount the decrement.
+        if (changed === 0 && TERMINAL.has(r.status)) correction++;
+        if (!r.followUp) continue;
+        if (changed === 0) {
+          correction--;
+          continue;
+        }
+        const f = r.followUp;
+        const before = stmt.followUpStatus!.get(r.deliveryId, f.destinationId) as { status: DeliveryStatus } | undefined;
+        // Replacing a follow-up that was still pending: it was counted already.
+        if (before && PENDING.has(before.status)) correction--;
+        stmt.insertFollowUp!.run(f.destinationId, f.lane, f.controlId, f.payload, f.contentType, op.at, r.deliveryId);
+      }
+      return { kind: 'ops', correction };
+    }
+    case 'inserts': {
+      const results: Array<{ kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission }> = [];
+      for (const insert of step.inserts) {
+        if (insert.kind === 'submission') {
+          results.push({ kind: 'submission', result: writeSubmission(insert.submission) });
+          continue;
+        }
+        const m = insert.message;
+        const r = stmt.insertMessage!.run(
+          m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, m.rawInput, m.inputFormat, m.canonical ?? null, m.partitionKey,
+          m.mappingVersion ?? null, m.filteredBy ?? null,
+        );
+        if (r.changes === 0) {
+          const existing = stmt.findBySource!.get(m.channelId, m.sourceId, m.sourceVersion) as { id: string };
+          results.push({ kind: 'message', result: { messageId: existing.id, duplicate: true }, deliveryIds: [] });
+          continue;
+        }
+        const seq = Number(r.lastInsertRowid);
+        const deliveryIds: number[] = [];
+        for (const d of m.deliveries) {
+          const inserted = stmt.insertDelivery!.run(
+            seq, m.channelId, d.destinationId, d.lane, d.controlId, d.payload, d.contentType,
+            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, m.receivedAt,
+          );
+          deliveryIds.push(Number(inserted.lastInsertRowid));
+        }
+        results.push({ kind: 'message', result: { messageId: m.id, duplicate: false }, deliveryIds });
+      }
+      return { kind: 'inserts', results };
+    }
+    case 'requeue':
+      return { kind: 'count', n: Number(stmt.requeue!.run(step.at, step.messageId).changes) };
+    case 'bringForward':
+      return { kind: 'count', n: Number(stmt.bringForward!.run(step.at, step.messageId, step.now).changes) };
+    case 'recover':
+      stmt.recoverAttempts!.run();
+      return { kind: 'count', n: Number(stmt.recover!.run(step.at).changes) };
+    case 'relane':
+      for (const [id, lane] of step.lanes) stmt.relane!.run(lane, id);
+      return { kind: 'count', n: step.lanes.length };
+    case 'probe':
+      // A write of the header page: fails like any write while the disk is full or locked.
+      db.exec(`PRAGMA user_version = ${(stmt.probe!.get() as { user_version: number }).user_version}`);
+      return { kind: 'count', n: 0 };
+  }
+}
+
+function writeSubmission(x: Submission): Submission {
+  const ids = JSON.stringify(x.messageIds);
+  if (x.idempotencyKey === undefined) {
+    stmt.insertSubmission!.run(x.id, x.channelId, x.fingerprint, ids, x.receivedAt, x.channelId, x.id);
+    return submissionOf(stmt.submissionById!.get(x.channelId, x.id) as Record<string, string>);
+  }
+  stmt.insertKeyedSubmission!.run(x.id, x.channelId, x.idempotencyKey, x.fingerprint, ids, x.receivedAt);
+  return submissionOf(stmt.submissionByKey!.get(x.channelId, x.idempotencyKey) as Record<string, string>);
+}
+
+function submissionOf(r: Record<string, string | null>): Submission {
+  return {
+    id: r.id!,
+    channelId: r.channel_id!,
+    ...(r.idempotency_key === null || r.idempotency_key === undefined ? {} : { idempotencyKey: r.idempotency_key }),
+    fingerprint: r.fingerprint!,
+    messageIds: JSON.parse(r.message_ids!) as string[],
+    receivedAt: r.received_at!,
+  };
+}
+
+parentPort!.on('message', (message: Round | { kind: 'close' }) => {
+  if (message.kind === 'close') {
+    db.close();
+    parentPort!.close();
+    return;
+  }
+  let answer: RoundAnswer;
+  try {
+    answer = { id: message.id, ok: true, results: run(message) };
+  } catch (e) {
+    const x = e as { message?: unknown; code?: unknown; errcode?: unknown; errstr?: unknown };
+    answer = {
+      id: message.id,
+      ok: false,
+      error: {
+        message: typeof x.message === 'string' ? x.message : String(e),
+        ...(typeof x.code === 'string' ? { code: x.code } : {}),
+        ...(typeof x.errcode === 'number' ? { errcode: x.errcode } : {}),
+        ...(typeof x.errstr === 'string' ? { errstr: x.errstr } : {}),
+      },
+    };
+  }
+  parentPort!.postMessage(answer);
+});
