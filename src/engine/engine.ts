@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { adminRouter } from '../admin/routes.ts';
 import { BodyReader } from '../http/body.ts';
 import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
-import { SourceRoutes, sendJson } from '../http/routes.ts';
+import { SourceRoutes } from '../http/routes.ts';
 import { watch, type FSWatcher } from 'node:fs';
 import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
 import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
@@ -80,6 +80,13 @@ export class Engine {
     app.disable('x-powered-by');
     app.set('trust proxy', false);
     const routes = new SourceRoutes(new BodyReader({ maxBytesInFlight: settings.maxBodyBytesInFlight, idleTimeoutMs: settings.bodyTimeoutMs }, log));
+    // Sources' routes (webhooks, REST submissions) first: channels add and remove them as they
+    // start and stop, and they read their bodies themselves (budget, timeouts, streaming HMAC).
+    app.use((req, res, next) => {
+      const handler = routes.match(req);
+      if (handler) handler(req, res);
+      else next();
+    });
     app.get('/health', (_req, res) => {
       const health = this.health();
       res.status(health.status === 'unhealthy' ? 503 : 200).json(health);
@@ -127,16 +134,8 @@ export class Engine {
           // How often node looks for requests past headersTimeout; its default of 30 s would let slow headers linger.
           connectionsCheckingInterval: 1_000,
         },
-        (req, res) => {
-          try {
-            (routes.match(req) ?? app)(req, res);
-          } catch (e) {
-            // A raw route that threw: an answer, never a crash of the whole engine.
-            log.error({ err: e }, 'an HTTP route failed');
-            if (!res.headersSent) sendJson(res, 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'internal error; see the engine log' }] });
-            else res.destroy();
-          }
-        },
+        // One stack for everything: a route that throws reaches jsonErrorHandler, never a crash.
+        app,
       );
       server.on('clientError', answerClientError);
       server.once('error', reject);

@@ -34,7 +34,7 @@ export function jsonErrorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const declared = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown } | null)?.statusCode;
     const status = typeof declared === 'number' && declared >= 400 && declared <= 599 ? declared : 500;
-    if (status >= 500) log.error({ err, method: req.method }, 'an admin API request failed');
+    if (status >= 500) log.error({ err, method: req.method }, 'an HTTP request failed');
     if (res.headersSent) {
       res.destroy();
       return;

@@ -4,9 +4,9 @@ import { BodyReader } from './body.ts';
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Routes that sources serve on the engine's port, ahead of express: webhook intake is the
- * hot path, and plain node:http handling costs a fraction of a full express stack per
- * request. Everything else (admin API, health) goes to express.
+ * Routes that sources serve on the engine's port, looked up by the first middleware of the
+ * engine's express app (admin API and health come after): channels add and remove them as they
+ * start and stop, which an express router cannot do.
  *
  * Exact paths are looked up first, in one map read; prefix routes (`/channels/x/submissions/`
  * for `GET …/submissions/<id>`) are tried only when no exact path matches.
