@@ -24,7 +24,7 @@ const H = 360;
 const M = { top: 56, right: 16, bottom: 110, left: 64 };
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const num = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(2));
+const num = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(1)}k` : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toPrecision(2));
 
 function scale(panel: BarPanel): { y: (v: number) => number; ticks: number[] } {
   const values = panel.groups.flatMap((g) => g.values).filter((v) => Number.isFinite(v) && v > 0);
@@ -43,15 +43,19 @@ function scale(panel: BarPanel): { y: (v: number) => number; ticks: number[] } {
   return { y: (v) => M.top + plot * (1 - v / hi), ticks };
 }
 
+/** Wide enough for value labels over every bar. */
+const panelWidth = (panel: BarPanel): number => Math.max(W, M.left + M.right + panel.groups.length * (panel.series.length * 30 + 16));
+
 /** One panel, translated to (x0, 0). */
 function panelSvg(panel: BarPanel, x0: number): string {
   const { y, ticks } = scale(panel);
-  const plotW = W - M.left - M.right;
+  const width = panelWidth(panel);
+  const plotW = width - M.left - M.right;
   const groupW = plotW / Math.max(1, panel.groups.length);
   const barW = Math.min(28, (groupW * 0.8) / panel.series.length);
-  const out: string[] = [`<g transform="translate(${x0},0)">`, `<text x="${W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(panel.title)}</text>`];
+  const out: string[] = [`<g transform="translate(${x0},0)">`, `<text x="${width / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(panel.title)}</text>`];
   for (const t of ticks) {
-    out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`);
+    out.push(`<line x1="${M.left}" x2="${width - M.right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`);
     out.push(`<text x="${M.left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11">${esc(t.toLocaleString('en-US'))}</text>`);
   }
   out.push(`<text transform="translate(14,${(H - M.bottom + M.top) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(panel.unit)}</text>`);
@@ -67,7 +71,7 @@ function panelSvg(panel: BarPanel, x0: number): string {
     const cx = M.left + gi * groupW + groupW / 2;
     out.push(`<text transform="translate(${cx},${H - M.bottom + 12}) rotate(30)" font-size="10">${esc(g.label)}</text>`);
   });
-  out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#333"/>`);
+  out.push(`<line x1="${M.left}" x2="${width - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#333"/>`);
   panel.series.forEach((s, si) => {
     const lx = M.left + si * 150;
     out.push(`<rect x="${lx}" y="30" width="10" height="10" fill="${COLORS[si % COLORS.length]}"/><text x="${lx + 14}" y="39" font-size="11">${esc(s)}</text>`);
@@ -78,11 +82,15 @@ function panelSvg(panel: BarPanel, x0: number): string {
 
 /** Panels side by side, with a caption line (the machine, the load) under them. */
 export function barChartSvg(panels: BarPanel[], caption: string): string {
-  const width = W * panels.length;
+  const widths = panels.map(panelWidth);
+  // Room on the right for the last panel's slanted group labels.
+  const width = widths.reduce((a, b) => a + b, 0) + 120;
+  const offsets = widths.map((_, i) => widths.slice(0, i).reduce((a, b) => a + b, 0));
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${H + 24}" viewBox="0 0 ${width} ${H + 24}" font-family="sans-serif">`,
+    `<title>${esc(panels.map((p) => p.title).join('; '))}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    ...panels.map((p, i) => panelSvg(p, i * W)),
+    ...panels.map((p, i) => panelSvg(p, offsets[i]!)),
     `<text x="8" y="${H + 18}" font-size="11" fill="#555">${esc(caption)}</text>`,
     '</svg>',
     '',
@@ -103,6 +111,7 @@ export function lineChartSvg(title: string, xUnit: string, yUnit: string, points
   const ticks = Array.from({ length: Math.floor(yMax / step) + 1 }, (_, i) => i * step);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W * 2}" height="${H}" viewBox="0 0 ${W * 2} ${H}" font-family="sans-serif">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${W}" y="20" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
     ...ticks.map((t) => `<line x1="${M.left}" x2="${W * 2 - M.right}" y1="${py(t)}" y2="${py(t)}" stroke="#ddd"/><text x="${M.left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="11">${t}</text>`),
