@@ -11,6 +11,7 @@ import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
 import { laneOf } from './lanes.ts';
+import type { IntakeTurns } from './turns.ts';
 import { callbackDestinationId } from '../senders/status-callback/event.ts';
 import { StatusCallbackSender } from '../senders/status-callback/sender.ts';
 import { statusCallbackFollowUp } from './status-callbacks.ts';
@@ -20,6 +21,8 @@ export interface ChannelDeps {
   log: Logger;
   routes: SourceRoutes;
   overloaded(): boolean;
+  /** Shared by every channel of the engine: intake takes turns with delivery (see turns.ts). */
+  turns?: IntakeTurns;
 }
 
 export interface ProcessedReport {
@@ -178,6 +181,7 @@ export class ChannelRuntime {
 
   async receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
+    await this.deps.turns?.enter();
     const receivedAt = new Date().toISOString();
     // One version of the mappings for the whole input, even if a reload swaps them meanwhile.
     const resolved = this.current;

@@ -16,6 +16,7 @@ import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { ChannelRuntime } from './channel.ts';
 import { secureDataDirectory } from './data-dir.ts';
+import { IntakeTurns } from './turns.ts';
 
 const DB_FILE = 'conduit.db';
 
@@ -36,6 +37,8 @@ export class Engine {
   readonly channels: ChannelRuntime[] = [];
   private server: Server | undefined;
   private readonly startedAt = Date.now();
+  /** One intake starts its mapping per loop turn, so lanes get a round trip in between (see turns.ts). */
+  readonly turns = new IntakeTurns(1);
   private routes: SourceRoutes | undefined;
   private readonly watchers: FSWatcher[] = [];
   private reloading: Promise<void> = Promise.resolve();
@@ -149,7 +152,7 @@ export class Engine {
   }
 
   private async startChannel(resolved: ResolvedChannel): Promise<void> {
-    const c = new ChannelRuntime(resolved, { store: this.store, log: this.options.log, routes: this.routes!, overloaded: this.overloaded });
+    const c = new ChannelRuntime(resolved, { store: this.store, log: this.options.log, routes: this.routes!, overloaded: this.overloaded, turns: this.turns });
     this.channels.push(c);
     await c.start();
     this.options.log.info(

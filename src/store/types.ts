@@ -225,8 +225,9 @@ export interface Store {
   /** Deliveries not yet in a terminal state, across all channels: the backlog. */
   pendingCount(): number;
   /**
-   * Tells `listener` the deliveries of every intake once committed, in delivery id order, before
-   * the intake's promise resolves (lanes take them without reading the store again).
+   * Tells `listener` (in addition to earlier ones) the deliveries of every intake once committed,
+   * in delivery id order, before the intake's promise resolves (lanes take them without reading
+   * the store again).
    */
   onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void;
   /**

@@ -109,8 +109,8 @@ export class SqliteStore implements Store {
   private closed = false;
   /** synchronous = FULL for intake rounds; delivery-state rounds run with NORMAL (see writer.ts). */
   private readonly fullSync: boolean;
-  /** Told the ids of the deliveries of each committed intake (see onCommitted). */
-  private committedListener: ((rows: readonly CommittedDelivery[]) => void) | undefined;
+  /** Told the deliveries of each committed intake (see onCommitted). */
+  private readonly committedListeners: Array<(rows: readonly CommittedDelivery[]) => void> = [];
   private readonly options: SqliteStoreOptions;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
@@ -189,7 +189,7 @@ export class SqliteStore implements Store {
   }
 
   onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void {
-    this.committedListener = listener;
+    this.committedListeners.push(listener);
   }
 
   private queueInsert(insert: PendingInsert): void {
@@ -313,7 +313,7 @@ export class SqliteStore implements Store {
       }
     }
     for (const waiting of round.marks.values()) for (const m of waiting) m.resolve();
-    if (fresh.length > 0) this.committedListener?.(fresh);
+    if (fresh.length > 0) for (const listener of this.committedListeners) listener(fresh);
     // Inserts are answered after the lanes have their rows: a source's 2xx never overtakes them.
     for (const r of results) {
       if (r.kind !== 'inserts') continue;
