@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { readAsSource } from '../cli/preview.ts';
 import type { ResolvedChannel } from '../config/load.ts';
 import { processInput } from '../engine/channel.ts';
 import { InputError } from '../errors.ts';
@@ -107,10 +108,13 @@ export async function runGoldenTests(channels: readonly ResolvedChannel[], o: Go
 export async function goldenOutputs(channel: ResolvedChannel, sample: Sample): Promise<Map<string, string>> {
   const id = channel.config.id;
   const files = new Map<string, string>();
-  const text = readFileSync(sample.path, 'utf8');
-  let reports: Awaited<ReturnType<typeof processInput>>;
+  const reports: Awaited<ReturnType<typeof processInput>> = [];
   try {
-    reports = await processInput(channel, { text, format: sample.format }, GOLDEN_CREATED_AT, { controlIds: goldenControlIds() });
+    // The bytes read as the channel's source reads them (MSH-18, the encoding setting).
+    const controlIds = goldenControlIds();
+    for (const input of readAsSource(channel, readFileSync(sample.path), basename(sample.path))) {
+      reports.push(...(await processInput(channel, input, GOLDEN_CREATED_AT, { controlIds })));
+    }
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     files.set(errorFileName(sample.name, id), lines(e.issues.map((i) => `${i.path}: ${i.message}`)));

@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { readAsSource } from '../../src/cli/preview.ts';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { processInput } from '../../src/engine/channel.ts';
 import { listSamples, sampleDirFor } from '../../src/testing/samples.ts';
@@ -34,7 +35,9 @@ test('every Bundle from every sample validates with 0 errors under HAPI FHIR R4'
     if (!existsSync(dir)) continue;
     formats.add(format);
     for (const { name: sample, path } of listSamples(dir, format).filter((s) => !s.invalid)) {
-      const reports = await processInput(channel, { text: readFileSync(path, 'utf8'), format }, '2026-11-22T08:00:00.000Z');
+      // Read as the channel's source reads the bytes (MSH-18), as `conduit test` does.
+      const reports = [];
+      for (const input of readAsSource(channel, readFileSync(path), basename(path))) reports.push(...(await processInput(channel, input, '2026-11-22T08:00:00.000Z')));
       for (const [i, r] of reports.entries()) {
         for (const o of r.outputs.filter((x) => x.destination.encoder.kind === 'fhir-bundle')) {
           const file = join(out, `${channel.config.id}--${sample}--${i}.json`);

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { readAsSource } from '../../src/cli/preview.ts';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { processInput } from '../../src/engine/channel.ts';
 import { listSamples, sampleDirFor } from '../../src/testing/samples.ts';
@@ -34,7 +35,11 @@ test('every ORU^R01 the sample channels produce validates under HAPI with 0 issu
     if (!channel.mapping || !channel.destinations.some((d) => d.encoder.format === 'hl7v2')) continue;
     const dir = sampleDirFor(join(REPO, 'samples'), channel.config.mapping!, channel.mapping.format);
     for (const sample of listSamples(dir, channel.mapping.format).filter((s) => !s.invalid)) {
-      const outputs = (await processInput(channel, { text: readFileSync(sample.path, 'utf8'), format: sample.format }, new Date().toISOString())).flatMap((p) => p.outputs);
+      // Read as the channel's source reads the bytes (MSH-18), as `conduit test` does.
+      const outputs = [];
+      for (const input of readAsSource(channel, readFileSync(sample.path), basename(sample.path))) {
+        outputs.push(...(await processInput(channel, input, new Date().toISOString())).flatMap((p) => p.outputs));
+      }
       for (const [i, o] of outputs.filter((x) => x.destination.encoder.format === 'hl7v2').entries()) {
         const file = join(out, `${channel.config.id}--${o.destination.config.id}--${sample.name}--${i}.hl7`);
         writeFileSync(file, o.payload);

@@ -26,18 +26,23 @@ test("the repository's own channels pass their golden tests", async () => {
 });
 
 test('every invalid-* sample is golden-tested by the refusal it gets, and gives no output', async () => {
-  const dir = join(REPO, 'samples', 'platform-events');
-  const files = readdirSync(dir);
-  const invalid = files.filter((f) => /^invalid-[^.]+\.json$/.test(f));
-  assert.ok(invalid.length >= 2);
-  for (const f of invalid) {
-    const name = f.replace(/\.json$/, '');
-    const outputs = files.filter((x) => x.startsWith(`${name}.`) && x !== f);
-    assert.deepEqual(
-      outputs.filter((x) => !x.endsWith('.error.txt')),
-      [],
-    );
-    for (const channel of ['platform-to-ehr', 'platform-to-lis']) assert.ok(outputs.includes(`${name}.${channel}.error.txt`), `${name}: ${outputs}`);
+  // HL7 v2 samples are read as the channel's source reads them: undecodable bytes are a refusal too.
+  for (const [folder, ext, channels] of [
+    ['platform-events', '.json', ['platform-to-ehr', 'platform-to-lis']],
+    ['hl7v2', '.hl7', ['file-drop-to-lis', 'hl7-to-ehr']],
+  ] as const) {
+    const files = readdirSync(join(REPO, 'samples', folder));
+    const invalid = files.filter((f) => f.startsWith('invalid-') && f.endsWith(ext) && !f.slice(0, -ext.length).includes('.'));
+    assert.ok(invalid.length >= 2, folder);
+    for (const f of invalid) {
+      const name = f.slice(0, -ext.length);
+      const outputs = files.filter((x) => x.startsWith(`${name}.`) && x !== f);
+      assert.deepEqual(
+        outputs.filter((x) => !x.endsWith('.error.txt')),
+        [],
+      );
+      for (const channel of channels) assert.ok(outputs.includes(`${name}.${channel}.error.txt`), `${name}: ${outputs}`);
+    }
   }
 });
 
