@@ -110,3 +110,18 @@ test('FHIR: a CX-5 code of table 0203 is coded, another one is kept as text', ()
     { type: { text: 'LOCALTYPE' }, system: 'urn:conduit:identifier:NORTH', value: '77' },
   ]);
 });
+
+test('ORU^R01: OBX-4 sub-ids go out as sent, so an isolate and its susceptibilities stay together', () => {
+  const inbound = [
+    ...INBOUND.split('\r').slice(0, 4),
+    'OBX|1|CWE|630-4^Bacteria identified^LN|1|112283007^Escherichia coli^SCT||||||F',
+    'OBX|2|SN|18955-5^Nitrofurantoin [Susceptibility]^LN|1|<=^16|ug/mL|||||F',
+    'OBX|3|CWE|630-4^Bacteria identified^LN|2|3092008^Staphylococcus aureus^SCT||||||F',
+  ].join('\r');
+  const [m] = mapOruR01(inbound, Hl7v2OruSettings.parse({}));
+  const obx = encodeAndParse(m!.report).segments.filter((s) => s.name === 'OBX');
+  assert.deepEqual(
+    obx.map((s) => s.raw(4)),
+    ['1', '1', '2'],
+  );
+});

@@ -151,6 +151,8 @@ function observationFields(setId: number, o: Observation, status: string, report
   obx[1] = String(setId);
   obx[2] = typed.type;
   obx[3] = cwe(o.code, s.localCodingSystem, o.loinc);
+  // OBX-4 as sent: it ties the results of one isolate or one repeat together.
+  obx[4] = o.subId;
   obx[5] = typed.value;
   const sentNull = (field: NonNullable<Observation['nulls']>[number], value: FieldInput) => (o.nulls?.includes(field) ? HL7_NULL : value);
   obx[6] = sentNull('unit', o.unit === undefined || o.unit === '' ? undefined : o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit]);
