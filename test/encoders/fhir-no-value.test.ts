@@ -9,7 +9,7 @@ import type { Bundle, Observation } from '@medplum/fhirtypes';
 import type { Observation as CanonicalObservation } from '../../src/canonical/report.ts';
 import type { Encoded } from '../../src/encoders/types.ts';
 import { mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
-import { SETTINGS as HL7_SETTINGS, obx, oru } from '../mapping-hl7v2/support.ts';
+import { SETTINGS as HL7_SETTINGS, obx, oru } from '../mapping/hl7v2-oru/support.ts';
 import { fhirEncoder, repoTables } from './mapping-support.ts';
 import { CTX, observation, report } from './support.ts';
 

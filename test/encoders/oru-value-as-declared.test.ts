@@ -10,7 +10,7 @@ import { createOruR01Encoder } from '../../src/encoders/oru-r01/encode.ts';
 import type { Encoded } from '../../src/encoders/types.ts';
 import { mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
 import { Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { SETTINGS as HL7_SETTINGS, obx, oru } from '../mapping-hl7v2/support.ts';
+import { SETTINGS as HL7_SETTINGS, obx, oru } from '../mapping/hl7v2-oru/support.ts';
 import { CTX, SETTINGS } from './support.ts';
 
 /** The ORU^R01 an inbound ORU^R01 becomes, with the encoder's warnings. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { obx, oru } from '../mapping-hl7v2/support.ts';
+import { obx, oru } from '../mapping/hl7v2-oru/support.ts';
 import { startTestEngine, type TestEngine } from '../support/in-process.ts';
 
 const CHANNEL = `id: lab-results

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { REPO } from './repo.ts';
 
-const READERS = ['test/engine/mllp-listener.test.ts', 'test/protocols/hl7v2/oracle.test.ts', 'test/protocols/hl7v2/roundtrip.test.ts', 'test/mapping-hl7v2/shared-samples.test.ts'];
+const READERS = ['test/engine/mllp-listener.test.ts', 'test/protocols/hl7v2/oracle.test.ts', 'test/protocols/hl7v2/roundtrip.test.ts', 'test/mapping/hl7v2-oru/shared-samples.test.ts'];
 const READER_TESTS = 8;
 /** A folder that does not exist. */
 const missingDir = () => join(tmpdir(), `conduit-no-hl7-samples-${randomUUID()}`);

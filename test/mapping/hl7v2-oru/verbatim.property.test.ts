@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LabReport, Observation } from '../../src/canonical/report.ts';
-import { encodeOruR01 } from '../../src/encoders/oru-r01/encode.ts';
-import { OruR01Settings } from '../../src/encoders/oru-r01/settings.ts';
-import { encodeSegment, type FieldInput, formatMessage } from '../../src/protocols/hl7v2/index.ts';
-import { DELIMITER_SETS, randomLeaf, textLeaf } from '../protocols/hl7v2/support.ts';
-import { pick, prng } from '../support/prng.ts';
+import type { LabReport, Observation } from '../../../src/canonical/report.ts';
+import { encodeOruR01 } from '../../../src/encoders/oru-r01/encode.ts';
+import { OruR01Settings } from '../../../src/encoders/oru-r01/settings.ts';
+import { encodeSegment, type FieldInput, formatMessage } from '../../../src/protocols/hl7v2/index.ts';
+import { DELIMITER_SETS, randomLeaf, textLeaf } from '../../protocols/hl7v2/support.ts';
+import { pick, prng } from '../../support/prng.ts';
 import { mapped } from './support.ts';
 
 const RUNS = 300;

@@ -5,14 +5,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabReport, Observation } from '../../src/canonical/report.ts';
-import type { InputError, InputIssue } from '../../src/errors.ts';
-import { Hl7v2OruSettings, mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
-import type { MappedInput } from '../../src/mapping/types.ts';
-import { asStored, mappingSettings, refusalOf } from '../support/repo.ts';
-import { SHARED_SAMPLES_DIR } from '../support/shared-samples.ts';
+import type { LabReport, Observation } from '../../../src/canonical/report.ts';
+import type { InputError, InputIssue } from '../../../src/errors.ts';
+import { Hl7v2OruSettings, mapOruR01 } from '../../../src/mapping/hl7v2-oru/index.ts';
+import type { MappedInput } from '../../../src/mapping/types.ts';
+import { asStored, mappingSettings, refusalOf } from '../../support/repo.ts';
+import { SHARED_SAMPLES_DIR } from '../../support/shared-samples.ts';
 
-export { hl7v2Sample as sample, hl7v2SampleNames as sampleNames } from '../support/repo.ts';
+export { hl7v2Sample as sample, hl7v2SampleNames as sampleNames } from '../../support/repo.ts';
 
 /** The settings of the repository's mappings/hl7v2-oru.yaml. */
 export const SETTINGS: Hl7v2OruSettings = Hl7v2OruSettings.parse(mappingSettings('hl7v2-oru.yaml'));

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InputError } from '../../src/errors.ts';
+import { InputError } from '../../../src/errors.ts';
 import { MSH, message, OBR, obx, ORC, oru, issues, PID, refusal, report, settings } from './support.ts';
 
 const msh = (fields: Record<number, string>) => {

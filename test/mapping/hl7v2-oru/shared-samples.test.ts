@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LabReport } from '../../src/canonical/report.ts';
-import { InputError } from '../../src/errors.ts';
-import { mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
-import type { MappedInput } from '../../src/mapping/types.ts';
-import { sharedSamplesPresent } from '../support/shared-samples.ts';
+import { LabReport } from '../../../src/canonical/report.ts';
+import { InputError } from '../../../src/errors.ts';
+import { mapOruR01 } from '../../../src/mapping/hl7v2-oru/index.ts';
+import type { MappedInput } from '../../../src/mapping/types.ts';
+import { sharedSamplesPresent } from '../../support/shared-samples.ts';
 import { SETTINGS, settings, sharedSamples } from './support.ts';
 
 /** Files refused, with every issue (`path: message`) and why the refusal is right. */

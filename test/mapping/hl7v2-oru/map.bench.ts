@@ -2,9 +2,9 @@
  * hl7v2-oru mapping benchmark: ORU^R01 messages (and results) mapped per second on one core,
  * parse included, for each message of samples/hl7v2. Prints figures; asserts nothing.
  *
- *   node test/mapping-hl7v2/map.bench.ts [seconds per sample, default 1]
+ *   npx node test/mapping/hl7v2-oru/map.bench.ts [seconds per sample, default 1]
  */
-import { mapOruR01 } from '../../src/mapping/hl7v2-oru/index.ts';
+import { mapOruR01 } from '../../../src/mapping/hl7v2-oru/index.ts';
 import { SETTINGS, sample, sampleNames } from './support.ts';
 
 const seconds = Number(process.argv[2] ?? 1);

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
-import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
+import { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
+import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { MSH, message, OBR, obx, ORC, PID, refusal, report, settings } from './support.ts';
 
 const NO_PID = message(MSH, ORC, OBR, obx({}));

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { LabReport } from '../../src/canonical/report.ts';
-import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
-import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import type { LabReport } from '../../../src/canonical/report.ts';
+import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
+import { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
+import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { MSH, obx, oru, sample } from './support.ts';
 
 const CHANNEL = `id: lab-results
