@@ -9,7 +9,7 @@ const WINDOW = 64;
 /** Idle lanes look at the store this often even without a wake-up (another process may have requeued). */
 const IDLE_POLL_MS = 1000;
 /** Rows a lane keeps in memory as intake commits them; past that it reads them from the store. */
-const LANE_QUEUE = 1024;
+const LANE_QUEUE = 256;
 /**
  * How many rows ahead of the one being sent a lane marks as on the wire: their marks commit
  * while it sends, so a lane sends up to this many rows per commit of the writer thread. A crash

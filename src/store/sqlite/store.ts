@@ -101,6 +101,8 @@ export class SqliteStore implements Store {
   private inFlight: InFlight | undefined;
   private roundScheduled = false;
   private nextRound = 1;
+  /** Rounds the writer thread answered (committed or not): a count of store round trips, for tests and diagnostics. */
+  rounds = 0;
   private opsTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** Set while writes fail: lanes pause, reads show the written state plus the unwritten outcomes. */
@@ -265,6 +267,7 @@ export class SqliteStore implements Store {
     const round = this.inFlight;
     if (!round || round.id !== answer.id) return;
     this.inFlight = undefined;
+    this.rounds++;
     this.writer?.unref();
     if (answer.ok) this.committed(round, answer.results);
     else this.roundFailed(round, errorOf(answer.error));
