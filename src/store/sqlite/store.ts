@@ -100,6 +100,7 @@ export class SqliteStore implements Store {
   private marks = new Map<number, Mark[]>();
   private inFlight: InFlight | undefined;
   private roundScheduled = false;
+  private writerExited = false;
   private nextRound = 1;
   /** Rounds the writer thread answered (committed or not): a count of store round trips, for tests and diagnostics. */
   rounds = 0;
@@ -178,6 +179,10 @@ export class SqliteStore implements Store {
     this.writer.unref();
     this.writer.on('message', (answer: RoundAnswer) => this.answered(answer));
     this.writer.on('error', (e) => this.writerLost(e));
+    this.writer.on('exit', () => {
+      this.writerExited = true;
+      if (!this.closed) this.writerLost(new Error('the store writer thread exited'));
+    });
   }
 
   insertMessage(message: NewMessage): Promise<InsertResult> {
@@ -347,8 +352,12 @@ export class SqliteStore implements Store {
   private writerLost(e: unknown): void {
     const round = this.inFlight;
     this.inFlight = undefined;
-    if (round) this.roundFailed(round, e instanceof Error ? e : new Error(String(e)));
+    const error = e instanceof Error ? e : new Error(String(e));
+    // Health shows the store degraded; nothing can write any more (a restart is needed).
+    this.writeFailed(error);
+    if (round) this.roundFailed(round, error);
     this.closed = true;
+    clearTimeout(this.retryTimer);
     const lost = new ConduitError('STORE_FAILED', 'the store writer stopped', { cause: e });
     for (const p of this.inserts) p.reject(lost);
     for (const waiting of this.marks.values()) for (const m of waiting) m.reject(lost);
@@ -646,7 +655,7 @@ export class SqliteStore implements Store {
     this.closed = true;
     clearTimeout(this.opsTimer);
     clearTimeout(this.retryTimer);
-    if (this.writer) {
+    if (this.writer && !this.writerExited) {
       const exited = new Promise((resolve) => this.writer!.once('exit', resolve));
       this.writer.ref();
       this.writer.postMessage({ kind: 'close' });
