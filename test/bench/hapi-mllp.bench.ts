@@ -16,13 +16,13 @@ import { pino } from 'pino';
 import { buildAck, Hl7Message, isoToDtm } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
-import { outbound } from '../mllp/helpers.ts';
+import { outbound } from '../protocols/mllp/helpers.ts';
 import { javaPeer } from '../peers/java-peer.ts';
 import { fmt, now, table } from './measure.ts';
 
 const PEER_DIR = join(import.meta.dirname, '..', 'peers', 'hapi-hl7v2');
 const JARS = ['hapi-base-2.6.0.jar', 'hapi-structures-v251-2.6.0.jar', 'slf4j-api-1.7.36.jar', 'slf4j-simple-1.7.36.jar'];
-const MESSAGE_FILE = join(import.meta.dirname, '..', 'mllp', 'fixtures', 'oru-r01.hl7');
+const MESSAGE_FILE = join(import.meta.dirname, '..', 'protocols', 'mllp', 'fixtures', 'oru-r01.hl7');
 // The peers' shared flags stop the JIT at C1 for a fast start; a throughput figure needs C2.
 const FULL_JIT = ['-XX:TieredStopAtLevel=4'];
 

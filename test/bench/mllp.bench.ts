@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { frame, MllpDecoder, MllpServer } from '../../src/protocols/mllp/index.ts';
 import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
-import { oru, outbound } from '../mllp/helpers.ts';
+import { oru, outbound } from '../protocols/mllp/helpers.ts';
 
 const roundTrips = Number(process.argv[2] ?? 20_000);
 

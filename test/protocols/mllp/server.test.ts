@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CR, FS, frame, type MllpConnectionInfo, MllpServer, type MllpServerOptions, VT } from '../../src/protocols/mllp/index.ts';
+import { CR, FS, frame, type MllpConnectionInfo, MllpServer, type MllpServerOptions, VT } from '../../../src/protocols/mllp/index.ts';
 import { ackFor, controlIdOf, oru, RawClient, until } from './helpers.ts';
 
 const servers: MllpServer[] = [];

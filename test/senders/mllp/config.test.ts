@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { MLLP_DESTINATION_DEFAULTS, mllpDestinationConfig, mllpSenderPlugin } from '../../src/senders/mllp/index.ts';
+import { MLLP_DESTINATION_DEFAULTS, mllpDestinationConfig, mllpSenderPlugin } from '../../../src/senders/mllp/index.ts';
 
 describe('MLLP destination config', () => {
   it('fills the defaults', () => {

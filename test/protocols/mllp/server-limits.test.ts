@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { CR, FS, type MllpLimit, MllpServer, type MllpServerOptions, VT } from '../../src/protocols/mllp/index.ts';
+import { CR, FS, type MllpLimit, MllpServer, type MllpServerOptions, VT } from '../../../src/protocols/mllp/index.ts';
 import { RawClient, until } from './helpers.ts';
 
 const servers: MllpServer[] = [];

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { buildAck, charsetOf, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { MllpServer } from '../../src/protocols/mllp/index.ts';
-import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
-import type { OutboundMessage } from '../../src/senders/types.ts';
+import { buildAck, charsetOf, Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import { MllpServer } from '../../../src/protocols/mllp/index.ts';
+import { MllpSender, mllpDestinationConfig } from '../../../src/senders/mllp/index.ts';
+import type { OutboundMessage } from '../../../src/senders/types.ts';
 
 const log = pino({ level: 'silent' });
 const message = (controlId: string, msh18: string, note: string): OutboundMessage => ({

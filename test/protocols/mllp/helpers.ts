@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { type Logger, pino } from 'pino';
-import { type AckCode, buildAck, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { type MllpConnectionInfo, MllpDecoder, type MllpReply, MllpServer } from '../../src/protocols/mllp/index.ts';
-import type { OutboundMessage } from '../../src/senders/types.ts';
+import { type AckCode, buildAck, Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import { type MllpConnectionInfo, MllpDecoder, type MllpReply, MllpServer } from '../../../src/protocols/mllp/index.ts';
+import type { OutboundMessage } from '../../../src/senders/types.ts';
 
 const ORU = readFileSync(new URL('./fixtures/oru-r01.hl7', import.meta.url), 'latin1');
 

@@ -10,11 +10,11 @@ import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { Hl7Client, type Hl7Connection, type Hl7MessageEvent, Hl7Server } from '@medplum/hl7';
-import { buildAck, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
-import { MllpServer } from '../../src/protocols/mllp/index.ts';
-import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
-import type { SendOutcome } from '../../src/senders/types.ts';
-import { captureLog, oru, outbound } from './helpers.ts';
+import { buildAck, Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import { MllpServer } from '../../../src/protocols/mllp/index.ts';
+import { MllpSender, mllpDestinationConfig } from '../../../src/senders/mllp/index.ts';
+import type { SendOutcome } from '../../../src/senders/types.ts';
+import { captureLog, oru, outbound } from '../../protocols/mllp/helpers.ts';
 
 /**
  * Messages for Hl7Client must come from the @medplum/core that @medplum/hl7 loads itself:

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CR, FS, frame, MllpDecoder, OVERSIZE_HEAD_BYTES, type OversizeFrame, VT } from '../../src/protocols/mllp/index.ts';
-import { prng } from '../support/prng.ts';
+import { CR, FS, frame, MllpDecoder, OVERSIZE_HEAD_BYTES, type OversizeFrame, VT } from '../../../src/protocols/mllp/index.ts';
+import { prng } from '../../support/prng.ts';
 
 /** A decoder that records everything it reports. */
 function recorder(maxFrameBytes = 1024 * 1024) {

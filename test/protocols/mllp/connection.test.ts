@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { frame, MllpClientConnection, MllpServer, type MllpServerOptions } from '../../src/protocols/mllp/index.ts';
+import { frame, MllpClientConnection, MllpServer, type MllpServerOptions } from '../../../src/protocols/mllp/index.ts';
 import { until } from './helpers.ts';
 
 const servers: MllpServer[] = [];

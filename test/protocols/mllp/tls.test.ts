@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { MllpServer } from '../../src/protocols/mllp/index.ts';
-import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
+import { MllpServer } from '../../../src/protocols/mllp/index.ts';
+import { MllpSender, mllpDestinationConfig } from '../../../src/senders/mllp/index.ts';
 import { ackFor, outbound } from './helpers.ts';
 
 /** Self-signed certificates made for this run with the openssl CLI; the tests skip without it. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { MllpSender, mllpDestinationConfig } from '../../src/senders/mllp/index.ts';
-import type { SendOutcome } from '../../src/senders/types.ts';
-import { captureLog, outbound, ScriptedPeer, type Step, until } from './helpers.ts';
+import { MllpSender, mllpDestinationConfig } from '../../../src/senders/mllp/index.ts';
+import type { SendOutcome } from '../../../src/senders/types.ts';
+import { captureLog, outbound, ScriptedPeer, type Step, until } from '../../protocols/mllp/helpers.ts';
 
 const cleanup: Array<() => Promise<void>> = [];
 after(async () => {
