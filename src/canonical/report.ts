@@ -26,6 +26,16 @@ export const IsoDateTime = z
 export const ResultStatus = z.enum(['registered', 'preliminary', 'final', 'corrected', 'amended', 'cancelled', 'entered-in-error', 'unknown']);
 export type ResultStatus = z.infer<typeof ResultStatus>;
 
+/** An HL7 v2 HD (assigning authority, CX-4; EI-2..4 of an entity identifier) as sent. */
+export const AssigningAuthority = z.object({
+  namespace: z.string().optional(),
+  /** An OID (type ISO), URI, UUID … */
+  universalId: z.string().optional(),
+  /** HL7 table 0301: ISO, URI, UUID, DNS … */
+  universalIdType: z.string().optional(),
+});
+export type AssigningAuthority = z.infer<typeof AssigningAuthority>;
+
 export const Identifier = z.object({
   value: z.string().min(1),
   /** URI (FHIR) or assigning authority (HL7 CX-4). */
@@ -33,15 +43,7 @@ export const Identifier = z.object({
   /** HL7 table 0203 identifier type, e.g. MR, PI. */
   type: z.string().optional(),
   /** The HL7 v2 assigning authority (CX-4, an HD) as sent, for outputs that carry it whole. */
-  assigningAuthority: z
-    .object({
-      namespace: z.string().optional(),
-      /** An OID (type ISO), URI, UUID … */
-      universalId: z.string().optional(),
-      /** HL7 table 0301: ISO, URI, UUID, DNS … */
-      universalIdType: z.string().optional(),
-    })
-    .optional(),
+  assigningAuthority: AssigningAuthority.optional(),
 });
 export type Identifier = z.infer<typeof Identifier>;
 
@@ -95,9 +97,16 @@ export const Observation = z.object({
   unit: z.string().optional(),
   /** UCUM code where a mapping knows it. */
   ucum: z.string().optional(),
+  /** The unit as a coded element, every triplet and the text as sent (HL7 v2 OBX-6 CE/CWE). */
+  unitCoding: CodedConcept.optional(),
   referenceRange: z.string().optional(),
   /** The analyser's own abnormal flags (L, H, LL, HH, A, AA, N …), verbatim. */
   flags: z.array(z.string()).default([]),
+  /**
+   * The flags as coded elements where the source coded them (HL7 v2.7 OBX-8 CWE), one per
+   * flag in `flags`' order; a flag sent as a bare code is `{ code }`.
+   */
+  flagCodings: z.array(CodedConcept).optional(),
   status: ResultStatus,
   /** The status as the source wrote it (HL7 v2 OBX-11 code, platform status). */
   statusText: z.string().optional(),
@@ -108,11 +117,13 @@ export const Observation = z.object({
    * empty field ("not sent") is not: such a field is left out here (`value` is ''), the ORU
    * writes `""` back, FHIR leaves the element out.
    */
-  nulls: z.array(z.enum(['value', 'unit', 'referenceRange', 'flags'])).optional(),
+  nulls: z.array(z.enum(['value', 'unit', 'referenceRange', 'flags', 'operator', 'device'])).optional(),
   /** The value type the source declared (HL7 v2 OBX-2: NM, SN, ST, TX, FT, CWE …), as sent. */
   valueType: z.string().optional(),
   /** The code of a coded value (HL7 v2 CE/CWE/CNE); `value` holds its text, or the code when no text was sent. */
   valueCoding: CodedConcept.optional(),
+  /** The further repetitions of a coded value (HL7 v2 OBX-5 repeated), each a concept of its own, in the order sent. */
+  moreValueCodings: z.array(CodedConcept).optional(),
   /** HL7 v2 OBX-4 observation sub-id, as sent: ties results of one isolate or one repeat together. */
   subId: z.string().optional(),
 });
@@ -146,7 +157,15 @@ export const LabReport = z.object({
   statusText: z.string().optional(),
   patient: Patient.optional(),
   encounter: z.object({ id: z.string().min(1) }).optional(),
-  order: z.object({ id: z.string().optional(), accession: z.string().optional() }).optional(),
+  order: z
+    .object({
+      id: z.string().optional(),
+      accession: z.string().optional(),
+      /** Who assigned the placer's (`id`) and the filler's (`accession`) number: HL7 v2 EI-2..4 as sent. */
+      placerAuthority: AssigningAuthority.optional(),
+      fillerAuthority: AssigningAuthority.optional(),
+    })
+    .optional(),
   device: Device.optional(),
   operator: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
   panel: CodedConcept.optional(),

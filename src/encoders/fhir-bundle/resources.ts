@@ -11,10 +11,11 @@ import type {
   Reference,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import type { Coding as CanonicalCoding, CodedConcept, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
+import type { AssigningAuthority, Coding as CanonicalCoding, CodedConcept, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
+import { universalIdUri } from '../../mapping/hl7v2-oru/patient.ts';
 import type { FhirBundleSettings } from './settings.ts';
-import { dataAbsentReason, fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange } from './values.ts';
+import { dataAbsentReason, fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange, type SentFlag } from './values.ts';
 
 /** Builds each resource of the Bundle from the canonical report; references are filled in by the caller. */
 
@@ -97,10 +98,23 @@ export function device(report: LabReport, s: FhirBundleSettings): Device {
   };
 }
 
+/**
+ * The system of an order number from who assigned it (HL7 v2 EI-2..4), as for patient
+ * identifiers: `identifierSystems` of its universal id or namespace, else the universal id as
+ * a URI (ISO OID → `urn:oid:…`, UUID, URI). Undefined otherwise (a namespace alone that is not
+ * listed): the channel's configured system is then the right one.
+ */
+function assignerSystem(a: AssigningAuthority | undefined, s: FhirBundleSettings): string | undefined {
+  if (a?.universalId !== undefined && Object.hasOwn(s.identifierSystems, a.universalId)) return s.identifierSystems[a.universalId]!;
+  if (a?.namespace !== undefined && Object.hasOwn(s.identifierSystems, a.namespace)) return s.identifierSystems[a.namespace]!;
+  return a?.universalId !== undefined ? universalIdUri(a.universalId, a.universalIdType) : undefined;
+}
+
 export function orderIdentifiers(report: LabReport, s: FhirBundleSettings): Identifier[] {
   const out: Identifier[] = [];
-  if (report.order?.id) out.push({ ...typed('PLAC'), system: s.placerOrderIdentifierSystem, value: report.order.id });
-  if (report.order?.accession) out.push({ ...typed('FILL'), system: s.fillerOrderIdentifierSystem, value: report.order.accession });
+  const o = report.order;
+  if (o?.id) out.push({ ...typed('PLAC'), system: assignerSystem(o.placerAuthority, s) ?? s.placerOrderIdentifierSystem, value: o.id });
+  if (o?.accession) out.push({ ...typed('FILL'), system: assignerSystem(o.fillerAuthority, s) ?? s.fillerOrderIdentifierSystem, value: o.accession });
   return out;
 }
 
@@ -200,27 +214,52 @@ export function observation(
   flags?: CodeTable,
 ): Observation {
   const loinc = loincOf(o);
-  const unit = { unit: o.unit, ucum: o.ucum };
+  // The unit's text where the source coded it (HL7 v2 OBX-6 `s^second^UCUM`: second), else the unit as sent.
+  const unit = { unit: o.unitCoding?.display ?? o.unitCoding?.originalText ?? o.unit, ucum: o.ucum };
   const when = o.observedAt ?? report.observedAt;
   const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
+  const observationCode = codeable(loinc ? [loinc, ...codingsOf(o.code)] : codingsOf(o.code), s, o.code.originalText ?? o.code.display);
   return {
     resourceType: 'Observation',
     identifier: [identifier],
     ...(refs.basedOn ? { basedOn: [refs.basedOn] } : {}),
     status: o.status,
     category: [LAB_CATEGORY],
-    code: codeable(loinc ? [loinc, ...codingsOf(o.code)] : codingsOf(o.code), s, o.code.originalText ?? o.code.display),
+    code: observationCode,
     ...(refs.subject ? { subject: refs.subject } : {}),
     ...(refs.encounter ? { encounter: refs.encounter } : {}),
     ...(when ? { effectiveDateTime: fhirDateTime(when, s.offsetForLocalTimes) } : {}),
     ...(issued ? { issued } : {}),
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
-    ...(withoutValue(o) ? { dataAbsentReason: dataAbsentReason(o.status, o.value) } : o.valueCoding ? { valueCodeableConcept: codeable(codingsOf(o.valueCoding), s, o.valueCoding.originalText ?? o.value) } : observationValue(o.value, unit, o.valueType)),
-    ...(o.flags.length ? { interpretation: interpretation(o.flags, flags) } : {}),
+    ...(withoutValue(o) ? { dataAbsentReason: dataAbsentReason(o.status, o.value) } : o.valueCoding ? codedValue(o, s) : observationValue(o.value, unit, o.valueType)),
+    ...(o.flags.length ? { interpretation: interpretation(o.flags, flags, o.flagCodings?.map(sentFlag(s))) } : {}),
     ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),
     ...(o.referenceRange ? { referenceRange: [referenceRange(o.referenceRange, unit)] } : {}),
+    ...(o.valueCoding && o.moreValueCodings && !withoutValue(o)
+      ? { component: o.moreValueCodings.map((c) => ({ code: observationCode, valueCodeableConcept: codeable(codingsOf(c), s, c.originalText ?? c.display) })) }
+      : {}),
   };
+}
+
+/** A coded flag's codings in FHIR; a flag sent without a coding system is one of HL7 table 0078. */
+const sentFlag =
+  (s: FhirBundleSettings) =>
+  (c: CodedConcept): SentFlag => ({
+    codings: codingsOf(c).map((x, i) => coding(i === 0 && x.system === undefined ? { ...x, system: 'HL70078' } : x, s)),
+    text: c.originalText ?? c.display,
+  });
+
+/**
+ * A coded value. One valueCodeableConcept holds one concept: where the source repeated the
+ * value (HL7 v2 OBX-5 `POS^Positive~ESBL^ESBL producer`), the first repetition is the value
+ * and each further one a component with the observation's code (see `observation`), so none
+ * is lost.
+ */
+function codedValue(o: CanonicalObservation, s: FhirBundleSettings): Pick<Observation, 'valueCodeableConcept'> {
+  const c = o.valueCoding!;
+  const text = c.originalText ?? (o.moreValueCodings ? (o.value.split('\n')[0] ?? c.display) : o.value);
+  return { valueCodeableConcept: codeable(codingsOf(c), s, text || undefined) };
 }
 
 function operatorRef(report: LabReport): Reference<Practitioner> {
@@ -248,7 +287,13 @@ export function diagnosticReport(
   const when = report.observedAt ?? report.observations[0]?.observedAt;
   return {
     resourceType: 'DiagnosticReport',
-    identifier: [{ ...typed('FILL'), system: s.resultIdentifierSystem, value: report.id }],
+    identifier: [
+      { ...typed('FILL'), system: s.resultIdentifierSystem, value: report.id },
+      // The filler's number under its assigning authority, where the source named one.
+      ...(report.order?.accession && assignerSystem(report.order.fillerAuthority, s)
+        ? [{ ...typed('FILL'), system: assignerSystem(report.order.fillerAuthority, s)!, value: report.order.accession }]
+        : []),
+    ],
     ...(refs.basedOn ? { basedOn: [refs.basedOn] } : {}),
     status: REPORT_STATUS[report.status],
     category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB', display: 'Laboratory' }] }],

@@ -1,4 +1,4 @@
-import type { CodeableConcept, Observation, Quantity } from '@medplum/fhirtypes';
+import type { CodeableConcept, Coding, Observation, Quantity } from '@medplum/fhirtypes';
 import { toFhirDateTime } from '../../canonical/datetime.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 
@@ -138,16 +138,41 @@ const V3_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpret
  * where the flags table maps it (`fhir_code`, `fhir_display`), text otherwise. The flag as sent
  * is always the text.
  */
-export function interpretation(flags: readonly string[], table?: CodeTable): CodeableConcept[] {
+export function interpretation(flags: readonly string[], table?: CodeTable, sent?: readonly SentFlag[]): CodeableConcept[] {
   return flags
-    .filter((f) => f.trim() !== '')
-    .map((f) => {
+    .map((f, i) => ({ f, coded: sent?.[i] }))
+    .filter(({ f }) => f.trim() !== '')
+    .map(({ f, coded }) => {
+      if (coded && coded.codings[0]?.code === f && coded.codings.length > 0) return codedFlag(f, coded);
       const display = Object.hasOwn(V3_INTERPRETATION, f) ? V3_INTERPRETATION[f] : undefined;
       if (display) return { coding: [{ system: V3_SYSTEM, code: f, display }], text: f };
       const row = table?.rows.get(f);
       if (row?.fhir_code) return { coding: [{ system: V3_SYSTEM, code: row.fhir_code, ...(row.fhir_display ? { display: row.fhir_display } : {}) }], text: f };
       return { text: f };
     });
+}
+
+/** A flag the source coded (HL7 v2.7 OBX-8 CWE): its codings with FHIR systems, and its text. */
+export interface SentFlag {
+  readonly codings: Coding[];
+  readonly text?: string | undefined;
+}
+
+const V2_0078 = 'http://terminology.hl7.org/CodeSystem/v2-0078';
+
+/**
+ * A coded flag as sent: code, display and system; a code of table 0078 (HL7 v2 system HL70078,
+ * or none) is the v3 ObservationInterpretation code it equals. The text is the original text,
+ * else the display as sent, else the flag.
+ */
+function codedFlag(f: string, sent: SentFlag): CodeableConcept {
+  const coding = sent.codings.map((c) => {
+    if (c.system === V2_0078 && c.code !== undefined && Object.hasOwn(V3_INTERPRETATION, c.code)) {
+      return { system: V3_SYSTEM, code: c.code, display: c.display ?? V3_INTERPRETATION[c.code] };
+    }
+    return c;
+  });
+  return { coding, text: sent.text ?? f };
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { CodedConcept, Coding, LabReport, Observation } from '../../canonical/report.ts';
-import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm } from '../../protocols/hl7v2/index.ts';
+import type { AssigningAuthority, CodedConcept, Coding, LabReport, Observation } from '../../canonical/report.ts';
+import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm, type RepetitionInput } from '../../protocols/hl7v2/index.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { loincWarnings, withStandardCodes } from '../codes.ts';
 import type { EncodeContext, Encoded, Encoder, SyncEncoder } from '../types.ts';
@@ -34,7 +34,7 @@ const isLoinc = (c: Coding): boolean => c.system !== undefined && LOINC_SYSTEMS.
  * Where the source sent one code alone and it is not LOINC, LOINC (from the source or the
  * tables) becomes the alternate.
  */
-function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: string): FieldInput {
+function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: string): RepetitionInput {
   const sent = [code, ...(code.alternates ?? [])];
   const codings = loinc && sent.length === 1 && !isLoinc(code) ? [code, { ...loinc, system: 'LN' }] : sent;
   const out: (string | undefined)[] = [];
@@ -47,6 +47,50 @@ function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: str
   });
   out[8] = code.originalText;
   return Array.from(out, (c) => c ?? null);
+}
+
+/** A CE/CWE exactly as sent: every triplet in its place, no system filled in. */
+function cweAsSent(code: CodedConcept): RepetitionInput {
+  const out: (string | undefined)[] = [];
+  [code, ...(code.alternates ?? [])].slice(0, 3).forEach((c, i) => {
+    const at = i === 2 ? 9 : i * 3;
+    out[at] = c.code;
+    out[at + 1] = c.display;
+    out[at + 2] = c.system;
+    out[i === 2 ? 12 : 6 + i] = c.version;
+  });
+  out[8] = code.originalText;
+  return Array.from(out, (c) => c ?? null);
+}
+
+/**
+ * OBX-6: the unit as sent (every triplet and the text) where the source coded it, with the
+ * UCUM code a table found as the alternate when the source sent none; else UCUM ^ text ^ UCUM,
+ * or the unit alone.
+ */
+function unitField(o: Observation): FieldInput {
+  const u = o.unitCoding;
+  if (u) {
+    const sent = [u, ...(u.alternates ?? [])];
+    const hasUcum = sent.some((c) => c.system !== undefined && UCUM_SYSTEMS.has(c.system.toUpperCase()));
+    if (hasUcum || !o.ucum || sent.length > 1) return cweAsSent(u);
+    return cweAsSent({ ...u, alternates: [{ code: o.ucum, display: o.unit ?? o.ucum, system: 'UCUM' }] });
+  }
+  if (o.unit === undefined || o.unit === '') return undefined;
+  return o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit];
+}
+
+const UCUM_SYSTEMS = new Set(['UCUM', 'HTTP://UNITSOFMEASURE.ORG', '2.16.840.1.113883.6.8']);
+
+/** OBX-8: each flag, as the coded element it was sent as where the source coded it (and a table did not map it). */
+function flagsField(o: Observation): FieldInput {
+  return { repeat: o.flags.map((f, i) => { const c = o.flagCodings?.[i]; return c && c.code === f ? cweAsSent(c) : f; }) };
+}
+
+/** An EI: the number, and who assigned it (namespace ^ universal id ^ its type) as sent. */
+function ei(id: string | undefined, a: AssigningAuthority | undefined): FieldInput {
+  if (id === undefined || !a) return id;
+  return [id, a.namespace ?? null, a.universalId ?? null, a.universalIdType ?? null];
 }
 
 /**
@@ -96,8 +140,8 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
     }
   }
 
-  const placer = report.order?.id;
-  const filler = report.order?.accession ?? report.id;
+  const placer = ei(report.order?.id, report.order?.placerAuthority);
+  const filler = report.order?.accession !== undefined ? ei(report.order.accession, report.order.fillerAuthority) : report.id;
   const orc: FieldInput[] = [];
   orc[1] = 'RE';
   orc[2] = placer;
@@ -146,7 +190,7 @@ function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
 }
 
 function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): FieldInput[] {
-  const typed = o.valueCoding ? { type: 'CWE' as const, value: cwe(o.valueCoding, s.localCodingSystem, undefined, o.valueCoding.display ?? o.value) } : declaredValue(o);
+  const typed = o.valueCoding ? { type: 'CWE' as const, value: codedValue(o, s) } : declaredValue(o);
   const obx: FieldInput[] = [];
   obx[1] = String(setId);
   obx[2] = typed.type;
@@ -155,15 +199,22 @@ function observationFields(setId: number, o: Observation, status: string, report
   obx[4] = o.subId;
   obx[5] = typed.value;
   const sentNull = (field: NonNullable<Observation['nulls']>[number], value: FieldInput) => (o.nulls?.includes(field) ? HL7_NULL : value);
-  obx[6] = sentNull('unit', o.unit === undefined || o.unit === '' ? undefined : o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit]);
+  obx[6] = sentNull('unit', unitField(o));
   obx[7] = sentNull('referenceRange', o.referenceRange);
-  obx[8] = sentNull('flags', { repeat: o.flags });
+  obx[8] = sentNull('flags', flagsField(o));
   obx[11] = status;
   obx[14] = dtm(o.observedAt);
-  obx[16] = report.operator ? [report.operator.id, report.operator.name] : undefined;
+  obx[16] = sentNull('operator', report.operator ? [report.operator.id, report.operator.name] : undefined);
   const dev = report.device;
-  obx[18] = dev && (dev.serial || dev.id) ? [dev.serial ?? dev.id, dev.model] : undefined;
+  obx[18] = sentNull('device', dev && (dev.serial || dev.id) ? [dev.serial ?? dev.id, dev.model] : undefined);
   return obx;
+}
+
+/** OBX-5 of a coded value: each repetition sent, the first with the value's text. */
+function codedValue(o: Observation, s: OruR01Settings): FieldInput {
+  const first = cwe(o.valueCoding!, s.localCodingSystem, undefined, o.valueCoding!.display ?? o.value);
+  if (!o.moreValueCodings) return first;
+  return { repeat: [first, ...o.moreValueCodings.map((c) => cwe(c, s.localCodingSystem))] };
 }
 
 /** ED-2 type of data (table 0191) and ED-3 subtype for a MIME type. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Attachment, LabReport, type Observation, type Patient, type ResultStatus } from '../../canonical/report.ts';
+import { type AssigningAuthority, type Attachment, type CodedConcept, LabReport, type Observation, type Patient, type ResultStatus } from '../../canonical/report.ts';
 import { InputError } from '../../errors.ts';
 import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
 import { formatPath } from '../issues.ts';
@@ -55,6 +55,8 @@ const NULLABLE = [
   ['unit', 6],
   ['referenceRange', 7],
   ['flags', 8],
+  ['operator', 16],
+  ['device', 18],
 ] as const;
 
 /** OBX-11 statuses under which an empty OBX-5 is expected: nothing to report (yet). */
@@ -158,8 +160,8 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
     const what = obr.raw(4) === '' ? 'is empty' : 'has no identifier (component 1, or 4 for the alternate code)';
     issues.add(at(g.obr, 4), 'required', `OBR-4 (universal service identifier) ${what}: the order names no test or panel`);
   }
-  const filler = leaf(obr, 3) ?? (g.orc && leaf(g.orc.segment, 3));
-  const placer = leaf(obr, 2) ?? (g.orc && leaf(g.orc.segment, 2));
+  const filler = orderNumber(g, 3);
+  const placer = orderNumber(g, 2);
   const observedAt = dateTime(g.obr, 7, issues, offset);
   const issuedAt = dateTime(g.obr, 22, issues, offset);
   const obrStatus = resultStatus(g.obr, ctx.obrStatuses, issues);
@@ -192,11 +194,17 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
   // Without a status the order is refused above; 'unknown' only fills the draft.
   const status: ResultStatus = correction && derived === 'final' ? 'corrected' : (derived ?? 'unknown');
   const placerOrFiller = placer !== undefined || filler !== undefined;
+  const order = {
+    ...(placer !== undefined ? { id: placer.id } : {}),
+    ...(filler !== undefined ? { accession: filler.id } : {}),
+    ...(placer?.authority ? { placerAuthority: placer.authority } : {}),
+    ...(filler?.authority ? { fillerAuthority: filler.authority } : {}),
+  };
   const pv1Visit = g.pv1 && leaf(g.pv1.segment, 19);
   const firstTime = observedAt ?? observations.find((o) => o.observedAt)?.observedAt;
   return {
     group: g,
-    orderNumber: filler ?? placer,
+    orderNumber: (filler ?? placer)?.id,
     report: {
       version: 1,
       correction,
@@ -204,7 +212,7 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
       ...(obrStatus.text !== undefined ? { statusText: obrStatus.text } : {}),
       ...(patient ? { patient } : {}),
       ...(pv1Visit ? { encounter: { id: pv1Visit } } : {}),
-      ...(placerOrFiller ? { order: { ...(placer !== undefined ? { id: placer } : {}), ...(filler !== undefined ? { accession: filler } : {}) } } : {}),
+      ...(placerOrFiller ? { order } : {}),
       ...(device ? { device } : {}),
       ...(operator ? { operator } : {}),
       ...(panel ? { panel } : {}),
@@ -216,6 +224,23 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
       provenance: { kind: 'hl7v2' },
     },
   };
+}
+
+/**
+ * OBR-2/OBR-3 (else ORC-2/ORC-3), an EI: the entity id, and who assigned it (EI-2 namespace,
+ * EI-3 universal id, EI-4 its type) as sent.
+ */
+function orderNumber(g: OrderGroup, field: 2 | 3): { id: string; authority?: AssigningAuthority } | undefined {
+  const seg = leaf(g.obr.segment, field) !== undefined ? g.obr.segment : g.orc && leaf(g.orc.segment, field) !== undefined ? g.orc.segment : undefined;
+  if (!seg) return undefined;
+  const c = (n: number) => leaf(seg, field, n);
+  const [namespace, universalId, universalIdType] = [c(2), c(3), c(4)];
+  const authority = {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(universalId !== undefined ? { universalId } : {}),
+    ...(universalIdType !== undefined ? { universalIdType } : {}),
+  };
+  return { id: c(1)!, ...(Object.keys(authority).length > 0 ? { authority } : {}) };
 }
 
 type DraftObservation = Omit<Observation, 'status'> & { status: ResultStatus | undefined };
@@ -264,6 +289,7 @@ function readObservation(
   const loinc = loincOf(codes);
   const unitSent = !nulls.includes('unit');
   const unit = unitSent ? (leaf(seg, 6, 1) ?? leaf(seg, 6, 2)) : undefined;
+  const unitCoding = unitSent ? conceptOf(coded(seg, 6)) : undefined;
   const ucum = !unitSent ? undefined : isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
   const range = seg.raw(7) === '' || nulls.includes('referenceRange') ? undefined : repetitionText(seg.raw(7), seg);
   const subId = leaf(seg, 4);
@@ -277,11 +303,13 @@ function readObservation(
       value: v.value,
       ...(valueType !== '' ? { valueType } : {}),
       ...(v.valueCoding ? { valueCoding: v.valueCoding } : {}),
+      ...(v.moreValueCodings ? { moreValueCodings: v.moreValueCodings } : {}),
       ...(subId !== undefined ? { subId } : {}),
       ...(unit !== undefined ? { unit } : {}),
       ...(ucum !== undefined ? { ucum } : {}),
+      ...(unitCoding && (unitCoding.system !== undefined || unitCoding.display !== undefined || unitCoding.alternates) ? { unitCoding } : {}),
       ...(range !== undefined ? { referenceRange: range } : {}),
-      flags: nulls.includes('flags') ? [] : seg.repetitions(8).map((r) => flagText(r, obx)).filter((f) => f !== ''),
+      ...(nulls.includes('flags') ? { flags: [] } : flagsOf(obx)),
       status,
       ...(statusText !== undefined ? { statusText } : {}),
       ...(time !== undefined ? { observedAt: time } : {}),
@@ -289,6 +317,23 @@ function readObservation(
       ...(nulls.length > 0 ? { nulls } : {}),
     },
   };
+}
+
+/**
+ * OBX-8: the flags (see `flagText`), and where any of them is coded (a CWE, v2.7), every
+ * flag as a coded element with its triplets and text as sent.
+ */
+function flagsOf(obx: Located): Pick<Observation, 'flags' | 'flagCodings'> {
+  const seg = obx.segment;
+  const sent = seg
+    .repetitions(8)
+    .map((raw, r) => ({ raw, text: flagText(raw, obx), concept: conceptOf(coded(seg, 8, r)) }))
+    .filter((f) => f.text !== '');
+  const flags = sent.map((f) => f.text);
+  const isCoded = seg.delimiters.component !== '' && sent.some((f) => f.raw.includes(seg.delimiters.component));
+  if (!isCoded) return { flags };
+  const flagCodings: CodedConcept[] = sent.map((f) => (f.concept && f.concept.code === f.text ? f.concept : { code: f.text }));
+  return { flags, flagCodings };
 }
 
 /**

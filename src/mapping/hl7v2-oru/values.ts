@@ -1,4 +1,4 @@
-import type { Attachment, Coding } from '../../canonical/report.ts';
+import type { Attachment, CodedConcept } from '../../canonical/report.ts';
 import { unescapeText } from '../../protocols/hl7v2/index.ts';
 import { at, coded, conceptOf, dtmText, type Issues, type Located, leaf, repetitionText } from './fields.ts';
 
@@ -23,7 +23,9 @@ export const TEXT_TYPES: ReadonlySet<string> = new Set(['ST', 'TX', 'FT']);
 
 export interface ObxValue {
   value: string;
-  valueCoding?: Coding;
+  valueCoding?: CodedConcept;
+  /** The further repetitions of a coded value, each its own concept. */
+  moreValueCodings?: CodedConcept[];
   attachments: Attachment[];
   /** Nothing was sent: no text, no code, no document. */
   empty: boolean;
@@ -56,9 +58,15 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
         const c = (n: number) => leaf(seg, 5, n, 1, i) ?? '';
         return c(2) || c(1) || c(5) || c(4) || c(9);
       });
-      const valueCoding = conceptOf(coded(seg, 5));
+      const [valueCoding, ...more] = reps.map((_, i) => conceptOf(coded(seg, 5, i))).filter((c): c is CodedConcept => c !== undefined);
       const value = texts.join('\n');
-      return { value, ...(valueCoding ? { valueCoding } : {}), attachments: [], empty: value === '' && !valueCoding };
+      return {
+        value,
+        ...(valueCoding ? { valueCoding } : {}),
+        ...(more.length > 0 ? { moreValueCodings: more } : {}),
+        attachments: [],
+        empty: value === '' && !valueCoding,
+      };
     }
     case 'DT':
     case 'TS':

@@ -40,7 +40,7 @@ test('01 POC glucose (v2.3): patient, encounter, order, device, operator, value,
     sex: 'female',
   });
   assert.deepEqual(r.encounter, { id: 'VN-3K9QX' });
-  assert.deepEqual(r.order, { id: 'ORD-77120', accession: 'P2611200417' });
+  assert.deepEqual(r.order, { id: 'ORD-77120', accession: 'P2611200417', placerAuthority: { namespace: 'POCNET' }, fillerAuthority: { namespace: 'POCNET' } });
   assert.deepEqual(r.device, { id: 'GM7-88231', model: 'GLUCOMETER 7' });
   assert.deepEqual(r.operator, { id: 'OP12', name: 'Jide Okafor' });
   assert.deepEqual(r.panel, { code: 'GLU-POC', display: 'Glucose, point of care', system: 'L' });
@@ -55,6 +55,7 @@ test('01 POC glucose (v2.3): patient, encounter, order, device, operator, value,
       valueType: 'NM',
       unit: 'mmol/L',
       ucum: 'mmol/L',
+      unitCoding: { code: 'mmol/L', system: 'UCUM' },
       referenceRange: '3.9-5.5',
       flags: ['H'],
       status: 'final',
@@ -123,7 +124,7 @@ test("02 CBC (v2.3.1, '$' subcomponents): 15 results in order, LOINC alternates,
 test('03 blood gas (v2.4, CRLF): negative NM, SN above range, offsets kept, FT comment as plain text, birth year only', () => {
   const r = report(sample('03-blood-gas-v24-crlf.hl7'));
   assert.equal(r.id, 'BG26112200031');
-  assert.deepEqual(r.order, { accession: 'BG26112200031' });
+  assert.deepEqual(r.order, { accession: 'BG26112200031', fillerAuthority: { namespace: 'BGMIDDLEWARE' } });
   assert.equal(r.patient?.birthDate, '1949');
   assert.equal(r.observedAt, '2026-11-22T03:10:02+01:00');
   assert.equal(r.issuedAt, '2026-11-22T03:15:44+01:00');
@@ -212,8 +213,8 @@ test('07 two orders (v2.5): two reports with their own ids, statuses, NTEs and v
   assert.deepEqual(
     out.map((m) => [m.sourceId, m.report.id, m.report.status, m.report.order]),
     [
-      ['LL-0000981#1', 'U26112400077', 'final', { id: 'GP-5521', accession: 'U26112400077' }],
-      ['LL-0000981#2', 'S26112400078', 'preliminary', { id: 'GP-5522', accession: 'S26112400078' }],
+      ['LL-0000981#1', 'U26112400077', 'final', { id: 'GP-5521', accession: 'U26112400077', placerAuthority: { namespace: 'PRACTICE' }, fillerAuthority: { namespace: 'LABLIS' } }],
+      ['LL-0000981#2', 'S26112400078', 'preliminary', { id: 'GP-5522', accession: 'S26112400078', placerAuthority: { namespace: 'PRACTICE' }, fillerAuthority: { namespace: 'LABLIS' } }],
     ],
   );
   assert.equal(out[0]!.sourceVersion, out[1]!.sourceVersion);
