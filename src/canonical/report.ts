@@ -117,7 +117,7 @@ export const Observation = z.object({
    * empty field ("not sent") is not: such a field is left out here (`value` is ''), the ORU
    * writes `""` back, FHIR leaves the element out.
    */
-  nulls: z.array(z.enum(['value', 'unit', 'referenceRange', 'flags', 'operator', 'device'])).optional(),
+  nulls: z.array(z.enum(['value', 'unit', 'referenceRange', 'flags', 'observedAt', 'operator', 'device'])).optional(),
   /** The value type the source declared (HL7 v2 OBX-2: NM, SN, ST, TX, FT, CWE …), as sent. */
   valueType: z.string().optional(),
   /** The code of a coded value (HL7 v2 CE/CWE/CNE); `value` holds its text, or the code when no text was sent. */
@@ -173,6 +173,13 @@ export const LabReport = z.object({
   issuedAt: IsoDateTime.optional(),
   observations: z.array(Observation),
   attachments: z.array(Attachment).default([]),
+  /**
+   * Fields of the report the source sent as the HL7 v2 null `""` (see Observation.nulls): left
+   * out here, written back as `""` by the ORU^R01, left out by FHIR.
+   */
+  nulls: z
+    .array(z.enum(['patientIdentifiers', 'patientName', 'birthDate', 'sex', 'encounter', 'placerNumber', 'fillerNumber', 'observedAt', 'issuedAt']))
+    .optional(),
   /** Notes on the report as a whole (HL7 v2 NTE after the OBR), verbatim, one per note. */
   comments: z.array(z.string()).optional(),
   provenance: Provenance,

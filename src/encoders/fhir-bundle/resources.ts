@@ -233,7 +233,7 @@ export function observation(
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
     ...(withoutValue(o) ? { dataAbsentReason: dataAbsentReason(o.status, o.value) } : o.valueCoding ? codedValue(o, s) : observationValue(o.value, unit, o.valueType)),
     ...(o.flags.length ? { interpretation: interpretation(o.flags, flags, o.flagCodings?.map(sentFlag(s))) } : {}),
-    ...(o.comments.length ? { note: o.comments.map((text) => ({ text })) } : {}),
+    ...(notes(o.comments, report).length ? { note: notes(o.comments, report).map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),
     ...(o.referenceRange ? { referenceRange: [referenceRange(o.referenceRange, unit)] } : {}),
     ...(o.valueCoding && o.moreValueCodings && !withoutValue(o)
@@ -260,6 +260,11 @@ function codedValue(o: CanonicalObservation, s: FhirBundleSettings): Pick<Observ
   const c = o.valueCoding!;
   const text = c.originalText ?? (o.moreValueCodings ? (o.value.split('\n')[0] ?? c.display) : o.value);
   return { valueCodeableConcept: codeable(codingsOf(c), s, text || undefined) };
+}
+
+/** Notes as sent, less an HL7 v2 NTE-3 sent as the HL7 null `""` (delete the note), which FHIR leaves out. */
+function notes(comments: readonly string[], report: LabReport): string[] {
+  return report.provenance.kind === 'hl7v2' ? comments.filter((c) => c !== '""') : [...comments];
 }
 
 function operatorRef(report: LabReport): Reference<Practitioner> {
@@ -305,7 +310,7 @@ export function diagnosticReport(
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
     ...(refs.results.length ? { result: refs.results } : {}),
     // Report-level comments (NTE after OBR) are the lab's own words: carried, not composed.
-    ...(report.comments?.length ? { conclusion: report.comments.join('\n') } : {}),
+    ...(notes(report.comments ?? [], report).length ? { conclusion: notes(report.comments ?? [], report).join('\n') } : {}),
     ...(report.attachments.length
       ? { presentedForm: report.attachments.map((a) => ({ contentType: a.contentType, data: a.dataBase64.replace(/\s+/g, ''), ...(a.title ? { title: a.title } : {}) })) }
       : {}),

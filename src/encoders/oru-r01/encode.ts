@@ -115,33 +115,38 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   msh[18] = 'UNICODE UTF-8';
   segments.push(encodeSegment('MSH', msh, d));
 
+  // Fields the source sent as the HL7 null go back as `""` where they were.
+  const sentNull = (field: NonNullable<LabReport['nulls']>[number], value: FieldInput): FieldInput => (report.nulls?.includes(field) ? HL7_NULL : value);
   const p = report.patient;
   if (p) {
     const pid: FieldInput[] = [];
     pid[1] = '1';
     // CX-4 as the source sent it (namespace & universal id & its type), else the system's name.
-    pid[3] = {
+    pid[3] = sentNull('patientIdentifiers', {
       repeat: p.identifiers.map((i) => {
         const a = i.assigningAuthority;
         return [i.value, null, null, a ? [a.namespace, a.universalId, a.universalIdType] : i.system, i.type];
       }),
-    };
+    });
     // PID-5 is required; a patient known only by identifier gets name type U (unspecified).
-    pid[5] = p.family || p.given.length > 0 ? [p.family, p.given[0], p.given.slice(1).join(' ') || null] : [null, null, null, null, null, null, 'U'];
-    pid[7] = p.birthDate?.replaceAll('-', '');
-    pid[8] = p.sex ? SEX[p.sex] : undefined;
+    pid[5] = sentNull(
+      'patientName',
+      p.family || p.given.length > 0 ? [p.family, p.given[0], p.given.slice(1).join(' ') || null] : [null, null, null, null, null, null, 'U'],
+    );
+    pid[7] = sentNull('birthDate', p.birthDate?.replaceAll('-', ''));
+    pid[8] = sentNull('sex', p.sex ? SEX[p.sex] : undefined);
     segments.push(encodeSegment('PID', pid, d));
-    if (report.encounter) {
+    if (report.encounter || report.nulls?.includes('encounter')) {
       const pv1: FieldInput[] = [];
       pv1[1] = '1';
       pv1[2] = s.patientClass;
-      pv1[19] = report.encounter.id;
+      pv1[19] = sentNull('encounter', report.encounter?.id);
       segments.push(encodeSegment('PV1', pv1, d));
     }
   }
 
-  const placer = ei(report.order?.id, report.order?.placerAuthority);
-  const filler = report.order?.accession !== undefined ? ei(report.order.accession, report.order.fillerAuthority) : report.id;
+  const placer = sentNull('placerNumber', ei(report.order?.id, report.order?.placerAuthority));
+  const filler = sentNull('fillerNumber', report.order?.accession !== undefined ? ei(report.order.accession, report.order.fillerAuthority) : report.id);
   const orc: FieldInput[] = [];
   orc[1] = 'RE';
   orc[2] = placer;
@@ -154,8 +159,8 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   obr[2] = placer;
   obr[3] = filler;
   obr[4] = serviceCode(report, s);
-  obr[7] = dtm(report.observedAt ?? report.observations[0]?.observedAt);
-  obr[22] = dtm(report.issuedAt);
+  obr[7] = sentNull('observedAt', dtm(report.observedAt ?? report.observations[0]?.observedAt));
+  obr[22] = sentNull('issuedAt', dtm(report.issuedAt));
   obr[25] = statuses.obr;
   segments.push(encodeSegment('OBR', obr, d));
   report.comments?.forEach((c, i) => {
@@ -203,7 +208,7 @@ function observationFields(setId: number, o: Observation, status: string, report
   obx[7] = sentNull('referenceRange', o.referenceRange);
   obx[8] = sentNull('flags', flagsField(o));
   obx[11] = status;
-  obx[14] = dtm(o.observedAt);
+  obx[14] = sentNull('observedAt', dtm(o.observedAt));
   obx[16] = sentNull('operator', report.operator ? [report.operator.id, report.operator.name] : undefined);
   const dev = report.device;
   obx[18] = sentNull('device', dev && (dev.serial || dev.id) ? [dev.serial ?? dev.id, dev.model] : undefined);

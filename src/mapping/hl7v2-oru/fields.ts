@@ -192,9 +192,17 @@ export function dtmProblem(dtm: string): string | undefined {
  * A TS/DTM field (its first component: v2.3-2.5 TS carries a precision in the second) as
  * ISO 8601, keeping its precision and offset; `defaultOffset` only when none was sent.
  */
+/**
+ * The HL7 null (v2.5.1 section 2.5.3): `""` tells the receiver to delete the value it holds,
+ * while an empty field only means "not sent". Either way the field gives no value here.
+ */
+export const HL7_NULL = '""';
+export const isHl7Null = (segment: Hl7Segment, field: number): boolean => segment.raw(field) === HL7_NULL;
+
+/** A date/time field; the HL7 null gives none (the caller records it). */
 export function dateTime(s: Located, field: number, issues: Issues, defaultOffset: string | undefined): string | undefined {
   const raw = s.segment.get(field, 1);
-  return raw === '' ? undefined : dtmText(raw, at(s, field), `${s.segment.name}-${field}`, issues, defaultOffset);
+  return raw === '' || isHl7Null(s.segment, field) ? undefined : dtmText(raw, at(s, field), `${s.segment.name}-${field}`, issues, defaultOffset);
 }
 
 export function dtmText(raw: string, path: Hl7Path | string, field: string, issues: Issues, defaultOffset: string | undefined): string | undefined {

@@ -4,7 +4,7 @@ import { InputError } from '../../errors.ts';
 import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
 import { formatPath } from '../issues.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
-import { at, coded, conceptOf, dateTime, Issues, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
+import { at, coded, conceptOf, dateTime, HL7_NULL, Issues, isHl7Null, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
 import { type OrderGroup, orderGroups } from './groups.ts';
 import { deriveStatus, observationStatus, resultStatus } from './statuses.ts';
 import { mapPatient } from './patient.ts';
@@ -45,16 +45,13 @@ function parse(text: string): Hl7Message {
   }
 }
 
-/**
- * The HL7 null (v2.5.1 section 2.5.3): `""` tells the receiver to delete the value it holds,
- * while an empty field only means "not sent". These OBX fields may carry it.
- */
-const HL7_NULL = '""';
+/** The OBX fields that may carry the HL7 null `""`, by their canonical names. */
 const NULLABLE = [
   ['value', 5],
   ['unit', 6],
   ['referenceRange', 7],
   ['flags', 8],
+  ['observedAt', 14],
   ['operator', 16],
   ['device', 18],
 ] as const;
@@ -200,7 +197,8 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
     ...(placer?.authority ? { placerAuthority: placer.authority } : {}),
     ...(filler?.authority ? { fillerAuthority: filler.authority } : {}),
   };
-  const pv1Visit = g.pv1 && leaf(g.pv1.segment, 19);
+  const pv1Visit = g.pv1 && !isHl7Null(g.pv1.segment, 19) ? leaf(g.pv1.segment, 19) : undefined;
+  const nulls = reportNulls(g);
   const firstTime = observedAt ?? observations.find((o) => o.observedAt)?.observedAt;
   return {
     group: g,
@@ -221,9 +219,27 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
       observations: observations.map((o) => ({ ...o, status: o.status ?? status })),
       attachments,
       ...(comments.length > 0 ? { comments } : {}),
+      ...(nulls.length > 0 ? { nulls } : {}),
       provenance: { kind: 'hl7v2' },
     },
   };
+}
+
+/** The report's fields sent as the HL7 null `""` (an order number: in OBR, else in an ORC without one in OBR). */
+function reportNulls(g: OrderGroup): NonNullable<LabReport['nulls']> {
+  const out: NonNullable<LabReport['nulls']> = [];
+  const pid = g.pid?.segment;
+  if (pid && isHl7Null(pid, 3)) out.push('patientIdentifiers');
+  if (pid && isHl7Null(pid, 5)) out.push('patientName');
+  if (pid && isHl7Null(pid, 7)) out.push('birthDate');
+  if (pid && isHl7Null(pid, 8)) out.push('sex');
+  if (g.pv1 && isHl7Null(g.pv1.segment, 19)) out.push('encounter');
+  const orderNull = (field: number) => isHl7Null(g.obr.segment, field) || (g.obr.segment.raw(field) === '' && g.orc !== undefined && isHl7Null(g.orc.segment, field));
+  if (orderNull(2)) out.push('placerNumber');
+  if (orderNull(3)) out.push('fillerNumber');
+  if (isHl7Null(g.obr.segment, 7)) out.push('observedAt');
+  if (isHl7Null(g.obr.segment, 22)) out.push('issuedAt');
+  return out;
 }
 
 /**
@@ -231,7 +247,8 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
  * EI-3 universal id, EI-4 its type) as sent.
  */
 function orderNumber(g: OrderGroup, field: 2 | 3): { id: string; authority?: AssigningAuthority } | undefined {
-  const seg = leaf(g.obr.segment, field) !== undefined ? g.obr.segment : g.orc && leaf(g.orc.segment, field) !== undefined ? g.orc.segment : undefined;
+  const has = (s: Located | undefined) => s !== undefined && leaf(s.segment, field) !== undefined && !isHl7Null(s.segment, field);
+  const seg = has(g.obr) ? g.obr.segment : has(g.orc) ? g.orc!.segment : undefined;
   if (!seg) return undefined;
   const c = (n: number) => leaf(seg, field, n);
   const [namespace, universalId, universalIdType] = [c(2), c(3), c(4)];
@@ -294,7 +311,7 @@ function readObservation(
   const range = seg.raw(7) === '' || nulls.includes('referenceRange') ? undefined : repetitionText(seg.raw(7), seg);
   const subId = leaf(seg, 4);
   // OBX-14, else OBR-7: the observation time of every OBX of the order that gives none.
-  const time = dateTime(obx, 14, issues, offset) ?? obrTime;
+  const time = nulls.includes('observedAt') ? undefined : (dateTime(obx, 14, issues, offset) ?? obrTime);
   return {
     kind: 'observation',
     observation: {

@@ -1,6 +1,6 @@
 import type { Identifier, Patient } from '../../canonical/report.ts';
 import { dtmToIso } from '../../protocols/hl7v2/index.ts';
-import { at, dtmProblem, type Issues, type Located, leaf } from './fields.ts';
+import { at, dtmProblem, type Issues, isHl7Null, type Located, leaf } from './fields.ts';
 
 /** Own keys only: a code such as 'constructor' must not find Object.prototype's. */
 export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -31,7 +31,7 @@ export function mapPatient(
 
   let family: string | undefined;
   let given: string[] = [];
-  for (let r = 0; r < seg.repetitions(5).length; r++) {
+  for (let r = 0; r < (isHl7Null(seg, 5) ? 0 : seg.repetitions(5).length); r++) {
     const f = leaf(seg, 5, 1, 1, r);
     const g = [leaf(seg, 5, 2, 1, r), leaf(seg, 5, 3, 1, r)].filter((x): x is string => x !== undefined);
     if (f !== undefined || g.length > 0) {
@@ -43,7 +43,7 @@ export function mapPatient(
 
   let birthDate: string | undefined;
   const dob = seg.get(7, 1);
-  if (dob !== '') {
+  if (dob !== '' && !isHl7Null(seg, 7)) {
     // Which part is wrong is not said: that would repeat part of the birth date.
     if (dtmProblem(dob)) issues.add(at(pid, 7), 'invalid_value', 'PID-7 (date of birth) is not a valid HL7 date: expected YYYY[MM[DD]] (a time may follow)');
     else birthDate = dtmToIso(dob).slice(0, 10);
@@ -51,7 +51,7 @@ export function mapPatient(
 
   let sex: Patient['sex'];
   const sexCode = leaf(seg, 8);
-  if (sexCode !== undefined) {
+  if (sexCode !== undefined && !isHl7Null(seg, 8)) {
     sex = lookup(sexes, sexCode) ?? lookup(sexes, sexCode.toUpperCase());
     if (sex === undefined) {
       const codes = Object.keys(sexes).join(', ');
@@ -73,6 +73,7 @@ export function mapPatient(
 function cxList(s: Located, field: number, systems: Readonly<Record<string, string>>): Identifier[] {
   const seg = s.segment;
   const out: Identifier[] = [];
+  if (isHl7Null(seg, field)) return out;
   for (let r = 0; r < seg.repetitions(field).length; r++) {
     // Text as sent: an id is never read as a number, so leading zeros stay.
     const value = leaf(seg, field, 1, 1, r);
