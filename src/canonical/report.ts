@@ -124,6 +124,11 @@ export const Observation = z.object({
   valueCoding: CodedConcept.optional(),
   /** The further repetitions of a coded value (HL7 v2 OBX-5 repeated), each a concept of its own, in the order sent. */
   moreValueCodings: z.array(CodedConcept).optional(),
+  /**
+   * Highlighting in a text value (HL7 v2 `\H\` on, `\N\` normal text), each where it was sent:
+   * `at` is the offset in `value`. `value` itself is the plain text; the ORU writes these back.
+   */
+  highlighting: z.array(z.object({ at: z.number().int().nonnegative(), escape: z.enum(['H', 'N']) })).optional(),
   /** HL7 v2 OBX-4 observation sub-id, as sent: ties results of one isolate or one repeat together. */
   subId: z.string().optional(),
 });

@@ -169,7 +169,7 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
 
   let setId = 0;
   for (const [i, o] of report.observations.entries()) {
-    segments.push(encodeSegment('OBX', observationFields(++setId, o, statuses.obx[i]!, report, s), d));
+    segments.push(encodeObx(++setId, o, statuses.obx[i]!, report, s));
     o.comments.forEach((c, i) => {
       segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
     });
@@ -194,8 +194,9 @@ function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
   return [s.defaultService.code, s.defaultService.display, s.defaultService.system];
 }
 
-function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): FieldInput[] {
+function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings, highlight = false): FieldInput[] {
   const typed = o.valueCoding ? { type: 'CWE' as const, value: codedValue(o, s) } : declaredValue(o);
+  if (highlight && typed.value === o.value) typed.value = marked(o);
   const obx: FieldInput[] = [];
   obx[1] = String(setId);
   obx[2] = typed.type;
@@ -213,6 +214,28 @@ function observationFields(setId: number, o: Observation, status: string, report
   const dev = report.device;
   obx[18] = sentNull('device', dev && (dev.serial || dev.id) ? [dev.serial ?? dev.id, dev.model] : undefined);
   return obx;
+}
+
+/**
+ * Highlighting (`\H\`, `\N\`) goes back where it was sent. The codec escapes every leaf, so
+ * the value carries a private-use character at each place, replaced by the escape once the
+ * segment is encoded; an OBX that has such characters of its own goes out without it.
+ */
+const MARK = { H: '\uE000', N: '\uE001' } as const;
+const MARKS = /[\uE000\uE001]/;
+
+function marked(o: Observation): string {
+  let out = o.value;
+  for (const h of [...(o.highlighting ?? [])].reverse()) out = out.slice(0, h.at) + MARK[h.escape] + out.slice(h.at);
+  return out;
+}
+
+function encodeObx(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): string {
+  const plain = encodeSegment('OBX', observationFields(setId, o, status, report, s), d);
+  if (!o.highlighting || MARKS.test(plain)) return plain;
+  return encodeSegment('OBX', observationFields(setId, o, status, report, s, true), d)
+    .replaceAll(MARK.H, `${d.escape}H${d.escape}`)
+    .replaceAll(MARK.N, `${d.escape}N${d.escape}`);
 }
 
 /** OBX-5 of a coded value: each repetition sent, the first with the value's text. */

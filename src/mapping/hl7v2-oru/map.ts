@@ -321,6 +321,7 @@ function readObservation(
       ...(valueType !== '' ? { valueType } : {}),
       ...(v.valueCoding ? { valueCoding: v.valueCoding } : {}),
       ...(v.moreValueCodings ? { moreValueCodings: v.moreValueCodings } : {}),
+      ...(v.highlighting ? { highlighting: v.highlighting } : {}),
       ...(subId !== undefined ? { subId } : {}),
       ...(unit !== undefined ? { unit } : {}),
       ...(ucum !== undefined ? { ucum } : {}),

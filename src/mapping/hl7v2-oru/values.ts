@@ -1,5 +1,5 @@
-import type { Attachment, CodedConcept } from '../../canonical/report.ts';
-import { unescapeText } from '../../protocols/hl7v2/index.ts';
+import type { Attachment, CodedConcept, Observation } from '../../canonical/report.ts';
+import { type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
 import { at, coded, conceptOf, dtmText, type Issues, type Located, leaf, repetitionText } from './fields.ts';
 
 /**
@@ -23,6 +23,7 @@ export const TEXT_TYPES: ReadonlySet<string> = new Set(['ST', 'TX', 'FT']);
 
 export interface ObxValue {
   value: string;
+  highlighting?: NonNullable<Observation['highlighting']>;
   valueCoding?: CodedConcept;
   /** The further repetitions of a coded value, each its own concept. */
   moreValueCodings?: CodedConcept[];
@@ -39,10 +40,11 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
     return { value, attachments: [], empty: value === '' };
   };
   switch (type) {
-    case 'NM':
     case 'ST':
     case 'TX':
     case 'FT':
+      return highlightedText(reps, seg);
+    case 'NM':
     case 'IS':
     case 'ID':
     case 'TM':
@@ -83,6 +85,36 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
       issues.add(at(obx, 2), 'unsupported', `OBX-2 value type '${type}' is not supported; expected one of ${VALUE_TYPES.join(', ')}`);
       return undefined;
   }
+}
+
+/**
+ * Text values: each repetition as text, joined with newlines, and the highlighting escapes
+ * (`\H\`, `\N\`) where they stood in that text. Escape sequences are read in order, so
+ * `\E\H\E\` (the text `\H\`) is not taken for one.
+ */
+function highlightedText(reps: string[], seg: Hl7Segment): ObxValue {
+  const e = seg.delimiters.escape;
+  const highlighting: NonNullable<Observation['highlighting']> = [];
+  let value = '';
+  reps.forEach((raw, r) => {
+    if (r > 0) value += '\n';
+    let piece = '';
+    let i = 0;
+    while (e !== '' && i < raw.length) {
+      const start = raw.indexOf(e, i);
+      const end = start === -1 ? -1 : raw.indexOf(e, start + 1);
+      if (end === -1) break;
+      const body = raw.slice(start + 1, end);
+      if (body === 'H' || body === 'N') {
+        value += repetitionText(piece + raw.slice(i, start), seg);
+        piece = '';
+        highlighting.push({ at: value.length, escape: body });
+      } else piece += raw.slice(i, end + 1);
+      i = end + 1;
+    }
+    value += repetitionText(piece + raw.slice(i), seg);
+  });
+  return { value, ...(highlighting.length > 0 ? { highlighting } : {}), attachments: [], empty: value === '' };
 }
 
 function splitComponents(raw: string, separator: string): string[] {
