@@ -88,7 +88,7 @@ test('OBX-11 (table 0085) and OBR-25 (table 0123) follow the canonical status (u
     ['corrected', 'C', 'C'],
     ['amended', 'C', 'C'],
     ['cancelled', 'X', 'X'],
-    ['entered-in-error', 'W', 'X'],
+    ['entered-in-error', 'W', 'C'],
   ];
   for (const [status, obx11, obr25] of table) {
     const m = encodeAndParse(report({ status, observations: [observation({ status })] }));

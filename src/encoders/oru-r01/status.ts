@@ -24,8 +24,11 @@ export const OBX_STATUS: Readonly<Record<Exclude<ResultStatus, 'unknown'>, strin
 };
 
 /**
- * HL7 table 0123, result status (v2.5.1 section 4.5.3.25). It has no code for a report
- * entered in error: X (no results available) goes with each OBX-11 W.
+ * HL7 table 0123, result status (v2.5.1 section 4.5.3.25), for a report whose source sent no
+ * OBR-25 code (OBR-25 is required in an ORU^R01). The table has no code for a report entered
+ * in error: its results were sent before and are now withdrawn (each OBX-11 W, "post original
+ * as wrong"), which is C, a correction to results. X would say the order was cancelled and no
+ * results exist, which is not what happened.
  */
 export const OBR_STATUS: Readonly<Record<Exclude<ResultStatus, 'unknown'>, string>> = {
   registered: 'I',
@@ -34,7 +37,7 @@ export const OBR_STATUS: Readonly<Record<Exclude<ResultStatus, 'unknown'>, strin
   corrected: 'C',
   amended: 'C',
   cancelled: 'X',
-  'entered-in-error': 'X',
+  'entered-in-error': 'C',
 };
 
 export interface StatusCodes {
