@@ -22,7 +22,7 @@ Options (also from the environment):
   --channels <dir>    CONDUIT_CHANNELS  channel files (default ./channels)
   --mappings <dir>    CONDUIT_MAPPINGS  mapping files (default ./mappings)
   --max-backlog <n>   CONDUIT_MAX_BACKLOG  pending deliveries before sources push back (default 50000)
-  --max-body-bytes-in-flight <n>  CONDUIT_MAX_BODY_BYTES_IN_FLIGHT  HTTP body bytes held at once (default 32 MiB)
+  --max-body-bytes-in-flight <n>  CONDUIT_MAX_BODY_BYTES_IN_FLIGHT  HTTP body bytes held at once (default 16 MiB)
   --body-timeout-ms <ms>  CONDUIT_BODY_TIMEOUT_MS  cut a request body that sends nothing this long (default 10000)
   --headers-timeout-ms <ms>  CONDUIT_HEADERS_TIMEOUT_MS  cut requests whose headers take longer (default 10000)
   --watch <true|false>  CONDUIT_WATCH  reload channel and mapping files when they change (default true)

@@ -19,7 +19,7 @@ export const EngineSettings = z
     /** Pending deliveries across all channels above which sources push back (HTTP 503, slower MLLP reads). */
     maxBacklog: wholeNumber.pipe(z.number().int().positive()).default(50_000),
     /** Bytes of HTTP request bodies held at once across all requests; over it the largest body in flight gets 503. */
-    maxBodyBytesInFlight: wholeNumber.pipe(z.number().int().positive()).default(32 * 1_048_576),
+    maxBodyBytesInFlight: wholeNumber.pipe(z.number().int().positive()).default(16 * 1_048_576),
     /** A request body that sends nothing for this long is cut (408). */
     bodyTimeoutMs: wholeNumber.pipe(z.number().int().positive()).default(10_000),
     /** A request whose headers are not complete after this long is cut (408). */

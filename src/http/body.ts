@@ -11,7 +11,7 @@ export interface BodyLimits {
 }
 
 export const DEFAULT_BODY_LIMITS: BodyLimits = Object.freeze({
-  maxBytesInFlight: 32 * 1_048_576, // 32 MiB
+  maxBytesInFlight: 16 * 1_048_576, // 16 MiB: a REST body of the largest size (10 MB) fits
   idleTimeoutMs: 10_000, // 10 seconds
 });
 

@@ -12,7 +12,7 @@ test('with no flags and no environment, every setting has its default; directori
     channelsDir: resolve('./channels'),
     mappingsDir: resolve('./mappings'),
     maxBacklog: 50_000,
-    maxBodyBytesInFlight: 33_554_432,
+    maxBodyBytesInFlight: 16_777_216,
     bodyTimeoutMs: 10_000,
     headersTimeoutMs: 10_000,
     durability: 'full',

@@ -50,7 +50,7 @@ function stall(port: number, head: Buffer, chunk: Buffer, bytes: number, sockets
   });
 }
 
-test('300 stalled request bodies and 40 unterminated 15 MB MLLP frames: RSS stays under 300 MB and legitimate requests are answered', { timeout: 120_000 }, async () => {
+test('300 stalled request bodies and 40 unterminated 15 MB MLLP frames: RSS stays under 300 MB and legitimate requests are answered', { timeout: 120_000 }, async (t) => {
   const engine = await startEngine({
     channels: {
       // Nothing listens on port 9: deliveries wait in the store; only intake matters here.
@@ -94,6 +94,7 @@ test('300 stalled request bodies and 40 unterminated 15 MB MLLP frames: RSS stay
       await conn.close();
     }
     const after = rss(engine.pid);
+    t.diagnostic(`engine RSS: ${Math.round(before / MB)} MB at start, peak ${Math.round(after.peak / MB)} MB`);
     assert.ok(after.peak < RSS_BOUND, `peak RSS ${Math.round(after.peak / MB)} MB (from ${Math.round(before / MB)} MB at start) is over ${RSS_BOUND / MB} MB`);
     const open = sockets.filter((s) => !s.destroyed && !s.readableEnded).length;
     assert.ok(open > 0, 'some stalled connections are still open: the attack was on while the legitimate requests were answered');

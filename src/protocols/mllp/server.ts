@@ -52,7 +52,7 @@ export interface MllpServerOptions {
   /**
    * Payload bytes held across all connections (frames in progress and frames waiting for the
    * handler). When a chunk would go over it, the connection holding the most (not busy with a
-   * frame it is handling) is dropped. Default: 2 × `maxFrameBytes`, at least 32 MiB.
+   * frame it is handling) is dropped. Default: `maxFrameBytes` + 4 MiB, at least 16 MiB.
    */
   readonly maxBufferedBytes?: number;
   /** Open connections at most; more are refused as they connect. Default 0: no limit. */
@@ -69,7 +69,10 @@ export interface MllpLimit {
 }
 
 const DEFAULT_FRAME_TIMEOUT_MS = 10_000; // 10 seconds
-const MIN_BUFFER_BUDGET = 32 * 1_048_576; // 32 MiB
+// One frame of the largest size plus room for the others: sized so that 40 connections each
+// holding an unterminated 15 MB frame keep the engine under 300 MB (test/engine/abuse-memory.test.ts).
+const MIN_BUFFER_BUDGET = 16 * 1_048_576; // 16 MiB
+const BUFFER_HEADROOM = 4 * 1_048_576; // 4 MiB
 
 /** Bytes held by all the sessions of one server. */
 class BufferBudget {
@@ -272,7 +275,7 @@ export class MllpServer {
 
   async listen(options: MllpServerOptions): Promise<void> {
     if (this.server) throw new Error('MllpServer is already listening');
-    this.budget = new BufferBudget(options.maxBufferedBytes ?? Math.max(MIN_BUFFER_BUDGET, 2 * options.maxFrameBytes));
+    this.budget = new BufferBudget(options.maxBufferedBytes ?? Math.max(MIN_BUFFER_BUDGET, options.maxFrameBytes + BUFFER_HEADROOM));
     const accept = (socket: net.Socket): void => this.accept(socket, options);
     // allowHalfOpen: a client may send its frames and half-close; it still gets every answer.
     const server = options.tls

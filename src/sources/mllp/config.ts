@@ -21,7 +21,7 @@ export const MllpSourceConfig = z
     frameTimeoutMs: z.number().int().min(0).default(10_000),
     /** A connection idle between frames for this long is closed; 0 (default) keeps it open, as a LIS often holds one connection for hours. */
     idleTimeoutMs: z.number().int().min(0).default(0),
-    /** Payload bytes buffered across the listener's connections; over it, the connection holding the most is dropped. Default 2 × maxFrameBytes, at least 32 MiB. */
+    /** Payload bytes buffered across the listener's connections; over it, the connection holding the most is dropped. Default maxFrameBytes + 4 MiB, at least 16 MiB. */
     maxBufferedBytes: z.number().int().positive().optional(),
     /** Open connections at most; more are closed as they connect. */
     maxConnections: z.number().int().positive().default(100),
