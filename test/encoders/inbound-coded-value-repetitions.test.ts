@@ -1,7 +1,8 @@
 /**
  * Issue 13 rule 2 on a repeated coded OBX-5: every repetition is kept. The ORU^R01 carries
- * them as sent; FHIR has the first as valueCodeableConcept and each further one as a
- * component with the observation's code (one CodeableConcept cannot hold two concepts).
+ * them as sent; in FHIR each is a component with the observation's code, and the Observation
+ * has no value[x] (one CodeableConcept cannot hold two concepts, and obs-7 forbids a value
+ * beside a component with the observation's code).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -20,13 +21,15 @@ test('ORU^R01: every repetition of a coded OBX-5 goes out as sent', () => {
   assert.equal(oru.segment('OBX')!.raw(5), '112283007^Escherichia coli^SCT~ESBL^ESBL producer^99LAB^^^^^^ESBL positive');
 });
 
-test('FHIR: the first repetition is the value, each further one a component with the observation code', () => {
+test('FHIR: every repetition is a component with the observation code, and the Observation has no value of its own (obs-7)', () => {
   const [o] = through(message, { codeSystems: { '99LAB': 'https://lab.example/cs' } }).resources<Observation>('Observation');
-  assert.deepEqual(o!.valueCodeableConcept, {
-    coding: [{ system: 'http://snomed.info/sct', code: '112283007', display: 'Escherichia coli' }],
-    text: 'Escherichia coli',
-  });
+  assert.equal(o!.valueCodeableConcept, undefined);
+  assert.equal(o!.dataAbsentReason, undefined);
   assert.deepEqual(o!.component, [
+    {
+      code: o!.code,
+      valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '112283007', display: 'Escherichia coli' }], text: 'Escherichia coli' },
+    },
     {
       code: o!.code,
       valueCodeableConcept: { coding: [{ system: 'https://lab.example/cs', code: 'ESBL', display: 'ESBL producer' }], text: 'ESBL positive' },

@@ -237,7 +237,12 @@ export function observation(
     ...(refs.device ? { device: refs.device } : {}),
     ...(o.referenceRange ? { referenceRange: [referenceRange(o.referenceRange, unit)] } : {}),
     ...(o.valueCoding && o.moreValueCodings && !withoutValue(o)
-      ? { component: o.moreValueCodings.map((c) => ({ code: observationCode, valueCodeableConcept: codeable(codingsOf(c), s, c.originalText ?? c.display) })) }
+      ? {
+          component: [o.valueCoding, ...o.moreValueCodings].map((c, i) => ({
+            code: observationCode,
+            valueCodeableConcept: codeable(codingsOf(c), s, c.originalText ?? (i === 0 ? o.value.split('\n')[0] || c.display : c.display)),
+          })),
+        }
       : {}),
   };
 }
@@ -252,14 +257,14 @@ const sentFlag =
 
 /**
  * A coded value. One valueCodeableConcept holds one concept: where the source repeated the
- * value (HL7 v2 OBX-5 `POS^Positive~ESBL^ESBL producer`), the first repetition is the value
- * and each further one a component with the observation's code (see `observation`), so none
- * is lost.
+ * value (HL7 v2 OBX-5 `112283007^E. coli^SCT~ESBL^ESBL producer^99LAB`), every repetition is
+ * a component with the observation's code and the Observation has no value[x] of its own
+ * (obs-7: a component with the observation's code excludes it), so none is lost.
  */
 function codedValue(o: CanonicalObservation, s: FhirBundleSettings): Pick<Observation, 'valueCodeableConcept'> {
+  if (o.moreValueCodings) return {};
   const c = o.valueCoding!;
-  const text = c.originalText ?? (o.moreValueCodings ? (o.value.split('\n')[0] ?? c.display) : o.value);
-  return { valueCodeableConcept: codeable(codingsOf(c), s, text || undefined) };
+  return { valueCodeableConcept: codeable(codingsOf(c), s, c.originalText ?? (o.value || undefined)) };
 }
 
 /** Notes as sent, less an HL7 v2 NTE-3 sent as the HL7 null `""` (delete the note), which FHIR leaves out. */
