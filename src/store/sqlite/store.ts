@@ -26,6 +26,7 @@ import type {
 } from '../types.ts';
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { type Op, overlay, unwrittenAttempts } from './write-behind.ts';
+import { submissionOf } from './rows.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 import type { Round, RoundAnswer, Step, StepResult, WriteError, WriterInit } from './writer-protocol.ts';
 
@@ -674,17 +675,6 @@ function aggregate(statuses: DeliveryStatus[]): MessageStatus {
   if (statuses.length === 0) return 'received';
   for (const s of STATUS_PRECEDENCE) if (statuses.includes(s)) return s;
   return 'received';
-}
-
-function submissionOf(r: Record<string, string | null>): Submission {
-  return {
-    id: r.id!,
-    channelId: r.channel_id!,
-    ...(r.idempotency_key === null || r.idempotency_key === undefined ? {} : { idempotencyKey: r.idempotency_key }),
-    fingerprint: r.fingerprint!,
-    messageIds: JSON.parse(r.message_ids!) as string[],
-    receivedAt: r.received_at!,
-  };
 }
 
 function summary(m: Record<string, string | number | null>, status: MessageStatus): MessageSummary {

@@ -8,6 +8,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DeliveryStatus, InsertResult, Submission } from '../types.ts';
 import type { Round, RoundAnswer, StepResult, WriterInit } from './writer-protocol.ts';
+import { submissionOf } from './rows.ts';
 
 const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
 const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sent', 'errored']);
@@ -178,17 +179,6 @@ function writeSubmission(x: Submission): Submission {
   }
   stmt.insertKeyedSubmission!.run(x.id, x.channelId, x.idempotencyKey, x.fingerprint, ids, x.receivedAt);
   return submissionOf(stmt.submissionByKey!.get(x.channelId, x.idempotencyKey) as Record<string, string>);
-}
-
-function submissionOf(r: Record<string, string | null>): Submission {
-  return {
-    id: r.id!,
-    channelId: r.channel_id!,
-    ...(r.idempotency_key === null || r.idempotency_key === undefined ? {} : { idempotencyKey: r.idempotency_key }),
-    fingerprint: r.fingerprint!,
-    messageIds: JSON.parse(r.message_ids!) as string[],
-    receivedAt: r.received_at!,
-  };
 }
 
 parentPort!.on('message', (message: Round | { kind: 'close' }) => {
