@@ -87,6 +87,14 @@ export const Device = z.object({
 });
 export type Device = z.infer<typeof Device>;
 
+/**
+ * HL7 v2 highlighting in a text (`\H\` on, `\N\` normal text), each escape where it was
+ * sent: `at` is the offset in the plain text. FHIR has no highlighting; the ORU^R01 writes
+ * them back.
+ */
+export const Highlighting = z.array(z.object({ at: z.number().int().nonnegative(), escape: z.enum(['H', 'N']) }));
+export type Highlighting = z.infer<typeof Highlighting>;
+
 export const Observation = z.object({
   /** The analyser's or source's own code for the analyte, with any other codes sent for it. */
   code: CodedConcept,
@@ -112,6 +120,8 @@ export const Observation = z.object({
   statusText: z.string().optional(),
   observedAt: IsoDateTime.optional(),
   comments: z.array(z.string()).default([]),
+  /** The highlighting of each comment, in `comments`' order (`[]` for one without); only when one has some. */
+  commentHighlighting: z.array(Highlighting).optional(),
   /**
    * Fields the source sent as the HL7 v2 null `""` ("delete the value you hold"), which an
    * empty field ("not sent") is not: such a field is left out here (`value` is ''), the ORU
@@ -128,7 +138,7 @@ export const Observation = z.object({
    * Highlighting in a text value (HL7 v2 `\H\` on, `\N\` normal text), each where it was sent:
    * `at` is the offset in `value`. `value` itself is the plain text; the ORU writes these back.
    */
-  highlighting: z.array(z.object({ at: z.number().int().nonnegative(), escape: z.enum(['H', 'N']) })).optional(),
+  highlighting: Highlighting.optional(),
   /** HL7 v2 OBX-4 observation sub-id, as sent: ties results of one isolate or one repeat together. */
   subId: z.string().optional(),
 });
@@ -187,6 +197,8 @@ export const LabReport = z.object({
     .optional(),
   /** Notes on the report as a whole (HL7 v2 NTE after the OBR), verbatim, one per note. */
   comments: z.array(z.string()).optional(),
+  /** The highlighting of each comment, in `comments`' order (`[]` for one without); only when one has some. */
+  commentHighlighting: z.array(Highlighting).optional(),
   provenance: Provenance,
 });
 export type LabReport = z.infer<typeof LabReport>;

@@ -1,4 +1,4 @@
-import type { AssigningAuthority, CodedConcept, Coding, LabReport, Observation } from '../../canonical/report.ts';
+import type { AssigningAuthority, CodedConcept, Coding, Highlighting, LabReport, Observation } from '../../canonical/report.ts';
 import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm, type RepetitionInput } from '../../protocols/hl7v2/index.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { loincWarnings, withStandardCodes } from '../codes.ts';
@@ -164,14 +164,14 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   obr[25] = statuses.obr;
   segments.push(encodeSegment('OBR', obr, d));
   report.comments?.forEach((c, i) => {
-    segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
+    segments.push(encodeNote(i, c, report.commentHighlighting?.[i]));
   });
 
   let setId = 0;
   for (const [i, o] of report.observations.entries()) {
     segments.push(encodeObx(++setId, o, statuses.obx[i]!, report, s));
     o.comments.forEach((c, i) => {
-      segments.push(encodeSegment('NTE', [null, String(i + 1), 'L', c], d));
+      segments.push(encodeNote(i, c, o.commentHighlighting?.[i]));
     });
   }
   for (const a of report.attachments) {
@@ -225,17 +225,28 @@ const MARK = { H: '\uE000', N: '\uE001' } as const;
 const MARKS = /[\uE000\uE001]/;
 
 function marked(o: Observation): string {
-  let out = o.value;
-  for (const h of [...(o.highlighting ?? [])].reverse()) out = out.slice(0, h.at) + MARK[h.escape] + out.slice(h.at);
+  return withMarks(o.value, o.highlighting ?? []);
+}
+
+function withMarks(text: string, highlighting: Highlighting): string {
+  let out = text;
+  for (const h of [...highlighting].reverse()) out = out.slice(0, h.at) + MARK[h.escape] + out.slice(h.at);
   return out;
+}
+
+const unmark = (segment: string): string => segment.replaceAll(MARK.H, `${d.escape}H${d.escape}`).replaceAll(MARK.N, `${d.escape}N${d.escape}`);
+
+/** An NTE (set id, source L, the comment), its highlighting where it was sent. */
+function encodeNote(i: number, text: string, highlighting: Highlighting | undefined): string {
+  const plain = encodeSegment('NTE', [null, String(i + 1), 'L', text], d);
+  if (!highlighting?.length || MARKS.test(plain)) return plain;
+  return unmark(encodeSegment('NTE', [null, String(i + 1), 'L', withMarks(text, highlighting)], d));
 }
 
 function encodeObx(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): string {
   const plain = encodeSegment('OBX', observationFields(setId, o, status, report, s), d);
   if (!o.highlighting || MARKS.test(plain)) return plain;
-  return encodeSegment('OBX', observationFields(setId, o, status, report, s, true), d)
-    .replaceAll(MARK.H, `${d.escape}H${d.escape}`)
-    .replaceAll(MARK.N, `${d.escape}N${d.escape}`);
+  return unmark(encodeSegment('OBX', observationFields(setId, o, status, report, s, true), d));
 }
 
 /** OBX-5 of a coded value: each repetition sent, the first with the value's text. */

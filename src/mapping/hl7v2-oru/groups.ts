@@ -1,10 +1,23 @@
-import type { Hl7Message } from '../../protocols/hl7v2/index.ts';
-import { at, fieldText, type Issues, type Located, missingSegment } from './fields.ts';
+import type { Highlighting } from '../../canonical/report.ts';
+import type { Hl7Message, Hl7Segment } from '../../protocols/hl7v2/index.ts';
+import { at, type Issues, type Located, missingSegment } from './fields.ts';
+import { highlightedText } from './values.ts';
 
 /** An OBX and the NTEs that follow it. */
 export interface ObservationGroup {
   readonly obx: Located;
-  readonly comments: string[];
+  readonly comments: Note[];
+}
+
+/** An NTE-3: its text, and where the sender highlighted it (`\H\`, `\N\`). */
+export interface Note {
+  readonly text: string;
+  readonly highlighting?: Highlighting;
+}
+
+function note(segment: Hl7Segment): Note {
+  const { value, highlighting } = highlightedText(segment.repetitions(3), segment);
+  return { text: value, ...(highlighting ? { highlighting } : {}) };
 }
 
 /** One order (ORU^R01 ORDER_OBSERVATION group): one canonical report. */
@@ -17,7 +30,7 @@ export interface OrderGroup {
   readonly orc: Located | undefined;
   readonly obr: Located;
   /** NTEs after the OBR (or between its ORC and OBR), before any OBX. */
-  readonly comments: string[];
+  readonly comments: Note[];
   readonly observations: ObservationGroup[];
 }
 
@@ -47,7 +60,7 @@ export function orderGroups(message: Hl7Message, issues: Issues): OrderGroup[] {
   let orc: Located | undefined;
   let current: OrderGroup | undefined;
   let target: NoteTarget = { kind: 'none' };
-  let pending: string[] = [];
+  let pending: Note[] = [];
   for (const segment of message.segments) {
     const index = counts.get(segment.name) ?? 0;
     counts.set(segment.name, index + 1);
@@ -88,9 +101,9 @@ export function orderGroups(message: Hl7Message, issues: Issues): OrderGroup[] {
         current.observations.push(target.observation);
         break;
       case 'NTE':
-        if (target.kind === 'pending') pending.push(fieldText(segment, 3));
-        else if (target.kind === 'order') target.group.comments.push(fieldText(segment, 3));
-        else if (target.kind === 'observation') target.observation.comments.push(fieldText(segment, 3));
+        if (target.kind === 'pending') pending.push(note(segment));
+        else if (target.kind === 'order') target.group.comments.push(note(segment));
+        else if (target.kind === 'observation') target.observation.comments.push(note(segment));
         break;
       case 'SPM':
         target = { kind: 'none' };

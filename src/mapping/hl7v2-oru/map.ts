@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type AssigningAuthority, type Attachment, type CodedConcept, LabReport, type Observation, type Patient, type ResultStatus } from '../../canonical/report.ts';
+import { type AssigningAuthority, type Attachment, type CodedConcept, type Highlighting, LabReport, type Observation, type Patient, type ResultStatus } from '../../canonical/report.ts';
 import { InputError } from '../../errors.ts';
 import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
 import { formatPath } from '../issues.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
 import { at, coded, conceptOf, dateTime, HL7_NULL, Issues, isHl7Null, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
-import { type OrderGroup, orderGroups } from './groups.ts';
+import { type Note, type OrderGroup, orderGroups } from './groups.ts';
 import { deriveStatus, observationStatus, resultStatus } from './statuses.ts';
 import { mapPatient } from './patient.ts';
 import { type Hl7v2OruSettings, TABLE_0001, TABLE_0085, TABLE_0123 } from './settings.ts';
@@ -218,11 +218,17 @@ function mapOrder(g: OrderGroup, patient: Patient | undefined, ctx: Context, iss
       ...(issuedAt ? { issuedAt } : {}),
       observations: observations.map((o) => ({ ...o, status: o.status ?? status })),
       attachments,
-      ...(comments.length > 0 ? { comments } : {}),
+      ...(comments.length > 0 ? { comments: comments.map((c) => c.text) } : {}),
+      ...commentHighlighting(comments),
       ...(nulls.length > 0 ? { nulls } : {}),
       provenance: { kind: 'hl7v2' },
     },
   };
+}
+
+/** The highlighting of each note, when any has some. */
+function commentHighlighting(notes: readonly Note[]): { commentHighlighting?: Highlighting[] } {
+  return notes.some((n) => n.highlighting) ? { commentHighlighting: notes.map((n) => n.highlighting ?? []) } : {};
 }
 
 /** The report's fields sent as the HL7 null `""` (an order number: in OBR, else in an ORC without one in OBR). */
@@ -268,7 +274,7 @@ type DraftObservation = Omit<Observation, 'status'> & { status: ResultStatus | u
  */
 function readObservation(
   obx: Located,
-  notes: string[],
+  notes: Note[],
   obrTime: string | undefined,
   ctx: Context,
   issues: Issues,
@@ -331,7 +337,8 @@ function readObservation(
       status,
       ...(statusText !== undefined ? { statusText } : {}),
       ...(time !== undefined ? { observedAt: time } : {}),
-      comments: notes,
+      comments: notes.map((n) => n.text),
+      ...commentHighlighting(notes),
       ...(nulls.length > 0 ? { nulls } : {}),
     },
   };

@@ -88,11 +88,11 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
 }
 
 /**
- * Text values: each repetition as text, joined with newlines, and the highlighting escapes
+ * Text values (and NTE-3): each repetition as text, joined with newlines, and the highlighting escapes
  * (`\H\`, `\N\`) where they stood in that text. Escape sequences are read in order, so
  * `\E\H\E\` (the text `\H\`) is not taken for one.
  */
-function highlightedText(reps: string[], seg: Hl7Segment): ObxValue {
+export function highlightedText(reps: string[], seg: Hl7Segment): ObxValue {
   const e = seg.delimiters.escape;
   const highlighting: NonNullable<Observation['highlighting']> = [];
   let value = '';
