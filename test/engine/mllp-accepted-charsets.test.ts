@@ -13,8 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { loadConfiguration } from '../../src/config/load.ts';
 import { readSettings } from '../../src/config/settings.ts';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
-import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import type { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
+import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../support/in-process.ts';
 
 const channel = (charsets: string) => `id: utf8-only
 source:
@@ -40,8 +40,7 @@ describe('MLLP: the charsets a channel accepts', () => {
   let conn: MllpClientConnection;
   before(async () => {
     t = await startTestEngine({ 'utf8-only.yaml': channel("['UNICODE UTF-8']") });
-    const port = Number(/:(\d+)$/.exec(t.engine.channels[0]!.describeSource())![1]);
-    conn = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
+    conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {
     await conn.close();

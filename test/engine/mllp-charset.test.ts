@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { LabReport } from '../../src/canonical/report.ts';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../support/in-process.ts';
 
 const channel = (id: string, encoding: string) => `id: ${id}
 source:
@@ -36,10 +36,7 @@ describe('MLLP: character sets (MSH-18 and the encoding setting)', () => {
   const conns: Record<string, MllpClientConnection> = {};
   before(async () => {
     t = await startTestEngine({ 'utf8-lab.yaml': channel('utf8-lab', 'utf-8'), 'latin1-lab.yaml': channel('latin1-lab', 'latin1') });
-    for (const c of t.engine.channels) {
-      const port = Number(/:(\d+)$/.exec(c.describeSource())![1]);
-      conns[c.id] = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
-    }
+    for (const c of t.engine.channels) conns[c.id] = await connectMllp(mllpPortOf(t, c.id));
   });
   after(async () => {
     for (const c of Object.values(conns)) await c.close();

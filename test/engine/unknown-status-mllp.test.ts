@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
-import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
+import type { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
 import { obx, oru } from '../mapping/hl7v2-oru/support.ts';
-import { startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../support/in-process.ts';
 
 const CHANNEL = `id: lab-results
 source:
@@ -23,8 +23,7 @@ describe('MLLP: an unknown OBX-11 is refused with AE and an ERR naming OBX-11', 
   let conn: MllpClientConnection;
   before(async () => {
     t = await startTestEngine({ 'lab-results.yaml': CHANNEL });
-    const port = Number(/:(\d+)$/.exec(t.engine.channels[0]!.describeSource())![1]);
-    conn = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
+    conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {
     await conn.close();

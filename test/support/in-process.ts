@@ -7,6 +7,7 @@ import { EngineSettings } from '../../src/config/settings.ts';
 import { formatIssue } from '../../src/config/yaml-file.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { createLogger } from '../../src/log.ts';
+import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -93,4 +94,16 @@ destinations:
     delivery:
       ${delivery}
 `;
+}
+
+/** The port an MLLP listener channel of a test engine took (channels listen on port 0); the first channel by default. */
+export function mllpPortOf(t: TestEngine, channelId?: string): number {
+  const channel = channelId === undefined ? t.engine.channels[0] : t.engine.channels.find((c) => c.id === channelId);
+  if (!channel) throw new Error(`no channel ${channelId ?? '(first)'} in the test engine`);
+  return Number(/:(\d+)$/.exec(channel.describeSource())![1]);
+}
+
+/** A client connection to an MLLP listener on this machine, as a sending system would open it. */
+export function connectMllp(port: number): Promise<MllpClientConnection> {
+  return MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
 }

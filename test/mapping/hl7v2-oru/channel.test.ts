@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LabReport } from '../../../src/canonical/report.ts';
 import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
-import { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
-import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
+import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
+import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { MSH, obx, oru, sample } from './support.ts';
 
 const CHANNEL = `id: lab-results
@@ -24,8 +24,7 @@ describe('an MLLP channel with the hl7v2-oru mapping', () => {
   let conn: MllpClientConnection;
   before(async () => {
     t = await startTestEngine({ 'lab-results.yaml': CHANNEL });
-    const port = Number(/:(\d+)$/.exec(t.engine.channels[0]!.describeSource())![1]);
-    conn = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
+    conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {
     await conn.close();

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
-import { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
-import { startTestEngine, type TestEngine } from '../../support/in-process.ts';
+import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
+import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { MSH, message, OBR, obx, ORC, PID, refusal, report, settings } from './support.ts';
 
 const NO_PID = message(MSH, ORC, OBR, obx({}));
@@ -38,8 +38,7 @@ describe('over MLLP', () => {
   let conn: MllpClientConnection;
   before(async () => {
     t = await startTestEngine({ 'lab-results.yaml': 'id: lab-results\nsource:\n  type: mllp\n  host: 127.0.0.1\n  port: 0\nmapping: hl7v2-oru\n' });
-    const port = Number(/:(\d+)$/.exec(t.engine.channels[0]!.describeSource())![1]);
-    conn = await MllpClientConnection.connect({ host: '127.0.0.1', port, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
+    conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {
     await conn.close();
