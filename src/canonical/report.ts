@@ -47,6 +47,14 @@ export const Identifier = z.object({
 });
 export type Identifier = z.infer<typeof Identifier>;
 
+/**
+ * HL7 v2 highlighting in a text (`\H\` on, `\N\` normal text), each escape where it was
+ * sent: `at` is the offset in the plain text. FHIR has no highlighting; the ORU^R01 writes
+ * them back.
+ */
+export const Highlighting = z.array(z.object({ at: z.number().int().nonnegative(), escape: z.enum(['H', 'N']) }));
+export type Highlighting = z.infer<typeof Highlighting>;
+
 export const Coding = z.object({
   code: z.string().min(1),
   display: z.string().optional(),
@@ -54,6 +62,8 @@ export const Coding = z.object({
   system: z.string().optional(),
   /** Version of the coding system, as sent (HL7 v2 CWE-7, -8, -13). */
   version: z.string().optional(),
+  /** Highlighting in `display` as sent (HL7 v2 `\H\`/`\N\` in CWE-2, -5, -11). */
+  displayHighlighting: Highlighting.optional(),
 });
 export type Coding = z.infer<typeof Coding>;
 
@@ -65,6 +75,8 @@ export const CodedConcept = Coding.extend({
   alternates: z.array(Coding).optional(),
   /** The text as the user or device gave it (HL7 v2 CWE-9). */
   originalText: z.string().optional(),
+  /** Highlighting in `originalText` as sent (CWE-9). */
+  originalTextHighlighting: Highlighting.optional(),
 });
 export type CodedConcept = z.infer<typeof CodedConcept>;
 
@@ -86,14 +98,6 @@ export const Device = z.object({
   site: z.string().optional(),
 });
 export type Device = z.infer<typeof Device>;
-
-/**
- * HL7 v2 highlighting in a text (`\H\` on, `\N\` normal text), each escape where it was
- * sent: `at` is the offset in the plain text. FHIR has no highlighting; the ORU^R01 writes
- * them back.
- */
-export const Highlighting = z.array(z.object({ at: z.number().int().nonnegative(), escape: z.enum(['H', 'N']) }));
-export type Highlighting = z.infer<typeof Highlighting>;
 
 export const Observation = z.object({
   /** The analyser's or source's own code for the analyte, with any other codes sent for it. */

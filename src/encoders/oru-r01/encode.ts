@@ -34,32 +34,33 @@ const isLoinc = (c: Coding): boolean => c.system !== undefined && LOINC_SYSTEMS.
  * Where the source sent one code alone and it is not LOINC, LOINC (from the source or the
  * tables) becomes the alternate.
  */
-function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: string): RepetitionInput {
+function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: string, mark = false): RepetitionInput {
   const sent = [code, ...(code.alternates ?? [])];
   const codings = loinc && sent.length === 1 && !isLoinc(code) ? [code, { ...loinc, system: 'LN' }] : sent;
   const out: (string | undefined)[] = [];
   codings.slice(0, 3).forEach((c, i) => {
     const at = i === 2 ? 9 : i * 3;
     out[at] = c.code;
-    out[at + 1] = i === 0 && text !== undefined ? text : c.display;
+    const shown = i === 0 && text !== undefined ? text : c.display;
+    out[at + 1] = shown === c.display ? marks(c.display, c.displayHighlighting, mark) : shown;
     out[at + 2] = c.system === 'L' || !c.system ? localSystem : c.system;
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
-  out[8] = code.originalText;
+  out[8] = marks(code.originalText, code.originalTextHighlighting, mark);
   return Array.from(out, (c) => c ?? null);
 }
 
 /** A CE/CWE exactly as sent: every triplet in its place, no system filled in. */
-function cweAsSent(code: CodedConcept): RepetitionInput {
+function cweAsSent(code: CodedConcept, mark = false): RepetitionInput {
   const out: (string | undefined)[] = [];
   [code, ...(code.alternates ?? [])].slice(0, 3).forEach((c, i) => {
     const at = i === 2 ? 9 : i * 3;
     out[at] = c.code;
-    out[at + 1] = c.display;
+    out[at + 1] = marks(c.display, c.displayHighlighting, mark);
     out[at + 2] = c.system;
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
-  out[8] = code.originalText;
+  out[8] = marks(code.originalText, code.originalTextHighlighting, mark);
   return Array.from(out, (c) => c ?? null);
 }
 
@@ -68,13 +69,13 @@ function cweAsSent(code: CodedConcept): RepetitionInput {
  * UCUM code a table found as the alternate when the source sent none; else UCUM ^ text ^ UCUM,
  * or the unit alone.
  */
-function unitField(o: Observation): FieldInput {
+function unitField(o: Observation, mark: boolean): FieldInput {
   const u = o.unitCoding;
   if (u) {
     const sent = [u, ...(u.alternates ?? [])];
     const hasUcum = sent.some((c) => c.system !== undefined && UCUM_SYSTEMS.has(c.system.toUpperCase()));
-    if (hasUcum || !o.ucum || sent.length > 1) return cweAsSent(u);
-    return cweAsSent({ ...u, alternates: [{ code: o.ucum, display: o.unit ?? o.ucum, system: 'UCUM' }] });
+    if (hasUcum || !o.ucum || sent.length > 1) return cweAsSent(u, mark);
+    return cweAsSent({ ...u, alternates: [{ code: o.ucum, display: o.unit ?? o.ucum, system: 'UCUM' }] }, mark);
   }
   if (o.unit === undefined || o.unit === '') return undefined;
   return o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit];
@@ -83,8 +84,8 @@ function unitField(o: Observation): FieldInput {
 const UCUM_SYSTEMS = new Set(['UCUM', 'HTTP://UNITSOFMEASURE.ORG', '2.16.840.1.113883.6.8']);
 
 /** OBX-8: each flag, as the coded element it was sent as where the source coded it (and a table did not map it). */
-function flagsField(o: Observation): FieldInput {
-  return { repeat: o.flags.map((f, i) => { const c = o.flagCodings?.[i]; return c && c.code === f ? cweAsSent(c) : f; }) };
+function flagsField(o: Observation, mark: boolean): FieldInput {
+  return { repeat: o.flags.map((f, i) => { const c = o.flagCodings?.[i]; return c && c.code === f ? cweAsSent(c, mark) : f; }) };
 }
 
 /** An EI: the number, and who assigned it (namespace ^ universal id ^ its type) as sent. */
@@ -158,11 +159,15 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   obr[1] = '1';
   obr[2] = placer;
   obr[3] = filler;
-  obr[4] = serviceCode(report, s);
   obr[7] = sentNull('observedAt', dtm(report.observedAt ?? report.observations[0]?.observedAt));
   obr[22] = sentNull('issuedAt', dtm(report.issuedAt));
   obr[25] = statuses.obr;
-  segments.push(encodeSegment('OBR', obr, d));
+  segments.push(
+    encodeMarked('OBR', (mark) => {
+      obr[4] = serviceCode(report, s, mark);
+      return obr;
+    }),
+  );
   report.comments?.forEach((c, i) => {
     segments.push(encodeNote(i, c, report.commentHighlighting?.[i]));
   });
@@ -187,27 +192,27 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
   return formatMessage(segments);
 }
 
-function serviceCode(report: LabReport, s: OruR01Settings): FieldInput {
-  if (report.panel) return cwe(report.panel, s.localCodingSystem);
+function serviceCode(report: LabReport, s: OruR01Settings, mark: boolean): FieldInput {
+  if (report.panel) return cwe(report.panel, s.localCodingSystem, undefined, undefined, mark);
   const only = report.observations.length === 1 ? report.observations[0] : undefined;
-  if (only) return cwe(only.code, s.localCodingSystem, only.loinc);
+  if (only) return cwe(only.code, s.localCodingSystem, only.loinc, undefined, mark);
   return [s.defaultService.code, s.defaultService.display, s.defaultService.system];
 }
 
-function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings, highlight = false): FieldInput[] {
-  const typed = o.valueCoding ? { type: 'CWE' as const, value: codedValue(o, s) } : declaredValue(o);
-  if (highlight && typed.value === o.value) typed.value = marked(o);
+function observationFields(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings, mark: boolean): FieldInput[] {
+  const typed = o.valueCoding ? { type: 'CWE' as const, value: codedValue(o, s, mark) } : declaredValue(o);
+  if (mark && typed.value === o.value) typed.value = withMarks(o.value, o.highlighting ?? []);
   const obx: FieldInput[] = [];
   obx[1] = String(setId);
   obx[2] = typed.type;
-  obx[3] = cwe(o.code, s.localCodingSystem, o.loinc);
+  obx[3] = cwe(o.code, s.localCodingSystem, o.loinc, undefined, mark);
   // OBX-4 as sent: it ties the results of one isolate or one repeat together.
   obx[4] = o.subId;
   obx[5] = typed.value;
   const sentNull = (field: NonNullable<Observation['nulls']>[number], value: FieldInput) => (o.nulls?.includes(field) ? HL7_NULL : value);
-  obx[6] = sentNull('unit', unitField(o));
+  obx[6] = sentNull('unit', unitField(o, mark));
   obx[7] = sentNull('referenceRange', o.referenceRange);
-  obx[8] = sentNull('flags', flagsField(o));
+  obx[8] = sentNull('flags', flagsField(o, mark));
   obx[11] = status;
   obx[14] = sentNull('observedAt', dtm(o.observedAt));
   obx[16] = sentNull('operator', report.operator ? [report.operator.id, report.operator.name] : undefined);
@@ -219,13 +224,14 @@ function observationFields(setId: number, o: Observation, status: string, report
 /**
  * Highlighting (`\H\`, `\N\`) goes back where it was sent. The codec escapes every leaf, so
  * the value carries a private-use character at each place, replaced by the escape once the
- * segment is encoded; an OBX that has such characters of its own goes out without it.
+ * segment is encoded; a segment that has such characters of its own goes out without it.
  */
 const MARK = { H: '\uE000', N: '\uE001' } as const;
 const MARKS = /[\uE000\uE001]/;
 
-function marked(o: Observation): string {
-  return withMarks(o.value, o.highlighting ?? []);
+/** A text of a coded element, with its highlighting marked when `mark`. */
+function marks(text: string | undefined, highlighting: Highlighting | undefined, mark: boolean): string | undefined {
+  return mark && text !== undefined && highlighting ? withMarks(text, highlighting) : text;
 }
 
 function withMarks(text: string, highlighting: Highlighting): string {
@@ -236,24 +242,28 @@ function withMarks(text: string, highlighting: Highlighting): string {
 
 const unmark = (segment: string): string => segment.replaceAll(MARK.H, `${d.escape}H${d.escape}`).replaceAll(MARK.N, `${d.escape}N${d.escape}`);
 
+/** A segment whose fields `build` gives, with the highlighting marked when asked to. */
+function encodeMarked(name: string, build: (mark: boolean) => FieldInput[]): string {
+  const plain = encodeSegment(name, build(false), d);
+  if (MARKS.test(plain)) return plain;
+  const marked = encodeSegment(name, build(true), d);
+  return marked === plain ? plain : unmark(marked);
+}
+
 /** An NTE (set id, source L, the comment), its highlighting where it was sent. */
 function encodeNote(i: number, text: string, highlighting: Highlighting | undefined): string {
-  const plain = encodeSegment('NTE', [null, String(i + 1), 'L', text], d);
-  if (!highlighting?.length || MARKS.test(plain)) return plain;
-  return unmark(encodeSegment('NTE', [null, String(i + 1), 'L', withMarks(text, highlighting)], d));
+  return encodeMarked('NTE', (mark) => [null, String(i + 1), 'L', marks(text, highlighting, mark)]);
 }
 
 function encodeObx(setId: number, o: Observation, status: string, report: LabReport, s: OruR01Settings): string {
-  const plain = encodeSegment('OBX', observationFields(setId, o, status, report, s), d);
-  if (!o.highlighting || MARKS.test(plain)) return plain;
-  return unmark(encodeSegment('OBX', observationFields(setId, o, status, report, s, true), d));
+  return encodeMarked('OBX', (mark) => observationFields(setId, o, status, report, s, mark));
 }
 
 /** OBX-5 of a coded value: each repetition sent, the first with the value's text. */
-function codedValue(o: Observation, s: OruR01Settings): FieldInput {
-  const first = cwe(o.valueCoding!, s.localCodingSystem, undefined, o.valueCoding!.display ?? o.value);
+function codedValue(o: Observation, s: OruR01Settings, mark: boolean): FieldInput {
+  const first = cwe(o.valueCoding!, s.localCodingSystem, undefined, o.valueCoding!.display ?? o.value, mark);
   if (!o.moreValueCodings) return first;
-  return { repeat: [first, ...o.moreValueCodings.map((c) => cwe(c, s.localCodingSystem))] };
+  return { repeat: [first, ...o.moreValueCodings.map((c) => cwe(c, s.localCodingSystem, undefined, undefined, mark))] };
 }
 
 /** ED-2 type of data (table 0191) and ED-3 subtype for a MIME type. */

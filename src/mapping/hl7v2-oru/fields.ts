@@ -1,4 +1,4 @@
-import type { Coding, CodedConcept } from '../../canonical/report.ts';
+import type { Coding, CodedConcept, Highlighting } from '../../canonical/report.ts';
 import type { Hl7Location, InputIssue } from '../../errors.ts';
 import { dtmToIso, type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
 
@@ -79,6 +79,36 @@ export function fieldText(segment: Hl7Segment, field: number): string {
 }
 
 /**
+ * Repetitions as text, joined with newlines, and the highlighting escapes (`\H\`, `\N\`)
+ * where they stood in that text. Escape sequences are read in order, so `\E\H\E\` (the
+ * text `\H\`) is not taken for one.
+ */
+export function textAndHighlighting(reps: string[], seg: Hl7Segment): { value: string; highlighting?: Highlighting } {
+  const e = seg.delimiters.escape;
+  const highlighting: Highlighting = [];
+  let value = '';
+  reps.forEach((raw, r) => {
+    if (r > 0) value += '\n';
+    let piece = '';
+    let i = 0;
+    while (e !== '' && i < raw.length) {
+      const start = raw.indexOf(e, i);
+      const end = start === -1 ? -1 : raw.indexOf(e, start + 1);
+      if (end === -1) break;
+      const body = raw.slice(start + 1, end);
+      if (body === 'H' || body === 'N') {
+        value += repetitionText(piece + raw.slice(i, start), seg);
+        piece = '';
+        highlighting.push({ at: value.length, escape: body });
+      } else piece += raw.slice(i, end + 1);
+      i = end + 1;
+    }
+    value += repetitionText(piece + raw.slice(i), seg);
+  });
+  return { value, ...(highlighting.length > 0 ? { highlighting } : {}) };
+}
+
+/**
  * Fields split into repetitions and components (still escaped) once per segment: the mapping
  * reads a dozen leaves of each OBX, and splitting the field again for each of them was most
  * of its time.
@@ -110,6 +140,14 @@ export function leaf(segment: Hl7Segment, field: number, component = 1, subcompo
   return raw === '' ? undefined : repetitionText(raw, segment);
 }
 
+/** The highlighting in a leaf (first subcomponent), as `textAndHighlighting` finds it. */
+function leafHighlighting(segment: Hl7Segment, field: number, component: number, repetition: number): Highlighting | undefined {
+  const c = components(segment, field, repetition)?.[component - 1];
+  if (c === undefined || c === '') return undefined;
+  const separator = segment.delimiters.subcomponent;
+  return textAndHighlighting([separator === '' ? c : c.split(separator)[0]!], segment).highlighting;
+}
+
 /**
  * A CE/CWE/CNE as sent. The components are read by position, which means the same from
  * v2.3 to v2.7.1 (later versions only add components at the end):
@@ -128,20 +166,28 @@ export interface Coded {
   /** The triplets that have an identifier, in the order sent: primary, alternate, second alternate. */
   readonly triplets: Coding[];
   readonly originalText?: string;
+  readonly originalTextHighlighting?: Highlighting;
 }
 
-function triplet(code: string | undefined, display: string | undefined, system: string | undefined, version: string | undefined): Coding | undefined {
+function triplet(
+  code: string | undefined, display: string | undefined, system: string | undefined, version: string | undefined, displayHighlighting: Highlighting | undefined,
+): Coding | undefined {
   if (code === undefined) return undefined;
-  return { code, ...(display !== undefined ? { display } : {}), ...(system !== undefined ? { system } : {}), ...(version !== undefined ? { version } : {}) };
+  return {
+    code, ...(display !== undefined ? { display } : {}), ...(system !== undefined ? { system } : {}), ...(version !== undefined ? { version } : {}),
+    ...(displayHighlighting ? { displayHighlighting } : {}),
+  };
 }
 
 export function coded(segment: Hl7Segment, field: number, repetition = 0): Coded {
   const c = (n: number) => leaf(segment, field, n, 1, repetition);
-  const triplets = [triplet(c(1), c(2), c(3), c(7)), triplet(c(4), c(5), c(6), c(8)), triplet(c(10), c(11), c(12), c(13))].filter(
+  const h = (n: number) => leafHighlighting(segment, field, n, repetition);
+  const triplets = [triplet(c(1), c(2), c(3), c(7), h(2)), triplet(c(4), c(5), c(6), c(8), h(5)), triplet(c(10), c(11), c(12), c(13), h(11))].filter(
     (t): t is Coding => t !== undefined,
   );
   const originalText = c(9);
-  return { triplets, ...(originalText !== undefined ? { originalText } : {}) };
+  const originalTextHighlighting = h(9);
+  return { triplets, ...(originalText !== undefined ? { originalText } : {}), ...(originalTextHighlighting ? { originalTextHighlighting } : {}) };
 }
 
 /**
@@ -151,7 +197,10 @@ export function coded(segment: Hl7Segment, field: number, repetition = 0): Coded
 export function conceptOf(c: Coded): CodedConcept | undefined {
   const [first, ...rest] = c.triplets;
   if (!first) return undefined;
-  return { ...first, ...(rest.length > 0 ? { alternates: rest } : {}), ...(c.originalText !== undefined ? { originalText: c.originalText } : {}) };
+  return {
+    ...first, ...(rest.length > 0 ? { alternates: rest } : {}), ...(c.originalText !== undefined ? { originalText: c.originalText } : {}),
+    ...(c.originalTextHighlighting ? { originalTextHighlighting: c.originalTextHighlighting } : {}),
+  };
 }
 
 const LOINC = new Set(['LN', 'LOINC', 'HTTP://LOINC.ORG', '2.16.840.1.113883.6.1']);

@@ -1,6 +1,6 @@
 import type { Attachment, CodedConcept, Observation } from '../../canonical/report.ts';
 import { type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
-import { at, coded, conceptOf, dtmText, type Issues, type Located, leaf, repetitionText } from './fields.ts';
+import { at, coded, conceptOf, dtmText, type Issues, type Located, leaf, repetitionText, textAndHighlighting } from './fields.ts';
 
 /**
  * OBX-5 as the canonical value: the text as sent, never recalculated. Repetitions are
@@ -87,34 +87,10 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
   }
 }
 
-/**
- * Text values (and NTE-3): each repetition as text, joined with newlines, and the highlighting escapes
- * (`\H\`, `\N\`) where they stood in that text. Escape sequences are read in order, so
- * `\E\H\E\` (the text `\H\`) is not taken for one.
- */
+/** Text values (and NTE-3): the text and its highlighting, see `textAndHighlighting`. */
 export function highlightedText(reps: string[], seg: Hl7Segment): ObxValue {
-  const e = seg.delimiters.escape;
-  const highlighting: NonNullable<Observation['highlighting']> = [];
-  let value = '';
-  reps.forEach((raw, r) => {
-    if (r > 0) value += '\n';
-    let piece = '';
-    let i = 0;
-    while (e !== '' && i < raw.length) {
-      const start = raw.indexOf(e, i);
-      const end = start === -1 ? -1 : raw.indexOf(e, start + 1);
-      if (end === -1) break;
-      const body = raw.slice(start + 1, end);
-      if (body === 'H' || body === 'N') {
-        value += repetitionText(piece + raw.slice(i, start), seg);
-        piece = '';
-        highlighting.push({ at: value.length, escape: body });
-      } else piece += raw.slice(i, end + 1);
-      i = end + 1;
-    }
-    value += repetitionText(piece + raw.slice(i), seg);
-  });
-  return { value, ...(highlighting.length > 0 ? { highlighting } : {}), attachments: [], empty: value === '' };
+  const { value, highlighting } = textAndHighlighting(reps, seg);
+  return { value, ...(highlighting ? { highlighting } : {}), attachments: [], empty: value === '' };
 }
 
 function splitComponents(raw: string, separator: string): string[] {
