@@ -77,6 +77,8 @@ export const CodedConcept = Coding.extend({
   originalText: z.string().optional(),
   /** Highlighting in `originalText` as sent (CWE-9). */
   originalTextHighlighting: Highlighting.optional(),
+  /** HL7 v2 components (1-based) sent as the HL7 null `""`: no value, written back in place by the ORU^R01. */
+  nullComponents: z.array(z.number().int().positive()).optional(),
 });
 export type CodedConcept = z.infer<typeof CodedConcept>;
 
@@ -86,6 +88,8 @@ export const Patient = z.object({
   identifiers: z.array(Identifier).default([]),
   family: z.string().optional(),
   given: z.array(z.string()).default([]),
+  /** HL7 v2 PID-5 components (1 family, 2 given, 3 further given) sent as the HL7 null `""`: no value, written back in place by the ORU^R01. */
+  nameNulls: z.array(z.number().int().min(1).max(3)).optional(),
   birthDate: z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'expected YYYY, YYYY-MM or YYYY-MM-DD').optional(),
   sex: z.enum(['female', 'male', 'other', 'unknown']).optional(),
 });

@@ -43,11 +43,11 @@ function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: str
     out[at] = c.code;
     const shown = i === 0 && text !== undefined ? text : c.display;
     out[at + 1] = shown === c.display ? marks(c.display, c.displayHighlighting, mark) : shown;
-    out[at + 2] = c.system === 'L' || !c.system ? localSystem : c.system;
+    out[at + 2] = c.system === 'L' || (!c.system && !code.nullComponents?.includes(at + 3)) ? localSystem : c.system;
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
   out[8] = marks(code.originalText, code.originalTextHighlighting, mark);
-  return Array.from(out, (c) => c ?? null);
+  return Array.from(withNulls(out, code), (c) => c ?? null);
 }
 
 /** A CE/CWE exactly as sent: every triplet in its place, no system filled in. */
@@ -61,7 +61,7 @@ function cweAsSent(code: CodedConcept, mark = false): RepetitionInput {
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
   out[8] = marks(code.originalText, code.originalTextHighlighting, mark);
-  return Array.from(out, (c) => c ?? null);
+  return Array.from(withNulls(out, code), (c) => c ?? null);
 }
 
 /**
@@ -86,6 +86,19 @@ const UCUM_SYSTEMS = new Set(['UCUM', 'HTTP://UNITSOFMEASURE.ORG', '2.16.840.1.1
 /** OBX-8: each flag, as the coded element it was sent as where the source coded it (and a table did not map it). */
 function flagsField(o: Observation, mark: boolean): FieldInput {
   return { repeat: o.flags.map((f, i) => { const c = o.flagCodings?.[i]; return c && c.code === f ? cweAsSent(c, mark) : f; }) };
+}
+
+/** XPN-1..3: family, given, further given; a component sent as the HL7 null goes back as `""` in its place. */
+function personName(p: NonNullable<LabReport['patient']>): FieldInput {
+  const isNull = (n: number) => p.nameNulls?.includes(n) ?? false;
+  const given = isNull(2) ? [HL7_NULL, ...p.given] : p.given;
+  return [isNull(1) ? HL7_NULL : p.family, given[0], given.slice(1).join(' ') || (isNull(3) ? HL7_NULL : null)];
+}
+
+/** Components sent as the HL7 null go back as `""` where nothing else is written. */
+function withNulls(out: (string | undefined)[], code: CodedConcept): (string | undefined)[] {
+  for (const n of code.nullComponents ?? []) if (out[n - 1] === undefined) out[n - 1] = HL7_NULL;
+  return out;
 }
 
 /** An EI: the number, and who assigned it (namespace ^ universal id ^ its type) as sent. */
@@ -130,10 +143,7 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
       }),
     });
     // PID-5 is required; a patient known only by identifier gets name type U (unspecified).
-    pid[5] = sentNull(
-      'patientName',
-      p.family || p.given.length > 0 ? [p.family, p.given[0], p.given.slice(1).join(' ') || null] : [null, null, null, null, null, null, 'U'],
-    );
+    pid[5] = sentNull('patientName', p.family || p.given.length > 0 ? personName(p) : [null, null, null, null, null, null, 'U']);
     pid[7] = sentNull('birthDate', p.birthDate?.replaceAll('-', ''));
     pid[8] = sentNull('sex', p.sex ? SEX[p.sex] : undefined);
     segments.push(encodeSegment('PID', pid, d));

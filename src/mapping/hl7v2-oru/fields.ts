@@ -137,7 +137,16 @@ export function leaf(segment: Hl7Segment, field: number, component = 1, subcompo
   const separator = segment.delimiters.subcomponent;
   const at = separator === '' ? -1 : c.indexOf(separator);
   const raw = at === -1 ? (subcomponent === 1 ? c : '') : (c.split(separator)[subcomponent - 1] ?? '');
-  return raw === '' ? undefined : repetitionText(raw, segment);
+  // The HL7 null in a component is no value there, not the text `""`.
+  return raw === '' || raw === HL7_NULL ? undefined : repetitionText(raw, segment);
+}
+
+/** The components of a field (1-based; first subcomponent) sent as the HL7 null `""`. */
+export function nullComponents(segment: Hl7Segment, field: number, repetition = 0): number[] {
+  const separator = segment.delimiters.subcomponent;
+  return (components(segment, field, repetition) ?? []).flatMap((c, i) =>
+    (separator === '' ? c : c.split(separator)[0]) === HL7_NULL ? [i + 1] : [],
+  );
 }
 
 /** The highlighting in a leaf (first subcomponent), as `textAndHighlighting` finds it. */
@@ -167,6 +176,8 @@ export interface Coded {
   readonly triplets: Coding[];
   readonly originalText?: string;
   readonly originalTextHighlighting?: Highlighting;
+  /** Components sent as the HL7 null (1-based). */
+  readonly nullComponents?: number[];
 }
 
 function triplet(
@@ -187,7 +198,11 @@ export function coded(segment: Hl7Segment, field: number, repetition = 0): Coded
   );
   const originalText = c(9);
   const originalTextHighlighting = h(9);
-  return { triplets, ...(originalText !== undefined ? { originalText } : {}), ...(originalTextHighlighting ? { originalTextHighlighting } : {}) };
+  const nulls = isHl7Null(segment, field) ? [] : nullComponents(segment, field, repetition);
+  return {
+    triplets, ...(originalText !== undefined ? { originalText } : {}), ...(originalTextHighlighting ? { originalTextHighlighting } : {}),
+    ...(nulls.length > 0 ? { nullComponents: nulls } : {}),
+  };
 }
 
 /**
@@ -200,6 +215,7 @@ export function conceptOf(c: Coded): CodedConcept | undefined {
   return {
     ...first, ...(rest.length > 0 ? { alternates: rest } : {}), ...(c.originalText !== undefined ? { originalText: c.originalText } : {}),
     ...(c.originalTextHighlighting ? { originalTextHighlighting: c.originalTextHighlighting } : {}),
+    ...(c.nullComponents ? { nullComponents: c.nullComponents } : {}),
   };
 }
 

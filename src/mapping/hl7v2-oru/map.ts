@@ -331,7 +331,7 @@ function readObservation(
       ...(subId !== undefined ? { subId } : {}),
       ...(unit !== undefined ? { unit } : {}),
       ...(ucum !== undefined ? { ucum } : {}),
-      ...(unitCoding && (unitCoding.system !== undefined || unitCoding.display !== undefined || unitCoding.alternates || unitCoding.originalText !== undefined) ? { unitCoding } : {}),
+      ...(unitCoding && (unitCoding.system !== undefined || unitCoding.display !== undefined || unitCoding.alternates || unitCoding.originalText !== undefined || unitCoding.nullComponents) ? { unitCoding } : {}),
       ...(range !== undefined ? { referenceRange: range } : {}),
       ...(nulls.includes('flags') ? { flags: [] } : flagsOf(obx)),
       status,

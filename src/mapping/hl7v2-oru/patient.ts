@@ -1,6 +1,6 @@
 import type { Identifier, Patient } from '../../canonical/report.ts';
 import { dtmToIso } from '../../protocols/hl7v2/index.ts';
-import { at, dtmProblem, type Issues, isHl7Null, type Located, leaf } from './fields.ts';
+import { at, dtmProblem, type Issues, isHl7Null, type Located, leaf, nullComponents } from './fields.ts';
 
 /** Own keys only: a code such as 'constructor' must not find Object.prototype's. */
 export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -31,12 +31,14 @@ export function mapPatient(
 
   let family: string | undefined;
   let given: string[] = [];
+  let nameNulls: number[] = [];
   for (let r = 0; r < (isHl7Null(seg, 5) ? 0 : seg.repetitions(5).length); r++) {
     const f = leaf(seg, 5, 1, 1, r);
     const g = [leaf(seg, 5, 2, 1, r), leaf(seg, 5, 3, 1, r)].filter((x): x is string => x !== undefined);
     if (f !== undefined || g.length > 0) {
       family = f;
       given = g;
+      nameNulls = nullComponents(seg, 5, r).filter((n) => n <= 3);
       break;
     }
   }
@@ -65,6 +67,7 @@ export function mapPatient(
     identifiers,
     ...(family !== undefined ? { family } : {}),
     given,
+    ...(nameNulls.length > 0 ? { nameNulls } : {}),
     ...(birthDate !== undefined ? { birthDate } : {}),
     ...(sex !== undefined ? { sex } : {}),
   };
