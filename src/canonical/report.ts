@@ -79,6 +79,11 @@ export const CodedConcept = Coding.extend({
   originalTextHighlighting: Highlighting.optional(),
   /** HL7 v2 components (1-based) sent as the HL7 null `""`: no value, written back in place by the ORU^R01. */
   nullComponents: z.array(z.number().int().positive()).optional(),
+  /**
+   * Sent with text but no code (HL7 v2 CWE-1 empty, CWE-2 the text): `code` holds that text.
+   * The ORU^R01 writes it back as text; FHIR gives it as `text` only, never as a code.
+   */
+  textOnly: z.literal(true).optional(),
 });
 export type CodedConcept = z.infer<typeof CodedConcept>;
 

@@ -176,7 +176,7 @@ function coding(c: CanonicalCoding, s: FhirBundleSettings): Coding {
 
 /** Every coding of a concept: the code and the alternates sent with it. */
 export function codingsOf(c: CodedConcept): CanonicalCoding[] {
-  return [c, ...(c.alternates ?? [])];
+  return c.textOnly ? (c.alternates ?? []) : [c, ...(c.alternates ?? [])];
 }
 
 export function codeable(codes: CanonicalCoding[], s: FhirBundleSettings, text?: string): CodeableConcept {
@@ -188,7 +188,7 @@ export function codeable(codes: CanonicalCoding[], s: FhirBundleSettings, text?:
     return true;
   });
   const t = text ?? codes.find((c) => c.display)?.display;
-  return { coding: codings, ...(t ? { text: t } : {}) };
+  return { ...(codings.length > 0 ? { coding: codings } : {}), ...(t ? { text: t } : {}) };
 }
 
 /** LOINC of an observation as a FHIR coding (the encoder fills it in from settings and tables first). */

@@ -40,9 +40,11 @@ function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: str
   const out: (string | undefined)[] = [];
   codings.slice(0, 3).forEach((c, i) => {
     const at = i === 2 ? 9 : i * 3;
-    out[at] = c.code;
-    const shown = i === 0 && text !== undefined ? text : c.display;
-    out[at + 1] = shown === c.display ? marks(c.display, c.displayHighlighting, mark) : shown;
+    const textOnly = i === 0 && code.textOnly === true;
+    out[at] = textOnly ? undefined : c.code;
+    const display = textOnly ? c.code : c.display;
+    const shown = i === 0 && text !== undefined ? text : display;
+    out[at + 1] = shown === display ? marks(display, c.displayHighlighting, mark) : shown;
     out[at + 2] = c.system === 'L' || (!c.system && !code.nullComponents?.includes(at + 3)) ? localSystem : c.system;
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
@@ -55,8 +57,9 @@ function cweAsSent(code: CodedConcept, mark = false): RepetitionInput {
   const out: (string | undefined)[] = [];
   [code, ...(code.alternates ?? [])].slice(0, 3).forEach((c, i) => {
     const at = i === 2 ? 9 : i * 3;
-    out[at] = c.code;
-    out[at + 1] = marks(c.display, c.displayHighlighting, mark);
+    const textOnly = i === 0 && code.textOnly === true;
+    out[at] = textOnly ? undefined : c.code;
+    out[at + 1] = marks(textOnly ? c.code : c.display, c.displayHighlighting, mark);
     out[at + 2] = c.system;
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
@@ -271,7 +274,8 @@ function encodeObx(setId: number, o: Observation, status: string, report: LabRep
 
 /** OBX-5 of a coded value: each repetition sent, the first with the value's text. */
 function codedValue(o: Observation, s: OruR01Settings, mark: boolean): FieldInput {
-  const first = cwe(o.valueCoding!, s.localCodingSystem, undefined, o.valueCoding!.display ?? o.value, mark);
+  const v = o.valueCoding!;
+  const first = cwe(v, s.localCodingSystem, undefined, v.textOnly ? undefined : (v.display ?? o.value), mark);
   if (!o.moreValueCodings) return first;
   return { repeat: [first, ...o.moreValueCodings.map((c) => cwe(c, s.localCodingSystem, undefined, undefined, mark))] };
 }

@@ -219,6 +219,24 @@ export function conceptOf(c: Coded): CodedConcept | undefined {
   };
 }
 
+/**
+ * A CE/CWE as `conceptOf` gives it, or, where it has text but no code at all (`^Few colonies`),
+ * that text as a `textOnly` concept with its coding system, so that it keeps its place.
+ */
+export function conceptOrText(segment: Hl7Segment, field: number, repetition = 0): CodedConcept | undefined {
+  const c = coded(segment, field, repetition);
+  const concept = conceptOf(c);
+  const text = leaf(segment, field, 2, 1, repetition);
+  if (concept || text === undefined) return concept;
+  const system = leaf(segment, field, 3, 1, repetition);
+  const displayHighlighting = leafHighlighting(segment, field, 2, repetition);
+  return {
+    code: text, textOnly: true, ...(system !== undefined ? { system } : {}), ...(displayHighlighting ? { displayHighlighting } : {}),
+    ...(c.originalText !== undefined ? { originalText: c.originalText } : {}), ...(c.originalTextHighlighting ? { originalTextHighlighting: c.originalTextHighlighting } : {}),
+    ...(c.nullComponents ? { nullComponents: c.nullComponents } : {}),
+  };
+}
+
 const LOINC = new Set(['LN', 'LOINC', 'HTTP://LOINC.ORG', '2.16.840.1.113883.6.1']);
 const UCUM = new Set(['UCUM', 'HTTP://UNITSOFMEASURE.ORG', '2.16.840.1.113883.6.8']);
 

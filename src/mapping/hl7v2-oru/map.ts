@@ -4,7 +4,7 @@ import { InputError } from '../../errors.ts';
 import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
 import { formatPath } from '../issues.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
-import { at, coded, conceptOf, dateTime, HL7_NULL, Issues, isHl7Null, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
+import { at, coded, conceptOf, conceptOrText, dateTime, HL7_NULL, Issues, isHl7Null, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
 import { type Note, type OrderGroup, orderGroups } from './groups.ts';
 import { deriveStatus, observationStatus, resultStatus } from './statuses.ts';
 import { mapPatient } from './patient.ts';
@@ -312,7 +312,7 @@ function readObservation(
   const loinc = loincOf(codes);
   const unitSent = !nulls.includes('unit');
   const unit = unitSent ? (leaf(seg, 6, 1) ?? leaf(seg, 6, 2)) : undefined;
-  const unitCoding = unitSent ? conceptOf(coded(seg, 6)) : undefined;
+  const unitCoding = unitSent ? conceptOrText(seg, 6) : undefined;
   const ucum = !unitSent ? undefined : isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
   const range = seg.raw(7) === '' || nulls.includes('referenceRange') ? undefined : repetitionText(seg.raw(7), seg);
   const subId = leaf(seg, 4);
@@ -331,7 +331,7 @@ function readObservation(
       ...(subId !== undefined ? { subId } : {}),
       ...(unit !== undefined ? { unit } : {}),
       ...(ucum !== undefined ? { ucum } : {}),
-      ...(unitCoding && (unitCoding.system !== undefined || unitCoding.display !== undefined || unitCoding.alternates || unitCoding.originalText !== undefined || unitCoding.nullComponents) ? { unitCoding } : {}),
+      ...(unitCoding && (unitCoding.system !== undefined || unitCoding.display !== undefined || unitCoding.alternates || unitCoding.originalText !== undefined || unitCoding.nullComponents || unitCoding.textOnly) ? { unitCoding } : {}),
       ...(range !== undefined ? { referenceRange: range } : {}),
       ...(nulls.includes('flags') ? { flags: [] } : flagsOf(obx)),
       status,
@@ -352,7 +352,7 @@ function flagsOf(obx: Located): Pick<Observation, 'flags' | 'flagCodings'> {
   const seg = obx.segment;
   const sent = seg
     .repetitions(8)
-    .map((raw, r) => ({ raw, text: flagText(raw, obx), concept: conceptOf(coded(seg, 8, r)) }))
+    .map((raw, r) => ({ raw, text: flagText(raw, obx), concept: conceptOrText(seg, 8, r) }))
     .filter((f) => f.text !== '');
   const flags = sent.map((f) => f.text);
   const isCoded = seg.delimiters.component !== '' && sent.some((f) => f.raw.includes(seg.delimiters.component));

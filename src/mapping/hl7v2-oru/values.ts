@@ -1,6 +1,6 @@
 import type { Attachment, CodedConcept, Observation } from '../../canonical/report.ts';
 import { type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
-import { at, coded, conceptOf, dtmText, type Issues, type Located, leaf, repetitionText, textAndHighlighting } from './fields.ts';
+import { at, conceptOrText, dtmText, type Issues, type Located, leaf, repetitionText, textAndHighlighting } from './fields.ts';
 
 /**
  * OBX-5 as the canonical value: the text as sent, never recalculated. Repetitions are
@@ -60,7 +60,7 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
         const c = (n: number) => leaf(seg, 5, n, 1, i) ?? '';
         return c(2) || c(1) || c(5) || c(4) || c(9);
       });
-      const [valueCoding, ...more] = reps.map((_, i) => conceptOf(coded(seg, 5, i))).filter((c): c is CodedConcept => c !== undefined);
+      const [valueCoding, ...more] = reps.map((_, i) => conceptOrText(seg, 5, i)).filter((c): c is CodedConcept => c !== undefined);
       const value = texts.join('\n');
       return {
         value,

@@ -160,7 +160,8 @@ test('shared samples: coded values without a code, ranges with separators, POC d
   if (!sharedSamplesPresent(t) || !samples) return;
   const [pertussis] = maps('25-cerner-healthsentry-elr-ce-without-code.hl7');
   const o = pertussis!.report.observations[0]!;
-  assert.deepEqual([o.value, o.valueCoding], ['Bordetella pertussis', undefined]);
+  // Text with no code: kept as text in its place (CE-2, with CE-3), never taken for a code.
+  assert.deepEqual([o.value, o.valueCoding], ['Bordetella pertussis', { code: 'Bordetella pertussis', system: 'SNM', textOnly: true }]);
   const [lead] = maps('26-cerner-healthsentry-elr-lead-caret-range.hl7');
   assert.equal(lead!.report.observations[0]!.referenceRange, '^^10.000000');
   const [cue] = maps('30-reportstream-cue-poc-molecular-aoe.hl7');

@@ -60,7 +60,7 @@ test('CE/CWE/CNE: the text, else the code; valueCoding keeps the code', () => {
   const codeOnly = value('CE', 'POS');
   assert.deepEqual([codeOnly.value, codeOnly.valueCoding], ['POS', { code: 'POS' }]);
   const textOnly = value('CE', '^Bordetella pertussis^SNM');
-  assert.deepEqual([textOnly.value, textOnly.valueCoding], ['Bordetella pertussis', undefined]);
+  assert.deepEqual([textOnly.value, textOnly.valueCoding], ['Bordetella pertussis', { code: 'Bordetella pertussis', system: 'SNM', textOnly: true }]);
   const alternate = value('CWE', '^^^NEG^Negative^L');
   assert.deepEqual([alternate.value, alternate.valueCoding], ['Negative', { code: 'NEG', display: 'Negative', system: 'L' }]);
   assert.equal(value('CWE', '^^^^^^^^Original text only').value, 'Original text only');
