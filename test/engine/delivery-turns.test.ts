@@ -20,9 +20,10 @@ const BURST = 300;
 const OTHERS = 7;
 /**
  * The round that commits the delivery's 'sent' mark, one in flight before it, and the rounds
- * other work brings while the frame crosses the loopback socket to the LIS.
+ * other work brings while the frame crosses the loopback socket to the LIS (1–3 seen on a quiet
+ * machine; the bound leaves room for a loaded one, and is still far below the burst's hundreds).
  */
-const MAX_ROUNDS = 4;
+const MAX_ROUNDS = 8;
 /** Intake turns while those rounds commit (durability normal: no fsync in them). */
 const MAX_TURNS = 40;
 
@@ -48,12 +49,17 @@ test('a delivery ready on its lane reaches the LIS within a bounded number of lo
   // Counters when each delivery was committed and when the LIS got it, by control id (MSH-10).
   const readyAt = new Map<string, { turns: number; rounds: number }>();
   const arrivedAt = new Map<string, { turns: number; rounds: number }>();
+  /** Order of first arrival at the LIS, by control id. */
+  const arrivalOrder = new Map<string, number>();
   store.onCommitted((rows) => {
     for (const r of rows) readyAt.set(r.controlId, count());
   });
   // Asked for every frame as it arrives (the answer stays the default AA).
   lis.setScript((_n, frame) => {
-    if (frame.controlId && !arrivedAt.has(frame.controlId)) arrivedAt.set(frame.controlId, count());
+    if (frame.controlId && !arrivedAt.has(frame.controlId)) {
+      arrivedAt.set(frame.controlId, count());
+      arrivalOrder.set(frame.controlId, arrivalOrder.size);
+    }
     return undefined;
   });
   const arrivals = lis.waitFor((frames) => frames.length >= BURST + OTHERS, 120_000);
@@ -84,6 +90,7 @@ test('a delivery ready on its lane reaches the LIS within a bounded number of lo
     waits.push({ turns: arrived.turns - ready.turns, rounds: arrived.rounds - ready.rounds });
   }
   const burstDone = Math.max(...[...arrivedAt.entries()].filter(([c]) => !watched.has(c)).map(([, at]) => at.turns));
+  const lastOfBurst = Math.max(...[...arrivalOrder.entries()].filter(([c]) => !watched.has(c)).map(([, n]) => n));
   t.diagnostic(
     `ready → received on the idle lane: ${waits.map((w) => `${w.turns} turns/${w.rounds} rounds`).join(', ')}; the burst's last delivery arrived after ${burstDone} intake turns`,
   );
@@ -91,6 +98,7 @@ test('a delivery ready on its lane reaches the LIS within a bounded number of lo
     assert.ok(w.rounds <= MAX_ROUNDS, `a delivery waited ${w.rounds} store round trips (at most ${MAX_ROUNDS})`);
     assert.ok(w.turns <= MAX_TURNS, `a delivery waited ${w.turns} intake turns behind the burst (at most ${MAX_TURNS})`);
   }
-  // The idle lane did not wait for the burst to be delivered.
-  for (const id of watched) assert.ok(arrivedAt.get(id)!.turns < burstDone, 'delivered before the burst was');
+  // The idle lane did not wait for the burst to be delivered: each arrived before the burst's last
+  // delivery (in arrival order; the turn counter stops once intake is over, so it cannot tell).
+  for (const id of watched) assert.ok(arrivalOrder.get(id)! < lastOfBurst, 'delivered before the burst was');
 });
