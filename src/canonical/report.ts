@@ -95,6 +95,8 @@ export const Patient = z.object({
   given: z.array(z.string()).default([]),
   /** HL7 v2 PID-5 components (1 family, 2 given, 3 further given) sent as the HL7 null `""`: no value, written back in place by the ORU^R01. */
   nameNulls: z.array(z.number().int().min(1).max(3)).optional(),
+  /** HL7 v2 `\H\`/`\N\` in PID-5 as sent: in `family`, and in each of `given` (same order). */
+  nameHighlighting: z.object({ family: Highlighting.optional(), given: z.array(Highlighting).optional() }).optional(),
   birthDate: z.string().regex(/^\d{4}(-\d{2}(-\d{2})?)?$/, 'expected YYYY, YYYY-MM or YYYY-MM-DD').optional(),
   sex: z.enum(['female', 'male', 'other', 'unknown']).optional(),
 });

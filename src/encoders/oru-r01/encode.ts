@@ -92,10 +92,12 @@ function flagsField(o: Observation, mark: boolean): FieldInput {
 }
 
 /** XPN-1..3: family, given, further given; a component sent as the HL7 null goes back as `""` in its place. */
-function personName(p: NonNullable<LabReport['patient']>): FieldInput {
+function personName(p: NonNullable<LabReport['patient']>, mark: boolean): FieldInput {
   const isNull = (n: number) => p.nameNulls?.includes(n) ?? false;
-  const given = isNull(2) ? [HL7_NULL, ...p.given] : p.given;
-  return [isNull(1) ? HL7_NULL : p.family, given[0], given.slice(1).join(' ') || (isNull(3) ? HL7_NULL : null)];
+  const h = p.nameHighlighting;
+  const named = p.given.map((g, i) => marks(g, h?.given?.[i], mark)!);
+  const given = isNull(2) ? [HL7_NULL, ...named] : named;
+  return [isNull(1) ? HL7_NULL : marks(p.family, h?.family, mark), given[0], given.slice(1).join(' ') || (isNull(3) ? HL7_NULL : null)];
 }
 
 /** Components sent as the HL7 null go back as `""` where nothing else is written. */
@@ -146,10 +148,15 @@ export function encodeOruR01(report: LabReport, ctx: EncodeContext, s: OruR01Set
       }),
     });
     // PID-5 is required; a patient known only by identifier gets name type U (unspecified).
-    pid[5] = sentNull('patientName', p.family || p.given.length > 0 ? personName(p) : [null, null, null, null, null, null, 'U']);
+    const name = (mark: boolean) => sentNull('patientName', p.family || p.given.length > 0 ? personName(p, mark) : [null, null, null, null, null, null, 'U']);
     pid[7] = sentNull('birthDate', p.birthDate?.replaceAll('-', ''));
     pid[8] = sentNull('sex', p.sex ? SEX[p.sex] : undefined);
-    segments.push(encodeSegment('PID', pid, d));
+    segments.push(
+      encodeMarked('PID', (mark) => {
+        pid[5] = name(mark);
+        return pid;
+      }),
+    );
     if (report.encounter || report.nulls?.includes('encounter')) {
       const pv1: FieldInput[] = [];
       pv1[1] = '1';

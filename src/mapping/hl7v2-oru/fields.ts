@@ -150,7 +150,7 @@ export function nullComponents(segment: Hl7Segment, field: number, repetition = 
 }
 
 /** The highlighting in a leaf (first subcomponent), as `textAndHighlighting` finds it. */
-function leafHighlighting(segment: Hl7Segment, field: number, component: number, repetition: number): Highlighting | undefined {
+export function leafHighlighting(segment: Hl7Segment, field: number, component: number, repetition: number): Highlighting | undefined {
   const c = components(segment, field, repetition)?.[component - 1];
   if (c === undefined || c === '') return undefined;
   const separator = segment.delimiters.subcomponent;

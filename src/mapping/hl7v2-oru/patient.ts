@@ -1,6 +1,6 @@
 import type { Identifier, Patient } from '../../canonical/report.ts';
-import { dtmToIso } from '../../protocols/hl7v2/index.ts';
-import { at, dtmProblem, type Issues, isHl7Null, type Located, leaf, nullComponents } from './fields.ts';
+import { dtmToIso, type Hl7Segment } from '../../protocols/hl7v2/index.ts';
+import { at, dtmProblem, type Issues, isHl7Null, type Located, leaf, leafHighlighting, nullComponents } from './fields.ts';
 
 /** Own keys only: a code such as 'constructor' must not find Object.prototype's. */
 export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
@@ -32,6 +32,7 @@ export function mapPatient(
   let family: string | undefined;
   let given: string[] = [];
   let nameNulls: number[] = [];
+  let nameHighlighting: NonNullable<Patient['nameHighlighting']> | undefined;
   for (let r = 0; r < (isHl7Null(seg, 5) ? 0 : seg.repetitions(5).length); r++) {
     const f = leaf(seg, 5, 1, 1, r);
     const g = [leaf(seg, 5, 2, 1, r), leaf(seg, 5, 3, 1, r)].filter((x): x is string => x !== undefined);
@@ -39,6 +40,7 @@ export function mapPatient(
       family = f;
       given = g;
       nameNulls = nullComponents(seg, 5, r).filter((n) => n <= 3);
+      nameHighlighting = highlightingOfName(seg, r);
       break;
     }
   }
@@ -68,6 +70,7 @@ export function mapPatient(
     ...(family !== undefined ? { family } : {}),
     given,
     ...(nameNulls.length > 0 ? { nameNulls } : {}),
+    ...(nameHighlighting ? { nameHighlighting } : {}),
     ...(birthDate !== undefined ? { birthDate } : {}),
     ...(sex !== undefined ? { sex } : {}),
   };
@@ -120,4 +123,12 @@ export function universalIdUri(id: string, type: string | undefined): string | u
   if (t === 'UUID' && UUID.test(id)) return `urn:uuid:${id.toLowerCase()}`;
   if ((t === 'URI' || t === 'URL') && URI.test(id)) return id;
   return undefined;
+}
+
+/** `\H\`/`\N\` in XPN-1..3 of the repetition read, aligned with `family` and `given`. */
+function highlightingOfName(seg: Hl7Segment, r: number): NonNullable<Patient['nameHighlighting']> | undefined {
+  const family = leafHighlighting(seg, 5, 1, r);
+  const given = [2, 3].filter((n) => leaf(seg, 5, n, 1, r) !== undefined).map((n) => leafHighlighting(seg, 5, n, r) ?? []);
+  if (!family && given.every((g) => g.length === 0)) return undefined;
+  return { ...(family ? { family } : {}), ...(given.some((g) => g.length > 0) ? { given } : {}) };
 }

@@ -135,7 +135,7 @@ test('a field the canonical report does not have is refused, listing the fields 
   const i = issueAt(issues, file, 'settings.report.patient.nickname');
   assert.equal(i.line, lineOf(text, 'nickname:'));
   assert.equal(i.code, 'unknown_field');
-  assert.equal(i.message, "'nickname' is not a field of the canonical report here; expected one of id, identifiers, family, given, nameNulls, birthDate, sex");
+  assert.equal(i.message, "'nickname' is not a field of the canonical report here; expected one of id, identifiers, family, given, nameNulls, nameHighlighting, birthDate, sex");
 });
 
 test('a required field the tree leaves out (the id) is refused where it belongs', () => {
