@@ -315,7 +315,7 @@ function readObservation(
   const unitCoding = unitSent ? conceptOrText(seg, 6) : undefined;
   const ucum = !unitSent ? undefined : isUcum(leaf(seg, 6, 3)) ? leaf(seg, 6, 1) : isUcum(leaf(seg, 6, 6)) ? leaf(seg, 6, 4) : undefined;
   const range = seg.raw(7) === '' || nulls.includes('referenceRange') ? undefined : repetitionText(seg.raw(7), seg);
-  const subId = leaf(seg, 4);
+  const subId = isHl7Null(seg, 4) ? HL7_NULL : leaf(seg, 4);
   // OBX-14, else OBR-7: the observation time of every OBX of the order that gives none.
   const time = nulls.includes('observedAt') ? undefined : (dateTime(obx, 14, issues, offset) ?? obrTime);
   return {

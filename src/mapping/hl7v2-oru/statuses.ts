@@ -1,5 +1,5 @@
 import type { ResultStatus } from '../../canonical/report.ts';
-import { at, type Issues, type Located, leaf } from './fields.ts';
+import { at, HL7_NULL, type Issues, isHl7Null, type Located, leaf } from './fields.ts';
 import { lookup } from './patient.ts';
 
 /**
@@ -17,7 +17,8 @@ export interface ReadStatus {
 }
 
 function read(s: Located, field: 11 | 25, table: Readonly<Record<string, ResultStatus>>, issues: Issues): ReadStatus {
-  const text = leaf(s.segment, field);
+  // The HL7 null is no status code: it is refused like any code the tables do not know.
+  const text = isHl7Null(s.segment, field) ? HL7_NULL : leaf(s.segment, field);
   if (text === undefined) return { text, status: undefined, refused: false };
   const status = lookup(table, text);
   if (status !== undefined) return { text, status, refused: false };

@@ -41,3 +41,12 @@ test('an order with neither OBR-25 nor any OBX-11 is refused: it has no status t
   ]);
   assert.equal(refusal(noObr25(message(MSH, PID, ORC, OBR))).issues[0]!.code, 'required');
 });
+
+test('the HL7 null "" in OBX-11 or OBR-25 is no status code: refused like an unknown one, never taken for "not sent"', () => {
+  assert.deepEqual(issues(oru(obx({ 11: '""' }))), [
+    `OBX[0]-11: OBX-11 (observation result status) '""' is not in HL7 table 0085 or the mapping's observationStatuses: add a row there to say what it means`,
+  ]);
+  assert.deepEqual(issues(oru(obx({})).replace('0100|||F', '0100|||""')), [
+    `OBR[0]-25: OBR-25 (result status) '""' is not in HL7 table 0123 or the mapping's resultStatuses: add a row there to say what it means`,
+  ]);
+});
