@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_BODY_LIMITS } from '../http/body.ts';
 
 /**
  * A whole number from a flag or variable ('8080') or from code (8080). Not z.coerce: it
@@ -19,9 +20,9 @@ export const EngineSettings = z
     /** Pending deliveries across all channels above which sources push back (HTTP 503, slower MLLP reads). */
     maxBacklog: wholeNumber.pipe(z.number().int().positive()).default(50_000),
     /** Bytes of HTTP request bodies held at once across all requests; over it the largest body in flight gets 503. */
-    maxBodyBytesInFlight: wholeNumber.pipe(z.number().int().positive()).default(16 * 1_048_576),
+    maxBodyBytesInFlight: wholeNumber.pipe(z.number().int().positive()).default(DEFAULT_BODY_LIMITS.maxBytesInFlight),
     /** A request body that sends nothing for this long is cut (408). */
-    bodyTimeoutMs: wholeNumber.pipe(z.number().int().positive()).default(10_000),
+    bodyTimeoutMs: wholeNumber.pipe(z.number().int().positive()).default(DEFAULT_BODY_LIMITS.idleTimeoutMs),
     /** A request whose headers are not complete after this long is cut (408). */
     headersTimeoutMs: wholeNumber.pipe(z.number().int().positive()).default(10_000),
     /** 'full' fsyncs each commit; 'normal' survives a process crash but not a power cut. */
