@@ -4,26 +4,16 @@
  * seed-003 keys stay as they are.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { buildAck, DEFAULT_DELIMITERS, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { makeEvent } from '../support/events.ts';
-import { startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
+import { releasedPort, startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 import { startSandboxLis } from '../support/sandbox.ts';
 
 type Health = { status: string; components: Record<string, string>; details?: Record<string, Record<string, unknown>> };
-
-/** A port nobody listens on right now: bound, read back, released. */
-async function releasedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('dead and rejected deliveries make their destination degraded, with counts; a resend that succeeds clears it', async (t) => {
   const refusing = await startSandboxLis('AR');

@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, test } from 'node:test';
 import { buildAck, DEFAULT_DELIMITERS, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { makeEvent } from '../support/events.ts';
-import { startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
-
-/** A port nobody listens on right now: bound, read back, released. */
-async function releasedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+import { releasedPort, startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 
 test('LIS down, then up: messages queued meanwhile drain in order, each with the MSH-10 it was first given', async () => {
   const port = await releasedPort();

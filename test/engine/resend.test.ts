@@ -4,12 +4,11 @@
  * resend of a message waiting for a retry brings that retry forward.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { buildAck, DEFAULT_DELIMITERS, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { makeEvent } from '../support/events.ts';
-import { startTestEngine, type TestEngine, webhookToMllpChannel } from '../support/in-process.ts';
+import { releasedPort, startTestEngine, type TestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 import { sandboxMessages, startSandboxLis } from '../support/sandbox.ts';
 
 type Outcome = { resourceType: string; issue: Array<{ code: string; diagnostics: string }> };
@@ -98,15 +97,6 @@ describe('resend of a superseded version', () => {
     assert.deepEqual(((await res.json()) as { issue: Array<{ expression: string[] }> }).issue.map((i) => i.expression[0]), ['query.force']);
   });
 });
-
-/** A port nobody listens on right now: bound, read back, released. */
-async function releasedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test('resend of a message waiting for its retry brings the retry forward to now', async (t) => {
   const port = await releasedPort();

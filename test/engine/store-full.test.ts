@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildAck, DEFAULT_DELIMITERS, Hl7Message } from '../../src/protocols/hl7v2/index.ts';
 import { MllpServer } from '../../src/protocols/mllp/index.ts';
 import { makeEvent } from '../support/events.ts';
-import { startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
+import { releasedPort, startTestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 
 type Health = { status: string; components: Record<string, string>; details?: Record<string, Record<string, unknown>> };
 
@@ -48,14 +47,6 @@ function fillDisk(file: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-async function releasedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 test('disk full: the engine keeps running, intake 503 STORE_FAILED, deliveries pause, health degraded, admin reads work; all resumes after', { timeout: 60_000 }, async (t) => {

@@ -1,4 +1,5 @@
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -94,6 +95,15 @@ destinations:
     delivery:
       ${delivery}
 `;
+}
+
+/** A port nobody listens on right now: bound, read back, released (for a peer that is down, then comes up). */
+export async function releasedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
 }
 
 /** The port an MLLP listener channel of a test engine took (channels listen on port 0); the first channel by default. */
