@@ -89,6 +89,16 @@ async function firstFailingFilter(channel: ResolvedChannel, scope: { report: unk
   return undefined;
 }
 
+/** Calls `each` with every run of consecutive rows that share a key, in order. */
+export function forEachRun<T>(rows: readonly T[], key: (row: T) => string, each: (key: string, run: T[]) => void): void {
+  let from = 0;
+  for (let i = 1; i <= rows.length; i++) {
+    if (i < rows.length && key(rows[i]!) === key(rows[from]!)) continue;
+    each(key(rows[from]!), rows.slice(from, i));
+    from = i;
+  }
+}
+
 /** A running channel: its source, intake into the store, and one dispatcher per destination. */
 export class ChannelRuntime {
   private current: ResolvedChannel;
@@ -242,13 +252,8 @@ export class ChannelRuntime {
 
   /** Deliveries of this channel an intake just committed, in delivery id order. */
   take(rows: readonly CommittedDelivery[]): void {
-    let from = 0;
     // Consecutive rows of one destination go to its dispatcher together.
-    for (let i = 1; i <= rows.length; i++) {
-      if (i < rows.length && rows[i]!.destinationId === rows[from]!.destinationId) continue;
-      this.dispatchers.get(rows[from]!.destinationId)?.take(rows.slice(from, i));
-      from = i;
-    }
+    forEachRun(rows, (r) => r.destinationId, (destinationId, run) => this.dispatchers.get(destinationId)?.take(run));
   }
 
   async start(): Promise<void> {

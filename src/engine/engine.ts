@@ -14,7 +14,7 @@ import type { EngineSettings } from '../config/settings.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
-import { ChannelRuntime } from './channel.ts';
+import { ChannelRuntime, forEachRun } from './channel.ts';
 import { secureDataDirectory } from './data-dir.ts';
 import { IntakeTurns } from './turns.ts';
 
@@ -68,15 +68,9 @@ export class Engine {
     const { settings, configuration, log } = this.options;
     const recovered = await this.store.recoverInFlight();
     // Committed intake goes straight to its lanes (a channel not running reads its backlog when it starts).
-    this.store.onCommitted((rows) => {
-      let from = 0;
-      for (let i = 1; i <= rows.length; i++) {
-        if (i < rows.length && rows[i]!.channelId === rows[from]!.channelId) continue;
-        const channelId = rows[from]!.channelId;
-        this.channels.find((c) => c.id === channelId)?.take(rows.slice(from, i));
-        from = i;
-      }
-    });
+    this.store.onCommitted((rows) =>
+      forEachRun(rows, (r) => r.channelId, (channelId, run) => this.channels.find((c) => c.id === channelId)?.take(run)),
+    );
     if (recovered > 0) log.info({ recovered }, 'deliveries in flight at the last stop are queued again');
 
     const app = express();
