@@ -262,12 +262,16 @@ function withMarks(text: string, highlighting: Highlighting): string {
 
 const unmark = (segment: string): string => segment.replaceAll(MARK.H, `${d.escape}H${d.escape}`).replaceAll(MARK.N, `${d.escape}N${d.escape}`);
 
-/** A segment whose fields `build` gives, with the highlighting marked when asked to. */
+/**
+ * A segment whose fields `build` gives, with the highlighting marked when asked to. Built
+ * marked first: without a mark in it (no highlighting, the common case) it is the plain
+ * segment, encoded once.
+ */
 function encodeMarked(name: string, build: (mark: boolean) => FieldInput[]): string {
-  const plain = encodeSegment(name, build(false), d);
-  if (MARKS.test(plain)) return plain;
   const marked = encodeSegment(name, build(true), d);
-  return marked === plain ? plain : unmark(marked);
+  if (!MARKS.test(marked)) return marked;
+  const plain = encodeSegment(name, build(false), d);
+  return MARKS.test(plain) ? plain : unmark(marked);
 }
 
 /** An NTE (set id, source L, the comment), its highlighting where it was sent. */
