@@ -17,6 +17,11 @@ export type SourceEncoding = 'utf-8' | 'latin1';
 
 const SETTING_CHARSET: Readonly<Record<SourceEncoding, string>> = { 'utf-8': 'UNICODE UTF-8', latin1: '8859/1' };
 
+/** The character set a source's `encoding` setting stands for (used when MSH-18 is empty). */
+export function settingCharset(encoding: SourceEncoding): Hl7Charset {
+  return charsetOf(SETTING_CHARSET[encoding])!;
+}
+
 const MSH_18 = { segment: 'MSH', sequence: 1, field: 18 } as const;
 
 /** Offset of the first MSH segment: 0 for a message; after FHS/BHS (or a VT) in a batch file. */
@@ -58,7 +63,7 @@ export interface Hl7TextSettings {
 export function hl7Charset(bytes: Uint8Array, settings: SourceEncoding | Hl7TextSettings): Hl7Charset {
   const { encoding, charsets } = typeof settings === 'string' ? { encoding: settings, charsets: undefined } : settings;
   const declared = declaredCharset(bytes);
-  if (declared === '') return charsetOf(SETTING_CHARSET[encoding])!;
+  if (declared === '') return settingCharset(encoding);
   const charset = charsetOf(declared);
   if (!charset) {
     throw new InputError('INPUT_TEXT_INVALID', [

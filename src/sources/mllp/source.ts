@@ -5,7 +5,6 @@ import {
   type AckCode,
   type AckError,
   buildAck,
-  charsetOf,
   DEFAULT_DELIMITERS,
   DelimiterError,
   ErrorCondition,
@@ -17,7 +16,7 @@ import {
 } from '../../protocols/hl7v2/index.ts';
 import { MllpServer, type OversizeFrame } from '../../protocols/mllp/index.ts';
 import { controlId } from '../../util/ids.ts';
-import { decodeHl7v2, refuseHl7ControlCharacters } from '../text.ts';
+import { decodeHl7v2, refuseHl7ControlCharacters, settingCharset } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { ackErrors } from './ack-errors.ts';
 import type { MllpSourceConfig } from './config.ts';
@@ -53,21 +52,21 @@ function sniffControlId(text: string): string | undefined {
  */
 export function createMllpSource(config: MllpSourceConfig, ctx: SourceContext): Source {
   const server = new MllpServer();
-  const settingCharset = charsetOf(config.encoding === 'latin1' ? '8859/1' : 'UNICODE UTF-8')!;
+  const fallbackCharset = settingCharset(config.encoding);
 
   const refuse = (charset: Hl7Charset, message: Hl7Message | undefined, error: ConduitError, fallbackControlId?: string): Buffer =>
     charset.encode(ack(message, inboundAnswer(error.code).ack, ackErrors(error), fallbackControlId));
 
   const handle = async (frame: Buffer): Promise<Buffer | undefined> => {
     let text: string;
-    let charset = settingCharset;
+    let charset: Hl7Charset;
     try {
       ({ text, charset } = decodeHl7v2(frame, config));
       refuseHl7ControlCharacters(text);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       ctx.log.warn({ channel: ctx.channelId, code: e.code, location: e.location }, 'inbound HL7 v2 message could not be decoded');
-      return refuse(settingCharset, undefined, e, sniffControlId(frame.toString('latin1')));
+      return refuse(fallbackCharset, undefined, e, sniffControlId(frame.toString('latin1')));
     }
     let message: Hl7Message;
     try {
