@@ -78,12 +78,17 @@ export async function startTestEngine(channels: Record<string, string>, override
 }
 
 /** A webhook → ORU^R01 → MLLP channel pointed at `port`. */
-export function webhookToMllpChannel(id: string, port: number, delivery = 'maxAttempts: 3\n      initialBackoffMs: 50\n      maxBackoffMs: 200', extraSource = ''): string {
+export function webhookToMllpChannel(id: string, port: number, delivery?: string, extraSource = ''): string {
   return `id: ${id}
 source:
   type: webhook
   path: /channels/${id}${extraSource}
-mapping: platform-result
+${platformResultToLis(port, delivery)}`;
+}
+
+/** The platform mapping and one MLLP destination `lis` at `port`: the rest of a webhook or REST channel to the LIS. */
+export function platformResultToLis(port: number, delivery = 'maxAttempts: 3\n      initialBackoffMs: 50\n      maxBackoffMs: 200'): string {
+  return `mapping: platform-result
 destinations:
   - id: lis
     mapping: oru-r01-lis

@@ -1,5 +1,5 @@
 /** Helpers of the REST source tests: a REST → ORU^R01 → MLLP channel and polling a submission. */
-import type { TestEngine } from '../../support/in-process.ts';
+import { platformResultToLis, type TestEngine } from '../../support/in-process.ts';
 
 /** `$` + `{NAME}`: a reference the loader resolves from the environment (spelt so, it is no template placeholder). */
 export const envRef = (name: string): string => '$' + `{${name}}`;
@@ -13,18 +13,7 @@ export function restToMllpChannel(
   return `id: ${id}
 source:
   type: rest
-${opts.source ?? ''}mapping: platform-result
-destinations:
-  - id: lis
-    mapping: oru-r01-lis
-    sender:
-      type: mllp
-      host: 127.0.0.1
-      port: ${port}
-      ackTimeoutMs: 2000
-    delivery:
-      ${opts.delivery ?? 'maxAttempts: 3\n      initialBackoffMs: 50\n      maxBackoffMs: 200'}
-${opts.extra ?? ''}`;
+${opts.source ?? ''}${platformResultToLis(port, opts.delivery)}${opts.extra ?? ''}`;
 }
 
 export interface Accepted {
