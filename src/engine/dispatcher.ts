@@ -150,7 +150,8 @@ export class DestinationDispatcher {
     const last = rows.length > 0 ? rows[rows.length - 1]!.id : 0;
     if (rows.length < WINDOW) {
       l.synced = true;
-      l.queue = l.queue.filter((r) => r.id > last && !rows.some((x) => x.id === r.id));
+      // Rows come in id order, so none of those read has an id above the last one.
+      l.queue = l.queue.filter((r) => r.id > last);
     } else l.queue = [];
     return rows;
   }
