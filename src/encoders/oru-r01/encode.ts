@@ -32,9 +32,9 @@ const isLoinc = (c: Coding): boolean => c.system !== undefined && LOINC_SYSTEMS.
  * alternates in CWE-4..6 and CWE-10..12 (the v2.7 second alternate, which a v2.5.1 receiver
  * may read as extra components), versions in CWE-7, -8, -13, the original text in CWE-9.
  * Where the source sent one code alone and it is not LOINC, LOINC (from the source or the
- * tables) becomes the alternate.
+ * tables) becomes the alternate. Without `localSystem`, every system goes out as sent.
  */
-function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: string, mark = false): RepetitionInput {
+function cwe(code: CodedConcept, localSystem: string | undefined, loinc?: Coding, text?: string, mark = false): RepetitionInput {
   const sent = [code, ...(code.alternates ?? [])];
   const codings = loinc && sent.length === 1 && !isLoinc(code) ? [code, { ...loinc, system: 'LN' }] : sent;
   const out: (string | undefined)[] = [];
@@ -45,7 +45,8 @@ function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: str
     const display = textOnly ? c.code : c.display;
     const shown = i === 0 && text !== undefined ? text : display;
     out[at + 1] = shown === display ? marks(display, c.displayHighlighting, mark) : shown;
-    out[at + 2] = c.system === 'L' || (!c.system && !code.nullComponents?.includes(at + 3)) ? localSystem : c.system;
+    const local = localSystem !== undefined && (c.system === 'L' || (!c.system && !code.nullComponents?.includes(at + 3)));
+    out[at + 2] = local ? localSystem : c.system;
     out[i === 2 ? 12 : 6 + i] = c.version;
   });
   out[8] = marks(code.originalText, code.originalTextHighlighting, mark);
@@ -54,17 +55,7 @@ function cwe(code: CodedConcept, localSystem: string, loinc?: Coding, text?: str
 
 /** A CE/CWE exactly as sent: every triplet in its place, no system filled in. */
 function cweAsSent(code: CodedConcept, mark = false): RepetitionInput {
-  const out: (string | undefined)[] = [];
-  [code, ...(code.alternates ?? [])].slice(0, 3).forEach((c, i) => {
-    const at = i === 2 ? 9 : i * 3;
-    const textOnly = i === 0 && code.textOnly === true;
-    out[at] = textOnly ? undefined : c.code;
-    out[at + 1] = marks(textOnly ? c.code : c.display, c.displayHighlighting, mark);
-    out[at + 2] = c.system;
-    out[i === 2 ? 12 : 6 + i] = c.version;
-  });
-  out[8] = marks(code.originalText, code.originalTextHighlighting, mark);
-  return Array.from(withNulls(out, code), (c) => c ?? null);
+  return cwe(code, undefined, undefined, undefined, mark);
 }
 
 /**
