@@ -7,22 +7,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import type { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { obx, oru } from '../mapping/hl7v2-oru/support.ts';
+import { MLLP_CHANNEL, obx, oru } from '../mapping/hl7v2-oru/support.ts';
 import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../support/in-process.ts';
-
-const CHANNEL = `id: lab-results
-source:
-  type: mllp
-  host: 127.0.0.1
-  port: 0
-mapping: hl7v2-oru
-`;
 
 describe('MLLP: an unknown OBX-11 is refused with AE and an ERR naming OBX-11', () => {
   let t: TestEngine;
   let conn: MllpClientConnection;
   before(async () => {
-    t = await startTestEngine({ 'lab-results.yaml': CHANNEL });
+    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
     conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {

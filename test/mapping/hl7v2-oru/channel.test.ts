@@ -9,21 +9,13 @@ import type { LabReport } from '../../../src/canonical/report.ts';
 import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
 import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
 import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
-import { MSH, obx, oru, sample } from './support.ts';
-
-const CHANNEL = `id: lab-results
-source:
-  type: mllp
-  host: 127.0.0.1
-  port: 0
-mapping: hl7v2-oru
-`;
+import { MLLP_CHANNEL, MSH, obx, oru, sample } from './support.ts';
 
 describe('an MLLP channel with the hl7v2-oru mapping', () => {
   let t: TestEngine;
   let conn: MllpClientConnection;
   before(async () => {
-    t = await startTestEngine({ 'lab-results.yaml': CHANNEL });
+    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
     conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
 import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
 import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
-import { MSH, message, OBR, obx, ORC, PID, refusal, report, settings } from './support.ts';
+import { MLLP_CHANNEL, MSH, message, OBR, obx, ORC, PID, refusal, report, settings } from './support.ts';
 
 const NO_PID = message(MSH, ORC, OBR, obx({}));
 const WHY = 'a result must name its patient (set allowMissingPatient: true in the mapping for senders whose results have none)';
@@ -37,7 +37,7 @@ describe('over MLLP', () => {
   let t: TestEngine;
   let conn: MllpClientConnection;
   before(async () => {
-    t = await startTestEngine({ 'lab-results.yaml': 'id: lab-results\nsource:\n  type: mllp\n  host: 127.0.0.1\n  port: 0\nmapping: hl7v2-oru\n' });
+    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
     conn = await connectMllp(mllpPortOf(t));
   });
   after(async () => {

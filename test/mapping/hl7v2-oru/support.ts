@@ -60,6 +60,15 @@ export function issues(text: string, s: Hl7v2OruSettings = SETTINGS): string[] {
   return refusal(text, s).issues.map((i: InputIssue) => `${i.path}: ${i.message}`);
 }
 
+/** A running channel `lab-results` with this mapping: an MLLP listener on port 0, no destinations. */
+export const MLLP_CHANNEL = `id: lab-results
+source:
+  type: mllp
+  host: 127.0.0.1
+  port: 0
+mapping: hl7v2-oru
+`;
+
 export const MSH = 'MSH|^~\\&|ANALYSER|LAB|CONDUIT|HOSP|20261120091500+0100||ORU^R01^ORU_R01|CTRL-1|P|2.5.1';
 export const PID = 'PID|1||MRN-1^^^HOSP^MR||Doe^Jane^Q||19800102|F';
 export const ORC = 'ORC|RE|PLC-1|FIL-1';
