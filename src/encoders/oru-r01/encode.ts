@@ -1,5 +1,6 @@
 import type { AssigningAuthority, CodedConcept, Coding, Highlighting, LabReport, Observation } from '../../canonical/report.ts';
 import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm, type RepetitionInput } from '../../protocols/hl7v2/index.ts';
+import { isLoinc, isUcum } from '../../mapping/hl7v2-oru/fields.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { loincWarnings, withStandardCodes } from '../codes.ts';
 import type { EncodeContext, Encoded, Encoder, SyncEncoder } from '../types.ts';
@@ -24,9 +25,6 @@ function dtm(iso: string | undefined): string | undefined {
   return iso === undefined ? undefined : isoToDtm(iso);
 }
 
-const LOINC_SYSTEMS = new Set(['LN', 'LOINC', 'HTTP://LOINC.ORG', '2.16.840.1.113883.6.1']);
-const isLoinc = (c: Coding): boolean => c.system !== undefined && LOINC_SYSTEMS.has(c.system.toUpperCase());
-
 /**
  * A CWE with every coding of the concept in the place it was sent: the code in CWE-1..3, its
  * alternates in CWE-4..6 and CWE-10..12 (the v2.7 second alternate, which a v2.5.1 receiver
@@ -36,7 +34,7 @@ const isLoinc = (c: Coding): boolean => c.system !== undefined && LOINC_SYSTEMS.
  */
 function cwe(code: CodedConcept, localSystem: string | undefined, loinc?: Coding, text?: string, mark = false): RepetitionInput {
   const sent = [code, ...(code.alternates ?? [])];
-  const codings = loinc && sent.length === 1 && !isLoinc(code) ? [code, { ...loinc, system: 'LN' }] : sent;
+  const codings = loinc && sent.length === 1 && !isLoinc(code.system) ? [code, { ...loinc, system: 'LN' }] : sent;
   const out: (string | undefined)[] = [];
   codings.slice(0, 3).forEach((c, i) => {
     const at = i === 2 ? 9 : i * 3;
@@ -67,15 +65,13 @@ function unitField(o: Observation, mark: boolean): FieldInput {
   const u = o.unitCoding;
   if (u) {
     const sent = [u, ...(u.alternates ?? [])];
-    const hasUcum = sent.some((c) => c.system !== undefined && UCUM_SYSTEMS.has(c.system.toUpperCase()));
+    const hasUcum = sent.some((c) => isUcum(c.system));
     if (hasUcum || !o.ucum || sent.length > 1) return cweAsSent(u, mark);
     return cweAsSent({ ...u, alternates: [{ code: o.ucum, display: o.unit ?? o.ucum, system: 'UCUM' }] }, mark);
   }
   if (o.unit === undefined || o.unit === '') return undefined;
   return o.ucum ? [o.ucum, o.unit, 'UCUM'] : [o.unit];
 }
-
-const UCUM_SYSTEMS = new Set(['UCUM', 'HTTP://UNITSOFMEASURE.ORG', '2.16.840.1.113883.6.8']);
 
 /** OBX-8: each flag, as the coded element it was sent as where the source coded it (and a table did not map it). */
 function flagsField(o: Observation, mark: boolean): FieldInput {
