@@ -9,29 +9,21 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError } from '../../src/errors.ts';
 import { fileInputs } from '../../src/sources/file/inputs.ts';
+import { charsetOru } from '../mapping/hl7v2-oru/support.ts';
 import { startTestEngine } from '../support/in-process.ts';
 import { fileChannel, filesIn, storedMessages, tempDir, waitFor } from './support.ts';
 
-function oru(controlId: string, msh18: string, note: string): string {
-  return [
-    `MSH|^~\\&|ANALYSER|LAB|CONDUIT|HOSP|20261120091500+0100||ORU^R01^ORU_R01|${controlId}|P|2.5.1||||||${msh18}`,
-    'PID|1||MRN-1^^^HOSP^MR||Doe^Jane',
-    'OBR|1|PLC-1|FIL-1|GLU^Glucose^L|||20261120091000+0100|||||||||||||||20261120091400+0100|||F',
-    `OBX|1|TX|NOTE^Comment^L||${note}||||||F`,
-    '',
-  ].join('\r');
-}
 const utf8 = { encoding: 'utf-8', format: 'auto' } as const;
 
 test('MSH-18 of the first message decides; the setting applies when it is empty', () => {
-  const latin1 = Buffer.from(oru('F-1', '8859/1', 'Gr\xfcn'), 'latin1');
+  const latin1 = Buffer.from(charsetOru('F-1', '8859/1', 'Gr\xfcn'), 'latin1');
   assert.ok(fileInputs('a.hl7', latin1, utf8).inputs[0]!.input.text.includes('Grün'));
-  const utf = Buffer.from(oru('F-2', 'UNICODE UTF-8', 'Grün'), 'utf8');
+  const utf = Buffer.from(charsetOru('F-2', 'UNICODE UTF-8', 'Grün'), 'utf8');
   assert.ok(fileInputs('b.hl7', utf, { encoding: 'latin1', format: 'auto' }).inputs[0]!.input.text.includes('Grün'));
-  const plain = Buffer.from(oru('F-3', '', 'Gr\xfcn'), 'latin1');
+  const plain = Buffer.from(charsetOru('F-3', '', 'Gr\xfcn'), 'latin1');
   assert.ok(fileInputs('c.hl7', plain, { encoding: 'latin1', format: 'auto' }).inputs[0]!.input.text.includes('Grün'));
   // A batch file: MSH-18 is read from the first MSH, after FHS and BHS; the format from the bytes.
-  const batch = Buffer.from(`FHS|^~\\&\rBHS|^~\\&\r${oru('F-4', '8859/2', '\xb3\xf3d\xbc')}BTS|1\rFTS|1\r`, 'latin1');
+  const batch = Buffer.from(`FHS|^~\\&\rBHS|^~\\&\r${charsetOru('F-4', '8859/2', '\xb3\xf3d\xbc')}BTS|1\rFTS|1\r`, 'latin1');
   assert.ok(fileInputs('batch.dat', batch, utf8).inputs[0]!.input.text.includes('łódź'));
 });
 
@@ -45,18 +37,18 @@ test('bytes that do not decode: FILE_ENCODING_INVALID at MSH-18, naming MSH-18 a
     }
     throw new Error('not refused');
   };
-  const empty = refusal(Buffer.from(oru('F-5', '', 'Gr\xfcn'), 'latin1'), 'utf-8');
+  const empty = refusal(Buffer.from(charsetOru('F-5', '', 'Gr\xfcn'), 'latin1'), 'utf-8');
   assert.equal(empty.code, 'FILE_ENCODING_INVALID');
   assert.deepEqual(empty.issues[0]!.hl7, { segment: 'MSH', sequence: 1, field: 18 });
   assert.match(empty.issues[0]!.message, /^MSH-18 is empty, so the channel's encoding setting \(utf-8\) applies, and the message is not valid UNICODE UTF-8 \(byte offset \d+\)/);
-  const declared = refusal(Buffer.from(oru('F-6', 'UNICODE UTF-8', 'Gr\xfcn'), 'latin1'), 'latin1');
+  const declared = refusal(Buffer.from(charsetOru('F-6', 'UNICODE UTF-8', 'Gr\xfcn'), 'latin1'), 'latin1');
   assert.match(declared.issues[0]!.message, /not valid UNICODE UTF-8 .*MSH-18 declares .*encoding setting, latin1, applies only when MSH-18 is empty/);
-  const unknown = refusal(Buffer.from(oru('F-7', 'EBCDIC', 'x'), 'latin1'), 'utf-8');
+  const unknown = refusal(Buffer.from(charsetOru('F-7', 'EBCDIC', 'x'), 'latin1'), 'utf-8');
   assert.match(unknown.issues[0]!.message, /MSH-18 \(character set\) 'EBCDIC' is not one this engine decodes/);
 });
 
 test('a message of a batch that declares another character set than the first is refused on its own', () => {
-  const bytes = Buffer.from(oru('F-8', '8859/1', 'a') + oru('F-9', 'UNICODE UTF-8', 'b') + oru('F-10', '', 'c'), 'latin1');
+  const bytes = Buffer.from(charsetOru('F-8', '8859/1', 'a') + charsetOru('F-9', 'UNICODE UTF-8', 'b') + charsetOru('F-10', '', 'c'), 'latin1');
   const { inputs, unparsed } = fileInputs('two.hl7', bytes, utf8);
   assert.deepEqual(
     inputs.map((i) => i.sourceId),
@@ -71,8 +63,8 @@ test('through the engine: a Latin-1 file on a utf-8 channel goes to error/ namin
   const inbox = tempDir(t);
   const engine = await startTestEngine({ 'drop.yaml': fileChannel('drop', { inbox, mapping: 'hl7v2-oru' }) });
   t.after(() => engine.stop());
-  writeFileSync(join(inbox, 'undeclared.hl7'), Buffer.from(oru('F-11', '', 'Gr\xfcn'), 'latin1'));
-  writeFileSync(join(inbox, 'declared.hl7'), Buffer.from(oru('F-12', '8859/1', 'Gr\xfcn'), 'latin1'));
+  writeFileSync(join(inbox, 'undeclared.hl7'), Buffer.from(charsetOru('F-11', '', 'Gr\xfcn'), 'latin1'));
+  writeFileSync(join(inbox, 'declared.hl7'), Buffer.from(charsetOru('F-12', '8859/1', 'Gr\xfcn'), 'latin1'));
   await waitFor('both files moved', () => filesIn(join(inbox, 'done')).length === 1 && filesIn(join(inbox, 'error')).length === 2);
   const report = readFileSync(join(inbox, 'error', 'undeclared.hl7.error.txt'), 'utf8');
   assert.match(report, /FILE_ENCODING_INVALID[^\n]*\n {2}MSH-18: MSH-18 is empty, so the channel's encoding setting \(utf-8\) applies/);
@@ -83,7 +75,7 @@ test('through the engine: a Latin-1 file on a utf-8 channel goes to error/ namin
 });
 
 test('a raw control character refuses its message only, naming the segment and field; MLLP block characters in a file are framing', () => {
-  const bytes = Buffer.from(`\x0b${oru('F-13', '', 'ok')}\x1c\r${oru('F-14', '', 'bell\x07')}`, 'latin1');
+  const bytes = Buffer.from(`\x0b${charsetOru('F-13', '', 'ok')}\x1c\r${charsetOru('F-14', '', 'bell\x07')}`, 'latin1');
   const { inputs, unparsed } = fileInputs('two.hl7', bytes, utf8);
   assert.deepEqual(
     inputs.map((i) => i.sourceId),

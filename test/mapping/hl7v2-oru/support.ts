@@ -86,6 +86,17 @@ export function oru(...rest: string[]): string {
   return [MSH, PID, ORC, OBR, ...rest].join('\r');
 }
 
+/** A file's ORU^R01 (ending in CR) whose MSH-18 is `msh18`, with `note` as a TX result: for the character set tests. */
+export function charsetOru(controlId: string, msh18: string, note: string): string {
+  return [
+    `MSH|^~\\&|ANALYSER|LAB|CONDUIT|HOSP|20261120091500+0100||ORU^R01^ORU_R01|${controlId}|P|2.5.1||||||${msh18}`,
+    'PID|1||MRN-1^^^HOSP^MR||Doe^Jane',
+    OBR,
+    `OBX|1|TX|NOTE^Comment^L||${note}||||||F`,
+    '',
+  ].join('\r');
+}
+
 /** A message of exactly these segments. */
 export function message(...segments: string[]): string {
   return segments.join('\r');
