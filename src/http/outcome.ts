@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { ConduitError, InputError, type InputIssue, inboundAnswer } from '../errors.ts';
+import type { LogThrottle } from '../log-throttle.ts';
 
 /** FHIR OperationOutcome issue types (http://hl7.org/fhir/issue-type) for our issue codes. */
 function issueType(code: string): string {
@@ -62,4 +63,17 @@ export function errorAnswer(error: unknown): ErrorAnswer {
 export function sendError(res: Response, error: unknown): void {
   const a = errorAnswer(error);
   res.status(a.status).set(a.headers).json(a.body);
+}
+
+/**
+ * Logs a source's intake error, at most once a second per code (issue 8: a line per refused
+ * request floods the log under overload): BACKPRESSURE as a warning, an InputError (the
+ * sender's, answered with its issues) not at all, anything else as an error.
+ */
+export function logIntakeError(throttle: LogThrottle, channel: string, e: unknown, messages: { readonly backlog: string; readonly failed: string }): void {
+  if (e instanceof ConduitError && e.code === 'BACKPRESSURE') {
+    throttle.warn('BACKPRESSURE', { channel, code: e.code }, messages.backlog);
+  } else if (!(e instanceof InputError)) {
+    throttle.error(e instanceof ConduitError ? e.code : 'internal', { err: e, channel }, messages.failed);
+  }
 }

@@ -68,3 +68,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
+
+/**
+ * Writes a JSON answer to a source's request. One given before the body was read whole
+ * closes the connection: the rest of the body may still be arriving, so the connection
+ * cannot be reused for the next request.
+ */
+export function answerRequest(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (!req.complete) {
+    res.shouldKeepAlive = false;
+    req.resume();
+  }
+  sendJson(res, status, body, headers);
+}

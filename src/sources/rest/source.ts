@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConduitError, InputError } from '../../errors.ts';
+import { InputError } from '../../errors.ts';
 import { bodyRefusal } from '../../http/body.ts';
-import { errorAnswer } from '../../http/outcome.ts';
-import { pathOf, sendJson } from '../../http/routes.ts';
+import { errorAnswer, logIntakeError } from '../../http/outcome.ts';
+import { answerRequest, pathOf, sendJson } from '../../http/routes.ts';
 import { LogThrottle } from '../../log-throttle.ts';
 import { decodeUtf8 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
@@ -167,28 +167,15 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
   };
 
   const answerError = (req: IncomingMessage, res: ServerResponse, e: unknown, what: string) => {
-    if (e instanceof ConduitError && e.code === 'BACKPRESSURE') {
-      throttle.warn('BACKPRESSURE', { channel: ctx.channelId, code: e.code }, `the delivery backlog is over its bound: ${what} answered 503`);
-    } else if (!(e instanceof InputError)) {
-      throttle.error(e instanceof ConduitError ? e.code : 'internal', { err: e, channel: ctx.channelId }, `${what} failed`);
-    }
+    logIntakeError(throttle, ctx.channelId, e, { backlog: `the delivery backlog is over its bound: ${what} answered 503`, failed: `${what} failed` });
     const a = errorAnswer(e);
-    send(req, res, a.status, a.body, a.headers);
-  };
-
-  /** Sends an answer; one given before the body was read whole closes the connection, as the rest of the body may still be arriving. */
-  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string>) => {
-    if (!req.complete) {
-      res.shouldKeepAlive = false;
-      req.resume();
-    }
-    sendJson(res, status, body, headers);
+    answerRequest(req, res, a.status, a.body, a.headers);
   };
 
   const onSubmit = (req: IncomingMessage, res: ServerResponse): void => {
     if (!gate(req, res, 'POST')) return;
     submit(req).then(
-      (a) => send(req, res, a.status, a.body, a.headers),
+      (a) => answerRequest(req, res, a.status, a.body, a.headers),
       (e: unknown) => answerError(req, res, e, 'REST submission'),
     );
   };

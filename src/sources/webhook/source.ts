@@ -1,9 +1,9 @@
 import { createHmac, type Hmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConduitError, InputError } from '../../errors.ts';
+import { InputError } from '../../errors.ts';
 import { bodyRefusal } from '../../http/body.ts';
-import { errorAnswer } from '../../http/outcome.ts';
-import { sendJson } from '../../http/routes.ts';
+import { errorAnswer, logIntakeError } from '../../http/outcome.ts';
+import { answerRequest, sendJson } from '../../http/routes.ts';
 import { LogThrottle } from '../../log-throttle.ts';
 import { decodeUtf8 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
@@ -102,19 +102,12 @@ export function createWebhookSource(config: WebhookSourceConfig, ctx: SourceCont
       sendJson(res, e.status, e.body, e.headers);
       return;
     }
-    if (e instanceof ConduitError && e.code === 'BACKPRESSURE') {
-      throttle.warn('BACKPRESSURE', { channel: ctx.channelId, code: e.code }, 'the delivery backlog is over its bound: webhook requests answered 503');
-    } else if (!(e instanceof InputError)) {
-      throttle.error(e instanceof ConduitError ? e.code : 'internal', { err: e, channel: ctx.channelId }, 'webhook intake failed');
-    }
+    logIntakeError(throttle, ctx.channelId, e, {
+      backlog: 'the delivery backlog is over its bound: webhook requests answered 503',
+      failed: 'webhook intake failed',
+    });
     const a = errorAnswer(e);
-    // A request refused before its body was read whole: the rest may still be arriving, so
-    // the connection cannot be reused for the next request.
-    if (!request.complete) {
-      res.shouldKeepAlive = false;
-      request.resume();
-    }
-    sendJson(res, a.status, a.body, a.headers);
+    answerRequest(request, res, a.status, a.body, a.headers);
   };
 
   const handler = (request: IncomingMessage, res: ServerResponse): void => {
