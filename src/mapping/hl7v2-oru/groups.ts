@@ -1,7 +1,6 @@
 import type { Highlighting } from '../../canonical/report.ts';
 import type { Hl7Message, Hl7Segment } from '../../protocols/hl7v2/index.ts';
-import { at, type Issues, type Located, missingSegment } from './fields.ts';
-import { highlightedText } from './values.ts';
+import { at, type Issues, type Located, missingSegment, textAndHighlighting } from './fields.ts';
 
 /** An OBX and the NTEs that follow it. */
 export interface ObservationGroup {
@@ -16,7 +15,7 @@ export interface Note {
 }
 
 function note(segment: Hl7Segment): Note {
-  const { value, highlighting } = highlightedText(segment.repetitions(3), segment);
+  const { value, highlighting } = textAndHighlighting(segment.repetitions(3), segment);
   return { text: value, ...(highlighting ? { highlighting } : {}) };
 }
 

@@ -87,8 +87,8 @@ export function readValue(obx: Located, type: string, title: string, issues: Iss
   }
 }
 
-/** Text values (and NTE-3): the text and its highlighting, see `textAndHighlighting`. */
-export function highlightedText(reps: string[], seg: Hl7Segment): ObxValue {
+/** Text values: the text and its highlighting, see `textAndHighlighting`. */
+function highlightedText(reps: string[], seg: Hl7Segment): ObxValue {
   const { value, highlighting } = textAndHighlighting(reps, seg);
   return { value, ...(highlighting ? { highlighting } : {}), attachments: [], empty: value === '' };
 }
