@@ -24,6 +24,7 @@ import type {
   StoreWriteFailure,
   Submission,
 } from '../types.ts';
+import { TERMINAL_STATUSES } from '../types.ts';
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { type Op, overlay, unwrittenAttempts } from './write-behind.ts';
 import { submissionOf } from './rows.ts';
@@ -76,7 +77,7 @@ interface Mark {
   reject(error: unknown): void;
 }
 
-const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(TERMINAL_STATUSES);
 
 /** Display precedence: a message shows its most troubled delivery. */
 const STATUS_PRECEDENCE: DeliveryStatus[] = ['dead', 'rejected', 'errored', 'sent', 'queued', 'acknowledged'];

@@ -6,12 +6,12 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { DeliveryStatus, InsertResult, Submission } from '../types.ts';
+import { type DeliveryStatus, type InsertResult, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
 import type { Round, RoundAnswer, StepResult, WriterInit } from './writer-protocol.ts';
 import { submissionOf } from './rows.ts';
 
-const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(['acknowledged', 'rejected', 'dead']);
-const PENDING: ReadonlySet<DeliveryStatus> = new Set(['queued', 'sent', 'errored']);
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(TERMINAL_STATUSES);
+const PENDING: ReadonlySet<DeliveryStatus> = new Set(PENDING_STATUSES);
 
 const init = workerData as WriterInit;
 const db = new DatabaseSync(init.file);
