@@ -2,8 +2,8 @@ import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Owner only: the data directory and the store hold patient data. */
-export const DATA_DIR_MODE = 0o700;
-export const DATA_FILE_MODE = 0o600;
+const DATA_DIR_MODE = 0o700;
+const DATA_FILE_MODE = 0o600;
 
 /** SQLite's own files next to the database, created by SQLite with the database file's mode. */
 const SQLITE_COMPANIONS = ['', '-wal', '-shm', '-journal'];

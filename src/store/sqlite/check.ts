@@ -17,7 +17,7 @@ export function markerOf(file: string): string {
 }
 
 /** What the quick look at the file found wrong, before SQLite reads it; undefined when nothing. */
-export function fileProblem(file: string): string | undefined {
+function fileProblem(file: string): string | undefined {
   const size = sizeOf(file);
   if (size === 0) {
     const wal = sizeOf(`${file}-wal`);
