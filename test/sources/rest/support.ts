@@ -1,4 +1,5 @@
 /** Helpers of the REST source tests: a REST → ORU^R01 → MLLP channel and polling a submission. */
+import type { SubmissionStatusView } from '../../../src/sources/rest/status.ts';
 import { platformResultToLis, type TestEngine } from '../../support/in-process.ts';
 
 /** `$` + `{NAME}`: a reference the loader resolves from the environment (spelt so, it is no template placeholder). */
@@ -23,33 +24,13 @@ export interface Accepted {
   duplicate?: boolean;
 }
 
-export interface StatusView {
-  submissionId: string;
-  status: string;
-  receivedAt: string;
-  idempotencyKey?: string;
-  messages: Array<{ messageId: string; source: { id: string; version: string }; status: string; filteredBy?: string }>;
-  destinations: Array<{
-    destination: string;
-    messageId: string;
-    status: string;
-    attempts: number;
-    controlId: string;
-    lastAttemptAt?: string;
-    lastOutcome?: string;
-    code?: string;
-    nextAttemptAt?: string;
-  }>;
-  statusCallbacks: Array<{ destination: string; status: string; attempts: number; eventId: string; lastOutcome?: string; code?: string }>;
-}
-
 /** GETs `location` until `done` holds for the view (or the time is up). */
-export async function pollUntil(t: TestEngine, location: string, done: (v: StatusView) => boolean, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<StatusView> {
+export async function pollUntil(t: TestEngine, location: string, done: (v: SubmissionStatusView) => boolean, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<SubmissionStatusView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await fetch(t.url + location, { headers });
     if (res.status !== 200) throw new Error(`GET ${location}: ${res.status} ${await res.text()}`);
-    const view = (await res.json()) as StatusView;
+    const view = (await res.json()) as SubmissionStatusView;
     if (done(view)) return view;
     if (Date.now() > deadline) throw new Error(`GET ${location}: still ${JSON.stringify(view)}`);
     await new Promise((r) => setTimeout(r, 25));
