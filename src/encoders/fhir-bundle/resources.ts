@@ -219,6 +219,7 @@ export function observation(
   const when = o.observedAt ?? report.observedAt;
   const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
   const observationCode = codeable(loinc ? [loinc, ...codingsOf(o.code)] : codingsOf(o.code), s, o.code.originalText ?? o.code.display);
+  const note = notes(o.comments, report);
   return {
     resourceType: 'Observation',
     identifier: [identifier],
@@ -233,7 +234,7 @@ export function observation(
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
     ...(withoutValue(o) ? { dataAbsentReason: dataAbsentReason(o.status, o.value) } : o.valueCoding ? codedValue(o, s) : observationValue(o.value, unit, o.valueType)),
     ...(o.flags.length ? { interpretation: interpretation(o.flags, flags, o.flagCodings?.map(sentFlag(s))) } : {}),
-    ...(notes(o.comments, report).length ? { note: notes(o.comments, report).map((text) => ({ text })) } : {}),
+    ...(note.length ? { note: note.map((text) => ({ text })) } : {}),
     ...(refs.device ? { device: refs.device } : {}),
     ...(o.referenceRange ? { referenceRange: [referenceRange(o.referenceRange, unit)] } : {}),
     ...(o.valueCoding && o.moreValueCodings && !withoutValue(o)
@@ -295,14 +296,14 @@ export function diagnosticReport(
       : { coding: [{ system: s.defaultReportCode.system, code: s.defaultReportCode.code, ...(s.defaultReportCode.display ? { display: s.defaultReportCode.display } : {}) }] };
   const issued = report.issuedAt ? fhirInstant(report.issuedAt, s.offsetForLocalTimes) : undefined;
   const when = report.observedAt ?? report.observations[0]?.observedAt;
+  const fillerSystem = report.order?.accession ? assignerSystem(report.order.fillerAuthority, s) : undefined;
+  const conclusion = notes(report.comments ?? [], report);
   return {
     resourceType: 'DiagnosticReport',
     identifier: [
       { ...typed('FILL'), system: s.resultIdentifierSystem, value: report.id },
       // The filler's number under its assigning authority, where the source named one.
-      ...(report.order?.accession && assignerSystem(report.order.fillerAuthority, s)
-        ? [{ ...typed('FILL'), system: assignerSystem(report.order.fillerAuthority, s)!, value: report.order.accession }]
-        : []),
+      ...(report.order?.accession && fillerSystem ? [{ ...typed('FILL'), system: fillerSystem, value: report.order.accession }] : []),
     ],
     ...(refs.basedOn ? { basedOn: [refs.basedOn] } : {}),
     status: REPORT_STATUS[report.status],
@@ -315,7 +316,7 @@ export function diagnosticReport(
     ...(report.operator?.name || report.operator?.id ? { performer: [operatorRef(report)] } : {}),
     ...(refs.results.length ? { result: refs.results } : {}),
     // Report-level comments (NTE after OBR) are the lab's own words: carried, not composed.
-    ...(notes(report.comments ?? [], report).length ? { conclusion: notes(report.comments ?? [], report).join('\n') } : {}),
+    ...(conclusion.length ? { conclusion: conclusion.join('\n') } : {}),
     ...(report.attachments.length
       ? { presentedForm: report.attachments.map((a) => ({ contentType: a.contentType, data: a.dataBase64.replace(/\s+/g, ''), ...(a.title ? { title: a.title } : {}) })) }
       : {}),
