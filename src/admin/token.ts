@@ -10,8 +10,8 @@ export interface AdminToken {
   file?: string;
 }
 
-export const ADMIN_TOKEN_ENV = 'CONDUIT_ADMIN_TOKEN';
-export const MIN_ADMIN_TOKEN_LENGTH = 16;
+const ADMIN_TOKEN_ENV = 'CONDUIT_ADMIN_TOKEN';
+const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /** Visible ASCII only: a header carries nothing else reliably, and a blank or short token would guard nothing. */
 const TOKEN = /^[\x21-\x7e]+$/;

@@ -10,7 +10,7 @@ export interface ParsedArgs {
 const BOOLEAN_FLAGS = new Set(['--raw', '--help', '-h', '--canonical', '--json', '--version', '--update']);
 
 /** Flags every command takes. */
-export const GLOBAL_FLAGS = ['--help', '-h', '--version'] as const;
+const GLOBAL_FLAGS = ['--help', '-h', '--version'] as const;
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];

@@ -34,7 +34,7 @@ function firstMsh(bytes: Uint8Array): number {
 }
 
 /** MSH-18 of the first message in the bytes ('' when empty or absent). */
-export function declaredCharset(bytes: Uint8Array): string {
+function declaredCharset(bytes: Uint8Array): string {
   return sniffMsh18(bytes.subarray(firstMsh(bytes)));
 }
 

@@ -37,7 +37,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\ufffd]/g;
 
 /** The name of an entry as text, and what is wrong with it, if anything. */
-export function readName(raw: Buffer): { text: string; problem?: string } {
+function readName(raw: Buffer): { text: string; problem?: string } {
   let text: string;
   try {
     text = utf8.decode(raw);

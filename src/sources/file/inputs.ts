@@ -48,7 +48,7 @@ export function decodeFile(bytes: Uint8Array, encoding: FileSourceConfig['encodi
  * or the `encoding` setting when that is empty (src/sources/text.ts). Throws InputError
  * FILE_ENCODING_INVALID naming MSH-18 and the setting.
  */
-export function decodeHl7File(bytes: Uint8Array, settings: Pick<FileSourceConfig, 'encoding' | 'charsets'>): { text: string; charset: string } {
+function decodeHl7File(bytes: Uint8Array, settings: Pick<FileSourceConfig, 'encoding' | 'charsets'>): { text: string; charset: string } {
   try {
     const { text, charset } = decodeHl7v2(bytes, settings);
     return { text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, charset: charset.name };

@@ -23,7 +23,7 @@ const DIGEST = { hex: /^[0-9a-fA-F]{64}$/, base64: /^[A-Za-z0-9+/]{43}=?$/ } as 
  * `Buffer.from(text, 'hex')` stops silently at the first non-hex character, so
  * `sha256=<hex>junk` used to pass; the whole value is checked first.
  */
-export function signatureDigest(header: string | undefined, hmac: HmacConfig): Buffer | undefined {
+function signatureDigest(header: string | undefined, hmac: HmacConfig): Buffer | undefined {
   if (!header?.startsWith(hmac.prefix)) return undefined;
   const text = header.slice(hmac.prefix.length).trim();
   if (!DIGEST[hmac.encoding].test(text)) return undefined;
