@@ -22,14 +22,12 @@ export function settings(overrides: Record<string, unknown>): Hl7v2OruSettings {
 }
 
 /** The shared real-world samples (other people's data: read from their folder only). */
-export const SHARED_DIR = SHARED_SAMPLES_DIR;
-
 export function sharedSamples(): Array<{ name: string; text: string }> | undefined {
-  if (!existsSync(SHARED_DIR)) return undefined;
-  return readdirSync(SHARED_DIR)
+  if (!existsSync(SHARED_SAMPLES_DIR)) return undefined;
+  return readdirSync(SHARED_SAMPLES_DIR)
     .filter((f) => f.endsWith('.hl7'))
     .sort()
-    .map((name) => ({ name, text: readFileSync(join(SHARED_DIR, name), 'utf8') }));
+    .map((name) => ({ name, text: readFileSync(join(SHARED_SAMPLES_DIR, name), 'utf8') }));
 }
 
 /** Maps a message and returns it as stored (JSON), so absent and undefined fields compare alike. */
