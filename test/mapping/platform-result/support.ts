@@ -2,7 +2,7 @@
  * Helpers for the platform-result mapping tests: the repository's sample events and mapping
  * settings (read through ../support/repo.ts). The property test's seeded PRNG is ../support/prng.ts.
  */
-import type { InputError, InputIssue } from '../../../src/errors.ts';
+import type { InputError } from '../../../src/errors.ts';
 import { mapPlatformEvent } from '../../../src/mapping/platform-result/map.ts';
 import { PlatformResultSettings } from '../../../src/mapping/platform-result/settings.ts';
 import type { MappedInput } from '../../../src/mapping/types.ts';
@@ -25,9 +25,4 @@ export function mapped(body: unknown, settings: PlatformResultSettings = SETTING
 /** The InputError an event is refused with. */
 export function refusal(body: unknown, settings: PlatformResultSettings = SETTINGS): InputError {
   return refusalOf(() => mapPlatformEvent(body, settings), 'the event was accepted');
-}
-
-/** The issues an event is refused with, as `path: message` lines for readable failures. */
-export function issuePaths(body: unknown): string[] {
-  return refusal(body).issues.map((i: InputIssue) => i.path);
 }
