@@ -14,6 +14,7 @@ import type {
 import type { AssigningAuthority, Coding as CanonicalCoding, CodedConcept, LabReport, Observation as CanonicalObservation, ResultStatus } from '../../canonical/report.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { universalIdUri } from '../../mapping/hl7v2-oru/patient.ts';
+import { HL7_NULL } from '../../protocols/hl7v2/index.ts';
 import type { FhirBundleSettings } from './settings.ts';
 import { dataAbsentReason, fhirDateTime, fhirInstant, interpretation, observationValue, referenceRange, type SentFlag } from './values.ts';
 
@@ -270,7 +271,7 @@ function codedValue(o: CanonicalObservation, s: FhirBundleSettings): Pick<Observ
 
 /** Notes as sent, less an HL7 v2 NTE-3 sent as the HL7 null `""` (delete the note), which FHIR leaves out. */
 function notes(comments: readonly string[], report: LabReport): string[] {
-  return report.provenance.kind === 'hl7v2' ? comments.filter((c) => c !== '""') : [...comments];
+  return report.provenance.kind === 'hl7v2' ? comments.filter((c) => c !== HL7_NULL) : [...comments];
 }
 
 function operatorRef(report: LabReport): Reference<Practitioner> {

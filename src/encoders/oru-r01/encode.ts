@@ -1,5 +1,5 @@
 import type { AssigningAuthority, CodedConcept, Coding, Highlighting, LabReport, Observation } from '../../canonical/report.ts';
-import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, isoToDtm, type RepetitionInput } from '../../protocols/hl7v2/index.ts';
+import { DEFAULT_DELIMITERS, encodeSegment, type FieldInput, formatMessage, HL7_NULL, isoToDtm, type RepetitionInput } from '../../protocols/hl7v2/index.ts';
 import { isLoinc, isUcum } from '../../mapping/hl7v2-oru/fields.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
 import { loincWarnings, withStandardCodes } from '../codes.ts';
@@ -8,7 +8,7 @@ import { applyEdits } from './apply.ts';
 import type { OruEdits } from './edits.ts';
 import type { OruR01Settings } from './settings.ts';
 import { documentStatus, statusCodes } from './status.ts';
-import { declaredValue, HL7_NULL, retypeWarnings } from './value-type.ts';
+import { declaredValue, retypeWarnings } from './value-type.ts';
 
 const d = DEFAULT_DELIMITERS;
 

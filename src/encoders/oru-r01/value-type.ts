@@ -1,5 +1,5 @@
 import type { Observation } from '../../canonical/report.ts';
-import { type FieldInput, isoToDtm } from '../../protocols/hl7v2/index.ts';
+import { type FieldInput, HL7_NULL, isoToDtm } from '../../protocols/hl7v2/index.ts';
 
 /**
  * Chooses OBX-2 and OBX-5 for a value as sent, without changing the text:
@@ -28,9 +28,6 @@ export function typeValue(value: string): TypedValue {
   if (/[\r\n]/.test(value) || value.length > 199) return { type: 'TX', value };
   return { type: 'ST', value };
 }
-
-/** The HL7 null (v2.5.1 section 2.5.3): "delete the value you hold". */
-export const HL7_NULL = '""';
 
 /**
  * OBX-2 and OBX-5 of a value that came with a declared type (HL7 v2 OBX-2), keeping that

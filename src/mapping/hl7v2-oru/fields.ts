@@ -1,6 +1,6 @@
 import type { Coding, CodedConcept, Highlighting } from '../../canonical/report.ts';
 import type { Hl7Location, InputIssue } from '../../errors.ts';
-import { dtmToIso, type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
+import { dtmToIso, HL7_NULL, type Hl7Segment, unescapeText } from '../../protocols/hl7v2/index.ts';
 
 /**
  * Reading HL7 v2 fields for the canonical report: locations in the form the MLLP source
@@ -271,18 +271,14 @@ export function dtmProblem(dtm: string): string | undefined {
   return undefined;
 }
 
-/**
- * A TS/DTM field (its first component: v2.3-2.5 TS carries a precision in the second) as
- * ISO 8601, keeping its precision and offset; `defaultOffset` only when none was sent.
- */
-/**
- * The HL7 null (v2.5.1 section 2.5.3): `""` tells the receiver to delete the value it holds,
- * while an empty field only means "not sent". Either way the field gives no value here.
- */
-export const HL7_NULL = '""';
+/** A whole field sent as the HL7 null: like an empty one, it gives no value here. */
 export const isHl7Null = (segment: Hl7Segment, field: number): boolean => segment.raw(field) === HL7_NULL;
 
-/** A date/time field; the HL7 null gives none (the caller records it). */
+/**
+ * A TS/DTM field (its first component: v2.3-2.5 TS carries a precision in the second) as
+ * ISO 8601, keeping its precision and offset; `defaultOffset` only when none was sent. The
+ * HL7 null gives none (the caller records it).
+ */
 export function dateTime(s: Located, field: number, issues: Issues, defaultOffset: string | undefined): string | undefined {
   const raw = s.segment.get(field, 1);
   return raw === '' || isHl7Null(s.segment, field) ? undefined : dtmText(raw, at(s, field), `${s.segment.name}-${field}`, issues, defaultOffset);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { type AssigningAuthority, type Attachment, type CodedConcept, type Highlighting, LabReport, type Observation, type Patient, type ResultStatus } from '../../canonical/report.ts';
 import { InputError } from '../../errors.ts';
-import { DelimiterError, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
+import { DelimiterError, HL7_NULL, Hl7Message, Hl7ParseError } from '../../protocols/hl7v2/index.ts';
 import { formatPath } from '../issues.ts';
 import type { InboundInput, InboundMapping, MappedInput } from '../types.ts';
-import { at, coded, conceptOf, conceptOrText, dateTime, HL7_NULL, Issues, isHl7Null, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
+import { at, coded, conceptOf, conceptOrText, dateTime, Issues, isHl7Null, isUcum, type Located, leaf, loincOf, missingSegment, repetitionText } from './fields.ts';
 import { type Note, type OrderGroup, orderGroups } from './groups.ts';
 import { deriveStatus, observationStatus, resultStatus } from './statuses.ts';
 import { mapPatient } from './patient.ts';

@@ -1,5 +1,6 @@
 import type { ResultStatus } from '../../canonical/report.ts';
-import { at, HL7_NULL, type Issues, isHl7Null, type Located, leaf } from './fields.ts';
+import { HL7_NULL } from '../../protocols/hl7v2/index.ts';
+import { at, type Issues, isHl7Null, type Located, leaf } from './fields.ts';
 import { lookup } from './patient.ts';
 
 /**

@@ -3,6 +3,12 @@ import { type Delimiters, readDelimiters } from './delimiters.ts';
 import { type UnescapeOptions, unescapeText } from './escape.ts';
 
 /**
+ * The HL7 null (v2.5.1 section 2.5.3): `""` tells the receiver to delete the value it holds,
+ * while an empty field only means "not sent".
+ */
+export const HL7_NULL = '""';
+
+/**
  * A parsed HL7 v2 message that keeps every field exactly as it was written, so that
  * serialising an unchanged message gives back the same bytes. Fields are split eagerly;
  * repetitions, components and subcomponents are split when read.
