@@ -16,10 +16,14 @@ export interface BenchOptions {
   /** Adds closed-loop runs with durability normal, and with the engine in this process. */
   normal: boolean;
   inProcess: boolean;
+  /** Where the LIS runs: its own thread, or the load generator's event loop (see paths.ts). */
+  lis: 'thread' | 'shared';
   cpuProf: string | undefined;
   /** Open loop: rates (events/s), seconds per rate, lanes. */
   openLoopRates: number[];
   durationS: number;
+  /** Open loop: seconds at the same rate before the measured ones, kept out of the percentiles. */
+  warmUpS: number;
   openLoopLanes: number[];
   fhirPeers: FhirPeerKind[];
   /** webhook-fhir: events per closed-loop run and open-loop rates, per FHIR peer. */
@@ -50,6 +54,12 @@ const positive = (flag: string, text: string): number => {
   return n;
 };
 
+const nonNegative = (flag: string, text: string): number => {
+  const n = Number(text);
+  if (!(Number.isFinite(n) && n >= 0)) throw new Error(`--${flag}: expected a number ≥ 0, got '${text}'`);
+  return n;
+};
+
 const numbers = (flag: string, text: string): number[] => text.split(',').map((s) => positive(flag, s.trim()));
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -64,9 +74,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       durability: { type: 'string', default: 'full' },
       normal: { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
+      lis: { type: 'string', default: 'thread' },
       'cpu-prof': { type: 'string' },
       'open-loop': { type: 'string', default: '1000,2500' },
-      duration: { type: 'string', default: '10' },
+      duration: { type: 'string', default: '60' },
+      'warm-up': { type: 'string', default: '2' },
       'open-loop-lanes': { type: 'string', default: '1' },
       'fhir-peer': { type: 'string', default: 'medplum,instant' },
       'fhir-events': { type: 'string' },
@@ -98,9 +110,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     durability: values.durability,
     normal: values.normal,
     inProcess: values['in-process'],
+    lis: list('lis', values.lis, ['thread', 'shared'] as const)[0]!,
     cpuProf: values['cpu-prof'],
     openLoopRates,
     durationS: positive('duration', values.duration),
+    warmUpS: nonNegative('warm-up', values['warm-up']),
     openLoopLanes: numbers('open-loop-lanes', values['open-loop-lanes']),
     fhirPeers: list('fhir-peer', values['fhir-peer'], FHIR_PEERS),
     fhirEvents: (peer) => (fhirEvents ? positive('fhir-events', fhirEvents) : peer === 'medplum' ? 50 : events),

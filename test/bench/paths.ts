@@ -21,6 +21,7 @@ import { toEhrChannel } from '../support/fhir-channel.ts';
 import { startTestEngine } from '../support/in-process.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { startRecordingProxy } from './fhir-proxy.ts';
+import { startLisThread } from './lis-thread.ts';
 import { Deliveries, sleep } from './measure.ts';
 import { hl7v2Workload, platformWorkload, type Workload } from './workload.ts';
 
@@ -50,6 +51,11 @@ export interface PathOptions {
   fhirPeer?: FhirPeerKind;
   /** The LIS answers each message after this long (MLLP destinations only). Default 0. */
   lisDelayMs?: number;
+  /**
+   * Where the LIS runs: on a thread of its own (the default, as a real LIS is not inside the
+   * load generator), or on the load generator's event loop ('shared', how issue 9 first measured).
+   */
+  lis?: 'thread' | 'shared';
   /** The engine in this process, sharing its event loop with the load and the receiver. */
   inProcess?: boolean;
   engineExecArgv?: string[];
@@ -184,7 +190,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
   const deliveries = new Deliveries(o.events);
   const workload = o.kind === 'mllp-mllp' ? hl7v2Workload(o.runId, o.patients) : platformWorkload(o.runId, o.patients, o.events);
   const peer = o.kind === 'webhook-fhir' ? ` (${o.fhirPeer ?? 'medplum'})` : '';
-  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.inProcess ? ', engine in-process' : ''}`;
+  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.lis === 'shared' && o.kind !== 'webhook-fhir' ? ', LIS on the load loop' : ''}${o.inProcess ? ', engine in-process' : ''}`;
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -210,13 +216,16 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
       channelId = 'platform-to-ehr';
       channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}` });
     } else {
-      const lis = await startRecordingReceiver({
-        record: false,
-        ...(o.lisDelayMs ? { delayMs: o.lisDelayMs } : {}),
-        onAnswered: (f) => {
-          if (f.fillerId !== undefined && f.answeredAt !== undefined && f.ackCode === 'AA') deliveries.record(workload.indexOf(f.fillerId), f.answeredAt);
-        },
-      });
+      const lis =
+        (o.lis ?? 'thread') === 'thread'
+          ? await startLisThread(o.lisDelayMs ?? 0, (fillerId, at) => deliveries.record(workload.indexOf(fillerId), at))
+          : await startRecordingReceiver({
+              record: false,
+              ...(o.lisDelayMs ? { delayMs: o.lisDelayMs } : {}),
+              onAnswered: (f) => {
+                if (f.fillerId !== undefined && f.answeredAt !== undefined && f.ackCode === 'AA') deliveries.record(workload.indexOf(f.fillerId), f.answeredAt);
+              },
+            });
       closers.push(() => lis.close());
       if (o.kind === 'webhook-mllp') {
         channelId = 'platform-to-lis';

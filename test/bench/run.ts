@@ -4,8 +4,8 @@
  *
  *   npm run bench -- [--only closed,open,lanes,hapi,codec] [--paths webhook-mllp,mllp-mllp,webhook-fhir]
  *     closed loop:  [--events 20000] [--concurrency 64] [--patients 500] [--durability full|normal]
- *                   [--normal] [--in-process] [--cpu-prof <dir>]
- *     open loop:    [--open-loop 1000,2500] [--duration 10] [--open-loop-lanes 1]
+ *                   [--normal] [--in-process] [--cpu-prof <dir>] [--lis thread|shared]
+ *     open loop:    [--open-loop 1000,2500] [--duration 60] [--warm-up 2] [--open-loop-lanes 1]
  *     FHIR:         [--fhir-peer medplum,instant] [--fhir-events N] [--fhir-open-loop R,...]
  *                   (Medplum's validating in-memory server manages a few Bundles a second, slower as it
  *                   fills: 50 events and 2/s unless given; the instant FHIR peer takes --events and --open-loop)
@@ -33,7 +33,7 @@ import { type ClosedLoopResult, formatClosedLoop, runClosedLoop } from './e2e.be
 import { formatHapiComparison, type HapiComparison, runHapiComparison } from './hapi-mllp.bench.ts';
 import { formatLanes, type LanesPair, runLanesPair } from './lanes.ts';
 import { fmt, loadAverage, mib } from './measure.ts';
-import { formatOpenLoop, type OpenLoopResult, runOpenLoop } from './open-loop.bench.ts';
+import { formatOpenLoop, type OpenLoopResult, runOpenLoop, worstSecond } from './open-loop.bench.ts';
 import { parseBenchArgs } from './options.ts';
 import type { FhirPeerKind, PathKind } from './paths.ts';
 import { formatSoak, runSoak } from './soak.bench.ts';
@@ -51,7 +51,9 @@ const machine = {
 };
 const caption = `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.startedAt}, load average at start ${fmt(machine.loadAverageAtStart, 1)}`;
 console.log(`Conduit benchmark on ${caption}`);
-console.log('Engine in a child process (conduit start, temp data directory); load generator, LIS and FHIR peers in this one.\n');
+console.log(
+  `Engine in a child process (conduit start, temp data directory); load generator and FHIR peers in this one, the LIS ${o.lis === 'thread' ? 'on a thread of its own' : "on the load generator's event loop"}.\n`,
+);
 
 const SHORT: Record<PathKind, string> = { 'webhook-mllp': 'webhook→MLLP', 'mllp-mllp': 'MLLP→MLLP', 'webhook-fhir': 'webhook→FHIR' };
 const short = (kind: PathKind, peer?: FhirPeerKind): string => (kind === 'webhook-fhir' ? `${SHORT[kind]} (${peer})` : SHORT[kind]);
@@ -60,7 +62,7 @@ type Variant = { kind: PathKind; fhirPeer?: FhirPeerKind };
 const variants = o.paths.flatMap((kind): Variant[] => (kind === 'webhook-fhir' ? o.fhirPeers.map((fhirPeer) => ({ kind, fhirPeer })) : [{ kind }]));
 let runs = 0;
 const runId = (): string => `${Date.now().toString(36)}${(runs++).toString(36)}`;
-const base = { durability: o.durability, patients: o.patients };
+const base = { durability: o.durability, patients: o.patients, lis: o.lis };
 
 if (o.soak !== undefined) {
   console.log(`Soak: ${fmt(o.soak)} messages at ${fmt(o.soakRate)}/s through ${SHORT[o.soakPath]}; engine RSS as it goes:`);
@@ -106,14 +108,14 @@ if (o.sections.includes('closed')) {
 }
 
 if (o.sections.includes('open')) {
-  console.log(`Open loop, ${o.durationS} s per rate, latency from each event's due time:`);
+  console.log(`Open loop, ${o.durationS} s per rate after ${o.warmUpS} s of warm-up, latency from each event's due time:`);
   for (const v of variants) {
     for (const lanesCount of o.openLoopLanes) {
       for (const rate of v.fhirPeer ? o.fhirOpenLoopRates(v.fhirPeer) : o.openLoopRates) {
-        const r = await runOpenLoop({ ...base, ...v, rate, durationS: o.durationS, lanes: lanesCount, runId: runId() });
+        const r = await runOpenLoop({ ...base, ...v, rate, durationS: o.durationS, warmUpS: o.warmUpS, lanes: lanesCount, runId: runId() });
         open.push(r);
         console.log(
-          `  ${r.label} at ${fmt(rate)}/s: p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms, p99.9 ${fmt(r.latencyMs.p999, 1)} ms, ${r.busy} 503s, ${r.errors} errors (load average ${fmt(r.loadAverageAtStart, 1)})`,
+          `  ${r.label} at ${fmt(rate)}/s: p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms, p99.9 ${fmt(r.latencyMs.p999, 1)} ms (warm-up max ${fmt(r.warmUpMaxMs, 1)} ms, worst second ${worstSecond(r.maxBySecondMs)}), ${r.busy} 503s, ${r.errors} errors (load average ${fmt(r.loadAverageAtStart, 1)})`,
         );
         if (r.lastError) console.log(`    last error: ${r.lastError}`);
       }

@@ -33,6 +33,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     kind: o.kind,
     rate: o.rate,
     durationS: o.messages / o.rate,
+    // The soak counts every message; its first tenth is its warm-up (rssAfterWarmupBytes).
+    warmUpS: 0,
     lanes: 1,
     durability: o.durability,
     patients: o.patients,

@@ -15,6 +15,8 @@ import { parse, stringify } from 'yaml';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 const CONDUIT_BIN = join(REPO, 'src', 'bin', 'conduit.ts');
+/** The node flags of the bin's shebang (`#!/usr/bin/env -S node …`): the engine runs here as it does installed. */
+const ENGINE_NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(CONDUIT_BIN, 'utf8'))?.[1] ?? '').split(' ').filter(Boolean);
 
 export interface Workspace {
   readonly dir: string;
@@ -121,6 +123,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
   const workspace = options.workspace ?? createWorkspace(options.channels ?? {});
   const adminToken = options.adminToken ?? DEFAULT_ADMIN_TOKEN;
   const args = [
+    ...ENGINE_NODE_FLAGS,
     ...(options.execArgv ?? []),
     CONDUIT_BIN,
     'start',
