@@ -1,8 +1,8 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { sendError } from '../http/outcome.ts';
 import { InputError } from '../errors.ts';
+import { sendError } from '../http/outcome.ts';
 import { zodIssues } from '../mapping/issues.ts';
 import type { MessageStatus, MessageView, NewerVersion, Store } from '../store/types.ts';
 import { summariseFhirResponse } from './fhir-response.ts';
@@ -139,6 +139,13 @@ export function adminRouter(deps: AdminDeps): Router {
     const m = deps.store.getMessage(req.params.id);
     if (!m) {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
+      return;
+    }
+    if (m.contentPrunedAt) {
+      res.status(410).json({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'deleted', diagnostics: `message ${m.id}: its content was removed by the channel's retention at ${m.contentPrunedAt}; there is nothing left to send` }],
+      });
       return;
     }
     const force = q.data.force === 'true';

@@ -14,6 +14,8 @@ Usage:
                                                   with an inbound mapping, compared with the expected output
                                                   beside it; exit 1 on any difference; --update rewrites them
   conduit store check [--data <dir>]             check the store file (SQLite integrity check); exit 1 if damaged
+  conduit store stats [--data <dir>] [--json]    sizes per channel: messages, content removed by retention,
+                                                  pending deliveries, bytes of content; file, log and free space
 
 Options (also from the environment):
   --port <n>          CONDUIT_PORT      HTTP port for webhooks and the admin API (default 8080)
@@ -30,6 +32,7 @@ Options (also from the environment):
   --log-level <lvl>   CONDUIT_LOG_LEVEL (default info)
   --health-window-hours <n>  CONDUIT_HEALTH_WINDOW_HOURS  /health counts dead and rejected deliveries this recent (default 24)
   --store-check <quick|header>  CONDUIT_STORE_CHECK  at start read every page of the store (quick, default) or its header only
+  --retention-interval-ms <ms>  CONDUIT_RETENTION_INTERVAL_MS  how often channels' retention is applied (default 60000)
   Admin API token: CONDUIT_ADMIN_TOKEN (16+ visible ASCII characters), else generated into the data directory at first start.
 `;
 
@@ -39,7 +42,7 @@ const COMMAND_ARGS: Record<string, CommandArgs> = {
   validate: { flags: [...SETTINGS_FLAGS, '--json'], positional: [] },
   preview: { flags: [...SETTINGS_FLAGS, '--raw', '--canonical', '--destination'], positional: ['channel', 'input-file'] },
   test: { flags: [...SETTINGS_FLAGS, '--update', '--channel', '--samples'], positional: [] },
-  store: { flags: ['--data'], positional: ['action'] },
+  store: { flags: ['--data', '--json'], positional: ['action'] },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -97,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'store': {
         const { storeCommand } = await import('./store.ts');
-        return storeCommand(settings, args.positional[0], process.stdout, process.stderr);
+        return storeCommand(settings, args.positional[0], process.stdout, process.stderr, Boolean(args.flags['--json']));
       }
       default:
         throw new UsageError(`unknown command '${args.command}'`, { showUsage: true });

@@ -1,15 +1,24 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineSettings } from '../config/settings.ts';
 import { checkStore } from '../store/sqlite/check.ts';
+import { type StoreStats, storeStats } from '../store/sqlite/stats.ts';
 import { UsageError } from './args.ts';
+
+const ACTIONS = ['check', 'stats'];
+
+export function storeCommand(settings: EngineSettings, action: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json = false): number {
+  if (action === 'check') return check(settings, out, err);
+  if (action === 'stats') return stats(settings, out, err, json);
+  throw new UsageError(action ? `conduit store has no action '${action}' (only: ${ACTIONS.join(', ')})` : `conduit store needs an action: ${ACTIONS.join(' or ')}`, { showUsage: true });
+}
 
 /**
  * `conduit store check`: what the engine checks at start (the file's header and size, a
  * missing or emptied store), then SQLite's full `PRAGMA integrity_check`, which also
  * cross-checks every index. Safe beside a running engine (it only reads). Exit 1 when damaged.
  */
-export function storeCommand(settings: EngineSettings, action: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  if (action !== 'check') throw new UsageError(action ? `conduit store has no action '${action}' (only: check)` : 'conduit store needs an action: check', { showUsage: true });
+function check(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   const file = join(settings.dataDir, 'conduit.db');
   const t0 = performance.now();
   const report = checkStore(file);
@@ -34,4 +43,32 @@ export function storeCommand(settings: EngineSettings, action: string | undefine
   ];
   out.write(`${file}: ok (${counts.join(', ')}); integrity check passed in ${seconds} s\n`);
   return 0;
+}
+
+/** `conduit store stats`: sizes per channel (messages, content kept, pending, bytes) and of the files. */
+function stats(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json: boolean): number {
+  const file = join(settings.dataDir, 'conduit.db');
+  if (!existsSync(file)) {
+    err.write(`${file}: no store here (start the engine once, or pass --data)\n`);
+    return 1;
+  }
+  const s = storeStats(file);
+  out.write(json ? `${JSON.stringify(s, null, 2)}\n` : formatStats(s));
+  return 0;
+}
+
+const MIB = 1024 * 1024;
+const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
+
+export function formatStats(s: StoreStats): string {
+  const head = ['channel', 'messages', 'content removed', 'pending deliveries', 'content', 'oldest received'];
+  const rows = s.channels.map((c) => [c.channelId, String(c.messages), String(c.contentRemoved), String(c.pendingDeliveries), mib(c.contentBytes), c.oldestReceivedAt ?? '-']);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  return (
+    `${s.file}: ${mib(s.fileBytes)} (of which ${mib(s.freeBytes)} free, reused by new rows), write-ahead log ${mib(s.walBytes)}\n` +
+    line(head) +
+    line(widths.map((w) => '-'.repeat(w))) +
+    rows.map(line).join('')
+  );
 }

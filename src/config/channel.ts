@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import { z } from 'zod';
+import { Duration } from './duration.ts';
 
 /**
  * A channel file (channels/*.yaml). Source, encoder and sender blocks are checked again by
@@ -81,6 +82,21 @@ export const DestinationConfig = z
   .strict();
 export type DestinationConfig = z.infer<typeof DestinationConfig>;
 
+/**
+ * How long a channel's messages are kept, counted from when each was received; a message
+ * with a delivery still pending is kept whatever its age. `content`: its raw input, canonical
+ * report, encoded payloads and raw answers (ACKs, responses) are removed, its ids, statuses and
+ * attempts stay. `metadata`: the message is deleted with its deliveries and attempts.
+ */
+export const RetentionConfig = z
+  .object({ content: Duration.optional(), metadata: Duration.optional() })
+  .strict()
+  .refine((r) => r.content === undefined || r.metadata === undefined || r.metadata >= r.content, {
+    path: ['metadata'],
+    message: 'expected metadata to be kept at least as long as content',
+  });
+export type RetentionConfig = z.infer<typeof RetentionConfig>;
+
 export const ChannelConfig = z
   .object({
     id: Id,
@@ -96,6 +112,8 @@ export const ChannelConfig = z
     filters: z.array(z.object({ name: z.string().min(1), when: Condition }).strict()).default([]),
     destinations: z.array(DestinationConfig).default([]),
     statusCallback: StatusCallbackConfig.optional(),
+    /** Without it, messages are kept until removed by hand. */
+    retention: RetentionConfig.optional(),
   })
   .strict()
   .superRefine(

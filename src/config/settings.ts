@@ -34,6 +34,8 @@ export const EngineSettings = z
     healthWindowHours: wholeNumber.pipe(z.number().int().positive()).default(24),
     /** At start: 'quick' reads every page of the store (SQLite quick_check); 'header' checks only its header and size. */
     storeCheck: z.enum(['quick', 'header']).default('quick'),
+    /** How often channels' retention (see the channel file's `retention`) is applied. */
+    retentionIntervalMs: wholeNumber.pipe(z.number().int().positive()).default(60_000),
   })
   .strict();
 export type EngineSettings = z.infer<typeof EngineSettings>;
@@ -53,6 +55,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   watch: 'CONDUIT_WATCH',
   healthWindowHours: 'CONDUIT_HEALTH_WINDOW_HOURS',
   storeCheck: 'CONDUIT_STORE_CHECK',
+  retentionIntervalMs: 'CONDUIT_RETENTION_INTERVAL_MS',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -70,6 +73,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--watch': 'watch',
   '--health-window-hours': 'healthWindowHours',
   '--store-check': 'storeCheck',
+  '--retention-interval-ms': 'retentionIntervalMs',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);

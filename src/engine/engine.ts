@@ -1,21 +1,22 @@
+import { type FSWatcher, watch } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { adminRouter } from '../admin/routes.ts';
+import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
+import type { EngineSettings } from '../config/settings.ts';
+import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
 import { BodyReader } from '../http/body.ts';
 import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
 import { SourceRoutes } from '../http/routes.ts';
-import { watch, type FSWatcher } from 'node:fs';
-import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
-import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
-import type { EngineSettings } from '../config/settings.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { ChannelRuntime, forEachRun } from './channel.ts';
 import { secureDataDirectory } from './data-dir.ts';
+import { RetentionRunner } from './retention.ts';
 import { IntakeTurns } from './turns.ts';
 
 const DB_FILE = 'conduit.db';
@@ -44,6 +45,7 @@ export class Engine {
   private reloading: Promise<void> = Promise.resolve();
   /** Problems of the last configuration that could not be applied; the running one stays. */
   private configIssues: readonly ConfigIssue[] = [];
+  readonly retention: RetentionRunner;
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -55,6 +57,12 @@ export class Engine {
       check: options.settings.storeCheck,
       onWriteError: (err) => options.log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
       onWriteRecovered: () => options.log.info('the store writes again: intake and deliveries resume'),
+    });
+    this.retention = new RetentionRunner({
+      store: this.store,
+      log: options.log,
+      channels: () => this.channels.map((c) => ({ id: c.id, retention: c.resolved.config.retention })),
+      intervalMs: options.settings.retentionIntervalMs,
     });
   }
 
@@ -143,6 +151,7 @@ export class Engine {
     });
     log.info({ url: `http://${settings.host}:${this.port}`, version: VERSION, channels: this.channels.map((c) => c.id) }, 'Conduit is listening');
     if (settings.watch) this.watchConfiguration();
+    this.retention.start();
   }
 
   private async startChannel(resolved: ResolvedChannel): Promise<void> {
@@ -273,6 +282,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     for (const w of this.watchers) w.close();
+    await this.retention.stop();
     await this.reloading;
     const server = this.server;
     if (server) {

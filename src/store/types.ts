@@ -195,7 +195,10 @@ export interface MessageSummary {
 }
 
 export interface MessageView extends MessageSummary {
+  /** Empty once the content was removed by retention (see contentPrunedAt), as are payloads and answers. */
   rawInput: string;
+  /** When retention removed the content (raw input, canonical report, payloads, raw answers). */
+  contentPrunedAt?: string;
   inputFormat: string;
   canonical?: unknown;
   mappingVersion?: string;
@@ -215,6 +218,18 @@ export interface ChannelCounts {
   channelId: string;
   messages: number;
   byStatus: Partial<Record<MessageStatus, number>>;
+}
+
+/** Retention cut-offs of one channel (ISO 8601): settled messages received before them lose their content / are deleted. */
+export interface PruneBefore {
+  content?: string;
+  metadata?: string;
+}
+
+/** Messages whose content one prune removed, and messages it deleted. */
+export interface PruneResult {
+  content: number;
+  deleted: number;
 }
 
 export interface Store {
@@ -249,6 +264,13 @@ export interface Store {
   requeue(messageId: string): Promise<number>;
   /** Deliveries of a message waiting for a retry (errored) become due now; returns how many. */
   bringForward(messageId: string): Promise<number>;
+  /**
+   * Retention, one batch: removes the content of at most `limit` settled messages of the
+   * channel received before `before.content`, and deletes at most `limit` received before
+   * `before.metadata` (with their deliveries and attempts). A message with a pending delivery
+   * is kept whatever its age. Oldest first; a result under `limit` means the channel is done.
+   */
+  prune(channelId: string, before: PruneBefore, limit: number): Promise<PruneResult>;
   /**
    * Versions of the same result (channel and source id) newer than this message, newest first:
    * numeric source versions compare as numbers, others by intake order (see versions.ts).

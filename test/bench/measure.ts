@@ -2,8 +2,9 @@
  * What the benchmarks count, on this process's clock (performance.now()): first deliveries by
  * event index, latency percentiles, a process's CPU time and resident memory (Linux /proc).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** First delivery time of each event (by index), duplicates counted apart. */
@@ -95,6 +96,19 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
 }
 
 /** Resident set size now, in bytes (undefined off Linux or once the process is gone). */
+/** Bytes of the store in a data directory: the database file and its write-ahead log. */
+export function storeBytes(dataDir: string): number {
+  let n = 0;
+  for (const f of ['conduit.db', 'conduit.db-wal']) {
+    try {
+      n += statSync(join(dataDir, f)).size;
+    } catch {
+      // not written yet
+    }
+  }
+  return n;
+}
+
 export const rssNow = (pid: number): number | undefined => statusKb(pid, 'VmRSS');
 /** Peak resident set size (VmHWM) so far, in bytes. */
 export const rssPeak = (pid: number): number | undefined => statusKb(pid, 'VmHWM');

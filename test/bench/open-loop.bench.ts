@@ -15,7 +15,7 @@
  */
 import { parseArgs } from 'node:util';
 import { cpuSeconds, fmt, loadAverage, mib, now, type Percentiles, percentiles, rssNow, rssPeak, sleep, table } from './measure.ts';
-import { type FhirPeerKind, PATH_KINDS, type PathKind, type PathOptions, type PathRun, startPath, type Submitted } from './paths.ts';
+import { type FhirPeerKind, PATH_KINDS, type PathKind, type PathOptions, type PathRun, type Submitted, startPath } from './paths.ts';
 
 export interface OpenLoopOptions extends Omit<PathOptions, 'connections' | 'events'> {
   /** Events per second. */
@@ -42,6 +42,8 @@ export interface OpenLoopProgress {
   delivered: number;
   engineRssBytes: number | undefined;
   engineRssPeakBytes: number | undefined;
+  /** The engine's store (database file and write-ahead log), bytes. */
+  storeBytes: number;
 }
 
 export interface OpenLoopResult {
@@ -191,7 +193,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
 
 function startProgress(run: PathRun, o: OpenLoopOptions, t0: number, counts: () => { due: number; accepted: number }): NodeJS.Timeout {
   return setInterval(() => {
-    o.onProgress!({ elapsedMs: now() - t0, ...counts(), delivered: run.deliveries.count, engineRssBytes: rssNow(run.pid), engineRssPeakBytes: rssPeak(run.pid) });
+    o.onProgress!({ elapsedMs: now() - t0, ...counts(), delivered: run.deliveries.count, engineRssBytes: rssNow(run.pid), engineRssPeakBytes: rssPeak(run.pid), storeBytes: run.storeBytes() });
   }, o.progressEveryMs ?? 10_000);
 }
 

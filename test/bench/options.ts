@@ -38,6 +38,8 @@ export interface BenchOptions {
   soak: number | undefined;
   soakRate: number;
   soakPath: PathKind;
+  /** Soak only: the channel's retention (content and metadata), e.g. '2m'. */
+  soakRetention: string | undefined;
   out: string;
 }
 
@@ -58,6 +60,11 @@ const nonNegative = (flag: string, text: string): number => {
   const n = Number(text);
   if (!(Number.isFinite(n) && n >= 0)) throw new Error(`--${flag}: expected a number ≥ 0, got '${text}'`);
   return n;
+};
+
+const duration = (flag: string, text: string): string => {
+  if (!/^[1-9]\d*[smhd]$/.test(text)) throw new Error(`--${flag}: expected a duration such as '2m' or '30s', got '${text}'`);
+  return text;
 };
 
 const numbers = (flag: string, text: string): number[] => text.split(',').map((s) => positive(flag, s.trim()));
@@ -90,6 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
       'soak-path': { type: 'string', default: 'webhook-mllp' },
+      'soak-retention': { type: 'string' },
       out: { type: 'string', default: 'test/bench/out' },
     },
     strict: true,
@@ -126,6 +134,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     soak: values.soak === undefined ? undefined : positive('soak', values.soak),
     soakRate: positive('soak-rate', values['soak-rate']),
     soakPath: list('soak-path', values['soak-path'], PATH_KINDS)[0]!,
+    soakRetention: values['soak-retention'] === undefined ? undefined : duration('soak-retention', values['soak-retention']),
     out: values.out,
   };
 }

@@ -13,6 +13,7 @@
  * server's transaction-response.
  */
 import http from 'node:http';
+import { join } from 'node:path';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
 import { startFhirServer } from '../peers/fhir-server/index.ts';
@@ -22,7 +23,11 @@ import { startTestEngine } from '../support/in-process.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { startRecordingProxy } from './fhir-proxy.ts';
 import { startLisThread } from './lis-thread.ts';
-import { Deliveries, sleep } from './measure.ts';
+import { Deliveries, sleep, storeBytes } from './measure.ts';
+
+/** A channel file's retention block keeping content and messages `duration` (appended to a channel's text). */
+const retentionBlock = (duration: string | undefined): string => (duration ? `\nretention:\n  content: ${duration}\n  metadata: ${duration}\n` : '');
+
 import { hl7v2Workload, platformWorkload, type Workload } from './workload.ts';
 
 export const PATH_KINDS = ['webhook-mllp', 'webhook-fhir', 'mllp-mllp'] as const;
@@ -61,6 +66,8 @@ export interface PathOptions {
   engineExecArgv?: string[];
   /** Distinguishes runs, so two runs never share an accession. */
   runId: string;
+  /** The channel keeps content and messages this long (a duration, e.g. '1m'), applied every 5 s. */
+  retention?: string;
 }
 
 /** What the engine answered to one submission: 2xx / AA, 503 (pushback), or anything else. */
@@ -70,6 +77,8 @@ export interface PathRun {
   readonly label: string;
   /** The engine's process id (this process's when it runs in-process). */
   readonly pid: number;
+  /** Bytes of the engine's store now (database file and write-ahead log). */
+  storeBytes(): number;
   readonly deliveries: Deliveries;
   submit(i: number): Promise<Submitted>;
   /** The last refusal (status and text), for the report. */
@@ -86,29 +95,39 @@ export interface PathRun {
 interface BenchEngine {
   url: string;
   pid: number;
+  dataDir: string;
   admin(path: string): Promise<Response>;
   pending(): Promise<number>;
   drained(timeoutMs: number): Promise<void>;
   stop(): Promise<unknown>;
 }
 
+const RETENTION_INTERVAL_MS = 5000;
+
 async function engineFor(channelId: string, channel: string, o: PathOptions): Promise<BenchEngine> {
   const file = `${channelId}.yaml`;
   if (o.inProcess) {
-    const t = await startTestEngine({ [file]: channel }, { durability: o.durability });
+    const t = await startTestEngine({ [file]: channel }, { durability: o.durability, ...(o.retention ? { retentionIntervalMs: RETENTION_INTERVAL_MS } : {}) });
     return {
       url: t.url,
       pid: process.pid,
+      dataDir: join(t.dir, 'data'),
       admin: (p) => t.admin(p),
       pending: async () => t.engine.store.pendingCount(),
       drained: (ms) => t.drained(ms),
       stop: () => t.stop(),
     };
   }
-  const e = await startEngine({ channels: { [file]: channel }, durability: o.durability, ...(o.engineExecArgv ? { execArgv: o.engineExecArgv } : {}) });
+  const e = await startEngine({
+    channels: { [file]: channel },
+    durability: o.durability,
+    ...(o.engineExecArgv ? { execArgv: o.engineExecArgv } : {}),
+    ...(o.retention ? { env: { CONDUIT_RETENTION_INTERVAL_MS: String(RETENTION_INTERVAL_MS) } } : {}),
+  });
   return {
     url: e.url,
     pid: e.pid,
+    dataDir: e.workspace.dataDir,
     admin: (p) => e.admin(p),
     pending: () => e.pendingDeliveries(channelId),
     drained: (ms) => waitForDrained(e, channelId, ms, 20),
@@ -214,7 +233,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
       });
       closers.push(() => proxy.close());
       channelId = 'platform-to-ehr';
-      channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}` });
+      channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}` }) + retentionBlock(o.retention);
     } else {
       const lis =
         (o.lis ?? 'thread') === 'thread'
@@ -229,10 +248,10 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
       closers.push(() => lis.close());
       if (o.kind === 'webhook-mllp') {
         channelId = 'platform-to-lis';
-        channel = sampleChannel({ mllpPort: lis.port, delivery: { lanes: o.lanes } });
+        channel = sampleChannel({ mllpPort: lis.port, delivery: { lanes: o.lanes }, ...(o.retention ? { retention: { content: o.retention, metadata: o.retention } } : {}) });
       } else {
         channelId = 'lab-to-lis';
-        channel = mllpToMllpChannel(channelId, lis.port, o.lanes);
+        channel = mllpToMllpChannel(channelId, lis.port, o.lanes) + retentionBlock(o.retention);
       }
     }
     const engine = await engineFor(channelId, channel, o);
@@ -245,6 +264,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
     return {
       label,
       pid: engine.pid,
+      storeBytes: () => storeBytes(engine.dataDir),
       deliveries,
       submit: intake.submit,
       get lastRefusal() {

@@ -11,7 +11,7 @@
  *                   fills: 50 events and 2/s unless given; the instant FHIR peer takes --events and --open-loop)
  *     lanes:        [--lanes-events 4000] [--lis-delay 2]
  *     HAPI, codec:  [--hapi-round-trips 20000] [--codec-seconds 2]
- *     soak (alone): [--soak 1000000] [--soak-rate 1000] [--soak-path webhook-mllp]
+ *     soak (alone): [--soak 1000000] [--soak-rate 1000] [--soak-path webhook-mllp] [--soak-retention 2m]
  *                   [--out test/bench/out]
  *
  * Sections:
@@ -27,7 +27,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { barChartSvg, type BarPanel, lineChartSvg } from './chart.ts';
+import { type BarPanel, barChartSvg, lineChartSvg } from './chart.ts';
 import { type CodecBenchResult, formatCodecBench, runCodecBench } from './codec.bench.ts';
 import { type ClosedLoopResult, formatClosedLoop, runClosedLoop } from './e2e.bench.ts';
 import { formatHapiComparison, type HapiComparison, runHapiComparison } from './hapi-mllp.bench.ts';
@@ -66,7 +66,7 @@ const base = { durability: o.durability, patients: o.patients, lis: o.lis };
 
 if (o.soak !== undefined) {
   console.log(`Soak: ${fmt(o.soak)} messages at ${fmt(o.soakRate)}/s through ${SHORT[o.soakPath]}; engine RSS as it goes:`);
-  const soak = await runSoak({ messages: o.soak, rate: o.soakRate, kind: o.soakPath, ...base });
+  const soak = await runSoak({ messages: o.soak, rate: o.soakRate, kind: o.soakPath, ...base, ...(o.soakRetention ? { retention: o.soakRetention } : {}) });
   console.log(formatSoak(soak));
   writeFileSync(join(out, 'soak.json'), JSON.stringify({ machine, options: o, soak }, null, 2));
   const points = soak.samples.flatMap((s): Array<[number, number]> => (s.engineRssBytes === undefined ? [] : [[s.elapsedMs / 1000, s.engineRssBytes / 2 ** 20]]));

@@ -40,5 +40,28 @@ test('conduit store without an action, or with another one, is a usage error (ex
   assert.equal(conduit(['store']).status, 2);
   const r = conduit(['store', 'repair']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no action 'repair' \(only: check\)/);
+  assert.match(r.stderr, /no action 'repair' \(only: check, stats\)/);
+});
+
+test('conduit store stats: per channel messages, pending, content bytes, oldest; the files; --json', async (t) => {
+  const data = await dataDirWithStore(tempFiles(t).dir, 3);
+  const r = conduit(['store', 'stats', '--data', data]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, new RegExp(`^${join(data, 'conduit.db')}: \\d+\\.\\d MiB \\(of which \\d+\\.\\d MiB free, reused by new rows\\), write-ahead log \\d+\\.\\d MiB$`));
+  assert.match(lines[1]!, /^channel +messages +content removed +pending deliveries +content +oldest received$/);
+  assert.match(lines[3]!, /^ch +3 +0 +3 +0\.0 MiB +2026-11-20T09:00:00\.\d{3}Z$/);
+  const json = conduit(['store', 'stats', '--data', data, '--json']);
+  assert.equal(json.status, 0, json.stderr);
+  const stats = JSON.parse(json.stdout) as { channels: Array<{ channelId: string; messages: number; pendingDeliveries: number; contentBytes: number }> };
+  assert.deepEqual(
+    stats.channels.map((c) => [c.channelId, c.messages, c.pendingDeliveries, c.contentBytes > 0]),
+    [['ch', 3, 3, true]],
+  );
+});
+
+test('conduit store stats without a store says so (exit 1)', (t) => {
+  const r = conduit(['store', 'stats', '--data', join(tempFiles(t).dir, 'nothing')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no store here/);
 });

@@ -20,6 +20,7 @@ test('with no flags and no environment, every setting has its default; directori
     logLevel: 'info',
     healthWindowHours: 24,
     storeCheck: 'quick',
+    retentionIntervalMs: 60_000,
   });
 });
 
@@ -41,6 +42,7 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_WATCH: 'false',
       CONDUIT_HEALTH_WINDOW_HOURS: '2',
       CONDUIT_STORE_CHECK: 'header',
+      CONDUIT_RETENTION_INTERVAL_MS: '5000',
     },
   );
   assert.deepEqual(s, {
@@ -58,6 +60,7 @@ test('environment variables override the defaults, converted to their types', ()
     logLevel: 'debug',
     healthWindowHours: 2,
     storeCheck: 'header',
+    retentionIntervalMs: 5000,
   });
 });
 
@@ -146,6 +149,7 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
     '--max-backlog',
     '--max-body-bytes-in-flight',
     '--port',
+    '--retention-interval-ms',
     '--store-check',
     '--watch',
   ]);

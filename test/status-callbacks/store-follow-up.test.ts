@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
+import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import type { FollowUpDelivery } from '../../src/store/types.ts';
 import { attempt, delivery, message, tempDb } from '../store/support.ts';
@@ -231,6 +232,6 @@ test('a schema 2 database is migrated: follow-ups and submissions work on it', a
   const s = await store.recordSubmission({ id: m.id, channelId: 'ch', idempotencyKey: 'k', fingerprint: 'f', messageIds: [m.id], receivedAt: m.receivedAt });
   assert.deepEqual(store.findSubmission('ch', { idempotencyKey: 'k' }), s);
   const check = raw(join(db.file, '..', 'v2.db'));
-  assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, 3);
+  assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
   check.close();
 });

@@ -49,6 +49,8 @@ export interface SampleChannelOptions {
   delivery?: Record<string, unknown>;
   /** Overrides of the destination's `sender` block (ackTimeoutMs…). */
   sender?: Record<string, unknown>;
+  /** Replaces the channel's `retention` block (e.g. { content: '1m', metadata: '1m' }). */
+  retention?: Record<string, string>;
 }
 
 /**
@@ -64,6 +66,7 @@ export function sampleChannel(options: SampleChannelOptions): string {
   const destination = channel.destinations[0]!;
   Object.assign(destination.sender, { host: '127.0.0.1', port: options.mllpPort }, options.sender);
   destination.delivery = { ...destination.delivery, ...options.delivery };
+  if (options.retention) (channel as Record<string, unknown>).retention = options.retention;
   return stringify(channel);
 }
 

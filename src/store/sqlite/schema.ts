@@ -1,5 +1,5 @@
 /** Schema of the embedded store. `user_version` tracks migrations. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -17,9 +17,15 @@ CREATE TABLE IF NOT EXISTS messages (
   mapping_version TEXT,
   -- The channel rule that filtered the message out, when one did (no deliveries then).
   filtered_by    TEXT,
+  -- When retention removed the content (raw input, canonical, payloads, raw answers).
+  content_pruned_at TEXT,
   UNIQUE (channel_id, source_id, source_version)
 );
 CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel_id, seq);
+-- Retention walks each channel's messages by age: all of them (metadata), and those that still
+-- have their content (content), so a batch never rereads what an earlier one pruned.
+CREATE INDEX IF NOT EXISTS messages_received ON messages (channel_id, received_at);
+CREATE INDEX IF NOT EXISTS messages_with_content ON messages (channel_id, received_at) WHERE content_pruned_at IS NULL;
 
 CREATE TABLE IF NOT EXISTS deliveries (
   id              INTEGER PRIMARY KEY,
@@ -93,5 +99,9 @@ ALTER TABLE deliveries ADD COLUMN warnings TEXT;
   // The submissions table is new: SCHEMA creates it.
   2: `
 ALTER TABLE deliveries ADD COLUMN follows INTEGER REFERENCES deliveries (id);
+`,
+  // The retention indexes are new: SCHEMA creates them.
+  3: `
+ALTER TABLE messages ADD COLUMN content_pruned_at TEXT;
 `,
 };

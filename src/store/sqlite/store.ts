@@ -3,7 +3,6 @@ import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
-import { isNewerVersion } from '../versions.ts';
 import type {
   AttemptRecord,
   ChannelCounts,
@@ -19,16 +18,19 @@ import type {
   NewerVersion,
   NewMessage,
   PendingDelivery,
+  PruneBefore,
+  PruneResult,
   SettledCounts,
   Store,
   StoreWriteFailure,
   Submission,
 } from '../types.ts';
 import { TERMINAL_STATUSES } from '../types.ts';
+import { isNewerVersion } from '../versions.ts';
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
-import { type Op, overlay, unwrittenAttempts } from './write-behind.ts';
 import { submissionOf } from './rows.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
+import { type Op, overlay, unwrittenAttempts } from './write-behind.ts';
 import type { Round, RoundAnswer, Step, StepResult, WriteError, WriterInit } from './writer-protocol.ts';
 
 export interface SqliteStoreOptions {
@@ -56,7 +58,7 @@ type PendingInsert =
 interface AdminWrite {
   step: Step;
   opsBefore: number;
-  resolve(n: number): void;
+  resolve(result: StepResult): void;
   reject(error: unknown): void;
 }
 
@@ -288,11 +290,11 @@ export class SqliteStore implements Store {
     let adminIndex = 0;
     for (const r of results) {
       if (r.kind === 'ops') this.pending += r.correction;
-      else if (r.kind === 'count') {
+      else if (r.kind === 'count' || r.kind === 'pruned') {
         // The admin writes' results, in order (a probe has none).
         const a = round.admin[adminIndex++];
-        if (a?.step.kind === 'requeue') this.pending += r.n;
-        a?.resolve(r.n);
+        if (a?.step.kind === 'requeue' && r.kind === 'count') this.pending += r.n;
+        a?.resolve(r);
       } else {
         for (const [i, x] of r.results.entries()) {
           const insert = round.inserts[i]!;
@@ -449,7 +451,7 @@ export class SqliteStore implements Store {
     if (!this.postRound(true)) this.retryTimer = setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
   }
 
-  private queueAdmin(step: Step): Promise<number> {
+  private queueAdmin(step: Step): Promise<StepResult> {
     if (this.closed || !this.writer) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
     return new Promise((resolve, reject) => {
       this.admin.push({ step, opsBefore: this.ops.length, resolve, reject });
@@ -457,13 +459,30 @@ export class SqliteStore implements Store {
     });
   }
 
+  private async queueCount(step: Step): Promise<number> {
+    const r = await this.queueAdmin(step);
+    return r.kind === 'count' ? r.n : 0;
+  }
+
   requeue(messageId: string): Promise<number> {
-    return this.queueAdmin({ kind: 'requeue', messageId, at: new Date().toISOString() });
+    return this.queueCount({ kind: 'requeue', messageId, at: new Date().toISOString() });
   }
 
   bringForward(messageId: string): Promise<number> {
     const now = Date.now();
-    return this.queueAdmin({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
+    return this.queueCount({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
+  }
+
+  async prune(channelId: string, before: PruneBefore, limit: number): Promise<PruneResult> {
+    const r = await this.queueAdmin({
+      kind: 'prune',
+      channelId,
+      ...(before.content ? { contentBefore: before.content } : {}),
+      ...(before.metadata ? { metadataBefore: before.metadata } : {}),
+      limit,
+      at: new Date().toISOString(),
+    });
+    return r.kind === 'pruned' ? { content: r.content, deleted: r.deleted } : { content: 0, deleted: 0 };
   }
 
   settledSince(since: string): SettledCounts[] {
@@ -526,6 +545,7 @@ export class SqliteStore implements Store {
       ...(m.mapping_version ? { mappingVersion: m.mapping_version as string } : {}),
       ...(m.filtered_by ? { filteredBy: m.filtered_by as string } : {}),
       rawInput: m.raw_input as string,
+      ...(m.content_pruned_at ? { contentPrunedAt: m.content_pruned_at as string } : {}),
       inputFormat: m.input_format as string,
       ...(m.canonical ? { canonical: JSON.parse(m.canonical as string) } : {}),
       deliveries,
@@ -591,7 +611,7 @@ export class SqliteStore implements Store {
   }
 
   recoverInFlight(): Promise<number> {
-    return this.queueAdmin({ kind: 'recover', at: new Date().toISOString() }).catch((e: unknown) => {
+    return this.queueCount({ kind: 'recover', at: new Date().toISOString() }).catch((e: unknown) => {
       throw new ConduitError('STORE_FAILED', 'deliveries in flight at the last stop could not be queued again', { cause: e });
     });
   }

@@ -14,7 +14,19 @@ export type Step =
   | { kind: 'bringForward'; messageId: string; at: string; now: number }
   | { kind: 'recover'; at: string }
   | { kind: 'relane'; lanes: Array<[deliveryId: number, lane: number]> }
+  | ({ kind: 'prune' } & PruneBatch)
   | { kind: 'probe' };
+
+/** One batch of retention for one channel (see SqliteStore.prune): at most `limit` messages each way. */
+export interface PruneBatch {
+  channelId: string;
+  /** Remove the content of settled messages received before this time (ISO 8601). */
+  contentBefore?: string;
+  /** Delete settled messages received before this time. */
+  metadataBefore?: string;
+  limit: number;
+  at: string;
+}
 
 /** One transaction: synchronous = FULL when `durable` (an intake under durability full). */
 export interface Round {
@@ -29,7 +41,8 @@ export interface Round {
 export type StepResult =
   | { kind: 'ops'; correction: number }
   | { kind: 'inserts'; results: Array<{ kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission }> }
-  | { kind: 'count'; n: number };
+  | { kind: 'count'; n: number }
+  | { kind: 'pruned'; content: number; deleted: number };
 
 /** SQLite's error, as plain data (an Error's own properties do not cross threads). */
 export interface WriteError {

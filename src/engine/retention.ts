@@ -1,0 +1,86 @@
+import type { Logger } from 'pino';
+import type { RetentionConfig } from '../config/channel.ts';
+import type { Store } from '../store/types.ts';
+
+/** Messages per batch: one batch is one small write of the store, between intake's. */
+const BATCH = 200;
+
+export interface RetentionChannel {
+  id: string;
+  retention: RetentionConfig | undefined;
+}
+
+export interface RetentionOptions {
+  store: Store;
+  log: Logger;
+  /** The channels running now (their retention as configured now). */
+  channels: () => readonly RetentionChannel[];
+  /** How often the channels are pruned. */
+  intervalMs: number;
+}
+
+/**
+ * Applies each channel's retention: every `intervalMs`, for each channel with a retention,
+ * batches of at most 200 messages until nothing more is due. Each batch is one write of the
+ * store's writer thread, so intake commits in between and is never held by a long prune; the
+ * store keeps any message with a pending delivery (see Store.prune).
+ */
+export class RetentionRunner {
+  private readonly options: RetentionOptions;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(options: RetentionOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One pass over every channel now; resolves with what it removed. */
+  async runOnce(now = Date.now()): Promise<{ content: number; deleted: number }> {
+    const total = { content: 0, deleted: 0 };
+    for (const c of this.options.channels()) {
+      const r = c.retention;
+      if (!r || (r.content === undefined && r.metadata === undefined)) continue;
+      const before = {
+        ...(r.content !== undefined ? { content: new Date(now - r.content).toISOString() } : {}),
+        ...(r.metadata !== undefined ? { metadata: new Date(now - r.metadata).toISOString() } : {}),
+      };
+      const done = { content: 0, deleted: 0 };
+      for (;;) {
+        if (this.stopped) break;
+        const batch = await this.options.store.prune(c.id, before, BATCH);
+        done.content += batch.content;
+        done.deleted += batch.deleted;
+        if (batch.content < BATCH && batch.deleted < BATCH) break;
+      }
+      if (done.content + done.deleted > 0) this.options.log.info({ channel: c.id, contentRemoved: done.content, messagesDeleted: done.deleted }, 'retention applied');
+      total.content += done.content;
+      total.deleted += done.deleted;
+    }
+    return total;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.runOnce()
+        .catch((err: unknown) => this.options.log.warn({ err }, 'retention could not run; trying again at the next interval'))
+        .then(() => {
+          this.running = undefined;
+          this.schedule();
+        });
+    }, this.options.intervalMs);
+    // Retention alone never keeps the process alive.
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,111 @@
+/** Retention in the store: content removed, then messages deleted, oldest first, never a pending one. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { storeStats } from '../../src/store/sqlite/stats.ts';
+import type { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { attempt, delivery, message, tempDb } from './support.ts';
+
+const at = (minute: number): string => new Date(Date.UTC(2026, 10, 20, 9, minute)).toISOString();
+
+/** A message received at `minute`, its one delivery settled (acknowledged with a raw ACK) unless `pending`. */
+async function received(store: SqliteStore, minute: number, opts: { pending?: boolean; channelId?: string } = {}) {
+  const m = message({
+    receivedAt: at(minute),
+    rawInput: `{"patient": "Smith^Jane", "minute": ${minute}}`,
+    ...(opts.channelId ? { channelId: opts.channelId } : {}),
+    deliveries: [delivery({ payload: `MSH|^~\\&|PID|||Smith^Jane ${minute}\r` })],
+  });
+  await store.insertMessage(m);
+  const [row] = store.pendingDeliveries(m.channelId, 'lis', 0, 100).filter((d) => d.messageId === m.id);
+  if (!opts.pending) store.recordAttempt(attempt(row!.id, { response: `MSA|AA|${row!.controlId}\r` }));
+  await store.flush();
+  return m;
+}
+
+test('content: raw input, canonical, payloads and raw answers go; ids, statuses and attempts stay', async (t) => {
+  const store = tempDb(t).open();
+  const old = await received(store, 0);
+  const young = await received(store, 30);
+  const r = await store.prune('ch', { content: at(10) }, 100);
+  assert.deepEqual(r, { content: 1, deleted: 0 });
+  const pruned = store.getMessage(old.id)!;
+  assert.equal(pruned.rawInput, '');
+  assert.equal(pruned.canonical, undefined);
+  assert.ok(pruned.contentPrunedAt, 'the view says when');
+  assert.equal(pruned.status, 'acknowledged');
+  assert.equal(pruned.deliveries[0]!.payload, '');
+  assert.equal(pruned.deliveries[0]!.controlId, old.deliveries[0]!.controlId);
+  assert.equal(pruned.deliveries[0]!.attempts.length, 1);
+  assert.equal(pruned.deliveries[0]!.attempts[0]!.response, undefined);
+  const kept = store.getMessage(young.id)!;
+  assert.equal(kept.rawInput, young.rawInput);
+  assert.equal(kept.contentPrunedAt, undefined);
+  // A second pass finds nothing more to do.
+  assert.deepEqual(await store.prune('ch', { content: at(10) }, 100), { content: 0, deleted: 0 });
+});
+
+test('a message with a pending delivery is kept whatever its age', async (t) => {
+  const store = tempDb(t).open();
+  const pending = await received(store, 0, { pending: true });
+  const settled = await received(store, 1);
+  const r = await store.prune('ch', { content: at(59), metadata: at(59) }, 100);
+  assert.deepEqual(r, { content: 0, deleted: 1 });
+  assert.equal(store.getMessage(settled.id), undefined);
+  const view = store.getMessage(pending.id)!;
+  assert.equal(view.rawInput, pending.rawInput);
+  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 1, 'still deliverable, payload and all');
+  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10)[0]!.payload, pending.deliveries[0]!.payload);
+});
+
+test('metadata: the message goes with its deliveries and attempts; other channels are untouched', async (t) => {
+  const db = tempDb(t);
+  const store = db.open();
+  const mine = await received(store, 0);
+  const theirs = await received(store, 0, { channelId: 'other' });
+  assert.deepEqual(await store.prune('ch', { metadata: at(10) }, 100), { content: 0, deleted: 1 });
+  assert.equal(store.getMessage(mine.id), undefined);
+  assert.ok(store.getMessage(theirs.id));
+  const stats = storeStats(db.file);
+  assert.deepEqual(
+    stats.channels.map((c) => [c.channelId, c.messages]),
+    [['other', 1]],
+  );
+});
+
+test('batches: oldest first, at most the limit per call', async (t) => {
+  const store = tempDb(t).open();
+  const ms = [];
+  for (let i = 0; i < 5; i++) ms.push(await received(store, i));
+  assert.deepEqual(await store.prune('ch', { content: at(59) }, 2), { content: 2, deleted: 0 });
+  assert.deepEqual(
+    ms.map((m) => store.getMessage(m.id)!.contentPrunedAt !== undefined),
+    [true, true, false, false, false],
+  );
+  assert.deepEqual(await store.prune('ch', { content: at(59) }, 2), { content: 2, deleted: 0 });
+  assert.deepEqual(await store.prune('ch', { content: at(59) }, 2), { content: 1, deleted: 0 });
+});
+
+test('a pruned message cannot be requeued: there is no payload to send', async (t) => {
+  const store = tempDb(t).open();
+  const m = await received(store, 0);
+  await store.prune('ch', { content: at(10) }, 100);
+  assert.equal(await store.requeue(m.id), 0);
+  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 0);
+});
+
+test('stats: content bytes per channel fall when content is removed; nothing of the patient is left in the file', async (t) => {
+  const db = tempDb(t);
+  const store = db.open();
+  for (let i = 0; i < 3; i++) await received(store, i);
+  const before = storeStats(db.file).channels[0]!;
+  assert.equal(before.messages, 3);
+  assert.ok(before.contentBytes > 0);
+  await store.prune('ch', { content: at(59) }, 100);
+  const after = storeStats(db.file).channels[0]!;
+  assert.equal(after.contentRemoved, 3);
+  assert.equal(after.contentBytes, 0);
+  await store.close();
+  // Closing checkpoints the log into the file; secure_delete overwrote the removed text in its pages.
+  assert.equal(readFileSync(db.file).includes('Smith^Jane'), false);
+});
