@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { RetentionConfig } from '../config/channel.ts';
-import type { Store } from '../store/types.ts';
+import type { PruneCursor, Store } from '../store/types.ts';
 
-/** Messages per batch: one batch is one small write of the store, between intake's. */
+/** Messages looked at per batch: one batch is one small write of the store, between intake's. */
 const BATCH = 200;
 
 export interface RetentionChannel {
@@ -31,6 +31,7 @@ export class RetentionRunner {
   private running: Promise<void> | undefined;
   private stopped = false;
 
+
   constructor(options: RetentionOptions) {
     this.options = options;
   }
@@ -51,23 +52,29 @@ export class RetentionRunner {
     for (const c of this.options.channels()) {
       const r = c.retention;
       if (!r || (r.content === undefined && r.metadata === undefined)) continue;
-      const before = {
-        ...(r.content !== undefined ? { content: new Date(now - r.content).toISOString() } : {}),
-        ...(r.metadata !== undefined ? { metadata: new Date(now - r.metadata).toISOString() } : {}),
+      // Deletion first: what it deletes need not lose its content first.
+      const done = {
+        deleted: r.metadata === undefined ? 0 : await this.walk(c.id, 'metadata', new Date(now - r.metadata).toISOString()),
+        content: r.content === undefined ? 0 : await this.walk(c.id, 'content', new Date(now - r.content).toISOString()),
       };
-      const done = { content: 0, deleted: 0 };
-      for (;;) {
-        if (this.stopped) break;
-        const batch = await this.options.store.prune(c.id, before, BATCH);
-        done.content += batch.content;
-        done.deleted += batch.deleted;
-        if (batch.content < BATCH && batch.deleted < BATCH) break;
-      }
       if (done.content + done.deleted > 0) this.options.log.info({ channel: c.id, contentRemoved: done.content, messagesDeleted: done.deleted }, 'retention applied');
       total.content += done.content;
       total.deleted += done.deleted;
     }
     return total;
+  }
+
+  /** Every message of the channel received before `before`, batch after batch; the number changed. */
+  private async walk(channelId: string, what: 'content' | 'metadata', before: string): Promise<number> {
+    let changed = 0;
+    let after: PruneCursor | undefined;
+    do {
+      if (this.stopped) break;
+      const batch = await this.options.store.prune(channelId, what, before, after, BATCH);
+      changed += batch.changed;
+      after = batch.next;
+    } while (after);
+    return changed;
   }
 
   private schedule(): void {

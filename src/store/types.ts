@@ -220,16 +220,16 @@ export interface ChannelCounts {
   byStatus: Partial<Record<MessageStatus, number>>;
 }
 
-/** Retention cut-offs of one channel (ISO 8601): settled messages received before them lose their content / are deleted. */
-export interface PruneBefore {
-  content?: string;
-  metadata?: string;
+/** Where a walk of retention stopped: the last message it looked at. */
+export interface PruneCursor {
+  receivedAt: string;
+  seq: number;
 }
 
-/** Messages whose content one prune removed, and messages it deleted. */
+/** One batch of retention: messages changed (content removed, or deleted), and where to go on from, unless done. */
 export interface PruneResult {
-  content: number;
-  deleted: number;
+  changed: number;
+  next?: PruneCursor;
 }
 
 export interface Store {
@@ -265,12 +265,13 @@ export interface Store {
   /** Deliveries of a message waiting for a retry (errored) become due now; returns how many. */
   bringForward(messageId: string): Promise<number>;
   /**
-   * Retention, one batch: removes the content of at most `limit` settled messages of the
-   * channel received before `before.content`, and deletes at most `limit` received before
-   * `before.metadata` (with their deliveries and attempts). A message with a pending delivery
-   * is kept whatever its age. Oldest first; a result under `limit` means the channel is done.
+   * Retention, one batch: looks at up to `limit` messages of the channel received before
+   * `before` (ISO 8601), oldest first, after `after` (undefined: from the oldest), and removes
+   * the content of each ('content': raw input, canonical, payloads, raw answers) or deletes it
+   * with its deliveries and attempts ('metadata'). A message with a pending delivery is kept
+   * whatever its age. `next` is where the following batch goes on; undefined when done.
    */
-  prune(channelId: string, before: PruneBefore, limit: number): Promise<PruneResult>;
+  prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult>;
   /**
    * Versions of the same result (channel and source id) newer than this message, newest first:
    * numeric source versions compare as numbers, others by intake order (see versions.ts).

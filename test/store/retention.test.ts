@@ -27,8 +27,8 @@ test('content: raw input, canonical, payloads and raw answers go; ids, statuses 
   const store = tempDb(t).open();
   const old = await received(store, 0);
   const young = await received(store, 30);
-  const r = await store.prune('ch', { content: at(10) }, 100);
-  assert.deepEqual(r, { content: 1, deleted: 0 });
+  const r = await store.prune('ch', 'content', at(10), undefined, 100);
+  assert.deepEqual(r, { changed: 1 });
   const pruned = store.getMessage(old.id)!;
   assert.equal(pruned.rawInput, '');
   assert.equal(pruned.canonical, undefined);
@@ -42,15 +42,15 @@ test('content: raw input, canonical, payloads and raw answers go; ids, statuses 
   assert.equal(kept.rawInput, young.rawInput);
   assert.equal(kept.contentPrunedAt, undefined);
   // A second pass finds nothing more to do.
-  assert.deepEqual(await store.prune('ch', { content: at(10) }, 100), { content: 0, deleted: 0 });
+  assert.deepEqual(await store.prune('ch', 'content', at(10), undefined, 100), { changed: 0 });
 });
 
 test('a message with a pending delivery is kept whatever its age', async (t) => {
   const store = tempDb(t).open();
   const pending = await received(store, 0, { pending: true });
   const settled = await received(store, 1);
-  const r = await store.prune('ch', { content: at(59), metadata: at(59) }, 100);
-  assert.deepEqual(r, { content: 0, deleted: 1 });
+  assert.deepEqual(await store.prune('ch', 'metadata', at(59), undefined, 100), { changed: 1 });
+  assert.deepEqual(await store.prune('ch', 'content', at(59), undefined, 100), { changed: 0 });
   assert.equal(store.getMessage(settled.id), undefined);
   const view = store.getMessage(pending.id)!;
   assert.equal(view.rawInput, pending.rawInput);
@@ -63,7 +63,7 @@ test('metadata: the message goes with its deliveries and attempts; other channel
   const store = db.open();
   const mine = await received(store, 0);
   const theirs = await received(store, 0, { channelId: 'other' });
-  assert.deepEqual(await store.prune('ch', { metadata: at(10) }, 100), { content: 0, deleted: 1 });
+  assert.deepEqual(await store.prune('ch', 'metadata', at(10), undefined, 100), { changed: 1 });
   assert.equal(store.getMessage(mine.id), undefined);
   assert.ok(store.getMessage(theirs.id));
   const stats = storeStats(db.file);
@@ -73,23 +73,39 @@ test('metadata: the message goes with its deliveries and attempts; other channel
   );
 });
 
-test('batches: oldest first, at most the limit per call', async (t) => {
+test('batches: oldest first, at most the limit looked at per call, going on from the cursor', async (t) => {
   const store = tempDb(t).open();
   const ms = [];
   for (let i = 0; i < 5; i++) ms.push(await received(store, i));
-  assert.deepEqual(await store.prune('ch', { content: at(59) }, 2), { content: 2, deleted: 0 });
+  const first = await store.prune('ch', 'content', at(59), undefined, 2);
+  assert.equal(first.changed, 2);
   assert.deepEqual(
     ms.map((m) => store.getMessage(m.id)!.contentPrunedAt !== undefined),
     [true, true, false, false, false],
   );
-  assert.deepEqual(await store.prune('ch', { content: at(59) }, 2), { content: 2, deleted: 0 });
-  assert.deepEqual(await store.prune('ch', { content: at(59) }, 2), { content: 1, deleted: 0 });
+  const second = await store.prune('ch', 'content', at(59), first.next, 2);
+  assert.equal(second.changed, 2);
+  assert.deepEqual(await store.prune('ch', 'content', at(59), second.next, 2), { changed: 1 });
+});
+
+test('old pending messages cost each batch no more than the limit: the walk goes past them', async (t) => {
+  const store = tempDb(t).open();
+  for (let i = 0; i < 4; i++) await received(store, i, { pending: true });
+  const settled = await received(store, 10);
+  const first = await store.prune('ch', 'metadata', at(59), undefined, 2);
+  assert.equal(first.changed, 0, 'two pending ones looked at');
+  assert.ok(first.next);
+  const second = await store.prune('ch', 'metadata', at(59), first.next, 2);
+  assert.equal(second.changed, 0);
+  assert.deepEqual(await store.prune('ch', 'metadata', at(59), second.next, 2), { changed: 1 });
+  assert.equal(store.getMessage(settled.id), undefined);
+  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 4);
 });
 
 test('a pruned message cannot be requeued: there is no payload to send', async (t) => {
   const store = tempDb(t).open();
   const m = await received(store, 0);
-  await store.prune('ch', { content: at(10) }, 100);
+  await store.prune('ch', 'content', at(10), undefined, 100);
   assert.equal(await store.requeue(m.id), 0);
   assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 0);
 });
@@ -101,7 +117,7 @@ test('stats: content bytes per channel fall when content is removed; nothing of 
   const before = storeStats(db.file).channels[0]!;
   assert.equal(before.messages, 3);
   assert.ok(before.contentBytes > 0);
-  await store.prune('ch', { content: at(59) }, 100);
+  await store.prune('ch', 'content', at(59), undefined, 100);
   const after = storeStats(db.file).channels[0]!;
   assert.equal(after.contentRemoved, 3);
   assert.equal(after.contentBytes, 0);

@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_pending
   ON deliveries (channel_id, destination_id, lane, id) WHERE status IN ('queued', 'sent', 'errored');
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, message_seq);
+-- Deleting a delivery (retention) makes SQLite look for follow-ups that reference it: without
+-- this index that is a scan of the whole table for every row deleted.
+CREATE INDEX IF NOT EXISTS deliveries_follows ON deliveries (follows);
 -- /health counts recent dead and rejected deliveries; only those rows are indexed.
 CREATE INDEX IF NOT EXISTS deliveries_settled ON deliveries (updated_at) WHERE status IN ('dead', 'rejected');
 

@@ -18,7 +18,7 @@ import type {
   NewerVersion,
   NewMessage,
   PendingDelivery,
-  PruneBefore,
+  PruneCursor,
   PruneResult,
   SettledCounts,
   Store,
@@ -473,16 +473,9 @@ export class SqliteStore implements Store {
     return this.queueCount({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
   }
 
-  async prune(channelId: string, before: PruneBefore, limit: number): Promise<PruneResult> {
-    const r = await this.queueAdmin({
-      kind: 'prune',
-      channelId,
-      ...(before.content ? { contentBefore: before.content } : {}),
-      ...(before.metadata ? { metadataBefore: before.metadata } : {}),
-      limit,
-      at: new Date().toISOString(),
-    });
-    return r.kind === 'pruned' ? { content: r.content, deleted: r.deleted } : { content: 0, deleted: 0 };
+  async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
+    const r = await this.queueAdmin({ kind: 'prune', channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
+    return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
   }
 
   settledSince(since: string): SettledCounts[] {

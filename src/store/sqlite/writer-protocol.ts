@@ -1,5 +1,5 @@
 /** What the main thread and the store's writer thread (writer.ts) tell each other. */
-import type { InsertResult, NewMessage, Submission } from '../types.ts';
+import type { InsertResult, NewMessage, PruneCursor, Submission } from '../types.ts';
 import type { Op } from './write-behind.ts';
 
 export interface WriterInit {
@@ -17,13 +17,13 @@ export type Step =
   | ({ kind: 'prune' } & PruneBatch)
   | { kind: 'probe' };
 
-/** One batch of retention for one channel (see SqliteStore.prune): at most `limit` messages each way. */
+/** One batch of retention for one channel (see Store.prune). */
 export interface PruneBatch {
   channelId: string;
-  /** Remove the content of settled messages received before this time (ISO 8601). */
-  contentBefore?: string;
-  /** Delete settled messages received before this time. */
-  metadataBefore?: string;
+  what: 'content' | 'metadata';
+  /** Messages received before this time (ISO 8601) and after `after`, oldest first, at most `limit` looked at. */
+  before: string;
+  after: PruneCursor;
   limit: number;
   at: string;
 }
@@ -42,7 +42,7 @@ export type StepResult =
   | { kind: 'ops'; correction: number }
   | { kind: 'inserts'; results: Array<{ kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission }> }
   | { kind: 'count'; n: number }
-  | { kind: 'pruned'; content: number; deleted: number };
+  | { kind: 'pruned'; changed: number; next?: PruneCursor };
 
 /** SQLite's error, as plain data (an Error's own properties do not cross threads). */
 export interface WriteError {

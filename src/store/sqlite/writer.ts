@@ -56,19 +56,19 @@ const stmt: Record<string, StatementSync> = {
       WHERE message_seq = (SELECT seq FROM messages WHERE id = ? AND content_pruned_at IS NULL)
         AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
   ),
-  // Retention (oldest first, settled messages only: none of their deliveries pending).
-  contentDue: db.prepare(
-    `SELECT seq FROM messages m INDEXED BY messages_with_content
-      WHERE channel_id = ? AND content_pruned_at IS NULL AND received_at < ?
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.status IN ('queued', 'sent', 'errored'))
-      ORDER BY received_at LIMIT ?`,
+  // Retention walks a channel's messages oldest first from a cursor, a bounded number per batch,
+  // so a backlog of old pending messages costs each batch no more than the others.
+  contentWalk: db.prepare(
+    `SELECT seq, received_at FROM messages INDEXED BY messages_with_content
+      WHERE channel_id = ? AND content_pruned_at IS NULL AND received_at < ? AND (received_at, seq) > (?, ?)
+      ORDER BY received_at, seq LIMIT ?`,
   ),
-  metadataDue: db.prepare(
-    `SELECT seq FROM messages m INDEXED BY messages_received
-      WHERE channel_id = ? AND received_at < ?
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.status IN ('queued', 'sent', 'errored'))
-      ORDER BY received_at LIMIT ?`,
+  metadataWalk: db.prepare(
+    `SELECT seq, received_at FROM messages INDEXED BY messages_received
+      WHERE channel_id = ? AND received_at < ? AND (received_at, seq) > (?, ?)
+      ORDER BY received_at, seq LIMIT ?`,
   ),
+  hasPending: db.prepare(`SELECT 1 AS pending FROM deliveries WHERE message_seq = ? AND status IN ('queued', 'sent', 'errored') LIMIT 1`),
   pruneMessage: db.prepare(`UPDATE messages SET raw_input = '', canonical = NULL, content_pruned_at = ? WHERE seq = ?`),
   prunePayloads: db.prepare(`UPDATE deliveries SET payload = '' WHERE message_seq = ?`),
   pruneAnswers: db.prepare('UPDATE attempts SET response = NULL WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ?) AND response IS NOT NULL'),
@@ -202,27 +202,27 @@ function runStep(step: Round['steps'][number]): StepResult {
 }
 
 function prune(step: Extract<Step, { kind: 'prune' }>): StepResult {
-  let content = 0;
-  let deleted = 0;
-  if (step.metadataBefore) {
-    for (const { seq } of stmt.metadataDue!.all(step.channelId, step.metadataBefore, step.limit) as Array<{ seq: number }>) {
-      stmt.deleteAttempts!.run(seq);
-      stmt.deleteDeliveries!.run(seq);
-      stmt.deleteMessage!.run(seq);
-      deleted++;
-    }
-    // What a REST submitter polls: gone with the messages it lists.
-    stmt.deleteSubmissions!.run(step.channelId, step.metadataBefore, step.limit);
-  }
-  if (step.contentBefore) {
-    for (const { seq } of stmt.contentDue!.all(step.channelId, step.contentBefore, step.limit) as Array<{ seq: number }>) {
+  const walk = step.what === 'content' ? stmt.contentWalk! : stmt.metadataWalk!;
+  const rows = walk.all(step.channelId, step.before, step.after.receivedAt, step.after.seq, step.limit) as Array<{ seq: number; received_at: string }>;
+  let changed = 0;
+  for (const { seq } of rows) {
+    // A message still to be delivered keeps everything, whatever its age.
+    if (stmt.hasPending!.get(seq)) continue;
+    if (step.what === 'content') {
       stmt.pruneAnswers!.run(seq);
       stmt.prunePayloads!.run(seq);
       stmt.pruneMessage!.run(step.at, seq);
-      content++;
+    } else {
+      stmt.deleteAttempts!.run(seq);
+      stmt.deleteDeliveries!.run(seq);
+      stmt.deleteMessage!.run(seq);
     }
+    changed++;
   }
-  return { kind: 'pruned', content, deleted };
+  // What a REST submitter polls: gone with the messages it lists.
+  if (step.what === 'metadata') stmt.deleteSubmissions!.run(step.channelId, step.before, step.limit);
+  const last = rows.at(-1);
+  return { kind: 'pruned', changed, ...(rows.length === step.limit && last ? { next: { receivedAt: last.received_at, seq: last.seq } } : {}) };
 }
 
 function writeSubmission(x: Submission): Submission {
