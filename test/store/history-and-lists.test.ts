@@ -193,3 +193,31 @@ test('channelCounts: messages per channel and deliveries per status', async (t) 
 test('channelCounts of an empty store is empty', (t) => {
   assert.deepEqual(tempDb(t).open().channelCounts(), []);
 });
+
+test('an outcome already committed by the writer but not yet answered to the main thread shows once in a view', async (t) => {
+  const db = tempDb(t);
+  const store = db.open();
+  const m = message();
+  const other = message();
+  await store.insertMessage(m);
+  await store.insertMessage(other);
+  const [d, e] = store.pendingDeliveries('ch', 'lis', 0, 2);
+  store.recordAttempt(attempt(d!.id, { startedAt: '2026-11-20T09:00:02.000Z' }));
+  // A mark posts the round (with the outcome) at the next turn: the store's setImmediate runs
+  // before this one, and the writer's answer cannot be read before the turn after.
+  void store.markSent(e!.id);
+  await new Promise((resolve) => setImmediate(resolve));
+  // Without yielding to the event loop, wait until the round is committed, as another connection sees it.
+  const { DatabaseSync } = await import('node:sqlite');
+  const reader = new DatabaseSync(db.file, { readOnly: true });
+  t.after(() => reader.close());
+  const deadline = Date.now() + 10_000;
+  while ((reader.prepare('SELECT count(*) AS n FROM attempts').get() as { n: number }).n === 0) {
+    if (Date.now() > deadline) throw new Error('the outcome was never committed');
+  }
+  const view = store.getMessage(m.id)!;
+  assert.deepEqual(
+    view.deliveries[0]!.attempts.map((a) => [a.attempt, a.outcome]),
+    [[1, 'acknowledged']],
+  );
+});

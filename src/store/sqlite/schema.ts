@@ -68,7 +68,9 @@ CREATE TABLE IF NOT EXISTS attempts (
   outcome     TEXT NOT NULL,
   code        TEXT,
   detail      TEXT,
-  response    TEXT
+  response    TEXT,
+  -- The writer round that stored it: tells a read whether the round in flight has committed.
+  round       INTEGER
 );
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
 
@@ -106,5 +108,6 @@ ALTER TABLE deliveries ADD COLUMN follows INTEGER REFERENCES deliveries (id);
   // The retention indexes are new: SCHEMA creates them.
   3: `
 ALTER TABLE messages ADD COLUMN content_pruned_at TEXT;
+ALTER TABLE attempts ADD COLUMN round INTEGER;
 `,
 };

@@ -105,7 +105,11 @@ export class SqliteStore implements Store {
   private inFlight: InFlight | undefined;
   private roundScheduled = false;
   private writerExited = false;
-  private nextRound = 1;
+  /**
+   * Round ids grow across restarts too (milliseconds × 1000 at open), so an attempt's stored
+   * round id never matches a round of a later process (see attemptsOf).
+   */
+  private nextRound = Date.now() * 1000;
   /** Rounds the writer thread answered (committed or not): a count of store round trips, for tests and diagnostics. */
   rounds = 0;
   private opsTimer: NodeJS.Timeout | undefined;
@@ -505,6 +509,19 @@ export class SqliteStore implements Store {
       }));
   }
 
+  /**
+   * The stored attempts of a delivery and the unwritten ones after them. The round in flight may
+   * already be committed (the writer answered, the answer not read here yet): its attempts are
+   * then stored, carrying its round id, and not counted again.
+   */
+  private attemptsOf(deliveryId: number): Array<Record<string, string | number | null>> {
+    const stored = this.stmt.attemptsOf!.all(deliveryId) as Array<Record<string, string | number | null>>;
+    const inFlight = this.inFlight;
+    const committed = inFlight !== undefined && stored.some((a) => a.round === inFlight.id);
+    const ops = committed || !inFlight ? this.ops : inFlight.ops.concat(this.ops);
+    return ops.length === 0 ? stored : stored.concat(unwrittenAttempts(deliveryId, ops));
+  }
+
   getMessage(id: string): MessageView | undefined {
     const m = this.stmt.message!.get(id) as Record<string, string | number | null> | undefined;
     if (!m) return undefined;
@@ -522,7 +539,7 @@ export class SqliteStore implements Store {
         ...(d.follows ? { follows: rows.find((o) => o.id === d.follows)?.destination_id as string } : {}),
         updatedAt: d.updated_at as string,
         ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
-        attempts: [...(this.stmt.attemptsOf!.all(d.id!) as Array<Record<string, string | number | null>>), ...unwrittenAttempts(d.id as number, ops)].map((a) => ({
+        attempts: this.attemptsOf(d.id as number).map((a) => ({
           attempt: a.attempt as number,
           startedAt: a.started_at as string,
           latencyMs: a.latency_ms as number,

@@ -49,7 +49,7 @@ const stmt: Record<string, StatementSync> = {
        lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
        follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at`,
   ),
-  insertAttempt: db.prepare('INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+  insertAttempt: db.prepare('INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
   // Not once retention removed the content: there is no payload left to send.
   requeue: db.prepare(
     `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
@@ -116,7 +116,7 @@ function run(round: Round): StepResult[] {
   const results: StepResult[] = [];
   try {
     db.exec('BEGIN IMMEDIATE');
-    for (const step of round.steps) results.push(runStep(step));
+    for (const step of round.steps) results.push(runStep(step, round.id));
     db.exec('COMMIT');
     return results;
   } catch (e) {
@@ -125,7 +125,7 @@ function run(round: Round): StepResult[] {
   }
 }
 
-function runStep(step: Round['steps'][number]): StepResult {
+function runStep(step: Round['steps'][number], roundId: number): StepResult {
   switch (step.kind) {
     case 'ops': {
       let correction = 0;
@@ -135,7 +135,7 @@ function runStep(step: Round['steps'][number]): StepResult {
           continue;
         }
         const r = op.record;
-        stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null);
+        stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null, roundId);
         const changed = Number(stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId, r.controlId ?? null).changes);
         // An outcome for a payload replaced meanwhile: the row stays pending, uncount the decrement.
         if (changed === 0 && TERMINAL.has(r.status)) correction++;
