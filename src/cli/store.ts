@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineSettings } from '../config/settings.ts';
+import { STORE_FILE } from '../engine/data-dir.ts';
 import { checkStore } from '../store/sqlite/check.ts';
 import { type StoreStats, storeStats } from '../store/sqlite/stats.ts';
 import { UsageError } from './args.ts';
@@ -19,7 +20,7 @@ export function storeCommand(settings: EngineSettings, action: string | undefine
  * cross-checks every index. Safe beside a running engine (it only reads). Exit 1 when damaged.
  */
 function check(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
-  const file = join(settings.dataDir, 'conduit.db');
+  const file = join(settings.dataDir, STORE_FILE);
   const t0 = performance.now();
   const report = checkStore(file);
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
@@ -47,7 +48,7 @@ function check(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS
 
 /** `conduit store stats`: sizes per channel (messages, content kept, pending, bytes) and of the files. */
 function stats(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json: boolean): number {
-  const file = join(settings.dataDir, 'conduit.db');
+  const file = join(settings.dataDir, STORE_FILE);
   if (!existsSync(file)) {
     err.write(`${file}: no store here (start the engine once, or pass --data)\n`);
     return 1;

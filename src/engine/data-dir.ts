@@ -1,6 +1,9 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The store's database file, in the data directory (the engine's and the CLI's). */
+export const STORE_FILE = 'conduit.db';
+
 /** Owner only: the data directory and the store hold patient data. */
 const DATA_DIR_MODE = 0o700;
 const DATA_FILE_MODE = 0o600;

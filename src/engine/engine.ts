@@ -15,11 +15,10 @@ import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { ChannelRuntime, forEachRun } from './channel.ts';
-import { secureDataDirectory } from './data-dir.ts';
+import { STORE_FILE, secureDataDirectory } from './data-dir.ts';
 import { RetentionRunner } from './retention.ts';
 import { IntakeTurns } from './turns.ts';
 
-const DB_FILE = 'conduit.db';
 
 export interface EngineOptions {
   settings: EngineSettings;
@@ -45,14 +44,14 @@ export class Engine {
   private reloading: Promise<void> = Promise.resolve();
   /** Problems of the last configuration that could not be applied; the running one stays. */
   private configIssues: readonly ConfigIssue[] = [];
-  readonly retention: RetentionRunner;
+  private readonly retention: RetentionRunner;
 
   constructor(options: EngineOptions) {
     this.options = options;
-    const modes = secureDataDirectory(options.settings.dataDir, DB_FILE);
+    const modes = secureDataDirectory(options.settings.dataDir, STORE_FILE);
     for (const path of modes.tightened) options.log.warn({ path }, 'group or others could read this data path; made it owner-only');
     for (const path of modes.left) options.log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
-    this.store = new SqliteStore(join(options.settings.dataDir, DB_FILE), {
+    this.store = new SqliteStore(join(options.settings.dataDir, STORE_FILE), {
       synchronous: options.settings.durability,
       check: options.settings.storeCheck,
       onWriteError: (err) => options.log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),

@@ -31,7 +31,6 @@ export class RetentionRunner {
   private running: Promise<void> | undefined;
   private stopped = false;
 
-
   constructor(options: RetentionOptions) {
     this.options = options;
   }
@@ -46,22 +45,17 @@ export class RetentionRunner {
     await this.running;
   }
 
-  /** One pass over every channel now; resolves with what it removed. */
-  async runOnce(now = Date.now()): Promise<{ content: number; deleted: number }> {
-    const total = { content: 0, deleted: 0 };
+  /** One pass over every channel. */
+  private async run(): Promise<void> {
+    const now = Date.now();
     for (const c of this.options.channels()) {
       const r = c.retention;
-      if (!r || (r.content === undefined && r.metadata === undefined)) continue;
+      if (!r) continue;
       // Deletion first: what it deletes need not lose its content first.
-      const done = {
-        deleted: r.metadata === undefined ? 0 : await this.walk(c.id, 'metadata', new Date(now - r.metadata).toISOString()),
-        content: r.content === undefined ? 0 : await this.walk(c.id, 'content', new Date(now - r.content).toISOString()),
-      };
-      if (done.content + done.deleted > 0) this.options.log.info({ channel: c.id, contentRemoved: done.content, messagesDeleted: done.deleted }, 'retention applied');
-      total.content += done.content;
-      total.deleted += done.deleted;
+      const deleted = r.metadata === undefined ? 0 : await this.walk(c.id, 'metadata', new Date(now - r.metadata).toISOString());
+      const content = r.content === undefined ? 0 : await this.walk(c.id, 'content', new Date(now - r.content).toISOString());
+      if (content + deleted > 0) this.options.log.info({ channel: c.id, contentRemoved: content, messagesDeleted: deleted }, 'retention applied');
     }
-    return total;
   }
 
   /** Every message of the channel received before `before`, batch after batch; the number changed. */
@@ -80,7 +74,7 @@ export class RetentionRunner {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.runOnce()
+      this.running = this.run()
         .catch((err: unknown) => this.options.log.warn({ err }, 'retention could not run; trying again at the next interval'))
         .then(() => {
           this.running = undefined;

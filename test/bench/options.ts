@@ -1,5 +1,6 @@
 /** The flags of `npm run bench` (test/bench/run.ts), parsed and checked. */
 import { parseArgs } from 'node:util';
+import { Duration } from '../../src/config/duration.ts';
 import { FHIR_PEERS, type FhirPeerKind, PATH_KINDS, type PathKind } from './paths.ts';
 
 export const SECTIONS = ['closed', 'open', 'lanes', 'hapi', 'codec'] as const;
@@ -62,8 +63,10 @@ const nonNegative = (flag: string, text: string): number => {
   return n;
 };
 
+/** A duration as a channel file writes it (the channel's retention takes it as written). */
 const duration = (flag: string, text: string): string => {
-  if (!/^[1-9]\d*[smhd]$/.test(text)) throw new Error(`--${flag}: expected a duration such as '2m' or '30s', got '${text}'`);
+  const parsed = Duration.safeParse(text);
+  if (!parsed.success) throw new Error(`--${flag}: ${parsed.error.issues[0]!.message}, got '${text}'`);
   return text;
 };
 

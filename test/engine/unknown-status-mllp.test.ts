@@ -4,26 +4,14 @@
  * code, and nothing is stored; with a known code the same message is accepted.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
-import type { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
-import { MLLP_CHANNEL, obx, oru } from '../mapping/hl7v2-oru/support.ts';
-import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../support/in-process.ts';
+import { describe, test } from 'node:test';
+import { readAck } from '../../src/protocols/hl7v2/index.ts';
+import { mllpLabChannel, obx, oru } from '../mapping/hl7v2-oru/support.ts';
 
 describe('MLLP: an unknown OBX-11 is refused with AE and an ERR naming OBX-11', () => {
-  let t: TestEngine;
-  let conn: MllpClientConnection;
-  before(async () => {
-    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
-    conn = await connectMllp(mllpPortOf(t));
-  });
-  after(async () => {
-    await conn.close();
-    await t.stop();
-  });
-
-  const send = async (text: string) => Hl7Message.parse((await conn.request(text, 5000)).toString());
-  const stored = () => t.engine.store.listMessages({ channelId: 'lab-results', limit: 100 }).messages.length;
+  const lab = mllpLabChannel();
+  const { send } = lab;
+  const stored = () => lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 100 }).messages.length;
 
   test('OBX-11 Z on the second OBX: AE, ERR-2 at OBX 2 field 11, ERR-8 names the code; nothing stored', async () => {
     const ack = await send(oru(obx({ 11: 'F' }), obx({ 1: '2', 11: 'Z' })).replace('CTRL-1', 'STATUS-Z'));

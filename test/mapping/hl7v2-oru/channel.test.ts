@@ -4,30 +4,18 @@
  * bad one gets AE with an ERR per issue, its location in ERR-2; a resend is stored once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { LabReport } from '../../../src/canonical/report.ts';
-import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
-import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
-import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
-import { MLLP_CHANNEL, MSH, obx, oru, sample } from './support.ts';
+import { readAck } from '../../../src/protocols/hl7v2/index.ts';
+import { MSH, mllpLabChannel, obx, oru, sample } from './support.ts';
 
 describe('an MLLP channel with the hl7v2-oru mapping', () => {
-  let t: TestEngine;
-  let conn: MllpClientConnection;
-  before(async () => {
-    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
-    conn = await connectMllp(mllpPortOf(t));
-  });
-  after(async () => {
-    await conn.close();
-    await t.stop();
-  });
-
-  const send = async (text: string) => Hl7Message.parse((await conn.request(text, 5000)).toString());
+  const lab = mllpLabChannel();
+  const { send } = lab;
   const stored = () => {
-    const page = t.engine.store.listMessages({ channelId: 'lab-results', limit: 1000 });
+    const page = lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 1000 });
     return page.messages.reverse().map((m) => {
-      const v = t.engine.store.getMessage(m.id)!;
+      const v = lab.test.engine.store.getMessage(m.id)!;
       return { sourceId: v.sourceId, sourceVersion: v.sourceVersion, status: v.status, report: v.canonical as LabReport, raw: v.rawInput };
     });
   };

@@ -4,11 +4,9 @@
  * ERR names segment PID with HL7 table 0357 code 100 (a required segment is missing).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { Hl7Message, readAck } from '../../../src/protocols/hl7v2/index.ts';
-import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
-import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
-import { MLLP_CHANNEL, MSH, message, OBR, obx, ORC, PID, refusal, report, settings } from './support.ts';
+import { describe, test } from 'node:test';
+import { readAck } from '../../../src/protocols/hl7v2/index.ts';
+import { MSH, message, mllpLabChannel, OBR, obx, ORC, PID, refusal, report, settings } from './support.ts';
 
 const NO_PID = message(MSH, ORC, OBR, obx({}));
 const WHY = 'a result must name its patient (set allowMissingPatient: true in the mapping for senders whose results have none)';
@@ -34,24 +32,15 @@ test('with allowMissingPatient: true the report has no patient', () => {
 });
 
 describe('over MLLP', () => {
-  let t: TestEngine;
-  let conn: MllpClientConnection;
-  before(async () => {
-    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
-    conn = await connectMllp(mllpPortOf(t));
-  });
-  after(async () => {
-    await conn.close();
-    await t.stop();
-  });
+  const lab = mllpLabChannel();
 
   test('the AE has an ERR naming PID with table 0357 code 100, and nothing is stored', async () => {
-    const ack = Hl7Message.parse((await conn.request(NO_PID, 5000)).toString());
+    const ack = await lab.send(NO_PID);
     assert.equal(readAck(ack).code, 'AE');
     const err = ack.segment('ERR')!;
     assert.equal(err.get(2, 1), 'PID');
     assert.deepEqual([err.get(3, 1), err.get(3, 2), err.get(3, 3)], ['100', 'Segment sequence error', 'HL70357']);
     assert.match(err.get(8), /^PID: no PID segment: a result must name its patient/);
-    assert.equal(t.engine.store.listMessages({ channelId: 'lab-results', limit: 10 }).messages.length, 0);
+    assert.equal(lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 10 }).messages.length, 0);
   });
 });

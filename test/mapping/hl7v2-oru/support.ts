@@ -5,10 +5,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { LabReport, Observation } from '../../../src/canonical/report.ts';
 import type { InputError, InputIssue } from '../../../src/errors.ts';
 import { Hl7v2OruSettings, mapOruR01 } from '../../../src/mapping/hl7v2-oru/index.ts';
 import type { MappedInput } from '../../../src/mapping/types.ts';
+import { Hl7Message } from '../../../src/protocols/hl7v2/index.ts';
+import type { MllpClientConnection } from '../../../src/protocols/mllp/index.ts';
+import { connectMllp, mllpPortOf, startTestEngine, type TestEngine } from '../../support/in-process.ts';
 import { asStored, mappingSettings, refusalOf } from '../../support/repo.ts';
 import { SHARED_SAMPLES_DIR } from '../../support/shared-samples.ts';
 
@@ -66,6 +70,37 @@ source:
   port: 0
 mapping: hl7v2-oru
 `;
+
+export interface MllpLabChannel {
+  /** The engine (set once the block's `before` ran). */
+  readonly test: TestEngine;
+  /** Sends one message over the connection and parses the answer. */
+  send(text: string): Promise<Hl7Message>;
+}
+
+/**
+ * For a `describe` block: an engine running MLLP_CHANNEL and one MLLP connection to it, opened
+ * before the block's tests and closed after them.
+ */
+export function mllpLabChannel(): MllpLabChannel {
+  let t: TestEngine | undefined;
+  let conn: MllpClientConnection | undefined;
+  before(async () => {
+    t = await startTestEngine({ 'lab-results.yaml': MLLP_CHANNEL });
+    conn = await connectMllp(mllpPortOf(t));
+  });
+  after(async () => {
+    await conn?.close();
+    await t?.stop();
+  });
+  return {
+    get test() {
+      if (!t) throw new Error('mllpLabChannel: used before its before() ran');
+      return t;
+    },
+    send: async (text) => Hl7Message.parse((await conn!.request(text, 5000)).toString()),
+  };
+}
 
 export const MSH = 'MSH|^~\\&|ANALYSER|LAB|CONDUIT|HOSP|20261120091500+0100||ORU^R01^ORU_R01|CTRL-1|P|2.5.1';
 export const PID = 'PID|1||MRN-1^^^HOSP^MR||Doe^Jane^Q||19800102|F';
