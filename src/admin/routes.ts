@@ -84,7 +84,7 @@ export function adminRouter(deps: AdminDeps): Router {
   r.get('/channels', async (_req, res) => {
     // Counts include the outcomes recorded just before (written behind by the store's writer thread).
     await deps.store.settled();
-    const counts = new Map(deps.store.channelCounts().map((c) => [c.channelId, c]));
+    const counts = new Map((await deps.store.channelCounts()).map((c) => [c.channelId, c]));
     res.json({
       channels: deps.channels().map((c) => ({ ...c, messages: counts.get(c.id)?.messages ?? 0, deliveries: counts.get(c.id)?.byStatus ?? {} })),
     });
@@ -97,17 +97,18 @@ export function adminRouter(deps: AdminDeps): Router {
       return;
     }
     await deps.store.settled();
-    const page = deps.store.listMessages({
+    const page = await deps.store.listMessages({
       limit: q.data.limit,
       ...(q.data.channel ? { channelId: q.data.channel } : {}),
       ...(q.data.status ? { status: q.data.status as MessageStatus } : {}),
       ...(q.data.cursor ? { cursor: q.data.cursor } : {}),
     });
-    res.json({ ...page, messages: page.messages.map((m) => ({ ...m, ...currency(deps.store.newerVersions(m.id)) })) });
+    const messages = await Promise.all(page.messages.map(async (m) => ({ ...m, ...currency(await deps.store.newerVersions(m.id)) })));
+    res.json({ ...page, messages });
   });
 
-  r.get('/messages/:id', (req, res) => {
-    const m = deps.store.getMessage(req.params.id);
+  r.get('/messages/:id', async (req, res) => {
+    const m = await deps.store.getMessage(req.params.id);
     deps.log.info({ audit: 'message.read', messageId: req.params.id, found: Boolean(m), ip: req.ip }, 'audit');
     if (!m) {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
@@ -115,7 +116,7 @@ export function adminRouter(deps: AdminDeps): Router {
     }
     res.json({
       ...m,
-      ...currency(deps.store.newerVersions(m.id)),
+      ...currency(await deps.store.newerVersions(m.id)),
       deliveries: m.deliveries.map((d) => {
         const last = d.attempts.at(-1);
         const fhir = d.contentType === 'application/fhir+json' ? summariseFhirResponse(last?.response) : undefined;
@@ -136,7 +137,7 @@ export function adminRouter(deps: AdminDeps): Router {
       sendError(res, new InputError('INPUT_INVALID', zodIssues(q.error, 'query')));
       return;
     }
-    const m = deps.store.getMessage(req.params.id);
+    const m = await deps.store.getMessage(req.params.id);
     if (!m) {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: `no message ${req.params.id}` }] });
       return;
@@ -149,7 +150,7 @@ export function adminRouter(deps: AdminDeps): Router {
       return;
     }
     const force = q.data.force === 'true';
-    const newer = deps.store.newerVersions(m.id);
+    const newer = await deps.store.newerVersions(m.id);
     const superseded = supersededIssues(m, newer);
     if (superseded.length > 0 && !force) {
       deps.log.info({ audit: 'message.resend', messageId: m.id, refused: 'superseded', supersededBy: newer[0]!.id, ip: req.ip }, 'audit');

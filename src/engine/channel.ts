@@ -213,10 +213,10 @@ export class ChannelRuntime {
   }
 
   /** A submission of this channel, with its messages as stored now. */
-  findSubmission(by: { id: string } | { idempotencyKey: string }): SubmissionLookup | undefined {
-    const submission = this.deps.store.findSubmission(this.id, by);
+  async findSubmission(by: { id: string } | { idempotencyKey: string }): Promise<SubmissionLookup | undefined> {
+    const submission = await this.deps.store.findSubmission(this.id, by);
     if (!submission) return undefined;
-    const messages = submission.messageIds.map((m) => this.deps.store.getMessage(m)).filter((m) => m !== undefined);
+    const messages = (await Promise.all(submission.messageIds.map((m) => this.deps.store.getMessage(m)))).filter((m) => m !== undefined);
     return { submission, messages };
   }
 

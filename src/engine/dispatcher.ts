@@ -57,7 +57,7 @@ export interface DispatcherOptions {
    * A delivery to store with a terminal outcome, in the same transaction (a status callback);
    * undefined for none. `onFollowUp` runs once it is handed to the store.
    */
-  followUp?: (settled: SettledDelivery) => FollowUpDelivery | undefined;
+  followUp?: (settled: SettledDelivery) => Promise<FollowUpDelivery | undefined>;
   onFollowUp?: () => void;
 }
 
@@ -142,11 +142,11 @@ export class DestinationDispatcher {
    * returned too (ids up to the last one read); when it returns less than a window, the store has
    * no more and pushed rows with higher ids are the ones committed since.
    */
-  private nextRows(lane: number): PendingDelivery[] {
+  private async nextRows(lane: number): Promise<PendingDelivery[]> {
     const l = this.lanes[lane]!;
     if (l.synced) return l.queue.splice(0, WINDOW);
     const { store, channelId, destinationId } = this.opts;
-    const rows = store.pendingDeliveries(channelId, destinationId, lane, WINDOW);
+    const rows = await store.pendingDeliveries(channelId, destinationId, lane, WINDOW);
     const last = rows.length > 0 ? rows[rows.length - 1]!.id : 0;
     if (rows.length < WINDOW) {
       l.synced = true;
@@ -171,7 +171,7 @@ export class DestinationDispatcher {
       if (this.health.state === 'paused') this.health.state = 'idle';
       let rows: PendingDelivery[];
       try {
-        rows = this.nextRows(lane);
+        rows = await this.nextRows(lane);
       } catch (e) {
         l.synced = false;
         this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, 'reading the backlog failed');
@@ -266,7 +266,7 @@ export class DestinationDispatcher {
     let followUp: FollowUpDelivery | undefined;
     if (status !== 'errored' && this.opts.followUp) {
       try {
-        followUp = this.opts.followUp({ row, status, outcome, attempt });
+        followUp = await this.opts.followUp({ row, status, outcome, attempt });
       } catch (e) {
         log.error({ err: e, channel: channelId, destination: destinationId, messageId: row.messageId }, 'building the follow-up delivery failed');
       }

@@ -91,8 +91,8 @@ export class Engine {
       if (handler) handler(req, res);
       else next();
     });
-    app.get('/health', (_req, res) => {
-      const health = this.health();
+    app.get('/health', async (_req, res) => {
+      const health = await this.health();
       res.status(health.status === 'unhealthy' ? 503 : 200).json(health);
     });
     app.use(
@@ -239,8 +239,8 @@ export class Engine {
    * seed-003 shape: `status`, `version`, `components` (name → healthy | degraded | unhealthy),
    * `uptime_seconds`; `details` (counts and reasons by component) only when there is something to say.
    */
-  health() {
-    const storeOk = this.store.ping();
+  async health() {
+    const storeOk = await this.store.ping();
     const failure = storeOk ? this.store.writeFailure() : undefined;
     const components: Record<string, string> = { database: !storeOk ? 'unhealthy' : failure ? 'degraded' : 'healthy' };
     const details: Record<string, Record<string, string | number>> = {};
@@ -248,7 +248,7 @@ export class Engine {
     if (failure) details.database = { writesFailingSince: failure.since, reason: failure.reason };
     const windowHours = this.options.settings.healthWindowHours;
     const since = new Date(Date.now() - windowHours * 3_600_000).toISOString();
-    const settled = storeOk ? this.store.settledSince(since) : [];
+    const settled = storeOk ? await this.store.settledSince(since) : [];
     for (const c of this.channels) {
       components[`channel:${c.id}`] = c.state === 'running' ? 'healthy' : 'unhealthy';
       for (const [id, d] of c.dispatchers) {

@@ -25,13 +25,13 @@ export function statusCallbackFollowUp(
   config: StatusCallbackConfig,
   where: { channelId: string; destinationId: string },
   store: Pick<Store, 'messageRef'>,
-): (settled: SettledDelivery) => FollowUpDelivery | undefined {
+): (settled: SettledDelivery) => Promise<FollowUpDelivery | undefined> {
   const wanted = new Set<StatusCallbackEvent>(config.events);
   const destinationId = callbackDestinationId(where.destinationId);
-  return (settled) => {
+  return async (settled) => {
     if (!wanted.has(EVENTS[settled.status].name)) return undefined;
     // The row came from a join with its message, so the message is there; messages never change.
-    const ref = store.messageRef(settled.row.messageId);
+    const ref = await store.messageRef(settled.row.messageId);
     if (!ref) throw new Error(`message ${settled.row.messageId} not found for its status callback`);
     const event = statusEvent(settled, { ...where, source: { id: ref.sourceId, version: ref.sourceVersion } });
     return {

@@ -44,7 +44,7 @@ export interface SourceContext {
    */
   receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult>;
   /** Read-only: a submission of this channel by its id or its Idempotency-Key. */
-  findSubmission(by: { id: string } | { idempotencyKey: string }): SubmissionLookup | undefined;
+  findSubmission(by: { id: string } | { idempotencyKey: string }): Promise<SubmissionLookup | undefined>;
   /** True while sources should push back instead of taking more. */
   overloaded(): boolean;
 }

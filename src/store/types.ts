@@ -236,8 +236,8 @@ export interface Store {
   /** Stores a message and its deliveries durably; resolves once committed. Idempotent on channel + source id + version. */
   insertMessage(message: NewMessage): Promise<InsertResult>;
   /** Oldest pending deliveries of one lane, in intake order. */
-  pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): PendingDelivery[];
-  /** Deliveries not yet in a terminal state, across all channels: the backlog. */
+  pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): Promise<PendingDelivery[]>;
+  /** Deliveries not yet in a terminal state, across all channels: the backlog (counted in memory, read at every intake). */
   pendingCount(): number;
   /**
    * Tells `listener` (in addition to earlier ones) the deliveries of every intake once committed,
@@ -276,14 +276,14 @@ export interface Store {
    * Versions of the same result (channel and source id) newer than this message, newest first:
    * numeric source versions compare as numbers, others by intake order (see versions.ts).
    */
-  newerVersions(messageId: string): NewerVersion[];
+  newerVersions(messageId: string): Promise<NewerVersion[]>;
   /** Dead and rejected deliveries per destination that reached that state at or after `since` (ISO time). */
-  settledSince(since: string): SettledCounts[];
+  settledSince(since: string): Promise<SettledCounts[]>;
   /** Set while writes fail; reads keep working (they show unwritten outcomes too). */
   writeFailure(): StoreWriteFailure | undefined;
-  getMessage(id: string): MessageView | undefined;
+  getMessage(id: string): Promise<MessageView | undefined>;
   /** Channel, source id and version, partition key of a message; no payloads, no flush. */
-  messageRef(id: string): MessageRef | undefined;
+  messageRef(id: string): Promise<MessageRef | undefined>;
   /**
    * Records a submission durably (group-committed with intake). With a key, the submission
    * stored under that key is returned: this one, or an earlier one (then compare fingerprints).
@@ -291,15 +291,15 @@ export interface Store {
    */
   recordSubmission(submission: Submission): Promise<Submission>;
   /** A channel's submission by its id or by its Idempotency-Key. */
-  findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Submission | undefined;
+  findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Promise<Submission | undefined>;
   /**
    * Resolves once the writes queued so far are committed (at once while writes fail; never
    * rejects). listMessages and channelCounts read what is committed: await this first to see
    * outcomes just recorded.
    */
   settled(): Promise<void>;
-  listMessages(query: MessageQuery): { messages: MessageSummary[]; nextCursor?: string };
-  channelCounts(): ChannelCounts[];
+  listMessages(query: MessageQuery): Promise<{ messages: MessageSummary[]; nextCursor?: string }>;
+  channelCounts(): Promise<ChannelCounts[]>;
   /**
    * Puts deliveries that were on the wire when the process stopped back in the queue, each with
    * an attempt record 'outcome unknown: engine restarted' that counts as an attempt.
@@ -307,7 +307,8 @@ export interface Store {
   recoverInFlight(): Promise<number>;
   /** Reassigns the lanes of pending deliveries when a destination's lane count changed. */
   relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void>;
-  ping(): boolean;
+  /** Whether the database answers a read. */
+  ping(): Promise<boolean>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -26,17 +26,17 @@ describe('webhook → MLLP: control characters and invalid text', () => {
     await lis.stop();
   });
 
-  const stored = () => t.engine.store.listMessages({ channelId: 'plain', limit: 100 }).messages.length;
+  const stored = async () => (await t.engine.store.listMessages({ channelId: 'plain', limit: 100 })).messages.length;
   const event = (id: string) => makeEvent(id) as unknown as { result: { patient: Record<string, unknown>; observations: Array<Record<string, unknown>> } };
 
   async function refused(body: string | Uint8Array): Promise<Outcome> {
-    const before = stored();
+    const before = await stored();
     const res = await fetch(`${t.url}/channels/plain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     assert.equal(res.status, 422);
     const o = (await res.json()) as Outcome;
     assert.equal(o.resourceType, 'OperationOutcome');
     assert.ok(o.issue.every((i) => i.details?.text === 'INPUT_TEXT_INVALID'), JSON.stringify(o));
-    assert.equal(stored(), before, 'nothing stored');
+    assert.equal(await stored(), before, 'nothing stored');
     return o;
   }
 
@@ -76,7 +76,7 @@ describe('webhook → MLLP: control characters and invalid text', () => {
     const res = await t.post('/channels/plain', e);
     assert.equal(res.status, 201, await res.text());
     await t.drained();
-    const sent = sandboxMessages(lis).find((m) => m.includes('res_DEL_1'));
+    const sent = (await sandboxMessages(lis)).find((m) => m.includes('res_DEL_1'));
     assert.ok(sent, 'delivered to the LIS');
     assert.ok(!sent.includes('\x7f'), 'no raw DEL on the wire');
     assert.ok(sent.includes('a\\X7F\\b\tc'), sent);

@@ -55,9 +55,9 @@ test('filters keep reports out (stored as filtered, with the rule); routes pick 
   const nowhere = await post(event('res_R6', { partner_lab_id: 'LAB-Z', observations: [{ analyte: 'GLU', value: '5.3', status: 'final' }] }));
   await t.drained();
 
-  const filler = (lis: typeof a) => sandboxMessages(lis).map((m) => Hl7Message.parse(m).segment('ORC')!.get(3));
-  assert.deepEqual(filler(a), ['res_R1', 'res_R3']);
-  assert.deepEqual(filler(b), ['res_R2', 'res_R3'], 'res_R3 has an HbA1c result, which also routes to lab B');
+  const filler = async (lis: typeof a) => (await sandboxMessages(lis)).map((m) => Hl7Message.parse(m).segment('ORC')!.get(3));
+  assert.deepEqual(await filler(a), ['res_R1', 'res_R3']);
+  assert.deepEqual(await filler(b), ['res_R2', 'res_R3'], 'res_R3 has an HbA1c result, which also routes to lab B');
 
   const view = async (id: string) => (await (await t.admin(`/api/messages/${id}`)).json()) as { status: string; filteredBy?: string; deliveries: Array<{ destinationId: string }> };
   assert.deepEqual((await view(toA)).deliveries.map((d) => d.destinationId), ['lab-a']);

@@ -47,8 +47,11 @@ describe('MLLP: the charsets a channel accepts', () => {
     await t.stop();
   });
   const send = async (bytes: Buffer) => Hl7Message.parse((await conn.request(bytes, 5000)).toString('latin1'));
-  const stored = (controlId: string) =>
-    t.engine.store.listMessages({ limit: 100 }).messages.some((m) => t.engine.store.getMessage(m.id)!.rawInput.includes(`|${controlId}|`));
+  const stored = async (controlId: string) => {
+    const page = await t.engine.store.listMessages({ limit: 100 });
+    const views = await Promise.all(page.messages.map((m) => t.engine.store.getMessage(m.id)));
+    return views.some((v) => v!.rawInput.includes(`|${controlId}|`));
+  };
 
   test('MSH-18 8859/1 on a channel that accepts only UNICODE UTF-8: AE at MSH-18 naming the setting, nothing stored', async () => {
     const ack = await send(Buffer.from(oru('CS-REFUSED', '8859/1'), 'latin1'));
@@ -58,14 +61,14 @@ describe('MLLP: the charsets a channel accepts', () => {
     assert.match(a.text, /charsets setting allows UNICODE UTF-8/);
     const err = ack.segment('ERR')!;
     assert.deepEqual([err.get(2, 1), err.get(2, 2), err.get(2, 3), err.get(3, 1)], ['MSH', '1', '18', '103']);
-    assert.equal(stored('CS-REFUSED'), false);
+    assert.equal(await stored('CS-REFUSED'), false);
   });
 
   test('the accepted set, and an empty MSH-18 (the encoding setting), are taken', async () => {
     assert.equal(readAck(await send(Buffer.from(oru('CS-UTF8', 'UNICODE UTF-8').replace('\xfc', 'ü'), 'utf8'))).code, 'AA');
     assert.equal(readAck(await send(Buffer.from(oru('CS-EMPTY', '').replace('\xfc', 'ü'), 'utf8'))).code, 'AA');
-    assert.equal(stored('CS-UTF8'), true);
-    assert.equal(stored('CS-EMPTY'), true);
+    assert.equal(await stored('CS-UTF8'), true);
+    assert.equal(await stored('CS-EMPTY'), true);
   });
 });
 

@@ -47,9 +47,9 @@ describe('MLLP: character sets (MSH-18 and the encoding setting)', () => {
     const raw = await conns[channelId]!.request(bytes, 5000);
     return { raw, ack: Hl7Message.parse(raw.toString('latin1')) };
   };
-  const report = (controlId: string): LabReport | undefined => {
-    for (const m of t.engine.store.listMessages({ limit: 100 }).messages) {
-      const full = t.engine.store.getMessage(m.id)!;
+  const report = async (controlId: string): Promise<LabReport | undefined> => {
+    for (const m of (await t.engine.store.listMessages({ limit: 100 })).messages) {
+      const full = (await t.engine.store.getMessage(m.id))!;
       if (full.rawInput.includes(`|${controlId}|`)) return full.canonical as LabReport;
     }
     return undefined;
@@ -59,7 +59,7 @@ describe('MLLP: character sets (MSH-18 and the encoding setting)', () => {
   test('MSH-18 8859/1 on a utf-8 channel: read as Latin-1, \\Xhh\\ in Latin-1; the AA is written in Latin-1', async () => {
     const { raw, ack } = await send('utf8-lab', Buffer.from(oru('CS-LATIN1', '8859/1', 'Gr\xfcn, caf\\XE9\\'), 'latin1'));
     assert.equal(readAck(ack).code, 'AA', readAck(ack).text);
-    assert.equal(comment(report('CS-LATIN1')), 'Grün, café');
+    assert.equal(comment(await report('CS-LATIN1')), 'Grün, café');
     // MSH-5 of the ACK echoes MSH-3/MSH-4 of the message: 'Genève' as one Latin-1 byte 0xE8.
     assert.ok(raw.includes(Buffer.from('Gen\xe8ve', 'latin1')));
     assert.equal(ack.msh.get(18), '8859/1');
@@ -68,13 +68,13 @@ describe('MLLP: character sets (MSH-18 and the encoding setting)', () => {
   test('MSH-18 UNICODE UTF-8 on a latin1 channel: read as UTF-8, the declared set wins', async () => {
     const { ack } = await send('latin1-lab', Buffer.from(oru('CS-UTF8', 'UNICODE UTF-8', 'Grün 王 \\XC3A9\\'), 'utf8'));
     assert.equal(readAck(ack).code, 'AA', readAck(ack).text);
-    assert.equal(comment(report('CS-UTF8')), 'Grün 王 é');
+    assert.equal(comment(await report('CS-UTF8')), 'Grün 王 é');
   });
 
   test('MSH-18 empty: the channel encoding applies (latin1 here)', async () => {
     const { ack } = await send('latin1-lab', Buffer.from(oru('CS-DEFAULT', '', 'Gr\xfcn'), 'latin1'));
     assert.equal(readAck(ack).code, 'AA', readAck(ack).text);
-    assert.equal(comment(report('CS-DEFAULT')), 'Grün');
+    assert.equal(comment(await report('CS-DEFAULT')), 'Grün');
   });
 
   for (const [label, channelId, controlId, bytes, pattern] of [
@@ -83,13 +83,13 @@ describe('MLLP: character sets (MSH-18 and the encoding setting)', () => {
     ['MSH-18 ASCII with a byte above 0x7F', 'utf8-lab', 'CS-BAD-ASCII', Buffer.from(oru('CS-BAD-ASCII', 'ASCII', 'Gr\xfcn'), 'latin1'), /not valid ASCII/],
   ] as const) {
     test(`${label}: AE, ERR-2 at MSH-18, ERR-3 102, never U+FFFD; nothing stored`, async () => {
-      const before = t.engine.store.listMessages({ limit: 100 }).messages.length;
+      const before = (await t.engine.store.listMessages({ limit: 100 })).messages.length;
       const { ack } = await send(channelId, bytes);
       assert.deepEqual([readAck(ack).code, readAck(ack).acknowledgedControlId], ['AE', controlId]);
       const err = ack.segment('ERR')!;
       assert.deepEqual([err.get(2, 1), err.get(2, 2), err.get(2, 3), err.get(3, 1), err.get(3, 3)], ['MSH', '1', '18', '102', 'HL70357']);
       assert.match(err.get(8), pattern);
-      assert.equal(t.engine.store.listMessages({ limit: 100 }).messages.length, before);
+      assert.equal((await t.engine.store.listMessages({ limit: 100 })).messages.length, before);
     });
   }
 
@@ -123,7 +123,7 @@ describe('MLLP: a raw control character in a field', () => {
     assert.match(err.get(8), /^OBX\[0\]-5: OBX-5 holds the control character U\+0007 raw: .*hex escape \(\\X07\\\)/);
     const esc = Hl7Message.parse((await conn.request(oru('CTL-ESC', '', 'x').replace('Genève', 'Gen\x1bve'), 5000)).toString());
     assert.deepEqual([esc.segment('ERR')!.get(2, 1), esc.segment('ERR')!.get(2, 3)], ['MSH', '4']);
-    assert.equal(t.engine.store.listMessages({ limit: 10 }).messages.length, 0);
+    assert.equal((await t.engine.store.listMessages({ limit: 10 })).messages.length, 0);
     const escaped = Hl7Message.parse((await conn.request(oru('CTL-OK', '', 'tab\there \\X07\\'), 5000)).toString());
     assert.equal(readAck(escaped).code, 'AA', readAck(escaped).text);
   });

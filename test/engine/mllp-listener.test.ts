@@ -31,14 +31,14 @@ describe('MLLP listener source', () => {
     assert.equal(ack.msh.get(9, 1), 'ACK');
     assert.equal(ack.msh.get(3), 'LIS', 'sender and receiver swapped');
     assert.equal(ack.msh.get(5), 'ADT');
-    assert.ok(sandboxMessages(lis).some((m) => m.includes('ADT-1')), 'stored before the AA');
+    assert.ok((await sandboxMessages(lis)).some((m) => m.includes('ADT-1')), 'stored before the AA');
   });
 
   test('the same MSH-10 twice is acknowledged twice and stored once', async () => {
     await conn.request(adt('ADT-DUP'), 2000);
     const again = readAck(Hl7Message.parse((await conn.request(adt('ADT-DUP'), 2000)).toString()));
     assert.equal(again.code, 'AA');
-    assert.equal(sandboxMessages(lis).filter((m) => m.includes('ADT-DUP')).length, 1);
+    assert.equal((await sandboxMessages(lis)).filter((m) => m.includes('ADT-DUP')).length, 1);
   });
 
   test('what it cannot parse gets AE with an ERR segment (table 0357)', async () => {
@@ -105,7 +105,7 @@ test('a listener set to AE or AR refuses without storing', async () => {
     const conn = await MllpClientConnection.connect({ host: '127.0.0.1', port: lis.mllpPort, connectTimeoutMs: 2000, maxFrameBytes: 1 << 20 });
     const ack = readAck(Hl7Message.parse((await conn.request(adt('R-1'), 2000)).toString()));
     assert.equal(ack.code, respond);
-    assert.deepEqual(sandboxMessages(lis), []);
+    assert.deepEqual((await sandboxMessages(lis)), []);
     await conn.close();
     await lis.stop();
   }

@@ -40,7 +40,7 @@ describe('resend of a superseded version', () => {
     await lis.stop();
   });
 
-  const atLis = () => sandboxMessages(lis).filter((m) => m.includes('res_SUPERSEDED')).length;
+  const atLis = async () => (await sandboxMessages(lis)).filter((m) => m.includes('res_SUPERSEDED')).length;
 
   test('the message view and list say whether a message is the current version of its result, and which one is', async () => {
     const view = (id: string) => t.admin(`/api/messages/${id}`).then((r) => r.json() as Promise<Summary>);
@@ -61,7 +61,7 @@ describe('resend of a superseded version', () => {
   });
 
   test('resending version 1 after the LIS acknowledged a newer one is refused with 409 naming the newer messages; nothing is sent', async () => {
-    const before = atLis();
+    const before = await atLis();
     const res = await t.admin(`/api/messages/${v1}/resend`, { method: 'POST' });
     assert.equal(res.status, 409);
     const o = (await res.json()) as Outcome;
@@ -71,9 +71,9 @@ describe('resend of a superseded version', () => {
     assert.match(o.issue[0]!.diagnostics, new RegExp(`message ${v1} is version 1 of result res_SUPERSEDED; destination lis has acknowledged a newer version, message ${v10} \\(version 10\\)`));
     assert.match(o.issue[1]!.diagnostics, new RegExp(`message ${v2} \\(version 2\\)`));
     assert.match(o.issue[0]!.diagnostics, /\?force=true/);
-    assert.equal(t.engine.store.getMessage(v1)!.deliveries[0]!.status, 'acknowledged', 'not requeued');
+    assert.equal((await t.engine.store.getMessage(v1))!.deliveries[0]!.status, 'acknowledged', 'not requeued');
     await t.drained();
-    assert.equal(atLis(), before);
+    assert.equal(await atLis(), before);
     assert.ok(t.logs.some((l) => l.includes('"audit":"message.resend"') && l.includes('"refused":"superseded"')));
   });
 
@@ -87,8 +87,8 @@ describe('resend of a superseded version', () => {
     assert.deepEqual(await current.json(), { messageId: v10, requeued: 1, broughtForward: 0 });
     await t.drained();
     // The sandbox LIS keeps one copy per MSH-10, so the resends show in the attempts.
-    assert.equal(t.engine.store.getMessage(v1)!.deliveries[0]!.attempts.length, 2);
-    assert.equal(t.engine.store.getMessage(v10)!.deliveries[0]!.attempts.length, 2);
+    assert.equal((await t.engine.store.getMessage(v1))!.deliveries[0]!.attempts.length, 2);
+    assert.equal((await t.engine.store.getMessage(v10))!.deliveries[0]!.attempts.length, 2);
   });
 
   test('?force takes true or false only', async () => {

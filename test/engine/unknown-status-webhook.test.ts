@@ -41,7 +41,7 @@ describe('webhook: an unknown result status is refused with 422, never sent as f
     assert.equal(res.status, 422);
     return (await res.json()) as Outcome;
   }
-  const stored = (channel: string) => t.engine.store.listMessages({ channelId: channel, limit: 100 }).messages.length;
+  const stored = async (channel: string) => (await t.engine.store.listMessages({ channelId: channel, limit: 100 })).messages.length;
 
   test('an observation status outside the mapping table: 422 naming result.observations[1].status and the value', async () => {
     const e = makeEvent('res_UNKNOWN_OBS') as { result: { observations: Array<{ status?: string }> } };
@@ -52,7 +52,7 @@ describe('webhook: an unknown result status is refused with 422, never sent as f
       ['result.observations[1].status'],
     );
     assert.match(o.issue[0]!.diagnostics, /unknown status 'checked'/);
-    assert.equal(stored('built-in'), 0);
+    assert.equal(await stored('built-in'), 0);
   });
 
   test("a status a mapping row makes 'unknown' is refused by the ORU^R01 encoder, naming each status", async () => {
@@ -67,7 +67,7 @@ describe('webhook: an unknown result status is refused with 422, never sent as f
     );
     assert.match(o.issue[0]!.diagnostics, /status 'unknown' has no OBR-25 \(HL7 table 0123\) code/);
     assert.match(o.issue[1]!.diagnostics, /\(sent as 'validated'\)/);
-    assert.equal(stored('built-in'), 0);
+    assert.equal(await stored('built-in'), 0);
   });
 
   test("the jsonata mapping refuses a status 'unknown' its table does not have, at the report field", async () => {
@@ -76,6 +76,6 @@ describe('webhook: an unknown result status is refused with 422, never sent as f
     const o = await refused('jsonata', e);
     assert.equal(o.issue[0]!.details?.text, 'INPUT_INVALID');
     assert.equal(o.issue[0]!.expression?.[0], 'report.status');
-    assert.equal(stored('jsonata'), 0);
+    assert.equal(await stored('jsonata'), 0);
   });
 });

@@ -35,7 +35,7 @@ describe('webhook → ORU^R01 → MLLP → our sandbox LIS', () => {
     assert.equal(d.status, 'acknowledged');
     assert.equal(d.attempts.length, 1);
     assert.match(d.attempts[0]!.response, new RegExp(`MSA\\|AA\\|${d.controlId}`));
-    const received = sandboxMessages(lis).map((m) => Hl7Message.parse(m));
+    const received = (await sandboxMessages(lis)).map((m) => Hl7Message.parse(m));
     const mine = received.find((m) => m.controlId === d.controlId);
     assert.ok(mine, 'the LIS stored the message');
     assert.equal(mine.toString(), d.payload, 'the LIS got exactly the stored bytes');
@@ -58,13 +58,13 @@ describe('webhook → ORU^R01 → MLLP → our sandbox LIS', () => {
     assert.equal(b.messageId, a.messageId);
     assert.equal(b.duplicate, true);
     await t.drained();
-    const mentions = sandboxMessages(lis).filter((m) => m.includes('res_IDEMP_1'));
+    const mentions = (await sandboxMessages(lis)).filter((m) => m.includes('res_IDEMP_1'));
     assert.equal(mentions.length, 1);
     // A correction (higher version) is a new message, sent as status C.
     const corrected = await t.post('/channels/to-lis', makeEvent('res_IDEMP_1', { version: 2, event: 'result.updated' }));
     assert.equal(corrected.status, 201);
     await t.drained();
-    const all = sandboxMessages(lis).filter((m) => m.includes('res_IDEMP_1')).map((m) => Hl7Message.parse(m));
+    const all = (await sandboxMessages(lis)).filter((m) => m.includes('res_IDEMP_1')).map((m) => Hl7Message.parse(m));
     assert.equal(all.length, 2);
     assert.equal(all[1]!.segment('OBR')!.get(25), 'C');
     assert.deepEqual(all[1]!.all('OBX').map((o) => o.get(11)), ['C', 'C', 'C']);
@@ -85,7 +85,7 @@ describe('webhook → ORU^R01 → MLLP → our sandbox LIS', () => {
     assert.equal(d.attempts.length, 2);
     for (const a of d.attempts) assert.match(a.response, new RegExp(`MSA\\|AA\\|${d.controlId}`));
     // The sandbox LIS de-duplicates on MSH-10, as receivers are meant to: the resend carried the same one.
-    const copies = sandboxMessages(lis).filter((m) => m.includes('res_RESEND_1')).map((m) => Hl7Message.parse(m).controlId);
+    const copies = (await sandboxMessages(lis)).filter((m) => m.includes('res_RESEND_1')).map((m) => Hl7Message.parse(m).controlId);
     assert.deepEqual(copies, [d.controlId]);
   });
 });

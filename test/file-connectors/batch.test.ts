@@ -28,7 +28,7 @@ test('a batch file with 3 messages becomes 3 stored messages, 3 deliveries, and 
     assert.equal(m.deliveries[0]!.status, 'acknowledged');
   }
   assert.equal(stored[2]!.rawInput, `${hl7v2Sample('05-chemistry-final-v251.hl7').replace(/\r$/, '')}\r`, 'with its own segment terminators');
-  await waitFor('3 messages at the LIS', () => sandboxMessages(lis).length === 3);
+  await waitFor('3 messages at the LIS', async () => (await sandboxMessages(lis)).length === 3);
 });
 
 test('a batch whose BTS-1 count does not match is refused whole: nothing stored', async (t) => {

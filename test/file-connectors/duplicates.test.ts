@@ -23,7 +23,7 @@ test('an identical file dropped again is a duplicate: stored and delivered once,
   writeFileSync(join(inbox, 'chem.hl7'), text);
   await waitFor('the first in done/', () => filesIn(join(inbox, 'done')).length === 1);
   await engine.drained();
-  await waitFor('the LIS has it', () => sandboxMessages(lis).length === 1);
+  await waitFor('the LIS has it', async () => (await sandboxMessages(lis)).length === 1);
 
   writeFileSync(join(inbox, 'chem.hl7'), text);
   await waitFor('the second in done/', () => filesIn(join(inbox, 'done')).length === 2);
@@ -31,7 +31,7 @@ test('an identical file dropped again is a duplicate: stored and delivered once,
   await engine.drained();
   await sleep(200);
   assert.equal((await storedMessages(engine, 'drop')).length, 1, 'stored once');
-  assert.equal(sandboxMessages(lis).length, 1, 'delivered once');
+  assert.equal((await sandboxMessages(lis)).length, 1, 'delivered once');
   assert.ok(engine.logs.some((l) => l.includes('file taken in again (duplicate), moved to done')));
 });
 
@@ -70,7 +70,7 @@ test('committed but not moved (done/ unusable): the file stays, is re-read as a 
 
   writeFileSync(join(inbox, 'chem.hl7'), hl7v2Sample('05-chemistry-final-v251.hl7'));
   await waitFor('the message stored', async () => (await storedMessages(engine, 'drop')).length === 1);
-  await waitFor('the LIS has it', () => sandboxMessages(lis).length === 1);
+  await waitFor('the LIS has it', async () => (await sandboxMessages(lis)).length === 1);
   // Several polls later (every 50 ms): still in the inbox, re-read each time, never stored or sent twice.
   await sleep(400);
   assert.deepEqual(filesIn(inbox), ['chem.hl7', 'done']);
@@ -83,6 +83,6 @@ test('committed but not moved (done/ unusable): the file stays, is re-read as a 
   await waitFor('the file in done/', () => filesIn(done).includes('chem.hl7'));
   await engine.drained();
   assert.equal((await storedMessages(engine, 'drop')).length, 1);
-  assert.equal(sandboxMessages(lis).length, 1, 'delivered once');
+  assert.equal((await sandboxMessages(lis)).length, 1, 'delivered once');
   assert.equal(readFileSync(join(done, 'chem.hl7'), 'utf8'), hl7v2Sample('05-chemistry-final-v251.hl7'));
 });

@@ -32,7 +32,7 @@ test('an HL7 v2 file is stored, delivered to the LIS with its results, and moved
   assert.equal(stored!.rawInput, text, 'stored as read');
   assert.equal(stored!.sourceId, 'CHEM-20261121-0412', 'the mapping keys an HL7 v2 message by MSH-10');
   assert.equal(stored!.deliveries[0]!.status, 'acknowledged');
-  const received = await waitFor('the LIS to store it', () => sandboxMessages(lis)[0]);
+  const received = await waitFor('the LIS to store it', async () => (await sandboxMessages(lis))[0]);
   assert.match(received, /^MSH\|/);
   assert.match(received, /\rOBX\|2\|NM\|[^|]*Potassium[^|]*\|\|6\.8\|/);
   assert.ok(engine.logs.some((l) => l.includes('file taken in, moved to done')));
@@ -56,7 +56,7 @@ test('a JSON platform event is stored, delivered and moved to done/; files the p
   assert.equal(stored.length, 1);
   assert.equal(stored[0]!.rawInput, event);
   assert.equal(stored[0]!.deliveries[0]!.status, 'acknowledged');
-  assert.equal(sandboxMessages(lis).length, 1);
+  assert.equal((await sandboxMessages(lis)).length, 1);
   assert.deepEqual(filesIn(inbox), ['readme.md'], 'a name the pattern does not match is left alone');
 });
 

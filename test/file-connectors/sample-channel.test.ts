@@ -49,7 +49,7 @@ test('file-drop-to-lis: the HL7 v2 samples go to the LIS and to the archive, and
   // One stored message per order: sample 07 holds two.
   assert.equal(stored.length, names.length + 1);
   for (const m of stored) for (const d of m.deliveries) assert.equal(d.status, 'acknowledged', `${m.sourceId} → ${d.destinationId}`);
-  assert.equal(sandboxMessages(lis).length, stored.length);
+  assert.equal((await sandboxMessages(lis)).length, stored.length);
   assert.deepEqual(
     filesIn(archive),
     stored.map((m) => `${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${m.id}.hl7`).sort(),

@@ -44,7 +44,7 @@ describe('Kafka source: backpressure pauses the partitions, nothing is lost', ()
 
     const byFiller = receiver.byFiller();
     assert.deepEqual(new Set(byFiller.keys()), new Set(events.map((e) => e.accession)));
-    assert.equal(t.engine.store.listMessages({ channelId: 'bp', limit: 10_000 }).messages.length, EVENTS, 'each event stored once');
+    assert.equal((await t.engine.store.listMessages({ channelId: 'bp', limit: 10_000 })).messages.length, EVENTS, 'each event stored once');
     for (const patient of new Set(events.map((e) => e.patientId))) {
       const firsts = events.filter((e) => e.patientId === patient).map((e) => byFiller.get(e.accession)![0]!.n);
       assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), `${patient}: first deliveries in produced order`);

@@ -37,7 +37,7 @@ describe('Kafka source: bad records go to the dead-letter topic and do not block
     await lis?.stop();
   });
 
-  const accessions = () => sandboxMessages(lis).map((raw) => Hl7Message.parse(raw).segment('ORC')!.get(3));
+  const accessions = async () => (await sandboxMessages(lis)).map((raw) => Hl7Message.parse(raw).segment('ORC')!.get(3));
 
   test('good records around bad ones are delivered in order; the bad ones land in the dead-letter topic', async () => {
     const good = generateEvents({ events: 4, patients: 1, runId: 'dl' });
@@ -52,8 +52,15 @@ describe('Kafka source: bad records go to the dead-letter topic and do not block
     ];
     await produce(topic, records);
 
-    await until(() => good.every((e) => accessions().includes(e.accession)), () => `delivered: ${accessions().join(',')}`);
-    assert.deepEqual(accessions(), good.map((e) => e.accession), 'the good records, in order, once each');
+    let delivered: string[] = [];
+    await until(
+      async () => {
+        delivered = await accessions();
+        return good.every((e) => delivered.includes(e.accession));
+      },
+      () => `delivered: ${delivered.join(',')}`,
+    );
+    assert.deepEqual(await accessions(), good.map((e) => e.accession), 'the good records, in order, once each');
 
     // Records of different keys are taken concurrently: the dead-letter topic keeps order per key only.
     const dead = (await readTopic(dlq, 3)).sort((a, b) => (a.headers['conduit-source'] ?? '').localeCompare(b.headers['conduit-source'] ?? ''));
@@ -83,7 +90,14 @@ describe('Kafka source: bad records go to the dead-letter topic and do not block
       { key: 'y', value: '[]' },
       { key: good[1]!.patientId, value: good[1]!.body },
     ]);
-    await until(() => good.every((e) => accessions().includes(e.accession)), () => `delivered: ${accessions().join(',')}`);
+    let delivered: string[] = [];
+    await until(
+      async () => {
+        delivered = await accessions();
+        return good.every((e) => delivered.includes(e.accession));
+      },
+      () => `delivered: ${delivered.join(',')}`,
+    );
     const end = (await endOffsets(plainTopic)).get(0);
     await until(async () => (await committedOffsets(`g-${plainTopic}`, plainTopic)).get(0) === end, () => 'offsets committed past the bad records', 10_000, 200);
     const skipped = t.logs.filter((l) => l.includes('record refused by the channel; skipped'));

@@ -43,9 +43,16 @@ describe('Kafka source: platform events from a topic to the sandbox LIS', () => 
     const events = generateEvents({ events: 90, patients: 7, runId: 'ks' });
     await produce(topic, eventRecords(events), 20);
 
-    await until(() => sandboxMessages(lis).length >= events.length, () => `${sandboxMessages(lis).length} of ${events.length} at the LIS`);
+    let atLis = 0;
+    await until(
+      async () => {
+        atLis = (await sandboxMessages(lis)).length;
+        return atLis >= events.length;
+      },
+      () => `${atLis} of ${events.length} at the LIS`,
+    );
     await t.drained();
-    const received = sandboxMessages(lis).map((raw) => {
+    const received = (await sandboxMessages(lis)).map((raw) => {
       const m = Hl7Message.parse(raw);
       return { accession: m.segment('ORC')!.get(3), patient: m.segment('PID')!.get(3), controlId: m.controlId };
     });
@@ -58,7 +65,7 @@ describe('Kafka source: platform events from a topic to the sandbox LIS', () => 
       assert.deepEqual(delivered, produced, `${patient}: delivered in the order produced`);
     }
 
-    const stored = t.engine.store.listMessages({ channelId: 'kafka-in', limit: 1000 }).messages;
+    const stored = (await t.engine.store.listMessages({ channelId: 'kafka-in', limit: 1000 })).messages;
     assert.equal(stored.length, events.length, 'one stored message per event');
 
     const ends = await endOffsets(topic);
@@ -82,12 +89,13 @@ describe('Kafka source: platform events from a topic to the sandbox LIS', () => 
 
   test('HL7 v2 records (format: hl7v2) are mapped and delivered like MLLP input', async () => {
     const names = hl7v2SampleNames().slice(0, 4);
-    const before = sandboxMessages(lis).length;
+    const before = (await sandboxMessages(lis)).length;
     await produce(hl7Topic, names.map((n) => ({ key: n, value: hl7v2Sample(n) })));
-    await until(() => t.engine.store.listMessages({ channelId: 'kafka-hl7', limit: 100 }).messages.length >= names.length, () => 'HL7 v2 records not stored');
+    await until(async () => (await t.engine.store.listMessages({ channelId: 'kafka-hl7', limit: 100 })).messages.length >= names.length, () => 'HL7 v2 records not stored');
     await t.drained();
-    const stored = t.engine.store.listMessages({ channelId: 'kafka-hl7', limit: 100 }).messages;
-    assert.ok(stored.every((m) => t.engine.store.getMessage(m.id)!.inputFormat === 'hl7v2'));
-    assert.ok(sandboxMessages(lis).length >= before + names.length, 'one ORU^R01 or more per HL7 v2 record at the LIS');
+    const stored = (await t.engine.store.listMessages({ channelId: 'kafka-hl7', limit: 100 })).messages;
+    const views = await Promise.all(stored.map((m) => t.engine.store.getMessage(m.id)));
+    assert.ok(views.every((v) => v!.inputFormat === 'hl7v2'));
+    assert.ok((await sandboxMessages(lis)).length >= before + names.length, 'one ORU^R01 or more per HL7 v2 record at the LIS');
   });
 });

@@ -45,7 +45,7 @@ describe('editing a code table under a running engine', () => {
     const second = await send('res_RELOAD_2');
     assert.notEqual(second.deliveries[0]!.mappingVersion, first.deliveries[0]!.mappingVersion);
     assert.match(second.deliveries[0]!.mappingVersion, /^oru-r01-lis@[0-9a-f]{12}$/);
-    assert.ok(sandboxMessages(lis).some((m) => m.includes('res_RELOAD_2') && m.includes('^14743-9^Glucose POC (edited)^LN')));
+    assert.ok((await sandboxMessages(lis)).some((m) => m.includes('res_RELOAD_2') && m.includes('^14743-9^Glucose POC (edited)^LN')));
 
     writeFileSync(analytes, `${readFileSync(analytes, 'utf8')}GLU,duplicate,2345-7,x,mg/dL,mg/dL,Serum,here\n`);
     const refused = await t.admin('/api/reload', { method: 'POST' });

@@ -54,7 +54,7 @@ describe('an analyte without LOINC is delivered with its local code and a warnin
     assert.deepEqual(d.warnings, [WARNING]);
     assert.match(d.mappingVersion ?? '', /^oru-r01-lis@[0-9a-f]{12}$/);
     assert.ok(!JSON.stringify(d.warnings).includes('Okonkwo'), 'no patient data in warnings');
-    const received = sandboxMessages(lis).find((m) => m.includes('res_NOLOINC_1'))!;
+    const received = (await sandboxMessages(lis)).find((m) => m.includes('res_NOLOINC_1'))!;
     assert.match(received, /\rOBX\|4\|NM\|XYZ-NEW\^New marker\^L\|\|12\.5\|zz\/L\|/);
     assert.match(received, /\rOBX\|1\|NM\|GLU\^Glucose\^L\^14743-9\^/, 'the known analytes keep their LOINC');
   });

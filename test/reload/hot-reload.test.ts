@@ -62,7 +62,7 @@ test('500 messages while the mapping is replaced twice: none lost, each encoded 
     byVersion.set(d.mappingVersion, msh4);
   }
   assert.deepEqual([...byVersion.values()].sort(), ['POC-PLATFORM', 'SITE-B', 'SITE-C']);
-  assert.equal(sandboxMessages(lis).length, 500, 'each delivered once: none lost, none re-sent');
+  assert.equal((await sandboxMessages(lis)).length, 500, 'each delivered once: none lost, none re-sent');
 });
 
 test('a bad edit is refused with file, line and what was expected; the last good version keeps working', async () => {
@@ -101,5 +101,5 @@ test('a changed destination restarts its channel; its backlog waits in the store
   writeFileSync(join(t.dir, 'channels', 'to-lis.yaml'), webhookToMllpChannel('to-lis', lis.mllpPort));
   assert.equal((await t.engine.reload()).applied, true);
   await t.drained();
-  assert.equal(sandboxMessages(lis).length, 5);
+  assert.equal((await sandboxMessages(lis)).length, 5);
 });

@@ -38,13 +38,13 @@ test('outcomeText: an HL7 ACK as code and text, anything else as the detail', ()
   assert.equal(outcomeText('garbled', 'MSH|broken'), 'garbled');
 });
 
-test('the follow-up: only wanted events, on the lane of the partition key, the event id as control id', () => {
-  const store = { messageRef: () => ({ channelId: 'ch', sourceId: 'res_1', sourceVersion: '2', partitionKey: 'patient:p1' }) };
+test('the follow-up: only wanted events, on the lane of the partition key, the event id as control id', async () => {
+  const store = { messageRef: async () => ({ channelId: 'ch', sourceId: 'res_1', sourceVersion: '2', partitionKey: 'patient:p1' }) };
   const policy = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 10, backoffMultiplier: 2, lanes: 4 };
   const config = { url: 'http://x/', events: ['failed' as const], signatureHeader: 'X-Conduit-Signature', headers: {}, timeoutMs: 1000, delivery: policy };
   const build = statusCallbackFollowUp(config, { channelId: 'ch', destinationId: 'lis' }, store);
-  assert.equal(build({ row, status: 'acknowledged', attempt: 1, outcome: { status: 'acknowledged', response: '' } }), undefined);
-  const f = build({ row, status: 'dead', attempt: 3, outcome: { status: 'retryable', code: 'MLLP_CONNECT_REFUSED', detail: 'refused' } })!;
+  assert.equal(await build({ row, status: 'acknowledged', attempt: 1, outcome: { status: 'acknowledged', response: '' } }), undefined);
+  const f = (await build({ row, status: 'dead', attempt: 3, outcome: { status: 'retryable', code: 'MLLP_CONNECT_REFUSED', detail: 'refused' } }))!;
   assert.equal(f.destinationId, 'status-callback:lis');
   assert.equal(f.contentType, 'application/json');
   assert.equal(f.controlId, (JSON.parse(f.payload) as { id: string }).id);

@@ -31,19 +31,19 @@ test('a terminal attempt with a follow-up: both written, the follow-up queued an
   const store = tempDb(t).open();
   const m = message();
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   store.markSent(d!.id);
   assert.equal(store.pendingCount(), 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, response: 'MSA|AA', followUp: followUp() }));
   // Follow-ups are read from the store: once written.
   await store.settled();
   assert.equal(store.pendingCount(), 1, 'the delivery is done, its follow-up is pending');
-  const [f] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 10);
+  const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 10);
   assert.deepEqual(
     { messageId: f!.messageId, controlId: f!.controlId, payload: f!.payload, contentType: f!.contentType, attempts: f!.attempts },
     { messageId: m.id, controlId: 'EVT1', payload: '{"id":"EVT1"}', contentType: 'application/json', attempts: 0 },
   );
-  const view = store.getMessage(m.id)!;
+  const view = (await store.getMessage(m.id))!;
   assert.deepEqual(
     view.deliveries.map((x) => [x.destinationId, x.status, x.follows]),
     [
@@ -53,7 +53,7 @@ test('a terminal attempt with a follow-up: both written, the follow-up queued an
   );
   store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
   assert.equal(store.pendingCount(), 0);
-  assert.equal(store.getMessage(m.id)!.status, 'acknowledged');
+  assert.equal((await store.getMessage(m.id))!.status, 'acknowledged');
 });
 
 test('the transaction fails on the follow-up: the terminal attempt is not written either; both land when the write succeeds', async (t) => {
@@ -63,7 +63,7 @@ test('the transaction fails on the follow-up: the terminal attempt is not writte
   t.after(() => store.close());
   const m = message();
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   const other = raw(db.file);
   other.exec(`CREATE TRIGGER refuse_follow_up BEFORE INSERT ON deliveries WHEN NEW.follows IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END`);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT', followUp: followUp() }));
@@ -92,7 +92,7 @@ test('the transaction fails on the attempt: no follow-up', async (t) => {
   t.after(() => store.close());
   const m = message();
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   const other = raw(db.file);
   other.exec(`CREATE TRIGGER refuse_attempt BEFORE INSERT ON attempts BEGIN SELECT RAISE(ABORT, 'refused'); END`);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, outcome: 'retryable', status: 'dead', code: 'MLLP_CONNECT_REFUSED', followUp: followUp() }));
@@ -112,7 +112,7 @@ function killedChild(file: string, flushFirst: boolean) {
   const script = `
     import { SqliteStore } from ${JSON.stringify(join(REPO, 'src/store/sqlite/store.ts'))};
     const store = new SqliteStore(${JSON.stringify(file)});
-    const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
     store.markSent(d.id);
     await store.flush();
     store.recordAttempt({ deliveryId: d.id, controlId: d.controlId, attempt: 1, startedAt: new Date().toISOString(), latencyMs: 1,
@@ -134,7 +134,7 @@ test('kill -9 before the flush: neither is written, and the delivery comes back 
   killedChild(db.file, false);
   const after = db.open();
   assert.equal(await after.recoverInFlight(), 1, 'the delivery was on the wire');
-  const view = after.getMessage(m.id)!;
+  const view = (await after.getMessage(m.id))!;
   assert.deepEqual(
     view.deliveries.map((d) => [d.destinationId, d.status, d.attempts.map((a) => a.outcome)]),
     [['lis', 'queued', ['unknown']]],
@@ -150,34 +150,34 @@ test('kill -9 after the flush: both are there, the follow-up pending', async (t)
   killedChild(db.file, true);
   const after = db.open();
   assert.deepEqual(
-    after.getMessage(m.id)!.deliveries.map((d) => [d.destinationId, d.status, d.attempts.length]),
+    (await after.getMessage(m.id))!.deliveries.map((d) => [d.destinationId, d.status, d.attempts.length]),
     [
       ['lis', 'acknowledged', 1],
       ['status-callback:lis', 'queued', 0],
     ],
   );
   assert.equal(after.pendingCount(), 1);
-  assert.equal(after.pendingDeliveries('ch', 'status-callback:lis', 0, 10).length, 1);
+  assert.equal((await after.pendingDeliveries('ch', 'status-callback:lis', 0, 10)).length, 1);
 });
 
 test('resend: follow-ups are not requeued; the new outcome replaces the earlier follow-up', async (t) => {
   const store = tempDb(t).open();
   const m = message();
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
   // Follow-ups are read from the store: once written.
   await store.settled();
-  const [f] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+  const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
   assert.equal(await store.requeue(m.id), 1, 'only the delivery itself');
   assert.equal(store.pendingCount(), 1);
-  const [again] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [again] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT', followUp: followUp(2) }));
   // Follow-ups are read from the store: once written.
   await store.settled();
   assert.equal(store.pendingCount(), 1);
-  const [f2] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+  const [f2] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   assert.equal(f2!.id, f!.id, 'the same row, replaced');
   assert.equal(f2!.controlId, 'EVT2');
   assert.equal(f2!.payload, '{"id":"EVT2"}');
@@ -188,22 +188,22 @@ test('an outcome for a follow-up replaced while it was on the wire leaves the ne
   const store = tempDb(t).open();
   const m = message();
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
   // Follow-ups are read from the store: once written.
   await store.settled();
-  const [f] = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+  const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   store.markSent(f!.id);
   // Meanwhile the message is resent and settles again.
   await store.requeue(m.id);
-  const [again] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [again] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, followUp: followUp(2) }));
   // Follow-ups are read from the store: once written.
   await store.settled();
   // The first event's answer arrives.
   store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
   await store.settled();
-  const pending = store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+  const pending = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
   assert.deepEqual(
     pending.map((x) => x.controlId),
     ['EVT2'],
@@ -211,7 +211,7 @@ test('an outcome for a follow-up replaced while it was on the wire leaves the ne
   assert.equal(store.pendingCount(), 1);
   store.recordAttempt(attempt(pending[0]!.id, { controlId: 'EVT2' }));
   assert.equal(store.pendingCount(), 0);
-  assert.equal(store.getMessage(m.id)!.deliveries[1]!.attempts.length, 2, 'both answers are in the history');
+  assert.equal((await store.getMessage(m.id))!.deliveries[1]!.attempts.length, 2, 'both answers are in the history');
 });
 
 test('a schema 2 database is migrated: follow-ups and submissions work on it', async (t) => {
@@ -224,13 +224,13 @@ test('a schema 2 database is migrated: follow-ups and submissions work on it', a
   const store = new SqliteStore(join(db.file, '..', 'v2.db'), { synchronous: 'normal' });
   t.after(() => store.close());
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp() }));
   // Follow-ups are read from the store: once written.
   await store.settled();
-  assert.equal(store.pendingDeliveries('ch', 'status-callback:lis', 0, 1).length, 1);
+  assert.equal((await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1)).length, 1);
   const s = await store.recordSubmission({ id: m.id, channelId: 'ch', idempotencyKey: 'k', fingerprint: 'f', messageIds: [m.id], receivedAt: m.receivedAt });
-  assert.deepEqual(store.findSubmission('ch', { idempotencyKey: 'k' }), s);
+  assert.deepEqual(await store.findSubmission('ch', { idempotencyKey: 'k' }), s);
   const check = raw(join(db.file, '..', 'v2.db'));
   assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, SCHEMA_VERSION);
   check.close();

@@ -13,7 +13,7 @@ async function insertMany(store: SqliteStore, count: number, lane: (i: number) =
 test('pendingDeliveries: oldest first, up to the limit, with the delivery fields', async (t) => {
   const store = tempDb(t).open();
   const ms = await insertMany(store, 5);
-  const page = store.pendingDeliveries('ch', 'lis', 0, 3);
+  const page = await store.pendingDeliveries('ch', 'lis', 0, 3);
   assert.deepEqual(
     page.map((d) => d.messageId),
     ms.slice(0, 3).map((m) => m.id),
@@ -43,24 +43,24 @@ test('pendingDeliveries: only the given channel, destination and lane', async (t
   const a1 = message({ deliveries: [delivery({ lane: 1 })] });
   const b0 = message({ channelId: 'other', deliveries: [delivery({ lane: 0 })] });
   for (const m of [a0, a1, b0]) await store.insertMessage(m);
-  const ids = (ch: string, dest: string, lane: number) => store.pendingDeliveries(ch, dest, lane, 10).map((d) => d.messageId);
-  assert.deepEqual(ids('ch', 'lis', 0), [a0.id]);
-  assert.deepEqual(ids('ch', 'lis', 1), [a1.id]);
-  assert.deepEqual(ids('ch', 'ehr', 0), [a0.id]);
-  assert.deepEqual(ids('other', 'lis', 0), [b0.id]);
-  assert.deepEqual(ids('ch', 'lis', 2), []);
-  assert.deepEqual(ids('nope', 'lis', 0), []);
+  const ids = async (ch: string, dest: string, lane: number) => (await store.pendingDeliveries(ch, dest, lane, 10)).map((d) => d.messageId);
+  assert.deepEqual(await ids('ch', 'lis', 0), [a0.id]);
+  assert.deepEqual(await ids('ch', 'lis', 1), [a1.id]);
+  assert.deepEqual(await ids('ch', 'ehr', 0), [a0.id]);
+  assert.deepEqual(await ids('other', 'lis', 0), [b0.id]);
+  assert.deepEqual(await ids('ch', 'lis', 2), []);
+  assert.deepEqual(await ids('nope', 'lis', 0), []);
 });
 
 test('markSent: the delivery is sent and still pending (it may need a resend)', async (t) => {
   const store = tempDb(t).open();
   const [m] = await insertMany(store, 1);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 10);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 10);
   store.markSent(d!.id);
-  assert.equal(store.getMessage(m!.id)!.deliveries[0]!.status, 'sent');
-  assert.equal(store.getMessage(m!.id)!.status, 'sent');
+  assert.equal((await store.getMessage(m!.id))!.deliveries[0]!.status, 'sent');
+  assert.equal((await store.getMessage(m!.id))!.status, 'sent');
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 0, 10).map((x) => x.id),
+    (await store.pendingDeliveries('ch', 'lis', 0, 10)).map((x) => x.id),
     [d!.id],
   );
   assert.equal(store.pendingCount(), 1);
@@ -69,11 +69,11 @@ test('markSent: the delivery is sent and still pending (it may need a resend)', 
 test('an acknowledged outcome is visible at once: the next backlog read does not return the row again', async (t) => {
   const store = tempDb(t).open();
   await insertMany(store, 3);
-  const first = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const first = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.markSent(first.id);
   store.recordAttempt(attempt(first.id));
   // No wait: the write-behind timer has not fired, the read must flush it first.
-  const next = store.pendingDeliveries('ch', 'lis', 0, 10);
+  const next = await store.pendingDeliveries('ch', 'lis', 0, 10);
   assert.ok(!next.some((d) => d.id === first.id));
   assert.equal(next.length, 2);
   assert.equal(store.pendingCount(), 2);
@@ -84,7 +84,7 @@ test('draining a lane one row at a time returns each row exactly once', async (t
   const ms = await insertMany(store, 50);
   const seen: string[] = [];
   for (;;) {
-    const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
     if (!d) break;
     seen.push(d.messageId);
     store.markSent(d.id);
@@ -100,66 +100,66 @@ test('draining a lane one row at a time returns each row exactly once', async (t
 test('a retryable outcome leaves the delivery errored and pending, with its attempt count and next attempt time', async (t) => {
   const store = tempDb(t).open();
   const [m] = await insertMany(store, 1);
-  const d = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const d = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   const next = Date.UTC(2026, 10, 20, 9, 5, 0);
   store.markSent(d.id);
   store.recordAttempt(attempt(d.id, { outcome: 'retryable', status: 'errored', code: 'MLLP_ACK_TIMEOUT', nextAttemptAt: next }));
-  const again = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const again = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   assert.equal(again.id, d.id);
   assert.equal(again.attempts, 1);
   assert.equal(again.nextAttemptAt, next);
-  const v = store.getMessage(m!.id)!;
+  const v = (await store.getMessage(m!.id))!;
   assert.equal(v.status, 'errored');
   assert.equal(v.deliveries[0]!.nextAttemptAt, '2026-11-20T09:05:00.000Z');
   assert.equal(store.pendingCount(), 1);
   // The retry is marked sent again (errored → sent).
   store.markSent(d.id);
-  assert.equal(store.getMessage(m!.id)!.deliveries[0]!.status, 'sent');
+  assert.equal((await store.getMessage(m!.id))!.deliveries[0]!.status, 'sent');
 });
 
 test('rejected and dead are terminal: not pending, counted out of the backlog', async (t) => {
   const store = tempDb(t).open();
   const [a, b, c] = await insertMany(store, 3);
-  const [da, db] = store.pendingDeliveries('ch', 'lis', 0, 2);
+  const [da, db] = await store.pendingDeliveries('ch', 'lis', 0, 2);
   store.recordAttempt(attempt(da!.id, { outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT' }));
   store.recordAttempt(attempt(db!.id, { attempt: 10, outcome: 'retryable', status: 'dead', code: 'MLLP_CONNECT_REFUSED' }));
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 0, 10).map((d) => d.messageId),
+    (await store.pendingDeliveries('ch', 'lis', 0, 10)).map((d) => d.messageId),
     [c!.id],
   );
   assert.equal(store.pendingCount(), 1);
-  assert.equal(store.getMessage(a!.id)!.status, 'rejected');
-  assert.equal(store.getMessage(b!.id)!.status, 'dead');
+  assert.equal((await store.getMessage(a!.id))!.status, 'rejected');
+  assert.equal((await store.getMessage(b!.id))!.status, 'dead');
 });
 
 test('markSent does not revive a delivery that already has a terminal outcome', async (t) => {
   const store = tempDb(t).open();
   const [m] = await insertMany(store, 1);
-  const d = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const d = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.recordAttempt(attempt(d.id));
   store.markSent(d.id);
-  assert.equal(store.getMessage(m!.id)!.deliveries[0]!.status, 'acknowledged');
-  assert.deepEqual(store.pendingDeliveries('ch', 'lis', 0, 10), []);
+  assert.equal((await store.getMessage(m!.id))!.deliveries[0]!.status, 'acknowledged');
+  assert.deepEqual(await store.pendingDeliveries('ch', 'lis', 0, 10), []);
 });
 
 test('written-behind outcomes reach the file within a few milliseconds without any read', async (t) => {
   const db = tempDb(t);
   const store = db.open();
   const [m] = await insertMany(store, 1);
-  const d = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const d = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.recordAttempt(attempt(d.id));
   await new Promise((resolve) => setTimeout(resolve, 50));
   // A second connection sees it: it was committed, not only queued in memory.
   const reader = db.open();
-  assert.equal(reader.getMessage(m!.id)!.deliveries[0]!.status, 'acknowledged');
+  assert.equal((await reader.getMessage(m!.id))!.deliveries[0]!.status, 'acknowledged');
 });
 
 test('requeue: terminal deliveries become queued again with the same control id and payload; history is kept', async (t) => {
   const store = tempDb(t).open();
   const m = message({ deliveries: [delivery({ destinationId: 'lis', controlId: 'C-KEEP' }), delivery({ destinationId: 'ehr' })] });
   await store.insertMessage(m);
-  const lis = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
-  const ehr = store.pendingDeliveries('ch', 'ehr', 0, 1)[0]!;
+  const lis = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
+  const ehr = (await store.pendingDeliveries('ch', 'ehr', 0, 1))[0]!;
   store.recordAttempt(attempt(lis.id, { outcome: 'rejected', status: 'rejected', response: 'MSH|...\rMSA|AR|C-KEEP\r' }));
   store.recordAttempt(attempt(ehr.id, { outcome: 'retryable', status: 'errored', nextAttemptAt: Date.now() + 60_000 }));
   assert.equal(store.pendingCount(), 1);
@@ -167,9 +167,9 @@ test('requeue: terminal deliveries become queued again with the same control id 
   // Only the terminal one changes; the errored one is still pending and keeps its schedule.
   assert.equal(await store.requeue(m.id), 1);
   assert.equal(store.pendingCount(), 2);
-  const again = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const again = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   assert.deepEqual([again.id, again.controlId, again.payload, again.nextAttemptAt], [lis.id, 'C-KEEP', lis.payload, 0]);
-  const v = store.getMessage(m.id)!;
+  const v = (await store.getMessage(m.id))!;
   assert.equal(v.deliveries[0]!.status, 'queued');
   assert.equal(v.deliveries[0]!.attempts.length, 1);
   assert.equal(v.deliveries[1]!.status, 'errored');
@@ -186,10 +186,10 @@ test('requeue of a message with nothing terminal, or of an unknown message, chan
 test('requeue sees an outcome recorded just before it (flushes the write-behind first)', async (t) => {
   const store = tempDb(t).open();
   const [m] = await insertMany(store, 1);
-  const d = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const d = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.recordAttempt(attempt(d.id, { outcome: 'rejected', status: 'rejected' }));
   assert.equal(await store.requeue(m!.id), 1);
-  assert.equal(store.getMessage(m!.id)!.status, 'queued');
+  assert.equal((await store.getMessage(m!.id))!.status, 'queued');
 });
 
 test('relane moves pending deliveries to the lane of their partition key; terminal ones stay', async (t) => {
@@ -198,19 +198,19 @@ test('relane moves pending deliveries to the lane of their partition key; termin
   const ms = keys.map((partitionKey) => message({ partitionKey, deliveries: [delivery({ lane: 0 })] }));
   for (const m of ms) await store.insertMessage(m);
   // The first one is finished before the lane count changes.
-  const done = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const done = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.recordAttempt(attempt(done.id));
   const laneOf = (k: string) => keys.indexOf(k) % 2;
   await store.relane('ch', 'lis', laneOf);
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 0, 10).map((d) => d.messageId),
+    (await store.pendingDeliveries('ch', 'lis', 0, 10)).map((d) => d.messageId),
     [ms[2]!.id],
   );
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 1, 10).map((d) => d.messageId),
+    (await store.pendingDeliveries('ch', 'lis', 1, 10)).map((d) => d.messageId),
     [ms[1]!.id, ms[3]!.id],
   );
-  assert.equal(store.getMessage(ms[0]!.id)!.status, 'acknowledged');
+  assert.equal((await store.getMessage(ms[0]!.id))!.status, 'acknowledged');
   assert.equal(store.pendingCount(), 3);
 });
 
@@ -219,8 +219,8 @@ test('relane back to one lane gathers everything on lane 0, still in intake orde
   const ms = await insertMany(store, 6, (i) => i % 3);
   await store.relane('ch', 'lis', () => 0);
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 0, 10).map((d) => d.messageId),
+    (await store.pendingDeliveries('ch', 'lis', 0, 10)).map((d) => d.messageId),
     ms.map((m) => m.id),
   );
-  assert.deepEqual(store.pendingDeliveries('ch', 'lis', 1, 10), []);
+  assert.deepEqual(await store.pendingDeliveries('ch', 'lis', 1, 10), []);
 });

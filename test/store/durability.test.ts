@@ -12,30 +12,30 @@ test('reopening the file keeps messages, deliveries, statuses, attempts and the 
   const errored = message();
   const queued = message({ deliveries: [delivery({ lane: 1 })] });
   for (const m of [acked, errored, queued]) await before.insertMessage(m);
-  const [da, de] = before.pendingDeliveries('ch', 'lis', 0, 2);
+  const [da, de] = await before.pendingDeliveries('ch', 'lis', 0, 2);
   before.markSent(da!.id);
   before.recordAttempt(attempt(da!.id, { response: 'MSA|AA|C-ACK' }));
   before.recordAttempt(attempt(de!.id, { outcome: 'retryable', status: 'errored', code: 'MLLP_CONNECT_REFUSED', nextAttemptAt: 1_800_000_000_000 }));
-  const views = [acked, errored, queued].map((m) => before.getMessage(m.id));
+  const views = await Promise.all([acked, errored, queued].map((m) => before.getMessage(m.id)));
   await before.settled();
-  const list = before.listMessages({ limit: 10 });
-  const counts = before.channelCounts();
+  const list = await before.listMessages({ limit: 10 });
+  const counts = await before.channelCounts();
   await before.close();
 
   const after = db.open();
   assert.deepEqual(
-    [acked, errored, queued].map((m) => after.getMessage(m.id)),
+    await Promise.all([acked, errored, queued].map((m) => after.getMessage(m.id))),
     views,
   );
-  assert.deepEqual(after.listMessages({ limit: 10 }), list);
-  assert.deepEqual(after.channelCounts(), counts);
+  assert.deepEqual(await after.listMessages({ limit: 10 }), list);
+  assert.deepEqual(await after.channelCounts(), counts);
   assert.equal(after.pendingCount(), 2);
   assert.deepEqual(
-    after.pendingDeliveries('ch', 'lis', 0, 10).map((d) => [d.messageId, d.attempts, d.nextAttemptAt]),
+    (await after.pendingDeliveries('ch', 'lis', 0, 10)).map((d) => [d.messageId, d.attempts, d.nextAttemptAt]),
     [[errored.id, 1, 1_800_000_000_000]],
   );
   assert.deepEqual(
-    after.pendingDeliveries('ch', 'lis', 1, 10).map((d) => d.messageId),
+    (await after.pendingDeliveries('ch', 'lis', 1, 10)).map((d) => d.messageId),
     [queued.id],
   );
 });
@@ -45,12 +45,12 @@ test('outcomes recorded just before close are written by close', async (t) => {
   const s = db.open();
   const m = message();
   await s.insertMessage(m);
-  const d = s.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const d = (await s.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   s.markSent(d.id);
   s.recordAttempt(attempt(d.id));
   await s.close();
   const reopened = db.open();
-  assert.equal(reopened.getMessage(m.id)!.status, 'acknowledged');
+  assert.equal((await reopened.getMessage(m.id))!.status, 'acknowledged');
   assert.equal(reopened.pendingCount(), 0);
 });
 
@@ -61,7 +61,7 @@ test('an insert queued in the same tick as close is committed, not lost', async 
   const inserted = s.insertMessage(m);
   await s.close();
   assert.deepEqual(await inserted, { messageId: m.id, duplicate: false });
-  assert.equal(db.open().getMessage(m.id)?.id, m.id);
+  assert.equal((await db.open().getMessage(m.id))?.id, m.id);
 });
 
 test('idempotency holds across a restart: a redelivery after reopening is a duplicate', async (t) => {
@@ -82,7 +82,7 @@ test("recoverInFlight: after a restart, rows left 'sent' are queued again, keepi
   const waiting = message();
   const done = message();
   for (const m of [inFlight, waiting, done]) await s1.insertMessage(m);
-  const [a, , c] = s1.pendingDeliveries('ch', 'lis', 0, 3);
+  const [a, , c] = await s1.pendingDeliveries('ch', 'lis', 0, 3);
   s1.recordAttempt(attempt(a!.id, { outcome: 'retryable', status: 'errored', nextAttemptAt: 1 }));
   s1.markSent(a!.id);
   s1.markSent(c!.id);
@@ -91,9 +91,9 @@ test("recoverInFlight: after a restart, rows left 'sent' are queued again, keepi
 
   // As if the process had been killed with a message on the wire.
   const s2 = db.open();
-  assert.equal(s2.getMessage(inFlight.id)!.deliveries[0]!.status, 'sent');
+  assert.equal((await s2.getMessage(inFlight.id))!.deliveries[0]!.status, 'sent');
   assert.equal(await s2.recoverInFlight(), 1);
-  const v = s2.getMessage(inFlight.id)!;
+  const v = (await s2.getMessage(inFlight.id))!;
   assert.equal(v.deliveries[0]!.status, 'queued');
   assert.equal(v.deliveries[0]!.controlId, 'C-INFLIGHT');
   // The attempt on the wire at the kill is counted: the receiver may have taken it.
@@ -104,11 +104,11 @@ test("recoverInFlight: after a restart, rows left 'sent' are queued again, keepi
       [2, 'unknown', 'outcome unknown: engine restarted'],
     ],
   );
-  assert.equal(s2.getMessage(waiting.id)!.status, 'queued');
-  assert.equal(s2.getMessage(done.id)!.status, 'acknowledged');
+  assert.equal((await s2.getMessage(waiting.id))!.status, 'queued');
+  assert.equal((await s2.getMessage(done.id))!.status, 'acknowledged');
   assert.equal(s2.pendingCount(), 2);
   assert.deepEqual(
-    s2.pendingDeliveries('ch', 'lis', 0, 10).map((d) => [d.messageId, d.attempts]),
+    (await s2.pendingDeliveries('ch', 'lis', 0, 10)).map((d) => [d.messageId, d.attempts]),
     [
       [inFlight.id, 2],
       [waiting.id, 0],
@@ -124,7 +124,7 @@ test('the database file is created with its directory, and a second store on it 
   const m = message();
   await writer.insertMessage(m);
   const reader = db.open();
-  assert.equal(reader.getMessage(m.id)?.rawInput, m.rawInput);
+  assert.equal((await reader.getMessage(m.id))?.rawInput, m.rawInput);
   assert.equal(reader.pendingCount(), 1);
 });
 
@@ -144,5 +144,5 @@ test('close is idempotent, and ping answers false once closed', async (t) => {
   const s = tempDb(t).open();
   await s.close();
   await s.close();
-  assert.equal(s.ping(), false);
+  assert.equal(await s.ping(), false);
 });

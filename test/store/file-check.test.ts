@@ -33,7 +33,7 @@ test('a healthy store opens, and a marker records that a store exists here', asy
   const db = await storeWith(t, 3);
   assert.ok(existsSync(markerOf(db.file)));
   const s = db.open();
-  assert.equal(s.listMessages({ limit: 10 }).messages.length, 3);
+  assert.equal((await s.listMessages({ limit: 10 })).messages.length, 3);
   assert.deepEqual(checkStore(db.file).problems, []);
   assert.equal(checkStore(db.file).messages, 3);
 });

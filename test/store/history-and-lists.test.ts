@@ -9,14 +9,14 @@ test('getMessage: every attempt of every delivery in order, with outcome, code, 
   const store = tempDb(t).open();
   const m = message({ deliveries: [delivery({ destinationId: 'lis', controlId: 'C-1' }), delivery({ destinationId: 'ehr' })] });
   await store.insertMessage(m);
-  const lis = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const lis = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.markSent(lis.id);
   store.recordAttempt(attempt(lis.id, { attempt: 1, startedAt: '2026-11-20T09:00:01.000Z', latencyMs: 10000, outcome: 'retryable', status: 'errored', code: 'MLLP_ACK_TIMEOUT', detail: 'no ACK in 10000 ms', nextAttemptAt: 1 }));
   store.markSent(lis.id);
   store.recordAttempt(attempt(lis.id, { attempt: 2, startedAt: '2026-11-20T09:00:12.000Z', latencyMs: 30, outcome: 'retryable', status: 'errored', code: 'HL7_APPLICATION_ERROR', response: 'MSH|^~\\&|LIS\rMSA|AE|C-1|busy\r', nextAttemptAt: 2 }));
   store.markSent(lis.id);
   store.recordAttempt(attempt(lis.id, { attempt: 3, startedAt: '2026-11-20T09:00:14.000Z', latencyMs: 8.25, outcome: 'acknowledged', status: 'acknowledged', response: 'MSH|^~\\&|LIS\rMSA|AA|C-1\r' }));
-  const v = store.getMessage(m.id)!;
+  const v = (await store.getMessage(m.id))!;
   assert.equal(v.status, 'queued', 'the ehr delivery is still queued');
   const d = v.deliveries[0]!;
   assert.equal(d.status, 'acknowledged');
@@ -30,8 +30,8 @@ test('getMessage: every attempt of every delivery in order, with outcome, code, 
   assert.match(d.updatedAt, /^\d{4}-\d{2}-\d{2}T/);
 });
 
-test('getMessage of an unknown id is undefined', (t) => {
-  assert.equal(tempDb(t).open().getMessage('NOPE'), undefined);
+test('getMessage of an unknown id is undefined', async (t) => {
+  assert.equal(await tempDb(t).open().getMessage('NOPE'), undefined);
 });
 
 /** Inserts one message per list of delivery outcomes (undefined: left queued) and records them. */
@@ -41,9 +41,9 @@ async function withStatuses(store: SqliteStore, channelId: string, outcomes: Arr
     const m = message({ channelId, deliveries: statuses.map((_, i) => delivery({ destinationId: `d${i}` })) });
     await store.insertMessage(m);
     ids.push(m.id);
-    const view = store.getMessage(m.id)!;
+    const view = (await store.getMessage(m.id))!;
     for (const [i, status] of statuses.entries()) {
-      const d = store.pendingDeliveries(channelId, `d${i}`, 0, 100).find((x) => x.messageId === m.id)!;
+      const d = (await store.pendingDeliveries(channelId, `d${i}`, 0, 100)).find((x) => x.messageId === m.id)!;
       assert.ok(d, view.id);
       if (status === 'queued') continue;
       if (status === 'sent') store.markSent(d.id);
@@ -58,16 +58,16 @@ async function withStatuses(store: SqliteStore, channelId: string, outcomes: Arr
 test('a message shows its most troubled delivery: one acknowledged and one dead lists as dead', async (t) => {
   const store = tempDb(t).open();
   const [mixed] = await withStatuses(store, 'ch', [['acknowledged', 'dead']]);
-  assert.equal(store.getMessage(mixed!)!.status, 'dead');
+  assert.equal((await store.getMessage(mixed!))!.status, 'dead');
   assert.deepEqual(
-    store.listMessages({ limit: 10 }).messages.map((m) => [m.id, m.status]),
+    (await store.listMessages({ limit: 10 })).messages.map((m) => [m.id, m.status]),
     [[mixed, 'dead']],
   );
   assert.deepEqual(
-    store.listMessages({ limit: 10, status: 'dead' }).messages.map((m) => m.id),
+    (await store.listMessages({ limit: 10, status: 'dead' })).messages.map((m) => m.id),
     [mixed],
   );
-  assert.deepEqual(store.listMessages({ limit: 10, status: 'acknowledged' }).messages, []);
+  assert.deepEqual((await store.listMessages({ limit: 10, status: 'acknowledged' })).messages, []);
 });
 
 test('status precedence: dead > rejected > errored > sent > queued > acknowledged; no deliveries is received', async (t) => {
@@ -86,11 +86,11 @@ test('status precedence: dead > rejected > errored > sent > queued > acknowledge
     'ch',
     cases.map(([s]) => s),
   );
-  for (const [i, [, expected]] of cases.entries()) assert.equal(store.getMessage(ids[i]!)!.status, expected, String(cases[i]![0]));
+  for (const [i, [, expected]] of cases.entries()) assert.equal((await store.getMessage(ids[i]!))!.status, expected, String(cases[i]![0]));
   // Each status filter lists exactly the messages that display that status.
   for (const [i, [, expected]] of cases.entries()) {
     assert.deepEqual(
-      store.listMessages({ limit: 10, status: expected as DeliveryStatus }).messages.map((m) => m.id),
+      (await store.listMessages({ limit: 10, status: expected as DeliveryStatus })).messages.map((m) => m.id),
       [ids[i]],
       expected,
     );
@@ -102,10 +102,10 @@ test('listMessages: newest first, filtered by channel, with summaries', async (t
   const a = await withStatuses(store, 'alpha', [['queued'], ['acknowledged']]);
   const b = await withStatuses(store, 'beta', [['queued']]);
   assert.deepEqual(
-    store.listMessages({ limit: 10 }).messages.map((m) => m.id),
+    (await store.listMessages({ limit: 10 })).messages.map((m) => m.id),
     [b[0], a[1], a[0]],
   );
-  const alpha = store.listMessages({ limit: 10, channelId: 'alpha' }).messages;
+  const alpha = (await store.listMessages({ limit: 10, channelId: 'alpha' })).messages;
   assert.deepEqual(
     alpha.map((m) => [m.id, m.channelId, m.status]),
     [
@@ -115,7 +115,7 @@ test('listMessages: newest first, filtered by channel, with summaries', async (t
   );
   assert.deepEqual(Object.keys(alpha[0]!).sort(), ['channelId', 'id', 'receivedAt', 'sourceId', 'sourceVersion', 'status']);
   assert.deepEqual(
-    store.listMessages({ limit: 10, channelId: 'alpha', status: 'queued' }).messages.map((m) => m.id),
+    (await store.listMessages({ limit: 10, channelId: 'alpha', status: 'queued' })).messages.map((m) => m.id),
     [a[0]],
   );
 });
@@ -131,7 +131,7 @@ test('listMessages pages with a cursor: every message exactly once, newest first
   let cursor: string | undefined;
   let pages = 0;
   do {
-    const page = store.listMessages({ limit: 5, ...(cursor ? { cursor } : {}) });
+    const page = await store.listMessages({ limit: 5, ...(cursor ? { cursor } : {}) });
     seen.push(...page.messages.map((m) => m.id));
     cursor = page.nextCursor;
     pages++;
@@ -144,7 +144,7 @@ test('listMessages pages with a cursor: every message exactly once, newest first
 test('a page that ends exactly at the last message has no next cursor', async (t) => {
   const store = tempDb(t).open();
   await withStatuses(store, 'ch', [['queued'], ['queued']]);
-  const page = store.listMessages({ limit: 2 });
+  const page = await store.listMessages({ limit: 2 });
   assert.equal(page.messages.length, 2);
   assert.ok(!('nextCursor' in page));
 });
@@ -155,12 +155,12 @@ test('cursor paging combines with the channel and status filters', async (t) => 
   const ids = await withStatuses(store, 'ch', outcomes);
   await withStatuses(store, 'other', [['dead'], ['dead']]);
   const dead = ids.filter((_, i) => i % 3 === 0).reverse();
-  const first = store.listMessages({ limit: 3, channelId: 'ch', status: 'dead' });
+  const first = await store.listMessages({ limit: 3, channelId: 'ch', status: 'dead' });
   assert.deepEqual(
     first.messages.map((m) => m.id),
     dead.slice(0, 3),
   );
-  const second = store.listMessages({ limit: 3, channelId: 'ch', status: 'dead', cursor: first.nextCursor! });
+  const second = await store.listMessages({ limit: 3, channelId: 'ch', status: 'dead', cursor: first.nextCursor! });
   assert.deepEqual(
     second.messages.map((m) => m.id),
     dead.slice(3),
@@ -172,26 +172,26 @@ test('listMessages and channelCounts see outcomes recorded just before, once the
   const store = tempDb(t).open();
   const m = message();
   await store.insertMessage(m);
-  const d = store.pendingDeliveries('ch', 'lis', 0, 1)[0]!;
+  const d = (await store.pendingDeliveries('ch', 'lis', 0, 1))[0]!;
   store.recordAttempt(attempt(d.id, { outcome: 'rejected', status: 'rejected' }));
   await store.settled();
-  assert.equal(store.listMessages({ limit: 1 }).messages[0]!.status, 'rejected');
-  assert.deepEqual(store.channelCounts(), [{ channelId: 'ch', messages: 1, byStatus: { rejected: 1 } }]);
+  assert.equal((await store.listMessages({ limit: 1 })).messages[0]!.status, 'rejected');
+  assert.deepEqual(await store.channelCounts(), [{ channelId: 'ch', messages: 1, byStatus: { rejected: 1 } }]);
 });
 
 test('channelCounts: messages per channel and deliveries per status', async (t) => {
   const store = tempDb(t).open();
   await withStatuses(store, 'alpha', [['acknowledged', 'dead'], ['queued'], []]);
   await withStatuses(store, 'beta', [['errored']]);
-  const counts = store.channelCounts().sort((x, y) => x.channelId.localeCompare(y.channelId));
+  const counts = (await store.channelCounts()).sort((x, y) => x.channelId.localeCompare(y.channelId));
   assert.deepEqual(counts, [
     { channelId: 'alpha', messages: 3, byStatus: { acknowledged: 1, dead: 1, queued: 1 } },
     { channelId: 'beta', messages: 1, byStatus: { errored: 1 } },
   ]);
 });
 
-test('channelCounts of an empty store is empty', (t) => {
-  assert.deepEqual(tempDb(t).open().channelCounts(), []);
+test('channelCounts of an empty store is empty', async (t) => {
+  assert.deepEqual(await tempDb(t).open().channelCounts(), []);
 });
 
 test('an outcome already committed by the writer but not yet answered to the main thread shows once in a view', async (t) => {
@@ -201,7 +201,7 @@ test('an outcome already committed by the writer but not yet answered to the mai
   const other = message();
   await store.insertMessage(m);
   await store.insertMessage(other);
-  const [d, e] = store.pendingDeliveries('ch', 'lis', 0, 2);
+  const [d, e] = await store.pendingDeliveries('ch', 'lis', 0, 2);
   store.recordAttempt(attempt(d!.id, { startedAt: '2026-11-20T09:00:02.000Z' }));
   // A mark posts the round (with the outcome) at the next turn: the store's setImmediate runs
   // before this one, and the writer's answer cannot be read before the turn after.
@@ -215,7 +215,7 @@ test('an outcome already committed by the writer but not yet answered to the mai
   while ((reader.prepare('SELECT count(*) AS n FROM attempts').get() as { n: number }).n === 0) {
     if (Date.now() > deadline) throw new Error('the outcome was never committed');
   }
-  const view = store.getMessage(m.id)!;
+  const view = (await store.getMessage(m.id))!;
   assert.deepEqual(
     view.deliveries[0]!.attempts.map((a) => [a.attempt, a.outcome]),
     [[1, 'acknowledged']],

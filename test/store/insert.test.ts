@@ -7,7 +7,7 @@ test('an inserted message is stored with its raw input, canonical report and que
   const store = tempDb(t).open();
   const m = message({ deliveries: [delivery({ destinationId: 'lis', controlId: 'C-LIS' }), delivery({ destinationId: 'ehr', controlId: 'C-EHR', contentType: 'application/fhir+json', payload: '{}' })] });
   assert.deepEqual(await store.insertMessage(m), { messageId: m.id, duplicate: false });
-  const v = store.getMessage(m.id)!;
+  const v = (await store.getMessage(m.id))!;
   assert.equal(v.channelId, 'ch');
   assert.equal(v.sourceId, m.sourceId);
   assert.equal(v.sourceVersion, '1');
@@ -32,10 +32,10 @@ test('the same channel, source id and version again is a duplicate carrying the 
   await store.insertMessage(first);
   const again = message({ sourceId: 'res_A', sourceVersion: '1', rawInput: '{"redelivered": true}' });
   assert.deepEqual(await store.insertMessage(again), { messageId: first.id, duplicate: true });
-  assert.equal(store.getMessage(again.id), undefined);
-  assert.equal(store.getMessage(first.id)!.rawInput, first.rawInput);
+  assert.equal(await store.getMessage(again.id), undefined);
+  assert.equal((await store.getMessage(first.id))!.rawInput, first.rawInput);
   assert.equal(store.pendingCount(), 1);
-  assert.equal(store.listMessages({ limit: 10 }).messages.length, 1);
+  assert.equal((await store.listMessages({ limit: 10 })).messages.length, 1);
 });
 
 test('a new version of the same source id, or the same source id in another channel, is a new message', async (t) => {
@@ -70,10 +70,10 @@ test('group commit: many inserts in one tick all resolve, in order, and are all 
     messages.map((m) => ({ messageId: m.id, duplicate: false })),
   );
   assert.equal(store.pendingCount(), 1000);
-  assert.deepEqual(store.channelCounts(), [{ channelId: 'ch', messages: 500, byStatus: { queued: 1000 } }]);
+  assert.deepEqual(await store.channelCounts(), [{ channelId: 'ch', messages: 500, byStatus: { queued: 1000 } }]);
   // Intake order is kept: the lane's backlog comes back in the order of the calls.
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 0, 1000).map((d) => d.messageId),
+    (await store.pendingDeliveries('ch', 'lis', 0, 1000)).map((d) => d.messageId),
     messages.map((m) => m.id),
   );
 });
@@ -90,7 +90,7 @@ test('a message without deliveries is received, and one without a canonical repo
   const store = tempDb(t).open();
   const m = message({ deliveries: [], canonical: undefined, inputFormat: 'hl7v2', rawInput: 'MSH|^~\\&|X\r' });
   await store.insertMessage(m);
-  const v = store.getMessage(m.id)!;
+  const v = (await store.getMessage(m.id))!;
   assert.equal(v.status, 'received');
   assert.deepEqual(v.deliveries, []);
   assert.ok(!('canonical' in v));
@@ -104,10 +104,10 @@ test('text is stored byte for byte: delimiters, CR, non-ASCII', async (t) => {
   const payload = 'MSH|^~\\&|CONDUIT\rPID|1||x^^^A\\F\\B\rNTE|1|L|Zoë\r';
   const m = message({ rawInput: raw, deliveries: [delivery({ payload })] });
   await store.insertMessage(m);
-  const v = store.getMessage(m.id)!;
+  const v = (await store.getMessage(m.id))!;
   assert.equal(v.rawInput, raw);
   assert.equal(v.deliveries[0]!.payload, payload);
-  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10)[0]!.payload, payload);
+  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10))[0]!.payload, payload);
 });
 
 test('after close, inserts are refused with STORE_FAILED', async (t) => {
@@ -116,6 +116,6 @@ test('after close, inserts are refused with STORE_FAILED', async (t) => {
   await assert.rejects(store.insertMessage(message()), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
 });
 
-test('ping answers true on an open store', (t) => {
-  assert.equal(tempDb(t).open().ping(), true);
+test('ping answers true on an open store', async (t) => {
+  assert.equal(await tempDb(t).open().ping(), true);
 });

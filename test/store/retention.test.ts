@@ -17,7 +17,7 @@ async function received(store: SqliteStore, minute: number, opts: { pending?: bo
     deliveries: [delivery({ payload: `MSH|^~\\&|PID|||Smith^Jane ${minute}\r` })],
   });
   await store.insertMessage(m);
-  const [row] = store.pendingDeliveries(m.channelId, 'lis', 0, 100).filter((d) => d.messageId === m.id);
+  const [row] = (await store.pendingDeliveries(m.channelId, 'lis', 0, 100)).filter((d) => d.messageId === m.id);
   if (!opts.pending) store.recordAttempt(attempt(row!.id, { response: `MSA|AA|${row!.controlId}\r` }));
   await store.flush();
   return m;
@@ -29,7 +29,7 @@ test('content: raw input, canonical, payloads and raw answers go; ids, statuses 
   const young = await received(store, 30);
   const r = await store.prune('ch', 'content', at(10), undefined, 100);
   assert.deepEqual(r, { changed: 1 });
-  const pruned = store.getMessage(old.id)!;
+  const pruned = (await store.getMessage(old.id))!;
   assert.equal(pruned.rawInput, '');
   assert.equal(pruned.canonical, undefined);
   assert.ok(pruned.contentPrunedAt, 'the view says when');
@@ -38,7 +38,7 @@ test('content: raw input, canonical, payloads and raw answers go; ids, statuses 
   assert.equal(pruned.deliveries[0]!.controlId, old.deliveries[0]!.controlId);
   assert.equal(pruned.deliveries[0]!.attempts.length, 1);
   assert.equal(pruned.deliveries[0]!.attempts[0]!.response, undefined);
-  const kept = store.getMessage(young.id)!;
+  const kept = (await store.getMessage(young.id))!;
   assert.equal(kept.rawInput, young.rawInput);
   assert.equal(kept.contentPrunedAt, undefined);
   // A second pass finds nothing more to do.
@@ -51,11 +51,11 @@ test('a message with a pending delivery is kept whatever its age', async (t) => 
   const settled = await received(store, 1);
   assert.deepEqual(await store.prune('ch', 'metadata', at(59), undefined, 100), { changed: 1 });
   assert.deepEqual(await store.prune('ch', 'content', at(59), undefined, 100), { changed: 0 });
-  assert.equal(store.getMessage(settled.id), undefined);
-  const view = store.getMessage(pending.id)!;
+  assert.equal(await store.getMessage(settled.id), undefined);
+  const view = (await store.getMessage(pending.id))!;
   assert.equal(view.rawInput, pending.rawInput);
-  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 1, 'still deliverable, payload and all');
-  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10)[0]!.payload, pending.deliveries[0]!.payload);
+  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 1, 'still deliverable, payload and all');
+  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10))[0]!.payload, pending.deliveries[0]!.payload);
 });
 
 test('metadata: the message goes with its deliveries and attempts; other channels are untouched', async (t) => {
@@ -64,8 +64,8 @@ test('metadata: the message goes with its deliveries and attempts; other channel
   const mine = await received(store, 0);
   const theirs = await received(store, 0, { channelId: 'other' });
   assert.deepEqual(await store.prune('ch', 'metadata', at(10), undefined, 100), { changed: 1 });
-  assert.equal(store.getMessage(mine.id), undefined);
-  assert.ok(store.getMessage(theirs.id));
+  assert.equal(await store.getMessage(mine.id), undefined);
+  assert.ok(await store.getMessage(theirs.id));
   const stats = storeStats(db.file);
   assert.deepEqual(
     stats.channels.map((c) => [c.channelId, c.messages]),
@@ -80,7 +80,7 @@ test('batches: oldest first, at most the limit looked at per call, going on from
   const first = await store.prune('ch', 'content', at(59), undefined, 2);
   assert.equal(first.changed, 2);
   assert.deepEqual(
-    ms.map((m) => store.getMessage(m.id)!.contentPrunedAt !== undefined),
+    (await Promise.all(ms.map((m) => store.getMessage(m.id)))).map((v) => v!.contentPrunedAt !== undefined),
     [true, true, false, false, false],
   );
   const second = await store.prune('ch', 'content', at(59), first.next, 2);
@@ -98,8 +98,8 @@ test('old pending messages cost each batch no more than the limit: the walk goes
   const second = await store.prune('ch', 'metadata', at(59), first.next, 2);
   assert.equal(second.changed, 0);
   assert.deepEqual(await store.prune('ch', 'metadata', at(59), second.next, 2), { changed: 1 });
-  assert.equal(store.getMessage(settled.id), undefined);
-  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 4);
+  assert.equal(await store.getMessage(settled.id), undefined);
+  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 4);
 });
 
 test('a pruned message cannot be requeued: there is no payload to send', async (t) => {
@@ -107,7 +107,7 @@ test('a pruned message cannot be requeued: there is no payload to send', async (
   const m = await received(store, 0);
   await store.prune('ch', 'content', at(10), undefined, 100);
   assert.equal(await store.requeue(m.id), 0);
-  assert.equal(store.pendingDeliveries('ch', 'lis', 0, 10).length, 0);
+  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 0);
 });
 
 test('stats: content bytes per channel fall when content is removed; nothing of the patient is left in the file', async (t) => {

@@ -37,7 +37,7 @@ test('while writes fail: outcomes stay queued, reads work and show them, lanes n
   t.after(() => store.close());
   const [done, retrying, waiting] = [message(), message(), message()];
   for (const m of [done, retrying, waiting]) await store.insertMessage(m);
-  const [d1, d2] = store.pendingDeliveries('ch', 'lis', 0, 10);
+  const [d1, d2] = await store.pendingDeliveries('ch', 'lis', 0, 10);
   await store.markSent(d1!.id);
   await store.markSent(d2!.id);
 
@@ -53,25 +53,25 @@ test('while writes fail: outcomes stay queued, reads work and show them, lanes n
   assert.equal(errors.length, 1, 'reported once, not at every retry');
 
   // Reads: the written state plus the unwritten outcomes.
-  const view = store.getMessage(done.id)!;
+  const view = (await store.getMessage(done.id))!;
   assert.equal(view.status, 'acknowledged');
   assert.deepEqual(
     view.deliveries[0]!.attempts.map((a) => [a.outcome, a.response]),
     [['acknowledged', 'MSA|AA|X']],
   );
-  assert.equal(store.getMessage(retrying.id)!.deliveries[0]!.status, 'errored');
-  assert.equal(store.listMessages({ limit: 10 }).messages.length, 3);
-  assert.equal(store.channelCounts()[0]!.messages, 3);
+  assert.equal((await store.getMessage(retrying.id))!.deliveries[0]!.status, 'errored');
+  assert.equal((await store.listMessages({ limit: 10 })).messages.length, 3);
+  assert.equal((await store.channelCounts())[0]!.messages, 3);
   // The acknowledged row is not pending again; the errored one carries its new attempt count and backoff.
   assert.deepEqual(
-    store.pendingDeliveries('ch', 'lis', 0, 10).map((d) => [d.messageId, d.attempts, d.nextAttemptAt]),
+    (await store.pendingDeliveries('ch', 'lis', 0, 10)).map((d) => [d.messageId, d.attempts, d.nextAttemptAt]),
     [
       [retrying.id, 600, 1_900_000_000_600],
       [waiting.id, 0, 0],
     ],
   );
   // Writes that cannot wait are refused with STORE_FAILED; a delivery not marked sent must not be sent.
-  const d3 = store.pendingDeliveries('ch', 'lis', 0, 10)[1]!;
+  const d3 = (await store.pendingDeliveries('ch', 'lis', 0, 10))[1]!;
   await assert.rejects(store.markSent(d3.id), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
   await assert.rejects(store.insertMessage(message()), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
   await assert.rejects(store.requeue(done.id), (e: Error & { code?: string }) => e.code === 'STORE_FAILED');
@@ -80,9 +80,9 @@ test('while writes fail: outcomes stay queued, reads work and show them, lanes n
   await until(() => store.writeFailure() === undefined, 'writes recover by themselves');
   assert.equal(recovered, 1);
   const reader = db.open();
-  assert.equal(reader.getMessage(done.id)!.status, 'acknowledged');
-  assert.equal(reader.getMessage(retrying.id)!.deliveries[0]!.attempts.length, 600);
-  assert.equal(reader.getMessage(waiting.id)!.status, 'queued', 'the refused markSent left no trace');
+  assert.equal((await reader.getMessage(done.id))!.status, 'acknowledged');
+  assert.equal((await reader.getMessage(retrying.id))!.deliveries[0]!.attempts.length, 600);
+  assert.equal((await reader.getMessage(waiting.id))!.status, 'queued', 'the refused markSent left no trace');
   assert.equal(store.pendingCount(), 2);
 });
 
@@ -107,7 +107,7 @@ test('close while writes fail closes anyway; the unwritten outcome means a resen
   const store = new SqliteStore(db.file, { synchronous: 'normal', busyTimeoutMs: 10 });
   const m = message();
   await store.insertMessage(m);
-  const [d] = store.pendingDeliveries('ch', 'lis', 0, 1);
+  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
   await store.markSent(d!.id);
   const lock = holdWriteLock(db.file);
   store.recordAttempt(attempt(d!.id));
@@ -115,5 +115,5 @@ test('close while writes fail closes anyway; the unwritten outcome means a resen
   lock.release();
   const after = db.open();
   assert.equal(await after.recoverInFlight(), 1);
-  assert.equal(after.pendingDeliveries('ch', 'lis', 0, 1)[0]?.messageId, m.id);
+  assert.equal((await after.pendingDeliveries('ch', 'lis', 0, 1))[0]?.messageId, m.id);
 });

@@ -11,7 +11,8 @@ export async function startSandboxLis(respond: 'AA' | 'AE' | 'AR' | 'silent' = '
 }
 
 /** Stored messages of a sandbox LIS, oldest first, as raw ER7. */
-export function sandboxMessages(t: TestEngine): string[] {
-  const page = t.engine.store.listMessages({ limit: 10_000 });
-  return page.messages.reverse().map((m) => t.engine.store.getMessage(m.id)!.rawInput);
+export async function sandboxMessages(t: TestEngine): Promise<string[]> {
+  const page = await t.engine.store.listMessages({ limit: 10_000 });
+  const views = await Promise.all(page.messages.reverse().map((m) => t.engine.store.getMessage(m.id)));
+  return views.map((v) => v!.rawInput);
 }

@@ -124,7 +124,7 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
   };
 
   const submitOnce = async (text: string, key: string, fingerprint: string): Promise<Answer> => {
-    const found = ctx.findSubmission({ idempotencyKey: key });
+    const found = await ctx.findSubmission({ idempotencyKey: key });
     if (found) return found.submission.fingerprint === fingerprint ? accepted(found.submission.id, true) : conflict(key);
     const r = await ctx.receive(
       { text, format: config.format },
@@ -137,10 +137,10 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
     return accepted(r.submission?.id ?? r.messageId, r.duplicate);
   };
 
-  const status = (req: IncomingMessage): Answer => {
+  const status = async (req: IncomingMessage): Promise<Answer> => {
     req.resume();
     const id = safeDecode(pathOf(req).slice(prefix.length));
-    const found = SUBMISSION_ID.test(id) ? ctx.findSubmission({ id }) : undefined;
+    const found = SUBMISSION_ID.test(id) ? await ctx.findSubmission({ id }) : undefined;
     ctx.log.info({ audit: 'submission.read', channel: ctx.channelId, submissionId: id.slice(0, 64), found: Boolean(found), ip: req.socket.remoteAddress }, 'audit');
     if (!found) return new Answer(404, outcome('not-found', `no submission ${id.slice(0, 64)} in channel ${ctx.channelId}`));
     return new Answer(200, submissionStatus(found));
@@ -182,12 +182,10 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
 
   const onStatus = (req: IncomingMessage, res: ServerResponse): void => {
     if (!gate(req, res, 'GET')) return;
-    try {
-      const a = status(req);
-      sendJson(res, a.status, a.body, a.headers);
-    } catch (e) {
-      answerError(req, res, e, 'reading a submission');
-    }
+    status(req).then(
+      (a) => sendJson(res, a.status, a.body, a.headers),
+      (e: unknown) => answerError(req, res, e, 'reading a submission'),
+    );
   };
 
   return {

@@ -6,9 +6,10 @@
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Round, Step, StepResult } from '../rounds.ts';
+import { submissionOf } from '../rows.ts';
 import { type DeliveryStatus, type InsertResult, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
-import { submissionOf } from './rows.ts';
-import type { Round, RoundAnswer, Step, StepResult, WriterInit } from './writer-protocol.ts';
+import type { RoundAnswer, WriterInit } from './writer-protocol.ts';
 
 const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(TERMINAL_STATUSES);
 const PENDING: ReadonlySet<DeliveryStatus> = new Set(PENDING_STATUSES);

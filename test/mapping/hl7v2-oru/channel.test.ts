@@ -12,19 +12,20 @@ import { MSH, mllpLabChannel, obx, oru, sample } from './support.ts';
 describe('an MLLP channel with the hl7v2-oru mapping', () => {
   const lab = mllpLabChannel();
   const { send } = lab;
-  const stored = () => {
-    const page = lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 1000 });
-    return page.messages.reverse().map((m) => {
-      const v = lab.test.engine.store.getMessage(m.id)!;
+  const stored = async () => {
+    const page = await lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 1000 });
+    const views = await Promise.all(page.messages.reverse().map((m) => lab.test.engine.store.getMessage(m.id)));
+    return views.map((view) => {
+      const v = view!;
       return { sourceId: v.sourceId, sourceVersion: v.sourceVersion, status: v.status, report: v.canonical as LabReport, raw: v.rawInput };
     });
   };
-  const storedFor = (controlId: string) => stored().filter((m) => m.sourceId.split('#')[0] === controlId);
+  const storedFor = async (controlId: string) => (await stored()).filter((m) => m.sourceId.split('#')[0] === controlId);
 
   test('a good ORU^R01 is acknowledged AA and its canonical report is stored', async () => {
     const ack = await send(sample('01-poc-glucose-v23.hl7'));
     assert.deepEqual(readAck(ack), { code: 'AA', acknowledgedControlId: 'PG-000417', text: '' });
-    const [m] = storedFor('PG-000417');
+    const [m] = await storedFor('PG-000417');
     assert.ok(m);
     assert.equal(m.sourceId, 'PG-000417');
     assert.equal(m.status, 'received');
@@ -39,7 +40,7 @@ describe('an MLLP channel with the hl7v2-oru mapping', () => {
     assert.equal(readAck(await send(text)).code, 'AA');
     assert.equal(readAck(await send(text)).code, 'AA');
     assert.deepEqual(
-      storedFor('LL-0000981').map((m) => [m.sourceId, m.report.id]),
+      (await storedFor('LL-0000981')).map((m) => [m.sourceId, m.report.id]),
       [
         ['LL-0000981#1', 'U26112400077'],
         ['LL-0000981#2', 'S26112400078'],
@@ -50,12 +51,12 @@ describe('an MLLP channel with the hl7v2-oru mapping', () => {
   test('a correction (new MSH-10) is stored as a new message for the same report id; CRLF over MLLP is fine', async () => {
     assert.equal(readAck(await send(sample('05-chemistry-final-v251.hl7'))).code, 'AA');
     assert.equal(readAck(await send(sample('06-chemistry-corrected-v251.hl7'))).code, 'AA');
-    const [first] = storedFor('CHEM-20261121-0412');
-    const [corrected] = storedFor('CHEM-20261121-0533');
+    const [first] = await storedFor('CHEM-20261121-0412');
+    const [corrected] = await storedFor('CHEM-20261121-0533');
     assert.equal(first!.report.id, corrected!.report.id);
     assert.deepEqual([first!.report.correction, corrected!.report.correction], [false, true]);
     assert.equal(readAck(await send(sample('03-blood-gas-v24-crlf.hl7'))).code, 'AA');
-    assert.equal(storedFor('BG-5512')[0]!.report.observations.length, 11);
+    assert.equal((await storedFor('BG-5512'))[0]!.report.observations.length, 11);
   });
 
   test('a reused MSH-10 with new results is not taken for a resend', async () => {
@@ -63,7 +64,7 @@ describe('an MLLP channel with the hl7v2-oru mapping', () => {
     assert.equal(readAck(await send(text)).code, 'AA');
     assert.equal(readAck(await send(text.replace('|5.4|', '|6.2|'))).code, 'AA');
     assert.deepEqual(
-      storedFor('REUSED-1').map((m) => m.report.observations[0]!.value),
+      (await storedFor('REUSED-1')).map((m) => m.report.observations[0]!.value),
       ['5.4', '6.2'],
     );
   });
@@ -83,7 +84,7 @@ describe('an MLLP channel with the hl7v2-oru mapping', () => {
     );
     assert.equal(errs[0]!.get(8), 'OBX[1]-3: OBX-3 (observation identifier) is empty: a result must say what was measured');
     assert.equal(errs[1]!.get(8), "OBX[2]-2: OBX-2 value type 'XY' is not supported; expected one of NM, SN, ST, TX, FT, CE, CWE, CNE, IS, ID, DT, TM, TS, DTM, ED");
-    assert.deepEqual(storedFor('BAD-1'), []);
+    assert.deepEqual(await storedFor('BAD-1'), []);
   });
 
   test('another message type gets AE at MSH-9; an ED that is not Base64 at OBX-5.5', async () => {

@@ -41,6 +41,6 @@ describe('over MLLP', () => {
     assert.equal(err.get(2, 1), 'PID');
     assert.deepEqual([err.get(3, 1), err.get(3, 2), err.get(3, 3)], ['100', 'Segment sequence error', 'HL70357']);
     assert.match(err.get(8), /^PID: no PID segment: a result must name its patient/);
-    assert.equal(lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 10 }).messages.length, 0);
+    assert.equal((await lab.test.engine.store.listMessages({ channelId: 'lab-results', limit: 10 })).messages.length, 0);
   });
 });

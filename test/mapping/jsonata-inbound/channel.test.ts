@@ -51,7 +51,7 @@ describe('webhook → jsonata mapping → ORU^R01 → MLLP → sandbox LIS', () 
       assert.equal(viaJsonata.status, 'acknowledged', name);
       assert.match(viaJsonata.mappingVersion ?? '', /^platform-result-jsonata@[0-9a-f]{12}$/);
       const viaBuiltIn = await deliver('built-in', platformEvent(name));
-      const received = new Map(sandboxMessages(lis).map((m) => [Hl7Message.parse(m).controlId, m]));
+      const received = new Map((await sandboxMessages(lis)).map((m) => [Hl7Message.parse(m).controlId, m]));
       const sent = received.get(viaJsonata.deliveries[0]!.controlId);
       assert.ok(sent, `${name}: the LIS stored the message`);
       assert.equal(sent, viaJsonata.deliveries[0]!.payload, `${name}: the LIS got exactly the stored bytes`);
@@ -63,7 +63,7 @@ describe('webhook → jsonata mapping → ORU^R01 → MLLP → sandbox LIS', () 
     const e: Editable = platformEvent('full-bmp-panel');
     e.result.id = 'res_JSONATA_BAD';
     e.result.observations[1].value = 6.1;
-    const before = sandboxMessages(lis).length;
+    const before = (await sandboxMessages(lis)).length;
     const res = await t.post('/channels/jsonata', e);
     assert.equal(res.status, 422);
     const o = (await res.json()) as Outcome;
@@ -91,7 +91,7 @@ describe('webhook → jsonata mapping → ORU^R01 → MLLP → sandbox LIS', () 
     ]);
     // Nothing refused was stored or sent.
     await t.drained();
-    assert.equal(sandboxMessages(lis).length, before);
+    assert.equal((await sandboxMessages(lis)).length, before);
     const stored = (await (await t.admin('/api/messages?channel=jsonata')).json()) as { messages: unknown[] };
     assert.equal(stored.messages.length, 3);
   });

@@ -29,7 +29,7 @@ describe('REST submitters authenticate with a static bearer token or API key fro
   });
 
   test('bearer: no token or a wrong one is 401 with a challenge, nothing stored; either configured token is accepted', async () => {
-    const before = t.engine.store.listMessages({ limit: 500 }).messages.length;
+    const before = (await t.engine.store.listMessages({ limit: 500 })).messages.length;
     const none = await t.post('/channels/bearer/submissions', makeEvent('res_AUTH_1'));
     assert.equal(none.status, 401);
     assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="conduit"');
@@ -40,7 +40,7 @@ describe('REST submitters authenticate with a static bearer token or API key fro
     assert.equal(wrong.status, 401);
     assert.equal(wrong.headers.get('www-authenticate'), 'Bearer realm="conduit", error="invalid_token"');
     assert.doesNotMatch(await wrong.text(), new RegExp(TOKEN), 'the token is not echoed');
-    assert.equal(t.engine.store.listMessages({ limit: 500 }).messages.length, before);
+    assert.equal((await t.engine.store.listMessages({ limit: 500 })).messages.length, before);
     for (const token of [TOKEN, ROTATED]) {
       const ok = await t.post('/channels/bearer/submissions', makeEvent(`res_AUTH_${token.length}`), { authorization: `Bearer ${token}` });
       assert.equal(ok.status, 202);

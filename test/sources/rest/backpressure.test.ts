@@ -17,6 +17,6 @@ test('over the backlog bound: 503 with Retry-After and an OperationOutcome, noth
   assert.equal(res.headers.get('retry-after'), '5');
   const oo = (await res.json()) as Outcome;
   assert.equal(oo.issue[0]!.code, 'throttled');
-  assert.equal(engine.engine.store.listMessages({ limit: 10 }).messages.length, 1);
-  assert.equal(engine.engine.store.findSubmission('bp', { idempotencyKey: 'bp-2' }), undefined, 'the key is free for the retry');
+  assert.equal((await engine.engine.store.listMessages({ limit: 10 })).messages.length, 1);
+  assert.equal(await engine.engine.store.findSubmission('bp', { idempotencyKey: 'bp-2' }), undefined, 'the key is free for the retry');
 });

@@ -69,13 +69,13 @@ describe('REST submissions: bad input, unknown ids, size and methods', () => {
   });
 
   test('a body over maxBodyBytes: 413, nothing stored', async () => {
-    const before = t.engine.store.listMessages({ limit: 500 }).messages.length;
+    const before = (await t.engine.store.listMessages({ limit: 500 })).messages.length;
     const event = makeEvent('res_REST_BIG');
     (event.result as Record<string, unknown>).documents = [{ content_type: 'application/pdf', data_base64: 'A'.repeat(8192) }];
     const res = await t.post('/channels/rest/submissions', event);
     assert.equal(res.status, 413);
     assert.equal((await outcomeOf(res)).issue[0]!.code, 'too-costly');
-    assert.equal(t.engine.store.listMessages({ limit: 500 }).messages.length, before);
+    assert.equal((await t.engine.store.listMessages({ limit: 500 })).messages.length, before);
   });
 
   test('an unknown submission id: 404 OperationOutcome', async () => {

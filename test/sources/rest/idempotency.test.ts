@@ -39,14 +39,14 @@ describe('Idempotency-Key', () => {
     const view = await pollUntil(t, a.location, () => true);
     assert.equal(view.idempotencyKey, key);
     await t.drained();
-    assert.equal(sandboxMessages(lis).filter((m) => m.includes('res_IDEM_REPEAT')).length, 1, 'the LIS got it once');
+    assert.equal((await sandboxMessages(lis)).filter((m) => m.includes('res_IDEM_REPEAT')).length, 1, 'the LIS got it once');
   });
 
   test('the same key with another body: 409 OperationOutcome, nothing stored', async () => {
     const key = randomUUID();
     const first = await submit('/channels/rest/submissions', makeEvent('res_IDEM_CONFLICT'), key);
     assert.equal(first.status, 202);
-    const before = t.engine.store.listMessages({ channelId: 'rest', limit: 500 }).messages.length;
+    const before = (await t.engine.store.listMessages({ channelId: 'rest', limit: 500 })).messages.length;
     const other = await submit('/channels/rest/submissions', makeEvent('res_IDEM_CONFLICT_OTHER'), key);
     assert.equal(other.status, 409);
     assert.match(other.headers.get('content-type') ?? '', /application\/json/);
@@ -54,7 +54,7 @@ describe('Idempotency-Key', () => {
     assert.equal(oo.resourceType, 'OperationOutcome');
     assert.equal(oo.issue[0]!.code, 'conflict');
     assert.match(oo.issue[0]!.diagnostics, /Idempotency-Key .* different body/);
-    assert.equal(t.engine.store.listMessages({ channelId: 'rest', limit: 500 }).messages.length, before);
+    assert.equal((await t.engine.store.listMessages({ channelId: 'rest', limit: 500 })).messages.length, before);
   });
 
   test('a key is per channel: the same key on another channel is a new submission there', async () => {
@@ -71,7 +71,7 @@ describe('Idempotency-Key', () => {
     assert.deepEqual(statuses, [200, 200, 200, 200, 202]);
     const ids = new Set(await Promise.all(answers.map(async (r) => ((await r.json()) as Accepted).submissionId)));
     assert.equal(ids.size, 1);
-    const stored = t.engine.store.listMessages({ channelId: 'raw', limit: 500 }).messages.filter((m) => m.sourceId === `idempotency-key:${key}`);
+    const stored = (await t.engine.store.listMessages({ channelId: 'raw', limit: 500 })).messages.filter((m) => m.sourceId === `idempotency-key:${key}`);
     assert.equal(stored.length, 1);
   });
 

@@ -13,10 +13,10 @@ test('keyed: the first under a key is kept and returned, whatever comes later un
   assert.deepEqual(first, sub({ idempotencyKey: 'k1', messageIds: ['MSG1', 'MSG2'] }));
   const later = await store.recordSubmission(sub({ id: 'MSG9', idempotencyKey: 'k1', fingerprint: 'f2', messageIds: ['MSG9'] }));
   assert.deepEqual(later, first, 'the caller compares fingerprints');
-  assert.deepEqual(store.findSubmission('ch', { idempotencyKey: 'k1' }), first);
-  assert.deepEqual(store.findSubmission('ch', { id: 'MSG1' }), first);
-  assert.equal(store.findSubmission('ch', { id: 'MSG9' }), undefined);
-  assert.equal(store.findSubmission('other', { idempotencyKey: 'k1' }), undefined, 'keys are per channel');
+  assert.deepEqual(await store.findSubmission('ch', { idempotencyKey: 'k1' }), first);
+  assert.deepEqual(await store.findSubmission('ch', { id: 'MSG1' }), first);
+  assert.equal(await store.findSubmission('ch', { id: 'MSG9' }), undefined);
+  assert.equal(await store.findSubmission('other', { idempotencyKey: 'k1' }), undefined, 'keys are per channel');
 });
 
 test('unkeyed: a repeat of the same id keeps the first; a key can still be recorded for that id', async (t) => {
@@ -26,7 +26,7 @@ test('unkeyed: a repeat of the same id keeps the first; a key can still be recor
   assert.equal(again.fingerprint, 'f1');
   const keyed = await store.recordSubmission(sub({ idempotencyKey: 'k2', fingerprint: 'f3' }));
   assert.equal(keyed.idempotencyKey, 'k2');
-  assert.equal(store.findSubmission('ch', { id: 'MSG1' })!.fingerprint, 'f1', 'by id: the first recorded');
+  assert.equal((await store.findSubmission('ch', { id: 'MSG1' }))!.fingerprint, 'f1', 'by id: the first recorded');
 });
 
 test('submissions survive reopening the file', async (t) => {
@@ -34,5 +34,5 @@ test('submissions survive reopening the file', async (t) => {
   const before = db.open();
   const s = await before.recordSubmission(sub({ idempotencyKey: 'k3' }));
   await before.close();
-  assert.deepEqual(db.open().findSubmission('ch', { idempotencyKey: 'k3' }), s);
+  assert.deepEqual(await db.open().findSubmission('ch', { idempotencyKey: 'k3' }), s);
 });

@@ -28,7 +28,7 @@ describe('REST submission → ORU^R01 → MLLP → the sandbox LIS', () => {
     assert.equal(body.location, `/channels/rest/submissions/${body.submissionId}`);
     assert.equal(res.headers.get('location'), body.location);
     // The 202 comes after the commit: the message is in the store already.
-    assert.ok(t.engine.store.getMessage(body.submissionId), 'stored before the answer');
+    assert.ok(await t.engine.store.getMessage(body.submissionId), 'stored before the answer');
 
     const view = await pollUntil(t, body.location, (v) => v.status === 'acknowledged');
     assert.equal(view.submissionId, body.submissionId);
@@ -42,7 +42,7 @@ describe('REST submission → ORU^R01 → MLLP → the sandbox LIS', () => {
     assert.equal(d.lastOutcome, 'AA');
     assert.deepEqual(view.statusCallbacks, []);
     // The LIS got it, with the MSH-10 the status shows.
-    const mine = sandboxMessages(lis).map((m) => Hl7Message.parse(m)).find((m) => m.controlId === d.controlId);
+    const mine = (await sandboxMessages(lis)).map((m) => Hl7Message.parse(m)).find((m) => m.controlId === d.controlId);
     assert.ok(mine, 'the LIS stored the message');
   });
 
@@ -72,7 +72,7 @@ describe('REST submission → ORU^R01 → MLLP → the sandbox LIS', () => {
     assert.equal(res.status, 202, await res.clone().text());
     const { location } = (await res.json()) as Accepted;
     const view = await pollUntil(t, location, (v) => v.status === 'acknowledged');
-    const sent = sandboxMessages(lis).map((m) => Hl7Message.parse(m)).find((m) => m.controlId === view.destinations[0]!.controlId)!;
+    const sent = (await sandboxMessages(lis)).map((m) => Hl7Message.parse(m)).find((m) => m.controlId === view.destinations[0]!.controlId)!;
     const obx = sent.all('OBX');
     assert.equal(obx.length, 1);
     assert.equal(obx[0]!.get(2), 'ED');
@@ -90,7 +90,7 @@ describe('REST submission → ORU^R01 → MLLP → the sandbox LIS', () => {
     assert.equal(b.duplicate, true);
     assert.equal(second.headers.get('location'), a.location);
     await t.drained();
-    assert.equal(sandboxMessages(lis).filter((m) => m.includes('res_REST_TWICE')).length, 1);
+    assert.equal((await sandboxMessages(lis)).filter((m) => m.includes('res_REST_TWICE')).length, 1);
   });
 
   test('a LIS that is down: the status shows errored with the attempt count and the transport error and when it tries again', async () => {

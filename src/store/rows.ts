@@ -1,4 +1,4 @@
-import type { Submission } from '../types.ts';
+import type { Submission } from './types.ts';
 
 /** A `submissions` row as the store's objects: read by the writer thread (after an insert) and by the main thread. */
 export function submissionOf(r: Record<string, string | null>): Submission {
