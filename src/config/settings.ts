@@ -15,6 +15,11 @@ export const EngineSettings = z
     /** HTTP port of webhooks, REST sources and the admin API. */
     port: wholeNumber.pipe(z.number().int().min(0).max(65535)).default(8080),
     dataDir: z.string().default('./data'),
+    /** Where messages are stored: 'sqlite' (a file in the data directory) or a PostgreSQL URL, for several instances on one database. */
+    store: z
+      .string()
+      .regex(/^(sqlite|postgres(ql)?:\/\/.+)$/, { error: "expected 'sqlite' or a PostgreSQL URL (postgres://user@host:5432/database)" })
+      .default('sqlite'),
     channelsDir: z.string().default('./channels'),
     mappingsDir: z.string().default('./mappings'),
     /** Pending deliveries across all channels above which sources push back (HTTP 503, slower MLLP reads). */
@@ -44,6 +49,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   host: 'CONDUIT_HOST',
   port: 'CONDUIT_PORT',
   dataDir: 'CONDUIT_DATA',
+  store: 'CONDUIT_STORE',
   channelsDir: 'CONDUIT_CHANNELS',
   mappingsDir: 'CONDUIT_MAPPINGS',
   maxBacklog: 'CONDUIT_MAX_BACKLOG',
@@ -62,6 +68,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--host': 'host',
   '--port': 'port',
   '--data': 'dataDir',
+  '--store': 'store',
   '--channels': 'channelsDir',
   '--mappings': 'mappingsDir',
   '--max-backlog': 'maxBacklog',

@@ -11,6 +11,7 @@ import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
 import { BodyReader } from '../http/body.ts';
 import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
 import { SourceRoutes } from '../http/routes.ts';
+import { PostgresStore } from '../store/postgres/store.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
@@ -48,15 +49,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.options = options;
-    const modes = secureDataDirectory(options.settings.dataDir, STORE_FILE);
-    for (const path of modes.tightened) options.log.warn({ path }, 'group or others could read this data path; made it owner-only');
-    for (const path of modes.left) options.log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
-    this.store = new SqliteStore(join(options.settings.dataDir, STORE_FILE), {
-      synchronous: options.settings.durability,
-      check: options.settings.storeCheck,
-      onWriteError: (err) => options.log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
-      onWriteRecovered: () => options.log.info('the store writes again: intake and deliveries resume'),
-    });
+    this.store = openStore(options.settings, options.log);
     this.retention = new RetentionRunner({
       store: this.store,
       log: options.log,
@@ -300,4 +293,21 @@ function mappingVersions(r: ResolvedChannel): Record<string, string> {
     ...(r.mappingVersion ? { inbound: r.mappingVersion } : {}),
     ...Object.fromEntries(r.destinations.map((d) => [d.config.id, d.mappingVersion])),
   };
+}
+
+/** The store the settings name: the SQLite file in the data directory (made owner-only first), or a PostgreSQL database. */
+function openStore(settings: EngineSettings, log: Logger): Store {
+  const callbacks = {
+    onWriteError: (err: unknown) => log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
+    onWriteRecovered: () => log.info('the store writes again: intake and deliveries resume'),
+  };
+  if (settings.store !== 'sqlite') {
+    const store = new PostgresStore(settings.store, { synchronous: settings.durability, ...callbacks });
+    log.info({ store: store.url }, 'messages are stored in PostgreSQL');
+    return store;
+  }
+  const modes = secureDataDirectory(settings.dataDir, STORE_FILE);
+  for (const path of modes.tightened) log.warn({ path }, 'group or others could read this data path; made it owner-only');
+  for (const path of modes.left) log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
+  return new SqliteStore(join(settings.dataDir, STORE_FILE), { synchronous: settings.durability, check: settings.storeCheck, ...callbacks });
 }

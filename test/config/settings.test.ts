@@ -9,6 +9,7 @@ test('with no flags and no environment, every setting has its default; directori
     host: '127.0.0.1',
     port: 8080,
     dataDir: resolve('./data'),
+    store: 'sqlite',
     channelsDir: resolve('./channels'),
     mappingsDir: resolve('./mappings'),
     maxBacklog: 50_000,
@@ -31,6 +32,7 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_HOST: '0.0.0.0',
       CONDUIT_PORT: '9090',
       CONDUIT_DATA: '/var/lib/conduit',
+      CONDUIT_STORE: 'postgres://conduit@db.example:5432/conduit',
       CONDUIT_CHANNELS: 'conf/channels',
       CONDUIT_MAPPINGS: 'conf/mappings',
       CONDUIT_MAX_BACKLOG: '1000',
@@ -49,6 +51,7 @@ test('environment variables override the defaults, converted to their types', ()
     host: '0.0.0.0',
     port: 9090,
     dataDir: '/var/lib/conduit',
+    store: 'postgres://conduit@db.example:5432/conduit',
     channelsDir: resolve('conf/channels'),
     mappingsDir: resolve('conf/mappings'),
     maxBacklog: 1000,
@@ -114,6 +117,8 @@ for (const [name, flags, env] of [
   ['body timeout not a number', {}, { CONDUIT_BODY_TIMEOUT_MS: '10s' }],
   ['unknown durability', { '--durability': 'fast' }, {}],
   ['unknown log level', {}, { CONDUIT_LOG_LEVEL: 'loud' }],
+  ['store neither sqlite nor a PostgreSQL URL', { '--store': 'mysql://db/conduit' }, {}],
+  ['store a URL without a host', {}, { CONDUIT_STORE: 'postgres://' }],
 ] as Array<[string, Record<string, string>, NodeJS.ProcessEnv]>) {
   test(`invalid values are rejected: ${name}`, () => {
     assert.throws(
@@ -150,6 +155,7 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
     '--max-body-bytes-in-flight',
     '--port',
     '--retention-interval-ms',
+    '--store',
     '--store-check',
     '--watch',
   ]);

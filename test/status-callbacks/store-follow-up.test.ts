@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { SCHEMA_VERSION } from '../../src/store/sqlite/schema.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import type { FollowUpDelivery } from '../../src/store/types.ts';
-import { attempt, delivery, message, tempDb } from '../store/support.ts';
+import { attempt, delivery, eachStore, message, tempDb } from '../store/support.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 
@@ -27,33 +27,107 @@ function raw(file: string) {
   return db;
 }
 
-test('a terminal attempt with a follow-up: both written, the follow-up queued and pending, shown as following its destination', async (t) => {
-  const store = tempDb(t).open();
-  const m = message();
-  await store.insertMessage(m);
-  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
-  store.markSent(d!.id);
-  assert.equal(store.pendingCount(), 1);
-  store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, response: 'MSA|AA', followUp: followUp() }));
-  // Follow-ups are read from the store: once written.
-  await store.settled();
-  assert.equal(store.pendingCount(), 1, 'the delivery is done, its follow-up is pending');
-  const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 10);
-  assert.deepEqual(
-    { messageId: f!.messageId, controlId: f!.controlId, payload: f!.payload, contentType: f!.contentType, attempts: f!.attempts },
-    { messageId: m.id, controlId: 'EVT1', payload: '{"id":"EVT1"}', contentType: 'application/json', attempts: 0 },
-  );
-  const view = (await store.getMessage(m.id))!;
-  assert.deepEqual(
-    view.deliveries.map((x) => [x.destinationId, x.status, x.follows]),
-    [
-      ['lis', 'acknowledged', undefined],
-      ['status-callback:lis', 'queued', 'lis'],
-    ],
-  );
-  store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
-  assert.equal(store.pendingCount(), 0);
-  assert.equal((await store.getMessage(m.id))!.status, 'acknowledged');
+/** Runs a child process that records a terminal attempt with a follow-up and is killed with SIGKILL, before or after the flush. */
+function killedChild(file: string, flushFirst: boolean) {
+  const script = `
+    import { SqliteStore } from ${JSON.stringify(join(REPO, 'src/store/sqlite/store.ts'))};
+    const store = new SqliteStore(${JSON.stringify(file)});
+    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
+    store.markSent(d.id);
+    await store.flush();
+    store.recordAttempt({ deliveryId: d.id, controlId: d.controlId, attempt: 1, startedAt: new Date().toISOString(), latencyMs: 1,
+      outcome: 'acknowledged', status: 'acknowledged', response: 'MSA|AA',
+      followUp: { destinationId: 'status-callback:lis', lane: 0, controlId: 'EVT', payload: '{}', contentType: 'application/json' } });
+    ${flushFirst ? 'await store.flush();' : ''}
+    process.kill(process.pid, 'SIGKILL');
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.signal, 'SIGKILL', r.stderr);
+}
+
+await eachStore((tempStore) => {
+  test('a terminal attempt with a follow-up: both written, the follow-up queued and pending, shown as following its destination', async (t) => {
+    const store = (await tempStore(t)).open();
+    const m = message();
+    await store.insertMessage(m);
+    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
+    store.markSent(d!.id);
+    assert.equal(store.pendingCount(), 1);
+    store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, response: 'MSA|AA', followUp: followUp() }));
+    // Follow-ups are read from the store: once written.
+    await store.settled();
+    assert.equal(store.pendingCount(), 1, 'the delivery is done, its follow-up is pending');
+    const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 10);
+    assert.deepEqual(
+      { messageId: f!.messageId, controlId: f!.controlId, payload: f!.payload, contentType: f!.contentType, attempts: f!.attempts },
+      { messageId: m.id, controlId: 'EVT1', payload: '{"id":"EVT1"}', contentType: 'application/json', attempts: 0 },
+    );
+    const view = (await store.getMessage(m.id))!;
+    assert.deepEqual(
+      view.deliveries.map((x) => [x.destinationId, x.status, x.follows]),
+      [
+        ['lis', 'acknowledged', undefined],
+        ['status-callback:lis', 'queued', 'lis'],
+      ],
+    );
+    store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
+    assert.equal(store.pendingCount(), 0);
+    assert.equal((await store.getMessage(m.id))!.status, 'acknowledged');
+  });
+
+  test('resend: follow-ups are not requeued; the new outcome replaces the earlier follow-up', async (t) => {
+    const store = (await tempStore(t)).open();
+    const m = message();
+    await store.insertMessage(m);
+    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
+    store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
+    // Follow-ups are read from the store: once written.
+    await store.settled();
+    const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+    store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
+    assert.equal(await store.requeue(m.id), 1, 'only the delivery itself');
+    assert.equal(store.pendingCount(), 1);
+    const [again] = await store.pendingDeliveries('ch', 'lis', 0, 1);
+    store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT', followUp: followUp(2) }));
+    // Follow-ups are read from the store: once written.
+    await store.settled();
+    assert.equal(store.pendingCount(), 1);
+    const [f2] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+    assert.equal(f2!.id, f!.id, 'the same row, replaced');
+    assert.equal(f2!.controlId, 'EVT2');
+    assert.equal(f2!.payload, '{"id":"EVT2"}');
+    assert.equal(f2!.attempts, 0);
+  });
+
+  test('an outcome for a follow-up replaced while it was on the wire leaves the new one pending', async (t) => {
+    const store = (await tempStore(t)).open();
+    const m = message();
+    await store.insertMessage(m);
+    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
+    store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
+    // Follow-ups are read from the store: once written.
+    await store.settled();
+    const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+    store.markSent(f!.id);
+    // Meanwhile the message is resent and settles again.
+    await store.requeue(m.id);
+    const [again] = await store.pendingDeliveries('ch', 'lis', 0, 1);
+    store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, followUp: followUp(2) }));
+    // Follow-ups are read from the store: once written.
+    await store.settled();
+    // The first event's answer arrives.
+    store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
+    await store.settled();
+    const pending = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
+    assert.deepEqual(
+      pending.map((x) => x.controlId),
+      ['EVT2'],
+    );
+    assert.equal(store.pendingCount(), 1);
+    store.recordAttempt(attempt(pending[0]!.id, { controlId: 'EVT2' }));
+    assert.equal(store.pendingCount(), 0);
+    assert.equal((await store.getMessage(m.id))!.deliveries[1]!.attempts.length, 2, 'both answers are in the history');
+  });
 });
 
 test('the transaction fails on the follow-up: the terminal attempt is not written either; both land when the write succeeds', async (t) => {
@@ -107,24 +181,6 @@ test('the transaction fails on the attempt: no follow-up', async (t) => {
   other.close();
 });
 
-/** Runs a child process that records a terminal attempt with a follow-up and is killed with SIGKILL, before or after the flush. */
-function killedChild(file: string, flushFirst: boolean) {
-  const script = `
-    import { SqliteStore } from ${JSON.stringify(join(REPO, 'src/store/sqlite/store.ts'))};
-    const store = new SqliteStore(${JSON.stringify(file)});
-    const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
-    store.markSent(d.id);
-    await store.flush();
-    store.recordAttempt({ deliveryId: d.id, controlId: d.controlId, attempt: 1, startedAt: new Date().toISOString(), latencyMs: 1,
-      outcome: 'acknowledged', status: 'acknowledged', response: 'MSA|AA',
-      followUp: { destinationId: 'status-callback:lis', lane: 0, controlId: 'EVT', payload: '{}', contentType: 'application/json' } });
-    ${flushFirst ? 'await store.flush();' : ''}
-    process.kill(process.pid, 'SIGKILL');
-  `;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  assert.equal(r.signal, 'SIGKILL', r.stderr);
-}
-
 test('kill -9 before the flush: neither is written, and the delivery comes back to be sent again', async (t) => {
   const db = tempDb(t);
   const first = db.open();
@@ -158,60 +214,6 @@ test('kill -9 after the flush: both are there, the follow-up pending', async (t)
   );
   assert.equal(after.pendingCount(), 1);
   assert.equal((await after.pendingDeliveries('ch', 'status-callback:lis', 0, 10)).length, 1);
-});
-
-test('resend: follow-ups are not requeued; the new outcome replaces the earlier follow-up', async (t) => {
-  const store = tempDb(t).open();
-  const m = message();
-  await store.insertMessage(m);
-  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
-  store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
-  // Follow-ups are read from the store: once written.
-  await store.settled();
-  const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
-  store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
-  assert.equal(await store.requeue(m.id), 1, 'only the delivery itself');
-  assert.equal(store.pendingCount(), 1);
-  const [again] = await store.pendingDeliveries('ch', 'lis', 0, 1);
-  store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, outcome: 'rejected', status: 'rejected', code: 'HL7_APPLICATION_REJECT', followUp: followUp(2) }));
-  // Follow-ups are read from the store: once written.
-  await store.settled();
-  assert.equal(store.pendingCount(), 1);
-  const [f2] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
-  assert.equal(f2!.id, f!.id, 'the same row, replaced');
-  assert.equal(f2!.controlId, 'EVT2');
-  assert.equal(f2!.payload, '{"id":"EVT2"}');
-  assert.equal(f2!.attempts, 0);
-});
-
-test('an outcome for a follow-up replaced while it was on the wire leaves the new one pending', async (t) => {
-  const store = tempDb(t).open();
-  const m = message();
-  await store.insertMessage(m);
-  const [d] = await store.pendingDeliveries('ch', 'lis', 0, 1);
-  store.recordAttempt(attempt(d!.id, { controlId: d!.controlId, followUp: followUp(1) }));
-  // Follow-ups are read from the store: once written.
-  await store.settled();
-  const [f] = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
-  store.markSent(f!.id);
-  // Meanwhile the message is resent and settles again.
-  await store.requeue(m.id);
-  const [again] = await store.pendingDeliveries('ch', 'lis', 0, 1);
-  store.recordAttempt(attempt(again!.id, { attempt: 2, controlId: again!.controlId, followUp: followUp(2) }));
-  // Follow-ups are read from the store: once written.
-  await store.settled();
-  // The first event's answer arrives.
-  store.recordAttempt(attempt(f!.id, { controlId: 'EVT1' }));
-  await store.settled();
-  const pending = await store.pendingDeliveries('ch', 'status-callback:lis', 0, 1);
-  assert.deepEqual(
-    pending.map((x) => x.controlId),
-    ['EVT2'],
-  );
-  assert.equal(store.pendingCount(), 1);
-  store.recordAttempt(attempt(pending[0]!.id, { controlId: 'EVT2' }));
-  assert.equal(store.pendingCount(), 0);
-  assert.equal((await store.getMessage(m.id))!.deliveries[1]!.attempts.length, 2, 'both answers are in the history');
 });
 
 test('a schema 2 database is migrated: follow-ups and submissions work on it', async (t) => {

@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { storeStats } from '../../src/store/sqlite/stats.ts';
-import type { SqliteStore } from '../../src/store/sqlite/store.ts';
-import { attempt, delivery, message, tempDb } from './support.ts';
+import type { Store } from '../../src/store/types.ts';
+import { attempt, delivery, eachStore, message, tempDb } from './support.ts';
 
 const at = (minute: number): string => new Date(Date.UTC(2026, 10, 20, 9, minute)).toISOString();
 
 /** A message received at `minute`, its one delivery settled (acknowledged with a raw ACK) unless `pending`. */
-async function received(store: SqliteStore, minute: number, opts: { pending?: boolean; channelId?: string } = {}) {
+async function received(store: Store, minute: number, opts: { pending?: boolean; channelId?: string } = {}) {
   const m = message({
     receivedAt: at(minute),
     rawInput: `{"patient": "Smith^Jane", "minute": ${minute}}`,
@@ -23,39 +23,78 @@ async function received(store: SqliteStore, minute: number, opts: { pending?: bo
   return m;
 }
 
-test('content: raw input, canonical, payloads and raw answers go; ids, statuses and attempts stay', async (t) => {
-  const store = tempDb(t).open();
-  const old = await received(store, 0);
-  const young = await received(store, 30);
-  const r = await store.prune('ch', 'content', at(10), undefined, 100);
-  assert.deepEqual(r, { changed: 1 });
-  const pruned = (await store.getMessage(old.id))!;
-  assert.equal(pruned.rawInput, '');
-  assert.equal(pruned.canonical, undefined);
-  assert.ok(pruned.contentPrunedAt, 'the view says when');
-  assert.equal(pruned.status, 'acknowledged');
-  assert.equal(pruned.deliveries[0]!.payload, '');
-  assert.equal(pruned.deliveries[0]!.controlId, old.deliveries[0]!.controlId);
-  assert.equal(pruned.deliveries[0]!.attempts.length, 1);
-  assert.equal(pruned.deliveries[0]!.attempts[0]!.response, undefined);
-  const kept = (await store.getMessage(young.id))!;
-  assert.equal(kept.rawInput, young.rawInput);
-  assert.equal(kept.contentPrunedAt, undefined);
-  // A second pass finds nothing more to do.
-  assert.deepEqual(await store.prune('ch', 'content', at(10), undefined, 100), { changed: 0 });
-});
+await eachStore((tempStore) => {
+  test('content: raw input, canonical, payloads and raw answers go; ids, statuses and attempts stay', async (t) => {
+    const store = (await tempStore(t)).open();
+    const old = await received(store, 0);
+    const young = await received(store, 30);
+    const r = await store.prune('ch', 'content', at(10), undefined, 100);
+    assert.deepEqual(r, { changed: 1 });
+    const pruned = (await store.getMessage(old.id))!;
+    assert.equal(pruned.rawInput, '');
+    assert.equal(pruned.canonical, undefined);
+    assert.ok(pruned.contentPrunedAt, 'the view says when');
+    assert.equal(pruned.status, 'acknowledged');
+    assert.equal(pruned.deliveries[0]!.payload, '');
+    assert.equal(pruned.deliveries[0]!.controlId, old.deliveries[0]!.controlId);
+    assert.equal(pruned.deliveries[0]!.attempts.length, 1);
+    assert.equal(pruned.deliveries[0]!.attempts[0]!.response, undefined);
+    const kept = (await store.getMessage(young.id))!;
+    assert.equal(kept.rawInput, young.rawInput);
+    assert.equal(kept.contentPrunedAt, undefined);
+    // A second pass finds nothing more to do.
+    assert.deepEqual(await store.prune('ch', 'content', at(10), undefined, 100), { changed: 0 });
+  });
 
-test('a message with a pending delivery is kept whatever its age', async (t) => {
-  const store = tempDb(t).open();
-  const pending = await received(store, 0, { pending: true });
-  const settled = await received(store, 1);
-  assert.deepEqual(await store.prune('ch', 'metadata', at(59), undefined, 100), { changed: 1 });
-  assert.deepEqual(await store.prune('ch', 'content', at(59), undefined, 100), { changed: 0 });
-  assert.equal(await store.getMessage(settled.id), undefined);
-  const view = (await store.getMessage(pending.id))!;
-  assert.equal(view.rawInput, pending.rawInput);
-  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 1, 'still deliverable, payload and all');
-  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10))[0]!.payload, pending.deliveries[0]!.payload);
+  test('a message with a pending delivery is kept whatever its age', async (t) => {
+    const store = (await tempStore(t)).open();
+    const pending = await received(store, 0, { pending: true });
+    const settled = await received(store, 1);
+    assert.deepEqual(await store.prune('ch', 'metadata', at(59), undefined, 100), { changed: 1 });
+    assert.deepEqual(await store.prune('ch', 'content', at(59), undefined, 100), { changed: 0 });
+    assert.equal(await store.getMessage(settled.id), undefined);
+    const view = (await store.getMessage(pending.id))!;
+    assert.equal(view.rawInput, pending.rawInput);
+    assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 1, 'still deliverable, payload and all');
+    assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10))[0]!.payload, pending.deliveries[0]!.payload);
+  });
+
+  test('batches: oldest first, at most the limit looked at per call, going on from the cursor', async (t) => {
+    const store = (await tempStore(t)).open();
+    const ms = [];
+    for (let i = 0; i < 5; i++) ms.push(await received(store, i));
+    const first = await store.prune('ch', 'content', at(59), undefined, 2);
+    assert.equal(first.changed, 2);
+    assert.deepEqual(
+      (await Promise.all(ms.map((m) => store.getMessage(m.id)))).map((v) => v!.contentPrunedAt !== undefined),
+      [true, true, false, false, false],
+    );
+    const second = await store.prune('ch', 'content', at(59), first.next, 2);
+    assert.equal(second.changed, 2);
+    assert.deepEqual(await store.prune('ch', 'content', at(59), second.next, 2), { changed: 1 });
+  });
+
+  test('old pending messages cost each batch no more than the limit: the walk goes past them', async (t) => {
+    const store = (await tempStore(t)).open();
+    for (let i = 0; i < 4; i++) await received(store, i, { pending: true });
+    const settled = await received(store, 10);
+    const first = await store.prune('ch', 'metadata', at(59), undefined, 2);
+    assert.equal(first.changed, 0, 'two pending ones looked at');
+    assert.ok(first.next);
+    const second = await store.prune('ch', 'metadata', at(59), first.next, 2);
+    assert.equal(second.changed, 0);
+    assert.deepEqual(await store.prune('ch', 'metadata', at(59), second.next, 2), { changed: 1 });
+    assert.equal(await store.getMessage(settled.id), undefined);
+    assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 4);
+  });
+
+  test('a pruned message cannot be requeued: there is no payload to send', async (t) => {
+    const store = (await tempStore(t)).open();
+    const m = await received(store, 0);
+    await store.prune('ch', 'content', at(10), undefined, 100);
+    assert.equal(await store.requeue(m.id), 0);
+    assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 0);
+  });
 });
 
 test('metadata: the message goes with its deliveries and attempts; other channels are untouched', async (t) => {
@@ -71,43 +110,6 @@ test('metadata: the message goes with its deliveries and attempts; other channel
     stats.channels.map((c) => [c.channelId, c.messages]),
     [['other', 1]],
   );
-});
-
-test('batches: oldest first, at most the limit looked at per call, going on from the cursor', async (t) => {
-  const store = tempDb(t).open();
-  const ms = [];
-  for (let i = 0; i < 5; i++) ms.push(await received(store, i));
-  const first = await store.prune('ch', 'content', at(59), undefined, 2);
-  assert.equal(first.changed, 2);
-  assert.deepEqual(
-    (await Promise.all(ms.map((m) => store.getMessage(m.id)))).map((v) => v!.contentPrunedAt !== undefined),
-    [true, true, false, false, false],
-  );
-  const second = await store.prune('ch', 'content', at(59), first.next, 2);
-  assert.equal(second.changed, 2);
-  assert.deepEqual(await store.prune('ch', 'content', at(59), second.next, 2), { changed: 1 });
-});
-
-test('old pending messages cost each batch no more than the limit: the walk goes past them', async (t) => {
-  const store = tempDb(t).open();
-  for (let i = 0; i < 4; i++) await received(store, i, { pending: true });
-  const settled = await received(store, 10);
-  const first = await store.prune('ch', 'metadata', at(59), undefined, 2);
-  assert.equal(first.changed, 0, 'two pending ones looked at');
-  assert.ok(first.next);
-  const second = await store.prune('ch', 'metadata', at(59), first.next, 2);
-  assert.equal(second.changed, 0);
-  assert.deepEqual(await store.prune('ch', 'metadata', at(59), second.next, 2), { changed: 1 });
-  assert.equal(await store.getMessage(settled.id), undefined);
-  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 4);
-});
-
-test('a pruned message cannot be requeued: there is no payload to send', async (t) => {
-  const store = tempDb(t).open();
-  const m = await received(store, 0);
-  await store.prune('ch', 'content', at(10), undefined, 100);
-  assert.equal(await store.requeue(m.id), 0);
-  assert.equal((await store.pendingDeliveries('ch', 'lis', 0, 10)).length, 0);
 });
 
 test('stats: content bytes per channel fall when content is removed; nothing of the patient is left in the file', async (t) => {

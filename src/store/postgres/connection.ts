@@ -1,0 +1,41 @@
+import pg from 'pg';
+
+/** OIDs of the types read back as something other than pg's default (see pg-types). */
+const INT8 = 20;
+const TIMESTAMPTZ = 1184;
+
+/**
+ * Connection settings from a `postgres://` URL: bigint ids and epoch milliseconds as numbers
+ * (all far below 2^53), timestamptz as ISO 8601 strings, the same as the embedded store's rows.
+ */
+export function connectionConfig(url: string): pg.ClientConfig {
+  return {
+    connectionString: url,
+    application_name: 'conduit',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+        if (oid === INT8) return (v: string) => Number(v);
+        if (oid === TIMESTAMPTZ) return (v: string) => new Date(v).toISOString();
+        return pg.types.getTypeParser(oid, format);
+      }) as typeof pg.types.getTypeParser,
+    },
+  };
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unreadable URL)';
+  }
+}
+
+/** What went wrong, in PostgreSQL's words with its SQLSTATE, or the network's (ECONNREFUSED). */
+export function postgresWords(e: unknown): string {
+  const x = e as { message?: unknown; code?: unknown };
+  const message = typeof x.message === 'string' && x.message !== '' ? x.message : String(e);
+  return typeof x.code === 'string' && !message.includes(x.code) ? `${message} (${x.code})` : message;
+}

@@ -1,0 +1,99 @@
+/**
+ * Schema of the PostgreSQL store: the same tables as the embedded store (../sqlite/schema.ts),
+ * with PostgreSQL's types. Times are timestamptz (read back as ISO 8601 strings, see
+ * connection.ts); `conduit_meta` holds the schema version.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** Run in one transaction under an advisory lock, so instances starting together migrate once. */
+export const MIGRATIONS: Record<number, string> = {
+  0: `
+CREATE TABLE conduit_meta (
+  key   text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE messages (
+  seq               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id                text NOT NULL UNIQUE,
+  channel_id        text NOT NULL,
+  source_id         text NOT NULL,
+  source_version    text NOT NULL,
+  received_at       timestamptz NOT NULL,
+  raw_input         text NOT NULL,
+  input_format      text NOT NULL,
+  canonical         text,
+  partition_key     text NOT NULL,
+  -- Inbound mapping that built the canonical report, as name@content-hash.
+  mapping_version   text,
+  -- The channel rule that filtered the message out, when one did (no deliveries then).
+  filtered_by       text,
+  -- When retention removed the content (raw input, canonical, payloads, raw answers).
+  content_pruned_at timestamptz,
+  UNIQUE (channel_id, source_id, source_version)
+);
+CREATE INDEX messages_channel ON messages (channel_id, seq);
+-- Retention walks each channel's messages by age: all of them (metadata), and those that still
+-- have their content (content), so a batch never rereads what an earlier one pruned.
+CREATE INDEX messages_received ON messages (channel_id, received_at, seq);
+CREATE INDEX messages_with_content ON messages (channel_id, received_at, seq) WHERE content_pruned_at IS NULL;
+
+CREATE TABLE deliveries (
+  id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  message_seq     bigint NOT NULL REFERENCES messages (seq),
+  channel_id      text NOT NULL,
+  destination_id  text NOT NULL,
+  lane            integer NOT NULL,
+  control_id      text NOT NULL,
+  payload         text NOT NULL,
+  content_type    text NOT NULL,
+  mapping_version text,
+  -- JSON array of encoder warnings (e.g. an analyte with no LOINC), shown in the admin API.
+  warnings        text,
+  -- A follow-up (a status callback): the delivery whose terminal outcome it reports.
+  follows         bigint REFERENCES deliveries (id),
+  status          text NOT NULL,
+  attempts        integer NOT NULL DEFAULT 0,
+  next_attempt_at bigint NOT NULL DEFAULT 0,
+  updated_at      timestamptz NOT NULL,
+  -- The writer round that last changed the row: a read made while a round commits tells by it
+  -- which of the outcomes not yet answered as written it already holds (see write-behind.ts).
+  round           bigint NOT NULL DEFAULT 0,
+  UNIQUE (message_seq, destination_id)
+);
+-- Only pending rows are indexed, so the index stays as small as the backlog.
+CREATE INDEX deliveries_pending ON deliveries (channel_id, destination_id, lane, id) WHERE status IN ('queued', 'sent', 'errored');
+CREATE INDEX deliveries_status ON deliveries (status, message_seq);
+CREATE INDEX deliveries_follows ON deliveries (follows) WHERE follows IS NOT NULL;
+CREATE INDEX deliveries_settled ON deliveries (updated_at) WHERE status IN ('dead', 'rejected');
+
+CREATE TABLE attempts (
+  id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  delivery_id bigint NOT NULL REFERENCES deliveries (id),
+  attempt     integer NOT NULL,
+  started_at  timestamptz NOT NULL,
+  latency_ms  double precision NOT NULL,
+  outcome     text NOT NULL,
+  code        text,
+  detail      text,
+  response    text,
+  -- The writer round that stored it (see write-behind.ts).
+  round       bigint
+);
+CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
+
+-- Inputs taken by the REST source (see the embedded store's schema).
+CREATE TABLE submissions (
+  seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id              text NOT NULL,
+  channel_id      text NOT NULL,
+  idempotency_key text,
+  fingerprint     text NOT NULL,
+  message_ids     text NOT NULL,
+  received_at     timestamptz NOT NULL,
+  UNIQUE (channel_id, idempotency_key)
+);
+CREATE INDEX submissions_id ON submissions (channel_id, id, seq);
+CREATE INDEX submissions_received ON submissions (channel_id, received_at);
+`,
+};

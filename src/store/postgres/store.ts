@@ -1,0 +1,332 @@
+import pg from 'pg';
+import { ConduitError } from '../../errors.ts';
+import { GroupCommit } from '../group-commit.ts';
+import { submissionOf } from '../rows.ts';
+import type {
+  AttemptRecord,
+  ChannelCounts,
+  CommittedDelivery,
+  DeliveryStatus,
+  InsertResult,
+  MessageQuery,
+  MessageRef,
+  MessageStatus,
+  MessageSummary,
+  MessageView,
+  NewerVersion,
+  NewMessage,
+  PendingDelivery,
+  PruneCursor,
+  PruneResult,
+  SettledCounts,
+  Store,
+  StoreWriteFailure,
+  Submission,
+} from '../types.ts';
+import { channelCountsOf, finishingOps, listConditions, messageRefOf, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
+import { type Op, overlay, withUnwrittenAttempts } from '../write-behind.ts';
+import { connectionConfig, postgresWords, redactedUrl } from './connection.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import { PostgresWriter } from './writer.ts';
+
+export interface PostgresStoreOptions {
+  /** 'full': an intake is answered once its commit is flushed to the server's WAL; 'normal': without waiting for the flush. */
+  synchronous?: 'full' | 'normal';
+  /** Writes started failing (the server is down, a lock, a full disk); unwritten delivery updates are kept and tried again. */
+  onWriteError?: (error: unknown) => void;
+  onWriteRecovered?: () => void;
+  /** Connections for reads (the admin API, lanes reading their backlog); writes have one of their own. */
+  readConnections?: number;
+}
+
+/** Any Conduit instance migrating the schema holds this advisory lock (an arbitrary constant, 'CNDT'). */
+const SCHEMA_LOCK = 0x434e4454;
+
+/**
+ * PostgreSQL store: the same tables and the same group commit as the embedded store (see
+ * ../group-commit.ts), for running on a database server. Writes go in rounds on one connection
+ * of their own (writer.ts); reads use a small pool. A read may run while a round commits: it
+ * lays over its rows the outcomes that were unwritten when it started or since, and each row
+ * tells by the round that last wrote it which of those it already holds (see write-behind.ts).
+ */
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly writes: GroupCommit;
+  /** The schema is in place and the backlog counted; every read and round waits for it. */
+  private readonly ready: Promise<void>;
+  private closed = false;
+  readonly url: string;
+
+  constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.url = redactedUrl(url);
+    const config = connectionConfig(url);
+    this.pool = new pg.Pool({ ...config, max: options.readConnections ?? 4, idleTimeoutMillis: 30_000 });
+    // An idle connection that breaks (the server restarted) is dropped by the pool; the next read makes a new one.
+    this.pool.on('error', () => {});
+    this.ready = this.open();
+    // Seen by the first read or write (recoverInFlight at start), not as an unhandled rejection.
+    this.ready.catch(() => {});
+    this.writes = new GroupCommit(new PostgresWriter(config, this.ready), {
+      durable: options.synchronous !== 'normal',
+      pending: 0,
+      ...(options.onWriteError ? { onWriteError: options.onWriteError } : {}),
+      ...(options.onWriteRecovered ? { onWriteRecovered: options.onWriteRecovered } : {}),
+    });
+  }
+
+  /** Creates or migrates the schema (once, whichever instance comes first) and counts the backlog. */
+  private async open(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (e) {
+      throw new ConduitError('STORE_FAILED', `cannot connect to the PostgreSQL store at ${this.url}: ${postgresWords(e)}`, { cause: e });
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+      const exists = await client.query(`SELECT to_regclass('conduit_meta') IS NOT NULL AS present`);
+      let version = 0;
+      if ((exists.rows[0] as { present: boolean }).present) {
+        const r = await client.query(`SELECT value FROM conduit_meta WHERE key = 'schema_version'`);
+        version = Number((r.rows[0] as { value: string } | undefined)?.value ?? 0);
+      }
+      if (version > SCHEMA_VERSION) {
+        throw new ConduitError('STORE_FAILED', `the PostgreSQL store at ${this.url} was written by a newer Conduit (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
+      if (version < SCHEMA_VERSION) {
+        await client.query(
+          `INSERT INTO conduit_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [String(SCHEMA_VERSION)],
+        );
+      }
+      await client.query('COMMIT');
+      const pending = await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`);
+      this.writes.adjustPending((pending.rows[0] as { n: number }).n);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      if (e instanceof ConduitError) throw e;
+      throw new ConduitError('STORE_FAILED', `cannot open the PostgreSQL store at ${this.url}: ${postgresWords(e)}`, { cause: e });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Rounds the writer answered (committed or not): a count of store round trips, for tests and diagnostics. */
+  get rounds(): number {
+    return this.writes.rounds;
+  }
+
+  private async query<T = Row>(text: string, values?: unknown[]): Promise<T[]> {
+    await this.ready;
+    return (await this.pool.query(text, values)).rows as T[];
+  }
+
+  /**
+   * Runs a read and returns the outcomes to lay over it: those unwritten when it started (the
+   * rows may or may not hold them; their rounds tell) and those queued while it ran.
+   */
+  private async withUnwritten<T>(read: () => Promise<T>): Promise<{ value: T; ops: Op[] }> {
+    const before = this.writes.unwritten().slice();
+    const value = await read();
+    const seen = new Set(before);
+    return { value, ops: before.concat(this.writes.unwritten().filter((op) => !seen.has(op))) };
+  }
+
+  insertMessage(message: NewMessage): Promise<InsertResult> {
+    return this.writes.insertMessage(message);
+  }
+
+  recordSubmission(submission: Submission): Promise<Submission> {
+    return this.writes.recordSubmission(submission);
+  }
+
+  onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void {
+    this.writes.onCommitted(listener);
+  }
+
+  markSent(deliveryId: number): Promise<void> {
+    return this.writes.markSent(deliveryId);
+  }
+
+  recordAttempt(record: AttemptRecord): void {
+    this.writes.recordAttempt(record);
+  }
+
+  pendingCount(): number {
+    return this.writes.pendingCount();
+  }
+
+  writeFailure(): StoreWriteFailure | undefined {
+    return this.writes.writeFailure();
+  }
+
+  requeue(messageId: string): Promise<number> {
+    return this.writes.count({ kind: 'requeue', messageId, at: new Date().toISOString() });
+  }
+
+  bringForward(messageId: string): Promise<number> {
+    const now = Date.now();
+    return this.writes.count({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
+  }
+
+  async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
+    const r = await this.writes.write({ kind: 'prune', channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
+    return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
+  }
+
+  async recoverInFlight(): Promise<number> {
+    // Opening failed: say why (the server, the URL), not only that a write failed.
+    await this.ready;
+    return this.writes.count({ kind: 'recover', at: new Date().toISOString() }).catch((e: unknown) => {
+      throw new ConduitError('STORE_FAILED', 'deliveries in flight at the last stop could not be queued again', { cause: e });
+    });
+  }
+
+  async relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void> {
+    const rows = await this.query<{ id: number; lane: number; partition_key: string }>(
+      `SELECT d.id, d.lane, m.partition_key FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+        WHERE d.channel_id = $1 AND d.destination_id = $2 AND d.status IN ('queued', 'sent', 'errored')`,
+      [channelId, destinationId],
+    );
+    const lanes: Array<[number, number]> = [];
+    for (const r of rows) {
+      const lane = laneOf(r.partition_key);
+      if (lane !== r.lane) lanes.push([r.id, lane]);
+    }
+    if (lanes.length > 0) await this.writes.write({ kind: 'relane', lanes });
+  }
+
+  async pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): Promise<PendingDelivery[]> {
+    const extra = finishingOps(this.writes.unwritten());
+    const { value, ops } = await this.withUnwritten(() =>
+      this.query(
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key
+           FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+          WHERE d.channel_id = $1 AND d.destination_id = $2 AND d.lane = $3 AND d.status IN ('queued', 'sent', 'errored')
+          ORDER BY d.id LIMIT $4`,
+        [channelId, destinationId, lane, limit + extra],
+      ),
+    );
+    return pendingOf(value, ops, limit);
+  }
+
+  async settledSince(since: string): Promise<SettledCounts[]> {
+    const rows = await this.query<{ channel_id: string; destination_id: string; status: 'dead' | 'rejected'; n: number }>(
+      `SELECT channel_id, destination_id, status, count(*)::int AS n FROM deliveries
+        WHERE status IN ('dead', 'rejected') AND updated_at >= $1 GROUP BY channel_id, destination_id, status`,
+      [since],
+    );
+    return settledCounts(rows);
+  }
+
+  async newerVersions(messageId: string): Promise<NewerVersion[]> {
+    const [m] = await this.query<{ seq: number; channel_id: string; source_id: string; source_version: string }>(
+      'SELECT seq, channel_id, source_id, source_version FROM messages WHERE id = $1',
+      [messageId],
+    );
+    if (!m) return [];
+    const others = await this.query<VersionRow>('SELECT seq, id, source_version, received_at FROM messages WHERE channel_id = $1 AND source_id = $2 AND id <> $3', [
+      m.channel_id,
+      m.source_id,
+      messageId,
+    ]);
+    if (others.length === 0) return [];
+    const acked = await this.query<{ message_seq: number; destination_id: string }>(
+      `SELECT message_seq, destination_id FROM deliveries WHERE message_seq = ANY($1::bigint[]) AND status = 'acknowledged' AND follows IS NULL ORDER BY id`,
+      [others.map((o) => o.seq)],
+    );
+    return newerOf(m, others, (seq) => acked.filter((a) => a.message_seq === seq).map((a) => a.destination_id));
+  }
+
+  async getMessage(id: string): Promise<MessageView | undefined> {
+    const { value, ops } = await this.withUnwritten(async () => {
+      const [m] = await this.query('SELECT * FROM messages WHERE id = $1', [id]);
+      if (!m) return undefined;
+      const deliveries = await this.query('SELECT * FROM deliveries WHERE message_seq = $1 ORDER BY id', [m.seq]);
+      const attempts = await this.query('SELECT * FROM attempts WHERE delivery_id = ANY($1::bigint[]) ORDER BY id', [deliveries.map((d) => d.id)]);
+      return { m, deliveries, attempts };
+    });
+    if (!value) return undefined;
+    return messageView(value.m, overlay(value.deliveries, ops), (deliveryId) =>
+      withUnwrittenAttempts(
+        deliveryId,
+        value.attempts.filter((a) => a.delivery_id === deliveryId),
+        ops,
+      ),
+    );
+  }
+
+  async messageRef(id: string): Promise<MessageRef | undefined> {
+    const [m] = await this.query('SELECT channel_id, source_id, source_version, partition_key FROM messages WHERE id = $1', [id]);
+    return m && messageRefOf(m);
+  }
+
+  async findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Promise<Submission | undefined> {
+    const [row] =
+      'id' in by
+        ? await this.query('SELECT * FROM submissions WHERE channel_id = $1 AND id = $2 ORDER BY seq LIMIT 1', [channelId, by.id])
+        : await this.query('SELECT * FROM submissions WHERE channel_id = $1 AND idempotency_key = $2', [channelId, by.idempotencyKey]);
+    return row ? submissionOf(row as Record<string, string>) : undefined;
+  }
+
+  async listMessages(q: MessageQuery): Promise<{ messages: MessageSummary[]; nextCursor?: string }> {
+    const args: Array<string | number> = [];
+    const param = (v: string | number) => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    const where = listConditions(q, param);
+    const limit = param(q.limit + 1);
+    const { value, ops } = await this.withUnwritten(async () => {
+      const rows = await this.query(
+        `SELECT m.seq, m.id, m.channel_id, m.source_id, m.source_version, m.received_at, m.filtered_by FROM messages m
+          ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.seq DESC LIMIT ${limit}`,
+        args,
+      );
+      const statuses = await this.query('SELECT id, message_seq, status, control_id, round FROM deliveries WHERE message_seq = ANY($1::bigint[])', [
+        rows.slice(0, q.limit).map((r) => r.seq),
+      ]);
+      return { rows, statuses };
+    });
+    return pageOf(value.rows, q.limit, (seq) =>
+      overlay(
+        value.statuses.filter((d) => d.message_seq === seq),
+        ops,
+      ).map((r) => r.status as DeliveryStatus),
+    );
+  }
+
+  async channelCounts(): Promise<ChannelCounts[]> {
+    const totals = await this.query<{ channel_id: string; n: number }>('SELECT channel_id, count(*)::int AS n FROM messages GROUP BY channel_id');
+    const byStatus = await this.query<{ channel_id: string; status: MessageStatus; n: number }>(
+      'SELECT channel_id, status, count(*)::int AS n FROM deliveries GROUP BY channel_id, status',
+    );
+    return channelCountsOf(totals, byStatus);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  flush(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  settled(): Promise<void> {
+    return this.writes.settled();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.writes.close();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,387 @@
+/**
+ * Runs the group commit's rounds on one PostgreSQL connection of its own, one transaction per
+ * round. Set-based statements (unnest of arrays) write a round's intake and outcomes in a few
+ * round trips whatever its size. A connection that broke (the server restarted) is replaced at
+ * the next round.
+ */
+import pg from 'pg';
+import type { PruneBatch, Round, RoundRunner, Step, StepResult } from '../rounds.ts';
+import { submissionOf } from '../rows.ts';
+import { type AttemptRecord, type DeliveryStatus, type InsertResult, type NewMessage, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
+import type { Op } from '../write-behind.ts';
+import { postgresWords } from './connection.ts';
+
+const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(TERMINAL_STATUSES);
+const PENDING: ReadonlySet<DeliveryStatus> = new Set(PENDING_STATUSES);
+
+/** How long a round waits for a lock held by another connection before failing (while writes fail: at once). */
+const LOCK_TIMEOUT = '5s';
+const FAILING_LOCK_TIMEOUT = '100ms';
+
+type Q = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+type InsertOutcome = { kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission };
+
+export class PostgresWriter implements RoundRunner {
+  private client: pg.Client | undefined;
+  private readonly config: pg.ClientConfig;
+  /** Resolves once the store's schema is in place: no round runs before. */
+  private readonly ready: Promise<unknown>;
+
+  constructor(config: pg.ClientConfig, ready: Promise<unknown>) {
+    this.config = config;
+    this.ready = ready;
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = new pg.Client(this.config);
+    // A broken connection is dropped here and replaced at the next round; the round in flight fails on its own.
+    client.on('error', () => {
+      if (this.client === client) this.client = undefined;
+    });
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  async run(round: Round): Promise<StepResult[]> {
+    await this.ready;
+    const client = await this.connection();
+    const q: Q = (text, values) => client.query(text, values);
+    try {
+      await q('BEGIN');
+      // Delivery state only needs to survive a crash of this process (a lost update means a
+      // resend with the same control id): its rounds do not wait for the WAL flush.
+      if (!round.durable) await q('SET LOCAL synchronous_commit TO off');
+      await q(`SET LOCAL lock_timeout TO '${round.failing ? FAILING_LOCK_TIMEOUT : LOCK_TIMEOUT}'`);
+      const results: StepResult[] = [];
+      for (const step of round.steps) results.push(await runStep(q, step, round.id));
+      await q('COMMIT');
+      return results;
+    } catch (e) {
+      try {
+        await q('ROLLBACK');
+      } catch {
+        // The connection is gone: the server rolled back; a new connection is made next round.
+        if (this.client === client) this.client = undefined;
+        client.end().catch(() => {});
+      }
+      throw e;
+    }
+  }
+
+  describe(error: unknown): string {
+    return postgresWords(error);
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+}
+
+async function runStep(q: Q, step: Step, round: number): Promise<StepResult> {
+  switch (step.kind) {
+    case 'ops':
+      return { kind: 'ops', correction: await writeOps(q, step.ops, round) };
+    case 'inserts':
+      return { kind: 'inserts', results: await writeInserts(q, step.inserts, round) };
+    case 'requeue': {
+      // Not once retention removed the content: there is no payload left to send.
+      const r = await q(
+        `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = $1, round = $3
+          WHERE message_seq = (SELECT seq FROM messages WHERE id = $2 AND content_pruned_at IS NULL)
+            AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
+        [step.at, step.messageId, round],
+      );
+      return { kind: 'count', n: r.rowCount ?? 0 };
+    }
+    case 'bringForward': {
+      const r = await q(
+        `UPDATE deliveries SET next_attempt_at = 0, updated_at = $1, round = $4
+          WHERE message_seq = (SELECT seq FROM messages WHERE id = $2) AND status = 'errored' AND next_attempt_at > $3`,
+        [step.at, step.messageId, step.now, round],
+      );
+      return { kind: 'count', n: r.rowCount ?? 0 };
+    }
+    case 'recover': {
+      // The attempt that was on the wire counts: the receiver may have taken it (see recoverInFlight).
+      await q(
+        `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, detail)
+         SELECT id, attempts + 1, updated_at, 0, 'unknown', 'outcome unknown: engine restarted' FROM deliveries WHERE status = 'sent' ORDER BY id`,
+      );
+      const r = await q(`UPDATE deliveries SET status = 'queued', attempts = attempts + 1, updated_at = $1, round = $2 WHERE status = 'sent'`, [step.at, round]);
+      return { kind: 'count', n: r.rowCount ?? 0 };
+    }
+    case 'relane':
+      await q('UPDATE deliveries d SET lane = u.lane, round = $3 FROM unnest($1::bigint[], $2::int[]) AS u (id, lane) WHERE d.id = u.id', [
+        step.lanes.map(([id]) => id),
+        step.lanes.map(([, lane]) => lane),
+        round,
+      ]);
+      return { kind: 'count', n: step.lanes.length };
+    case 'prune':
+      return prune(q, step);
+    case 'probe':
+      // A write: fails like any write while the server refuses them.
+      await q(`UPDATE conduit_meta SET value = value WHERE key = 'schema_version'`);
+      return { kind: 'count', n: 0 };
+  }
+}
+
+/** Outcomes and marks in order; runs of marks, and of outcomes of distinct deliveries without a follow-up, as one statement each. */
+async function writeOps(q: Q, ops: readonly Op[], round: number): Promise<number> {
+  let correction = 0;
+  let i = 0;
+  while (i < ops.length) {
+    const op = ops[i]!;
+    if (op.kind === 'sent') {
+      const run: Array<Extract<Op, { kind: 'sent' }>> = [];
+      while (i < ops.length && ops[i]!.kind === 'sent') run.push(ops[i++] as Extract<Op, { kind: 'sent' }>);
+      await q(
+        `UPDATE deliveries d SET status = 'sent', updated_at = u.at, round = $3
+           FROM unnest($1::bigint[], $2::timestamptz[]) AS u (id, at)
+          WHERE d.id = u.id AND d.status IN ('queued', 'errored')`,
+        [run.map((o) => o.deliveryId), run.map((o) => o.at), round],
+      );
+      continue;
+    }
+    if (op.record.followUp) {
+      correction += await writeWithFollowUp(q, op.record, op.at, round);
+      i++;
+      continue;
+    }
+    const run: Array<{ record: AttemptRecord; at: string }> = [];
+    const ids = new Set<number>();
+    while (i < ops.length) {
+      const next = ops[i]!;
+      if (next.kind !== 'attempt' || next.record.followUp || ids.has(next.record.deliveryId)) break;
+      ids.add(next.record.deliveryId);
+      run.push({ record: next.record, at: next.at });
+      i++;
+    }
+    const changed = await writeAttempts(q, run, round);
+    for (const { record } of run) if (TERMINAL.has(record.status) && !changed.has(record.deliveryId)) correction++;
+  }
+  return correction;
+}
+
+/** Stores the attempts and changes their deliveries (only those still carrying the control id sent); returns the ids changed. */
+async function writeAttempts(q: Q, run: Array<{ record: AttemptRecord; at: string }>, round: number): Promise<Set<number>> {
+  const r = run.map((x) => x.record);
+  await q(
+    `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, round)
+     SELECT u.delivery_id, u.attempt, u.started_at, u.latency_ms, u.outcome, u.code, u.detail, u.response, $9
+       FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::text[])
+            WITH ORDINALITY AS u (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, ord)
+      ORDER BY u.ord`,
+    [
+      r.map((a) => a.deliveryId),
+      r.map((a) => a.attempt),
+      r.map((a) => a.startedAt),
+      r.map((a) => a.latencyMs),
+      r.map((a) => a.outcome),
+      r.map((a) => a.code ?? null),
+      r.map((a) => a.detail ?? null),
+      r.map((a) => a.response ?? null),
+      round,
+    ],
+  );
+  const updated = await q(
+    `UPDATE deliveries d SET status = u.status, attempts = u.attempt, next_attempt_at = u.next_attempt_at, updated_at = u.at, round = $7
+       FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bigint[], $5::timestamptz[], $6::text[]) AS u (id, status, attempt, next_attempt_at, at, control_id)
+      WHERE d.id = u.id AND d.control_id = coalesce(u.control_id, d.control_id)
+      RETURNING d.id`,
+    [r.map((a) => a.deliveryId), r.map((a) => a.status), r.map((a) => a.attempt), r.map((a) => a.nextAttemptAt ?? 0), run.map((x) => x.at), r.map((a) => a.controlId ?? null), round],
+  );
+  return new Set(updated.rows.map((row: { id: number }) => row.id));
+}
+
+/** An outcome and the follow-up (status callback) stored with it; returns the correction of the pending count. */
+async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, round: number): Promise<number> {
+  const changed = await writeAttempts(q, [{ record: r, at }], round);
+  let correction = 0;
+  // An outcome for a payload replaced meanwhile: the row stays pending, and no follow-up.
+  if (!changed.has(r.deliveryId)) return TERMINAL.has(r.status) ? 0 : -1;
+  const f = r.followUp!;
+  const before = await q('SELECT status FROM deliveries WHERE message_seq = (SELECT message_seq FROM deliveries WHERE id = $1) AND destination_id = $2', [
+    r.deliveryId,
+    f.destinationId,
+  ]);
+  // Replacing a follow-up that was still pending: it was counted already.
+  const status = (before.rows[0] as { status: DeliveryStatus } | undefined)?.status;
+  if (status && PENDING.has(status)) correction--;
+  // A resend settles again: its new follow-up replaces the earlier one of the same message and id.
+  await q(
+    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at, round)
+     SELECT message_seq, channel_id, $1, $2, $3, $4, $5, id, 'queued', $6, $8 FROM deliveries WHERE id = $7
+     ON CONFLICT (message_seq, destination_id) DO UPDATE SET
+       lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
+       follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at, round = excluded.round`,
+    [f.destinationId, f.lane, f.controlId, f.payload, f.contentType, at, r.deliveryId, round],
+  );
+  return correction;
+}
+
+type InsertStep = Extract<Step, { kind: 'inserts' }>['inserts'];
+
+/** Messages with their deliveries in three statements (in intake order, so delivery ids follow it), then submissions. */
+async function writeInserts(q: Q, inserts: InsertStep, round: number): Promise<InsertOutcome[]> {
+  const results: InsertOutcome[] = new Array(inserts.length);
+  const messages: Array<{ index: number; message: NewMessage }> = [];
+  inserts.forEach((x, index) => {
+    if (x.kind === 'message') messages.push({ index, message: x.message });
+  });
+  if (messages.length > 0) {
+    const ms = messages.map((x) => x.message);
+    const inserted = await q(
+      `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by)
+       SELECT u.id, u.channel_id, u.source_id, u.source_version, u.received_at, u.raw_input, u.input_format, u.canonical, u.partition_key, u.mapping_version, u.filtered_by
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+              WITH ORDINALITY AS u (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by, ord)
+        ORDER BY u.ord
+       ON CONFLICT (channel_id, source_id, source_version) DO NOTHING
+       RETURNING seq, id`,
+      [
+        ms.map((m) => m.id),
+        ms.map((m) => m.channelId),
+        ms.map((m) => m.sourceId),
+        ms.map((m) => m.sourceVersion),
+        ms.map((m) => m.receivedAt),
+        ms.map((m) => m.rawInput),
+        ms.map((m) => m.inputFormat),
+        ms.map((m) => m.canonical ?? null),
+        ms.map((m) => m.partitionKey),
+        ms.map((m) => m.mappingVersion ?? null),
+        ms.map((m) => m.filteredBy ?? null),
+      ],
+    );
+    const seqOf = new Map<string, number>(inserted.rows.map((r: { seq: number; id: string }) => [r.id, r.seq]));
+    const existing = await existingIds(
+      q,
+      ms.filter((m) => !seqOf.has(m.id)),
+    );
+    const deliveries = ms.flatMap((m) => {
+      const seq = seqOf.get(m.id);
+      return seq === undefined ? [] : m.deliveries.map((d) => ({ seq, m, d }));
+    });
+    const ids = new Map<string, number>();
+    if (deliveries.length > 0) {
+      const r = await q(
+        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at, round)
+         SELECT u.message_seq, u.channel_id, u.destination_id, u.lane, u.control_id, u.payload, u.content_type, u.mapping_version, u.warnings, 'queued', u.updated_at, $11
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
+                WITH ORDINALITY AS u (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, updated_at, ord)
+          ORDER BY u.ord
+         RETURNING id, message_seq, destination_id`,
+        [
+          deliveries.map((x) => x.seq),
+          deliveries.map((x) => x.m.channelId),
+          deliveries.map((x) => x.d.destinationId),
+          deliveries.map((x) => x.d.lane),
+          deliveries.map((x) => x.d.controlId),
+          deliveries.map((x) => x.d.payload),
+          deliveries.map((x) => x.d.contentType),
+          deliveries.map((x) => x.d.mappingVersion ?? null),
+          deliveries.map((x) => (x.d.warnings?.length ? JSON.stringify(x.d.warnings) : null)),
+          deliveries.map((x) => x.m.receivedAt),
+          round,
+        ],
+      );
+      for (const row of r.rows as Array<{ id: number; message_seq: number; destination_id: string }>) ids.set(`${row.message_seq}\u0000${row.destination_id}`, row.id);
+    }
+    for (const { index, message: m } of messages) {
+      const seq = seqOf.get(m.id);
+      if (seq === undefined) {
+        const id = existing.get(sourceKey(m));
+        if (id === undefined) throw new Error(`message ${m.id} was neither stored nor found by its source id`);
+        results[index] = { kind: 'message', result: { messageId: id, duplicate: true }, deliveryIds: [] };
+        continue;
+      }
+      const deliveryIds = m.deliveries.map((d) => ids.get(`${seq}\u0000${d.destinationId}`)!);
+      results[index] = { kind: 'message', result: { messageId: m.id, duplicate: false }, deliveryIds };
+    }
+  }
+  for (const [index, x] of inserts.entries()) {
+    if (x.kind === 'submission') results[index] = { kind: 'submission', result: await writeSubmission(q, x.submission) };
+  }
+  return results;
+}
+
+function sourceKey(m: { channelId: string; sourceId: string; sourceVersion: string }): string {
+  return `${m.channelId}\u0000${m.sourceId}\u0000${m.sourceVersion}`;
+}
+
+/** The ids of the stored messages with the same channel, source id and version as these (repeats). */
+async function existingIds(q: Q, repeats: NewMessage[]): Promise<Map<string, string>> {
+  if (repeats.length === 0) return new Map();
+  const r = await q(
+    `SELECT m.id, m.channel_id, m.source_id, m.source_version FROM messages m
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS u (channel_id, source_id, source_version)
+         ON m.channel_id = u.channel_id AND m.source_id = u.source_id AND m.source_version = u.source_version`,
+    [repeats.map((m) => m.channelId), repeats.map((m) => m.sourceId), repeats.map((m) => m.sourceVersion)],
+  );
+  return new Map(
+    (r.rows as Array<{ id: string; channel_id: string; source_id: string; source_version: string }>).map((row) => [
+      sourceKey({ channelId: row.channel_id, sourceId: row.source_id, sourceVersion: row.source_version }),
+      row.id,
+    ]),
+  );
+}
+
+async function writeSubmission(q: Q, x: Submission): Promise<Submission> {
+  const ids = JSON.stringify(x.messageIds);
+  if (x.idempotencyKey === undefined) {
+    await q(
+      `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at)
+       SELECT $1, $2, NULL, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM submissions WHERE channel_id = $2 AND id = $1)`,
+      [x.id, x.channelId, x.fingerprint, ids, x.receivedAt],
+    );
+    const r = await q('SELECT * FROM submissions WHERE channel_id = $1 AND id = $2 ORDER BY seq LIMIT 1', [x.channelId, x.id]);
+    return submissionOf(r.rows[0] as Record<string, string>);
+  }
+  await q(
+    `INSERT INTO submissions (id, channel_id, idempotency_key, fingerprint, message_ids, received_at) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (channel_id, idempotency_key) DO NOTHING`,
+    [x.id, x.channelId, x.idempotencyKey, x.fingerprint, ids, x.receivedAt],
+  );
+  const r = await q('SELECT * FROM submissions WHERE channel_id = $1 AND idempotency_key = $2', [x.channelId, x.idempotencyKey]);
+  return submissionOf(r.rows[0] as Record<string, string>);
+}
+
+/** One batch of retention (see Store.prune): a walk from the cursor, then set-based changes of the messages without pending deliveries. */
+async function prune(q: Q, step: PruneBatch): Promise<StepResult> {
+  const content = step.what === 'content';
+  const walk = await q(
+    `SELECT seq, received_at FROM messages
+      WHERE channel_id = $1 ${content ? 'AND content_pruned_at IS NULL' : ''} AND received_at < $2 AND (received_at, seq) > ($3::timestamptz, $4)
+      ORDER BY received_at, seq LIMIT $5`,
+    [step.channelId, step.before, step.after.receivedAt === '' ? '-infinity' : step.after.receivedAt, step.after.seq, step.limit],
+  );
+  const rows = walk.rows as Array<{ seq: number; received_at: string }>;
+  const seqs = rows.map((r) => r.seq);
+  let changed = 0;
+  if (seqs.length > 0) {
+    // A message still to be delivered keeps everything, whatever its age.
+    const pending = await q(`SELECT DISTINCT message_seq FROM deliveries WHERE message_seq = ANY($1::bigint[]) AND status IN ('queued', 'sent', 'errored')`, [seqs]);
+    const keep = new Set((pending.rows as Array<{ message_seq: number }>).map((r) => r.message_seq));
+    const gone = seqs.filter((s) => !keep.has(s));
+    changed = gone.length;
+    if (gone.length > 0 && content) {
+      await q('UPDATE attempts SET response = NULL WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[])) AND response IS NOT NULL', [gone]);
+      await q(`UPDATE deliveries SET payload = '' WHERE message_seq = ANY($1::bigint[])`, [gone]);
+      await q(`UPDATE messages SET raw_input = '', canonical = NULL, content_pruned_at = $2 WHERE seq = ANY($1::bigint[])`, [gone, step.at]);
+    } else if (gone.length > 0) {
+      await q('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[]))', [gone]);
+      await q('DELETE FROM deliveries WHERE message_seq = ANY($1::bigint[])', [gone]);
+      await q('DELETE FROM messages WHERE seq = ANY($1::bigint[])', [gone]);
+    }
+  }
+  // What a REST submitter polls: gone with the messages it lists.
+  if (!content) {
+    await q('DELETE FROM submissions WHERE seq IN (SELECT seq FROM submissions WHERE channel_id = $1 AND received_at < $2 LIMIT $3)', [step.channelId, step.before, step.limit]);
+  }
+  const last = rows.at(-1);
+  return { kind: 'pruned', changed, ...(rows.length === step.limit && last ? { next: { receivedAt: last.received_at, seq: last.seq } } : {}) };
+}
