@@ -133,6 +133,10 @@ export const ErrorCodes = {
   // Engine
   BACKPRESSURE: { retry: 'transient', text: 'the delivery backlog is over its bound; try again later' },
   STORE_FAILED: { retry: 'transient', text: 'the store could not save the message' },
+  LEASE_LOST: {
+    retry: 'transient',
+    text: 'this instance no longer holds the lease of the delivery lane (another instance took it over): it neither sends nor records for that lane',
+  },
   CONFIG_INVALID: { retry: 'permanent', text: 'the configuration is invalid' },
   DELIVERY_DEAD: { retry: 'permanent', text: 'delivery gave up after the maximum attempts' },
 } as const satisfies Record<string, { retry: RetryClass; text: string; answer?: InboundAnswer }>;

@@ -27,6 +27,8 @@ export interface AdminDeps {
   wake(channelId: string): void;
   /** Reads the channel and mapping files again (as the file watcher does). */
   reload(): Promise<{ applied: boolean; issues: readonly unknown[] }>;
+  /** The instances sharing the store, their heartbeats, and who delivers each lane. */
+  cluster(): Promise<unknown>;
 }
 
 const STATUSES = ['received', 'filtered', 'queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead'] as const;
@@ -169,6 +171,10 @@ export function adminRouter(deps: AdminDeps): Router {
     deps.log.info({ audit: 'message.resend', messageId: m.id, requeued, broughtForward, ...(superseded.length > 0 ? { forced: true } : {}), ip: req.ip }, 'audit');
     deps.wake(m.channelId);
     res.status(202).json({ messageId: m.id, requeued, broughtForward });
+  });
+
+  r.get('/cluster', async (_req, res) => {
+    res.json(await deps.cluster());
   });
 
   r.post('/reload', async (req, res) => {

@@ -39,6 +39,11 @@ export const EngineSettings = z
     healthWindowHours: wholeNumber.pipe(z.number().int().positive()).default(24),
     /** At start: 'quick' reads every page of the store (SQLite quick_check); 'header' checks only its header and size. */
     storeCheck: z.enum(['quick', 'header']).default('quick'),
+    /**
+     * Several instances on one PostgreSQL store: how long a lane's lease lasts without renewal,
+     * so how soon the lanes of an instance that died move to the others.
+     */
+    leaseMs: wholeNumber.pipe(z.number().int().min(1000)).default(10_000),
     /** How often channels' retention (see the channel file's `retention`) is applied. */
     retentionIntervalMs: wholeNumber.pipe(z.number().int().positive()).default(60_000),
   })
@@ -62,6 +67,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   healthWindowHours: 'CONDUIT_HEALTH_WINDOW_HOURS',
   storeCheck: 'CONDUIT_STORE_CHECK',
   retentionIntervalMs: 'CONDUIT_RETENTION_INTERVAL_MS',
+  leaseMs: 'CONDUIT_LEASE_MS',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -81,6 +87,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--health-window-hours': 'healthWindowHours',
   '--store-check': 'storeCheck',
   '--retention-interval-ms': 'retentionIntervalMs',
+  '--lease-ms': 'leaseMs',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);

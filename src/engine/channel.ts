@@ -5,11 +5,12 @@ import type { SourceRoutes } from '../http/routes.ts';
 import { ConduitError, InputError } from '../errors.ts';
 import type { InboundInput, MappedInput } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
-import type { IntakeResult, ReceiveOptions, Source, SubmissionLookup } from '../sources/types.ts';
+import type { IntakeResult, ReceiveOptions, Source, SourceContext, SubmissionLookup } from '../sources/types.ts';
 import type { CommittedDelivery, NewDelivery, Store } from '../store/types.ts';
 import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
+import type { LaneGate } from './lane-gate.ts';
 import { laneOf } from './lanes.ts';
 import type { IntakeTurns } from './turns.ts';
 import { callbackDestinationId } from '../senders/status-callback/event.ts';
@@ -23,7 +24,13 @@ export interface ChannelDeps {
   overloaded(): boolean;
   /** Shared by every channel of the engine: intake takes turns with delivery (see turns.ts). */
   turns?: IntakeTurns;
+  /** Which delivery lanes this instance delivers (several instances on one store). */
+  gate?: LaneGate;
+  /** Work only one instance may do at a time (see SourceContext.claim); all of it is this one's when absent. */
+  claim?: SourceContext['claim'];
 }
+
+const SOLE_CLAIM: SourceContext['claim'] = async () => async () => {};
 
 export interface ProcessedReport {
   readonly mapped: MappedInput | undefined;
@@ -123,6 +130,7 @@ export class ChannelRuntime {
           policy: d.config.delivery,
           store: deps.store,
           log: deps.log,
+          ...(deps.gate ? { gate: deps.gate } : {}),
           createSender: () => plugin.create(d.senderConfig, { log: deps.log }),
           ...(callback
             ? {
@@ -142,6 +150,7 @@ export class ChannelRuntime {
           policy: callback.delivery,
           store: deps.store,
           log: deps.log,
+          ...(deps.gate ? { gate: deps.gate } : {}),
           createSender: () => new StatusCallbackSender(callback, deps.log),
         }),
       );
@@ -153,6 +162,7 @@ export class ChannelRuntime {
       receive: (input, options) => this.receive(input, options),
       findSubmission: (by) => this.findSubmission(by),
       overloaded: deps.overloaded,
+      claim: deps.claim ?? SOLE_CLAIM,
     });
   }
 

@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import type { DeliveryPolicy } from '../config/channel.ts';
 import type { Sender, SendOutcome } from '../senders/types.ts';
 import type { CommittedDelivery, DeliveryStatus, FollowUpDelivery, PendingDelivery, Store } from '../store/types.ts';
+import { ConduitError } from '../errors.ts';
 import { backoffMs } from './backoff.ts';
+import { type LaneGate, type LaneLease, SOLE_INSTANCE } from './lane-gate.ts';
 
 /** How many pending rows a lane reads from the store at a time: the backlog stays in the store. */
 const WINDOW = 64;
@@ -26,6 +28,8 @@ interface Lane {
   /** Every pending row of the lane not yet taken is in `queue`. */
   synced: boolean;
   wake: () => void;
+  /** A delivery is between its mark and its recorded outcome (its lease is not given up meanwhile). */
+  busy: boolean;
 }
 
 export interface DestinationHealth {
@@ -59,6 +63,8 @@ export interface DispatcherOptions {
    */
   followUp?: (settled: SettledDelivery) => Promise<FollowUpDelivery | undefined>;
   onFollowUp?: () => void;
+  /** Which lanes this process delivers (several instances on one store); every lane when absent. */
+  gate?: LaneGate;
 }
 
 /**
@@ -83,13 +89,26 @@ export class DestinationDispatcher {
     return this.opts.policy.lanes;
   }
 
+  private get gate(): LaneGate {
+    return this.opts.gate ?? SOLE_INSTANCE;
+  }
+
   start(): void {
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
       const sender = this.opts.createSender();
       this.senders.push(sender);
-      this.lanes.push({ queue: [], synced: false, wake: () => {} });
+      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false });
       this.workers.push(this.run(lane, sender));
     }
+    this.gate.register(this.opts.channelId, this.opts.destinationId, this.opts.policy.lanes, {
+      wake: (lane) => {
+        const l = this.lanes[lane];
+        if (!l) return;
+        l.synced = false;
+        l.wake();
+      },
+      busy: (lane) => this.lanes[lane]?.busy ?? false,
+    });
   }
 
   /** Rows were requeued, brought forward or added outside intake: lanes read the store again. */
@@ -105,6 +124,12 @@ export class DestinationDispatcher {
     for (const row of rows) {
       const l = this.lanes[row.lane];
       if (!l) continue;
+      if (this.gate.shared) {
+        // Other instances commit rows of this lane too: the store has them all, in order.
+        l.synced = false;
+        l.wake();
+        continue;
+      }
       if (l.queue.length >= LANE_QUEUE) {
         // Too far behind: the lane reads its backlog from the store instead.
         l.queue = [];
@@ -118,6 +143,7 @@ export class DestinationDispatcher {
     this.abort.abort();
     this.wake();
     await Promise.allSettled(this.workers);
+    this.gate.unregister(this.opts.channelId, this.opts.destinationId);
     await Promise.allSettled(this.senders.map((s) => s.close()));
   }
 
@@ -169,6 +195,14 @@ export class DestinationDispatcher {
         continue;
       }
       if (this.health.state === 'paused') this.health.state = 'idle';
+      const lease = this.gate.lease(channelId, destinationId, lane);
+      if (!lease) {
+        // Another instance delivers this lane; rows pushed meanwhile are its business.
+        l.queue = [];
+        l.synced = false;
+        await this.sleep(lane, IDLE_POLL_MS);
+        continue;
+      }
       let rows: PendingDelivery[];
       try {
         rows = await this.nextRows(lane);
@@ -186,11 +220,13 @@ export class DestinationDispatcher {
       const marks = new Map<number, Promise<void>>();
       const markAhead = (from: number) => {
         const now = Date.now();
+        // A lane being handed over marks nothing more: the next owner would count each as an attempt.
+        if (!lease.held()) return;
         for (let k = from; k < Math.min(rows.length, from + MARK_AHEAD); k++) {
           const row = rows[k]!;
           if (row.nextAttemptAt > now) break;
           if (marks.has(row.id)) continue;
-          const mark = store.markSent(row.id);
+          const mark = store.markSent(row.id, lease.fence);
           // Awaited when its row's turn comes; a failure before that must not go unhandled.
           mark.catch(() => {});
           marks.set(row.id, mark);
@@ -199,6 +235,8 @@ export class DestinationDispatcher {
       let done = 0;
       for (const row of rows) {
         if (signal.aborted) return;
+        // Handed over (or run out) since the window was read: the rest is the next owner's.
+        if (!lease.held()) break;
         const wait = row.nextAttemptAt - Date.now();
         if (wait > 0) {
           // Head of line waits for its backoff; a wake-up (e.g. a resend) re-reads the lane.
@@ -209,15 +247,23 @@ export class DestinationDispatcher {
         let settled: boolean;
         try {
           markAhead(done);
-          settled = await this.deliver(row, sender, signal, marks.get(row.id));
+          l.busy = true;
+          settled = await this.deliver(row, sender, signal, marks.get(row.id), lease);
         } catch (e) {
+          l.synced = false;
+          if (e instanceof ConduitError && e.code === 'LEASE_LOST') {
+            // Not sent: the lane's new owner sends it (same control id).
+            this.opts.log.info({ channel: channelId, destination: destinationId, lane }, 'lane moved to another instance; this one stops sending on it');
+            break;
+          }
           // Typically the mark could not be written: the row was not sent, and the loop pauses
           // until writes work. Anything else waits a poll interval too, never a hot loop.
-          l.synced = false;
           const paused = store.writeFailure() !== undefined;
           this.opts.log.error({ err: e, channel: channelId, destination: destinationId }, paused ? 'delivery paused: the store cannot record it' : 'delivery failed unexpectedly; will try again');
           if (!paused) await this.sleep(lane, IDLE_POLL_MS);
           break;
+        } finally {
+          l.busy = false;
         }
         done++;
         if (!settled) {
@@ -230,11 +276,13 @@ export class DestinationDispatcher {
   }
 
   /** Sends one row and records the attempt. Returns false when the row is still pending. */
-  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined): Promise<boolean> {
+  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined, lease: LaneLease): Promise<boolean> {
     const { store, policy, log, channelId, destinationId } = this.opts;
     const attempt = row.attempts + 1;
     this.health.state = 'delivering';
-    await (mark ?? store.markSent(row.id));
+    await (mark ?? store.markSent(row.id, lease.fence));
+    // The process may have been paused since the mark (SIGSTOP, a long GC): not sent once the lease may have run out.
+    if (!lease.held()) throw new ConduitError('LEASE_LOST', 'the lane lease ran out before the send');
     const startedAt = new Date();
     const t0 = performance.now();
     const outcome = await sender.send(
@@ -283,6 +331,7 @@ export class DestinationDispatcher {
       status,
       ...(nextAttemptAt ? { nextAttemptAt } : {}),
       ...(followUp ? { followUp } : {}),
+      ...(lease.fence ? { fence: lease.fence } : {}),
     });
     // Its lane reads the follow-up from the store: wake it once the write landed.
     if (followUp) void store.settled().then(() => this.opts.onFollowUp?.());

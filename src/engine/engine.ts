@@ -1,5 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
@@ -11,7 +13,12 @@ import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
 import { BodyReader } from '../http/body.ts';
 import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
 import { SourceRoutes } from '../http/routes.ts';
+import { LeaseManager } from '../cluster/lease-manager.ts';
+import { LEASES_CHANNEL } from '../store/postgres/leases.ts';
+import type { Notifications } from '../store/postgres/notifications.ts';
+import { postgresWords } from '../store/postgres/connection.ts';
 import { PostgresStore } from '../store/postgres/store.ts';
+import { INTAKE_CHANNEL } from '../store/postgres/writer.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
@@ -20,6 +27,9 @@ import { STORE_FILE, secureDataDirectory } from './data-dir.ts';
 import { RetentionRunner } from './retention.ts';
 import { IntakeTurns } from './turns.ts';
 
+
+/** A claim (a file of a shared inbox) of an instance that died is free again after this long. */
+const CLAIM_TTL_MS = 5 * 60_000;
 
 export interface EngineOptions {
   settings: EngineSettings;
@@ -46,10 +56,15 @@ export class Engine {
   /** Problems of the last configuration that could not be applied; the running one stays. */
   private configIssues: readonly ConfigIssue[] = [];
   private readonly retention: RetentionRunner;
+  /** This process among the instances sharing a PostgreSQL store. */
+  readonly instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  /** Several instances on one PostgreSQL store: the lane leases, and what the other instances tell. */
+  private leases: LeaseManager | undefined;
+  private notifications: Notifications | undefined;
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.store = openStore(options.settings, options.log);
+    this.store = openStore(options.settings, options.log, this.instanceId);
     this.retention = new RetentionRunner({
       store: this.store,
       log: options.log,
@@ -66,7 +81,15 @@ export class Engine {
 
   async start(): Promise<void> {
     const { settings, configuration, log } = this.options;
-    const recovered = await this.store.recoverInFlight();
+    let recovered = 0;
+    if (this.store instanceof PostgresStore) {
+      // Shared by several instances: each lane's in-flight deliveries are recovered by whoever takes its lease.
+      const table = await this.store.leaseTable({ id: this.instanceId, host: hostname(), pid: process.pid }, settings.leaseMs);
+      this.leases = new LeaseManager({ table, leaseMs: settings.leaseMs, log });
+      this.notifications = this.store.notifications([INTAKE_CHANNEL, LEASES_CHANNEL], (channel, payload) => this.noticed(channel, payload), log);
+      await this.notifications.start();
+      await this.leases.start();
+    } else recovered = await this.store.recoverInFlight();
     // Committed intake goes straight to its lanes (a channel not running reads its backlog when it starts).
     this.store.onCommitted((rows) =>
       forEachRun(rows, (r) => r.channelId, (channelId, run) => this.channels.find((c) => c.id === channelId)?.take(run)),
@@ -111,6 +134,7 @@ export class Engine {
           })),
         wake: (channelId) => this.channels.find((c) => c.id === channelId)?.wake(),
         reload: () => this.reload(),
+        cluster: () => this.cluster(),
       }),
     );
     app.use((_req, res) => {
@@ -142,12 +166,21 @@ export class Engine {
       this.server = server;
     });
     log.info({ url: `http://${settings.host}:${this.port}`, version: VERSION, channels: this.channels.map((c) => c.id) }, 'Conduit is listening');
+    this.leases?.advertise(`http://${settings.host}:${this.port}`);
     if (settings.watch) this.watchConfiguration();
     this.retention.start();
   }
 
   private async startChannel(resolved: ResolvedChannel): Promise<void> {
-    const c = new ChannelRuntime(resolved, { store: this.store, log: this.options.log, routes: this.routes!, overloaded: this.overloaded, turns: this.turns });
+    const c = new ChannelRuntime(resolved, {
+      store: this.store,
+      log: this.options.log,
+      routes: this.routes!,
+      overloaded: this.overloaded,
+      turns: this.turns,
+      ...(this.leases ? { gate: this.leases } : {}),
+      ...(this.store instanceof PostgresStore ? { claim: (key: string) => this.claimShared(key) } : {}),
+    });
     this.channels.push(c);
     await c.start();
     this.options.log.info(
@@ -254,6 +287,11 @@ export class Engine {
         components[name] = s;
       }
     }
+    if (this.leases) {
+      components.cluster = this.leases.failing ? 'degraded' : 'healthy';
+      details.cluster = { instance: this.instanceId, lanesDelivered: this.leases.held(), ...(this.leases.failing ? { reason: this.leases.failing } : {}) };
+      if (this.leases.failing) degraded = true;
+    }
     if (this.configIssues.length > 0) {
       components.configuration = 'degraded';
       degraded = true;
@@ -284,7 +322,45 @@ export class Engine {
       });
     }
     await Promise.all(this.channels.map((c) => c.stop()));
+    await this.leases?.stop();
+    await this.notifications?.stop();
     await this.store.close();
+  }
+
+  /** A claim in the shared store; one that cannot be made (the database is down) is not granted: the work waits. */
+  private async claimShared(key: string): Promise<(() => Promise<void>) | undefined> {
+    if (!(this.store instanceof PostgresStore)) return async () => {};
+    try {
+      return await this.store.claim(key, this.instanceId, CLAIM_TTL_MS);
+    } catch (e) {
+      this.options.log.warn({ reason: postgresWords(e) }, 'a claim in the shared store failed; the work waits');
+      return undefined;
+    }
+  }
+
+  /** Another instance on the same database added or requeued deliveries, or released a lane. */
+  private noticed(channel: string, payload: string): void {
+    if (channel === LEASES_CHANNEL) {
+      if (payload !== this.instanceId) this.leases?.tick();
+      return;
+    }
+    let notice: { from?: unknown; channels?: unknown };
+    try {
+      notice = JSON.parse(payload) as typeof notice;
+    } catch {
+      return;
+    }
+    if (notice.from === this.instanceId || !Array.isArray(notice.channels)) return;
+    const all = notice.channels.includes('*');
+    for (const c of this.channels) if (all || notice.channels.includes(c.id)) c.wake();
+  }
+
+  /** The instances sharing the store and who delivers each lane (GET /api/cluster). */
+  async cluster(): Promise<unknown> {
+    if (!this.leases) {
+      return { store: 'sqlite', instance: this.instanceId, instances: [{ id: this.instanceId, host: hostname(), pid: process.pid, alive: true }], leases: [] };
+    }
+    return { store: 'postgres', instance: this.instanceId, leaseMs: this.options.settings.leaseMs, ...(await this.leases.view()) };
   }
 }
 
@@ -296,13 +372,13 @@ function mappingVersions(r: ResolvedChannel): Record<string, string> {
 }
 
 /** The store the settings name: the SQLite file in the data directory (made owner-only first), or a PostgreSQL database. */
-function openStore(settings: EngineSettings, log: Logger): Store {
+function openStore(settings: EngineSettings, log: Logger, instance: string): Store {
   const callbacks = {
     onWriteError: (err: unknown) => log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
     onWriteRecovered: () => log.info('the store writes again: intake and deliveries resume'),
   };
   if (settings.store !== 'sqlite') {
-    const store = new PostgresStore(settings.store, { synchronous: settings.durability, ...callbacks });
+    const store = new PostgresStore(settings.store, { synchronous: settings.durability, instance, sharedBacklog: true, ...callbacks });
     log.info({ store: store.url }, 'messages are stored in PostgreSQL');
     return store;
   }

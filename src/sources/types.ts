@@ -47,6 +47,11 @@ export interface SourceContext {
   findSubmission(by: { id: string } | { idempotencyKey: string }): Promise<SubmissionLookup | undefined>;
   /** True while sources should push back instead of taking more. */
   overloaded(): boolean;
+  /**
+   * Takes a piece of work for this instance alone (a file of an inbox that several instances on
+   * one store watch): resolves with its release, or undefined while another instance has it.
+   */
+  claim(key: string): Promise<(() => Promise<void>) | undefined>;
 }
 
 export interface Source {

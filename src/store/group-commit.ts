@@ -1,6 +1,6 @@
 import { ConduitError } from '../errors.ts';
 import type { Round, RoundRunner, Step, StepResult } from './rounds.ts';
-import type { AttemptRecord, CommittedDelivery, DeliveryStatus, InsertResult, NewMessage, Submission, StoreWriteFailure } from './types.ts';
+import type { AttemptRecord, CommittedDelivery, DeliveryStatus, Fence, InsertResult, NewMessage, StoreWriteFailure, Submission } from './types.ts';
 import { TERMINAL_STATUSES } from './types.ts';
 import type { Op } from './write-behind.ts';
 
@@ -107,13 +107,13 @@ export class GroupCommit {
     this.committedListeners.push(listener);
   }
 
-  markSent(deliveryId: number): Promise<void> {
+  markSent(deliveryId: number, fence?: Fence): Promise<void> {
     if (this.closed) return Promise.reject(new ConduitError('STORE_FAILED', 'the store is closed'));
     return new Promise((resolve, reject) => {
       const waiting = this.marks.get(deliveryId);
       if (waiting) waiting.push({ resolve, reject });
       else this.marks.set(deliveryId, [{ resolve, reject }]);
-      this.ops.push({ kind: 'sent', deliveryId, at: new Date().toISOString() });
+      this.ops.push({ kind: 'sent', deliveryId, at: new Date().toISOString(), ...(fence ? { fence } : {}) });
       this.schedule(true);
     });
   }
@@ -145,9 +145,12 @@ export class GroupCommit {
     return this.pending;
   }
 
-  /** Adds deliveries counted once the store opened (a store that opens asynchronously starts at 0). */
-  adjustPending(n: number): void {
-    this.pending += n;
+  /**
+   * Sets the backlog to a count read from the database: once the store opened (a store that
+   * opens asynchronously starts at 0), and from time to time when other instances share it.
+   */
+  resetPending(n: number): void {
+    this.pending = n;
   }
 
   writeFailure(): StoreWriteFailure | undefined {
@@ -248,8 +251,12 @@ export class GroupCommit {
     this.writeSucceeded();
     const fresh: CommittedDelivery[] = [];
     let adminIndex = 0;
+    const fenced = new Set<number>();
     for (const r of results) {
-      if (r.kind === 'ops') this.pending += r.correction;
+      if (r.kind === 'ops') {
+        this.pending += r.correction;
+        for (const id of r.fenced ?? []) fenced.add(id);
+      }
       else if (r.kind === 'count' || r.kind === 'pruned') {
         // The admin writes' results, in order (a probe has none).
         const a = round.admin[adminIndex++];
@@ -284,7 +291,8 @@ export class GroupCommit {
         }
       }
     }
-    for (const waiting of round.marks.values()) for (const m of waiting) m.resolve();
+    const lost = new ConduitError('LEASE_LOST', 'the mark was not written: the lane is leased to another instance now');
+    for (const [id, waiting] of round.marks) for (const m of waiting) fenced.has(id) ? m.reject(lost) : m.resolve();
     if (fresh.length > 0) for (const listener of this.committedListeners) listener(fresh);
     // Inserts are answered after the lanes have their rows: a source's 2xx never overtakes them.
     for (const r of results) {

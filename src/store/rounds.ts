@@ -39,7 +39,8 @@ export interface Round {
 }
 
 export type StepResult =
-  | { kind: 'ops'; correction: number }
+  /** `fenced`: marks not written because their lane's lease had moved on (see Fence). */
+  | { kind: 'ops'; correction: number; fenced?: number[] }
   | { kind: 'inserts'; results: Array<{ kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission }> }
   | { kind: 'count'; n: number }
   | { kind: 'pruned'; changed: number; next?: PruneCursor };

@@ -114,6 +114,18 @@ export interface CommittedDelivery extends PendingDelivery {
   lane: number;
 }
 
+/**
+ * The lease under which a lane of several instances on one database sends (see
+ * cluster/lease-manager.ts): a mark or outcome is written only while the lease still carries
+ * this token, so an instance that lost its lane (paused, cut off) records nothing for it.
+ */
+export interface Fence {
+  channelId: string;
+  destinationId: string;
+  lane: number;
+  token: number;
+}
+
 export interface AttemptRecord {
   deliveryId: number;
   attempt: number;
@@ -135,6 +147,8 @@ export interface AttemptRecord {
   controlId?: string;
   /** Stored in the same transaction as this (terminal) attempt; see FollowUpDelivery. */
   followUp?: FollowUpDelivery;
+  /** Recorded only under this lease (stores shared by several instances); dropped otherwise, and the lane's new owner sends again. */
+  fence?: Fence;
 }
 
 /** Writes of the store are failing (disk full, SQLITE_BUSY, I/O error) since `since`. */
@@ -248,9 +262,10 @@ export interface Store {
   /**
    * Marks a delivery as on the wire, written before it is sent (with the outcomes queued so far,
    * and the marks of other lanes in one commit); rejects with STORE_FAILED when that write fails,
-   * and then it must not be sent.
+   * and then it must not be sent. With a fence (several instances on one store), rejects with
+   * LEASE_LOST when the lease no longer carries its token.
    */
-  markSent(deliveryId: number): Promise<void>;
+  markSent(deliveryId: number, fence?: Fence): Promise<void>;
   /**
    * Records an attempt and the delivery's new state, written behind; with `record.followUp`,
    * stores that delivery in the same transaction (replacing an earlier follow-up of the same

@@ -1,11 +1,11 @@
-import type { AttemptRecord } from './types.ts';
+import type { AttemptRecord, Fence } from './types.ts';
 
 /**
  * A delivery-state change waiting in the write-behind queue of the store. `round` is the id of
  * the last round it was posted in (see GroupCommit): a read tells by it whether what it read
  * already holds the change.
  */
-export type Op = ({ kind: 'sent'; deliveryId: number; at: string } | { kind: 'attempt'; record: AttemptRecord; at: string }) & { round?: number };
+export type Op = ({ kind: 'sent'; deliveryId: number; at: string; fence?: Fence } | { kind: 'attempt'; record: AttemptRecord; at: string }) & { round?: number };
 
 type Row = Record<string, string | number | null>;
 

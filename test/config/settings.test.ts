@@ -22,6 +22,7 @@ test('with no flags and no environment, every setting has its default; directori
     healthWindowHours: 24,
     storeCheck: 'quick',
     retentionIntervalMs: 60_000,
+    leaseMs: 10_000,
   });
 });
 
@@ -45,6 +46,7 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_HEALTH_WINDOW_HOURS: '2',
       CONDUIT_STORE_CHECK: 'header',
       CONDUIT_RETENTION_INTERVAL_MS: '5000',
+      CONDUIT_LEASE_MS: '3000',
     },
   );
   assert.deepEqual(s, {
@@ -64,6 +66,7 @@ test('environment variables override the defaults, converted to their types', ()
     healthWindowHours: 2,
     storeCheck: 'header',
     retentionIntervalMs: 5000,
+    leaseMs: 3000,
   });
 });
 
@@ -119,6 +122,7 @@ for (const [name, flags, env] of [
   ['unknown log level', {}, { CONDUIT_LOG_LEVEL: 'loud' }],
   ['store neither sqlite nor a PostgreSQL URL', { '--store': 'mysql://db/conduit' }, {}],
   ['store a URL without a host', {}, { CONDUIT_STORE: 'postgres://' }],
+  ['lease shorter than a second', { '--lease-ms': '500' }, {}],
 ] as Array<[string, Record<string, string>, NodeJS.ProcessEnv]>) {
   test(`invalid values are rejected: ${name}`, () => {
     assert.throws(
@@ -149,6 +153,7 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
     '--headers-timeout-ms',
     '--health-window-hours',
     '--host',
+    '--lease-ms',
     '--log-level',
     '--mappings',
     '--max-backlog',

@@ -67,6 +67,8 @@ export interface RecordingReceiverOptions {
   record?: boolean;
   /** Called for every frame once its answer (if any) is written. */
   onAnswered?: (frame: ReceivedFrame) => void;
+  /** Listen on this port (a LIS coming back after being down); default any free port. */
+  port?: number;
 }
 
 export interface RecordingReceiver {
@@ -176,7 +178,7 @@ export async function startRecordingReceiver(options: RecordingReceiverOptions =
 
   await server.listen({
     host: '127.0.0.1',
-    port: 0,
+    port: options.port ?? 0,
     maxFrameBytes: 16 * 1024 * 1024,
     handler,
     // A connection the engine dropped (kill -9) is expected; nothing to report.

@@ -47,7 +47,8 @@ function errorFields(e: unknown): Record<string, unknown> {
 /** Debounce of fs.watch events: one scan for a burst of them. */
 const WATCH_DEBOUNCE_MS = 20;
 
-type Outcome = 'done' | 'refused' | 'changed' | 'gone' | 'backpressure' | 'failed';
+/** claimed: another instance sharing the store is taking the file. */
+type Outcome = 'done' | 'refused' | 'changed' | 'gone' | 'backpressure' | 'failed' | 'claimed';
 
 /**
  * File drop source: reads the files of an inbox directory once they are complete, takes each
@@ -250,8 +251,21 @@ export function createFileSource(config: FileSourceConfig, ctx: SourceContext): 
     }
   };
 
-  /** Reads, takes in and moves one file that is complete. */
+  /**
+   * Reads, takes in and moves one file that is complete; skipped while another instance sharing
+   * the store has it (see SourceContext.claim).
+   */
   const take = async (name: string, version: Observed, markers: readonly string[]): Promise<Outcome> => {
+    const release = await ctx.claim(`file:${ctx.channelId}:${join(dirs.inbox, name)}`);
+    if (!release) return 'claimed';
+    try {
+      return await takeClaimed(name, version, markers);
+    } finally {
+      await release().catch((e: unknown) => log.warn({ file: nameTag(name), err: e }, 'the claim of a file could not be released; it expires'));
+    }
+  };
+
+  const takeClaimed = async (name: string, version: Observed, markers: readonly string[]): Promise<Outcome> => {
     const path = join(dirs.inbox, name);
     const file = nameTag(name);
     let fh: FileHandle;

@@ -15,7 +15,8 @@ export function connectionConfig(url: string): pg.ClientConfig {
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
         if (oid === INT8) return (v: string) => Number(v);
-        if (oid === TIMESTAMPTZ) return (v: string) => new Date(v).toISOString();
+        // 'infinity' and '-infinity' (a released lease) stay as PostgreSQL writes them.
+        if (oid === TIMESTAMPTZ) return (v: string) => (v.endsWith('infinity') ? v : new Date(v).toISOString());
         return pg.types.getTypeParser(oid, format);
       }) as typeof pg.types.getTypeParser,
     },

@@ -3,7 +3,7 @@
  * with PostgreSQL's types. Times are timestamptz (read back as ISO 8601 strings, see
  * connection.ts); `conduit_meta` holds the schema version.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Run in one transaction under an advisory lock, so instances starting together migrate once. */
 export const MIGRATIONS: Record<number, string> = {
@@ -95,5 +95,40 @@ CREATE TABLE submissions (
 );
 CREATE INDEX submissions_id ON submissions (channel_id, id, seq);
 CREATE INDEX submissions_received ON submissions (channel_id, received_at);
+`,
+  // Several instances on one database: who is alive, and which instance delivers each lane.
+  1: `
+CREATE TABLE instances (
+  id           text PRIMARY KEY,
+  host         text NOT NULL,
+  pid          integer NOT NULL,
+  -- Where its HTTP port answers (webhooks, admin API), as the instance reported it.
+  url          text,
+  started_at   timestamptz NOT NULL,
+  heartbeat_at timestamptz NOT NULL,
+  stopped_at   timestamptz
+);
+
+-- One row per delivery lane (channel, destination, lane) ever leased. The token grows with
+-- every change of owner and never goes back (rows are never deleted): a mark or outcome
+-- written under an older token is refused (see Fence).
+CREATE TABLE lane_leases (
+  channel_id     text NOT NULL,
+  destination_id text NOT NULL,
+  lane           integer NOT NULL,
+  owner          text,
+  token          bigint NOT NULL,
+  acquired_at    timestamptz NOT NULL,
+  expires_at     timestamptz NOT NULL,
+  PRIMARY KEY (channel_id, destination_id, lane)
+);
+CREATE INDEX lane_leases_owner ON lane_leases (owner);
+
+-- Work one instance does at a time, e.g. a file of an inbox several instances watch.
+CREATE TABLE claims (
+  key        text PRIMARY KEY,
+  owner      text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
 `,
 };

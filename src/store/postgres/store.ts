@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { submissionOf } from '../rows.ts';
@@ -7,6 +8,7 @@ import type {
   ChannelCounts,
   CommittedDelivery,
   DeliveryStatus,
+  Fence,
   InsertResult,
   MessageQuery,
   MessageRef,
@@ -26,6 +28,8 @@ import type {
 import { channelCountsOf, finishingOps, listConditions, messageRefOf, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
 import { type Op, overlay, withUnwrittenAttempts } from '../write-behind.ts';
 import { connectionConfig, postgresWords, redactedUrl } from './connection.ts';
+import { type InstanceInfo, LeaseTable } from './leases.ts';
+import { Notifications } from './notifications.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { PostgresWriter } from './writer.ts';
 
@@ -37,7 +41,16 @@ export interface PostgresStoreOptions {
   onWriteRecovered?: () => void;
   /** Connections for reads (the admin API, lanes reading their backlog); writes have one of their own. */
   readConnections?: number;
+  /** This process among the instances sharing the database (see cluster/): writes its marks and outcomes under its lane leases. */
+  instance?: string;
+  /**
+   * Other instances share the database: the backlog (pendingCount, which pushes back on intake)
+   * is counted in the database every 2 s, not only from this process's own intake and outcomes.
+   */
+  sharedBacklog?: boolean;
 }
+
+const BACKLOG_COUNT_MS = 2000;
 
 /** Any Conduit instance migrating the schema holds this advisory lock (an arbitrary constant, 'CNDT'). */
 const SCHEMA_LOCK = 0x434e4454;
@@ -55,23 +68,40 @@ export class PostgresStore implements Store {
   /** The schema is in place and the backlog counted; every read and round waits for it. */
   private readonly ready: Promise<void>;
   private closed = false;
+  private backlogTimer: NodeJS.Timeout | undefined;
   readonly url: string;
+  private readonly config: pg.ClientConfig;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.url = redactedUrl(url);
     const config = connectionConfig(url);
+    this.config = config;
     this.pool = new pg.Pool({ ...config, max: options.readConnections ?? 4, idleTimeoutMillis: 30_000 });
     // An idle connection that breaks (the server restarted) is dropped by the pool; the next read makes a new one.
     this.pool.on('error', () => {});
     this.ready = this.open();
     // Seen by the first read or write (recoverInFlight at start), not as an unhandled rejection.
     this.ready.catch(() => {});
-    this.writes = new GroupCommit(new PostgresWriter(config, this.ready), {
+    this.writes = new GroupCommit(new PostgresWriter(config, this.ready, options.instance ?? 'single'), {
       durable: options.synchronous !== 'normal',
       pending: 0,
       ...(options.onWriteError ? { onWriteError: options.onWriteError } : {}),
       ...(options.onWriteRecovered ? { onWriteRecovered: options.onWriteRecovered } : {}),
     });
+    if (options.sharedBacklog) {
+      this.backlogTimer = setInterval(() => {
+        this.countBacklog().then(
+          (n) => this.writes.resetPending(n),
+          () => {},
+        );
+      }, BACKLOG_COUNT_MS);
+      this.backlogTimer.unref();
+    }
+  }
+
+  private async countBacklog(): Promise<number> {
+    const [r] = await this.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`);
+    return r!.n;
   }
 
   /** Creates or migrates the schema (once, whichever instance comes first) and counts the backlog. */
@@ -103,7 +133,7 @@ export class PostgresStore implements Store {
       }
       await client.query('COMMIT');
       const pending = await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`);
-      this.writes.adjustPending((pending.rows[0] as { n: number }).n);
+      this.writes.resetPending((pending.rows[0] as { n: number }).n);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       if (e instanceof ConduitError) throw e;
@@ -111,6 +141,35 @@ export class PostgresStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  /** The lease table of the instances sharing this database, for this one (see cluster/lease-manager.ts). */
+  async leaseTable(instance: InstanceInfo, leaseMs: number): Promise<LeaseTable> {
+    await this.ready;
+    return new LeaseTable(this.pool, instance, leaseMs);
+  }
+
+  /**
+   * Takes `key` for `owner` unless another owner holds it unexpired; resolves with its release
+   * (which only `owner` can do), or undefined. A claim of an owner that died expires after `ttlMs`.
+   */
+  async claim(key: string, owner: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const [row] = await this.query(
+      `INSERT INTO claims (key, owner, expires_at) VALUES ($1, $2, clock_timestamp() + $3::interval)
+       ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+         WHERE claims.expires_at <= clock_timestamp() OR claims.owner = excluded.owner
+       RETURNING key`,
+      [key, owner, `${ttlMs} milliseconds`],
+    );
+    if (!row) return undefined;
+    return async () => {
+      await this.query('DELETE FROM claims WHERE key = $1 AND owner = $2', [key, owner]);
+    };
+  }
+
+  /** Listens to what the other instances on this database tell (see Notifications). */
+  notifications(channels: readonly string[], onNotice: (channel: string, payload: string) => void, log: Logger): Notifications {
+    return new Notifications(this.config, channels, onNotice, log);
   }
 
   /** Rounds the writer answered (committed or not): a count of store round trips, for tests and diagnostics. */
@@ -146,8 +205,8 @@ export class PostgresStore implements Store {
     this.writes.onCommitted(listener);
   }
 
-  markSent(deliveryId: number): Promise<void> {
-    return this.writes.markSent(deliveryId);
+  markSent(deliveryId: number, fence?: Fence): Promise<void> {
+    return this.writes.markSent(deliveryId, fence);
   }
 
   recordAttempt(record: AttemptRecord): void {
@@ -326,6 +385,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.backlogTimer);
     await this.writes.close();
     await this.pool.end();
   }

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import type { PruneBatch, Round, RoundRunner, Step, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
-import { type AttemptRecord, type DeliveryStatus, type InsertResult, type NewMessage, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
+import { type AttemptRecord, type DeliveryStatus, type Fence, type InsertResult, type NewMessage, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
 import type { Op } from '../write-behind.ts';
 import { postgresWords } from './connection.ts';
 
@@ -19,6 +19,15 @@ const LOCK_TIMEOUT = '5s';
 const FAILING_LOCK_TIMEOUT = '100ms';
 
 type Q = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+
+/** What every step needs besides its own data: the round's id, and which instance writes. */
+interface Ctx {
+  round: number;
+  instance: string;
+}
+
+/** The channel other instances LISTEN on: deliveries were added or requeued in these channels ('*': any). */
+export const INTAKE_CHANNEL = 'conduit_intake';
 type InsertOutcome = { kind: 'message'; result: InsertResult; deliveryIds: number[] } | { kind: 'submission'; result: Submission };
 
 export class PostgresWriter implements RoundRunner {
@@ -26,10 +35,12 @@ export class PostgresWriter implements RoundRunner {
   private readonly config: pg.ClientConfig;
   /** Resolves once the store's schema is in place: no round runs before. */
   private readonly ready: Promise<unknown>;
+  private readonly instance: string;
 
-  constructor(config: pg.ClientConfig, ready: Promise<unknown>) {
+  constructor(config: pg.ClientConfig, ready: Promise<unknown>, instance: string) {
     this.config = config;
     this.ready = ready;
+    this.instance = instance;
   }
 
   private async connection(): Promise<pg.Client> {
@@ -55,7 +66,8 @@ export class PostgresWriter implements RoundRunner {
       if (!round.durable) await q('SET LOCAL synchronous_commit TO off');
       await q(`SET LOCAL lock_timeout TO '${round.failing ? FAILING_LOCK_TIMEOUT : LOCK_TIMEOUT}'`);
       const results: StepResult[] = [];
-      for (const step of round.steps) results.push(await runStep(q, step, round.id));
+      const ctx: Ctx = { round: round.id, instance: this.instance };
+      for (const step of round.steps) results.push(await runStep(q, step, ctx));
       await q('COMMIT');
       return results;
     } catch (e) {
@@ -81,12 +93,18 @@ export class PostgresWriter implements RoundRunner {
   }
 }
 
-async function runStep(q: Q, step: Step, round: number): Promise<StepResult> {
+/** Tells the other instances (LISTEN conduit_intake) that these channels have new pending deliveries; sent at commit. */
+async function notify(q: Q, ctx: Ctx, channels: string[]): Promise<void> {
+  await q('SELECT pg_notify($1, $2)', [INTAKE_CHANNEL, JSON.stringify({ from: ctx.instance, channels })]);
+}
+
+async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
+  const { round } = ctx;
   switch (step.kind) {
     case 'ops':
-      return { kind: 'ops', correction: await writeOps(q, step.ops, round) };
+      return writeOps(q, step.ops, ctx);
     case 'inserts':
-      return { kind: 'inserts', results: await writeInserts(q, step.inserts, round) };
+      return { kind: 'inserts', results: await writeInserts(q, step.inserts, ctx) };
     case 'requeue': {
       // Not once retention removed the content: there is no payload left to send.
       const r = await q(
@@ -95,6 +113,7 @@ async function runStep(q: Q, step: Step, round: number): Promise<StepResult> {
             AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
         [step.at, step.messageId, round],
       );
+      if (r.rowCount) await notify(q, ctx, ['*']);
       return { kind: 'count', n: r.rowCount ?? 0 };
     }
     case 'bringForward': {
@@ -103,6 +122,7 @@ async function runStep(q: Q, step: Step, round: number): Promise<StepResult> {
           WHERE message_seq = (SELECT seq FROM messages WHERE id = $2) AND status = 'errored' AND next_attempt_at > $3`,
         [step.at, step.messageId, step.now, round],
       );
+      if (r.rowCount) await notify(q, ctx, ['*']);
       return { kind: 'count', n: r.rowCount ?? 0 };
     }
     case 'recover': {
@@ -130,9 +150,31 @@ async function runStep(q: Q, step: Step, round: number): Promise<StepResult> {
   }
 }
 
-/** Outcomes and marks in order; runs of marks, and of outcomes of distinct deliveries without a follow-up, as one statement each. */
-async function writeOps(q: Q, ops: readonly Op[], round: number): Promise<number> {
+/**
+ * Outcomes and marks in order; runs of marks, and of outcomes of distinct deliveries without a
+ * follow-up, as one statement each. Those under a fence are written only while this instance
+ * holds the lane's lease with that token; the lease rows are locked (FOR SHARE) until the
+ * round commits, so a takeover waits for it and then sees what it wrote.
+ */
+async function writeOps(q: Q, all: readonly Op[], ctx: Ctx): Promise<StepResult> {
+  const held = await heldFences(q, all, ctx);
+  const fencedOut = (f: Fence | undefined) => f !== undefined && !held.has(fenceKey(f));
   let correction = 0;
+  const fenced: number[] = [];
+  const ops: Op[] = [];
+  for (const op of all) {
+    if (op.kind === 'sent' ? !fencedOut(op.fence) : !fencedOut(op.record.fence)) {
+      ops.push(op);
+      continue;
+    }
+    if (op.kind === 'sent') fenced.push(op.deliveryId);
+    else {
+      // Counted out of (or into) the backlog when recorded: it stays pending for the lane's new owner.
+      if (TERMINAL.has(op.record.status)) correction++;
+      if (op.record.followUp) correction--;
+    }
+  }
+  const { round } = ctx;
   let i = 0;
   while (i < ops.length) {
     const op = ops[i]!;
@@ -148,7 +190,7 @@ async function writeOps(q: Q, ops: readonly Op[], round: number): Promise<number
       continue;
     }
     if (op.record.followUp) {
-      correction += await writeWithFollowUp(q, op.record, op.at, round);
+      correction += await writeWithFollowUp(q, op.record, op.at, ctx);
       i++;
       continue;
     }
@@ -164,7 +206,35 @@ async function writeOps(q: Q, ops: readonly Op[], round: number): Promise<number
     const changed = await writeAttempts(q, run, round);
     for (const { record } of run) if (TERMINAL.has(record.status) && !changed.has(record.deliveryId)) correction++;
   }
-  return correction;
+  return { kind: 'ops', correction, ...(fenced.length > 0 ? { fenced } : {}) };
+}
+
+function fenceKey(f: Pick<Fence, 'channelId' | 'destinationId' | 'lane' | 'token'>): string {
+  return `${f.channelId}\u0000${f.destinationId}\u0000${f.lane}\u0000${f.token}`;
+}
+
+/** The fences of these ops that this instance's leases still carry, their rows locked until commit. */
+async function heldFences(q: Q, ops: readonly Op[], ctx: Ctx): Promise<Set<string>> {
+  const fences = new Map<string, Fence>();
+  for (const op of ops) {
+    const f = op.kind === 'sent' ? op.fence : op.record.fence;
+    if (f) fences.set(fenceKey(f), f);
+  }
+  if (fences.size === 0) return new Set();
+  const list = [...fences.values()];
+  const r = await q(
+    `SELECT l.channel_id, l.destination_id, l.lane, l.token FROM lane_leases l
+       JOIN unnest($2::text[], $3::text[], $4::int[]) AS u (channel_id, destination_id, lane)
+         ON l.channel_id = u.channel_id AND l.destination_id = u.destination_id AND l.lane = u.lane
+      WHERE l.owner = $1 AND l.expires_at > clock_timestamp()
+      FOR SHARE OF l`,
+    [ctx.instance, list.map((f) => f.channelId), list.map((f) => f.destinationId), list.map((f) => f.lane)],
+  );
+  return new Set(
+    (r.rows as Array<{ channel_id: string; destination_id: string; lane: number; token: number }>).map((x) =>
+      fenceKey({ channelId: x.channel_id, destinationId: x.destination_id, lane: x.lane, token: x.token }),
+    ),
+  );
 }
 
 /** Stores the attempts and changes their deliveries (only those still carrying the control id sent); returns the ids changed. */
@@ -199,7 +269,8 @@ async function writeAttempts(q: Q, run: Array<{ record: AttemptRecord; at: strin
 }
 
 /** An outcome and the follow-up (status callback) stored with it; returns the correction of the pending count. */
-async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, round: number): Promise<number> {
+async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, ctx: Ctx): Promise<number> {
+  const { round } = ctx;
   const changed = await writeAttempts(q, [{ record: r, at }], round);
   let correction = 0;
   // An outcome for a payload replaced meanwhile: the row stays pending, and no follow-up.
@@ -221,13 +292,16 @@ async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, round: numb
        follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at, round = excluded.round`,
     [f.destinationId, f.lane, f.controlId, f.payload, f.contentType, at, r.deliveryId, round],
   );
+  // Its lane may be another instance's.
+  await notify(q, ctx, r.fence ? [r.fence.channelId] : ['*']);
   return correction;
 }
 
 type InsertStep = Extract<Step, { kind: 'inserts' }>['inserts'];
 
 /** Messages with their deliveries in three statements (in intake order, so delivery ids follow it), then submissions. */
-async function writeInserts(q: Q, inserts: InsertStep, round: number): Promise<InsertOutcome[]> {
+async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<InsertOutcome[]> {
+  const { round } = ctx;
   const results: InsertOutcome[] = new Array(inserts.length);
   const messages: Array<{ index: number; message: NewMessage }> = [];
   inserts.forEach((x, index) => {
@@ -290,6 +364,7 @@ async function writeInserts(q: Q, inserts: InsertStep, round: number): Promise<I
         ],
       );
       for (const row of r.rows as Array<{ id: number; message_seq: number; destination_id: string }>) ids.set(`${row.message_seq}\u0000${row.destination_id}`, row.id);
+      await notify(q, ctx, [...new Set(deliveries.map((x) => x.m.channelId))]);
     }
     for (const { index, message: m } of messages) {
       const seq = seqOf.get(m.id);

@@ -11,6 +11,7 @@ import type {
   ChannelCounts,
   CommittedDelivery,
   DeliveryStatus,
+  Fence,
   InsertResult,
   MessageQuery,
   MessageRef,
@@ -132,12 +133,12 @@ export class SqliteStore implements Store {
     this.writes.onCommitted(listener);
   }
 
-  markSent(deliveryId: number): Promise<void> {
+  markSent(deliveryId: number, fence?: Fence): Promise<void> {
     // Written before the send (with the outcomes queued so far), so that after a crash the
     // attempt on the wire is known and recorded (recoverInFlight). If it cannot be written, the
     // message is not sent: the lane pauses until writes work again. Marks of every lane queued
     // in one turn share one commit.
-    return this.writes.markSent(deliveryId);
+    return this.writes.markSent(deliveryId, fence);
   }
 
   recordAttempt(record: AttemptRecord): void {

@@ -1,0 +1,175 @@
+/**
+ * Fault suite of several instances on one PostgreSQL store (issue: high availability). Three
+ * engine processes with the same channel files share one database; webhooks arrive at 500/s
+ * spread over the live ones while a fault is applied:
+ *   (a) kill -9 of the instance holding a lane, 10 times (restarted each time);
+ *   (b) SIGSTOP of a lane's owner for 30 s, then SIGCONT: once awake it must not send on the
+ *       lanes it lost;
+ *   (c) PostgreSQL restarted mid-load;
+ *   (d) the LIS down for 2 minutes.
+ * Every time: every event answered 2xx is delivered, duplicates only with their original
+ * MSH-10, no order violation per patient; the failover time (last AA before the fault → first
+ * AA after it, on the lanes it hit) is printed. Sizes from the environment for longer runs:
+ * CONDUIT_FAULT_KILLS, CONDUIT_FAULT_PAUSE_MS, CONDUIT_FAULT_LIS_DOWN_MS, CONDUIT_FAULT_RATE,
+ * CONDUIT_FAULT_LEASE_MS. Run: npm run test:cluster (PostgreSQL on 127.0.0.1:5432, see README).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { describe, type TestContext, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitForDrained } from '../support/engine-process.ts';
+import type { GeneratedEvent } from '../support/platform-events.ts';
+import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.ts';
+import { type ReceivedFrame, type RecordingReceiver, startRecordingReceiver } from '../support/recording-receiver.ts';
+import { CHANNEL, type Cluster, failoverMs, Load, laneOfEvent, startCluster, verdict } from './support.ts';
+
+const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const RATE = number('CONDUIT_FAULT_RATE', 500);
+const KILLS = number('CONDUIT_FAULT_KILLS', 10);
+const PAUSE_MS = number('CONDUIT_FAULT_PAUSE_MS', 30_000);
+const LIS_DOWN_MS = number('CONDUIT_FAULT_LIS_DOWN_MS', 120_000);
+const LEASE_MS = number('CONDUIT_FAULT_LEASE_MS', 3000);
+const INSTANCES = 3;
+const LANES = 6;
+const PATIENTS = 200;
+
+const skip = await postgresUnavailable();
+
+interface Run {
+  cluster: Cluster;
+  receivers: RecordingReceiver[];
+  load: Load;
+  byAccession: Map<string, GeneratedEvent>;
+}
+
+/** Three instances, a LIS answering after 1 ms, and the load running. */
+async function begin(t: TestContext, runId: string, events: number): Promise<Run> {
+  const receiver = await startRecordingReceiver({ delayMs: 1 });
+  const receivers = [receiver];
+  t.after(async () => {
+    for (const r of receivers) await r.close();
+  });
+  const cluster = await startCluster(t, { instances: INSTANCES, mllpPort: receiver.port, lanes: LANES, leaseMs: LEASE_MS });
+  await cluster.settled();
+  const load = new Load(cluster, runId, events, PATIENTS);
+  load.start(RATE);
+  return { cluster, receivers, load, byAccession: new Map(load.events.map((e) => [e.accession, e])) };
+}
+
+function frames(run: Run): ReceivedFrame[] {
+  return run.receivers.flatMap((r) => r.frames);
+}
+
+function laneOfFrame(run: Run): (f: ReceivedFrame) => number | undefined {
+  return (f) => {
+    const e = f.fillerId === undefined ? undefined : run.byAccession.get(f.fillerId);
+    return e && laneOfEvent(e, LANES);
+  };
+}
+
+/** Stops the load, waits for every delivery, checks the invariants and prints the figures. */
+async function finish(t: TestContext, run: Run, name: string, failovers: Array<number | undefined>, extra: Record<string, unknown> = {}): Promise<void> {
+  await run.load.stop();
+  const live = run.cluster.engines.find((_, slot) => !run.cluster.down.has(slot))!;
+  await waitForDrained(live, CHANNEL, 300_000, 200);
+  const v = verdict(run.load.acked, frames(run));
+  const shown = failovers.map((f) => (f === undefined ? '-' : `${f} ms`)).join(', ');
+  t.diagnostic(
+    `${name}: ${v.acked} events answered 2xx, ${v.delivered} delivered, ${v.duplicates} duplicate frames, ${v.missing.length} missing, ${v.controlIdChanged.length} with a changed MSH-10, ${v.orderViolations.length} order violations; failover ${shown}; retried requests ${run.load.retries}; ${JSON.stringify(extra)}`,
+  );
+  assert.deepEqual(v.missing, [], 'events answered 2xx but never delivered');
+  assert.deepEqual(v.controlIdChanged, [], 'duplicates must carry the MSH-10 of the first delivery');
+  assert.deepEqual(v.orderViolations, [], 'patients whose results came out of order');
+}
+
+/** The lanes a slot holds now. */
+async function lanesOf(cluster: Cluster, slot: number): Promise<Set<number>> {
+  const view = await cluster.view();
+  return new Set(Array.from({ length: LANES }, (_, lane) => lane).filter((lane) => cluster.ownerOf(lane, view) === slot));
+}
+
+describe('several instances on one PostgreSQL store under faults', { skip, timeout: 900_000 }, () => {
+  test(`(a) kill -9 of the instance holding a lane, ${KILLS} times`, async (t) => {
+    const run = await begin(t, 'ka', RATE * (KILLS * (LEASE_MS / 1000 + 4) + 10));
+    const failovers: Array<number | undefined> = [];
+    const faults: Array<{ at: number; lanes: Set<number> }> = [];
+    for (let i = 0; i < KILLS; i++) {
+      await sleep(1500);
+      const view = await run.cluster.settled();
+      const slot = run.cluster.ownerOf(i % LANES, view)!;
+      const lanes = await lanesOf(run.cluster, slot);
+      run.cluster.down.add(slot);
+      faults.push({ at: performance.now(), lanes });
+      await run.cluster.engines[slot]!.kill('SIGKILL');
+      await run.cluster.settled(LEASE_MS * 5);
+      await run.cluster.start(slot);
+    }
+    await sleep(1500);
+    for (const f of faults) failovers.push(failoverMs(frames(run), laneOfFrame(run), f.lanes, f.at));
+    await finish(t, run, `kill -9 ×${KILLS}`, failovers);
+  });
+
+  test(`(b) SIGSTOP of a lane's owner for ${PAUSE_MS / 1000} s, then SIGCONT: it does not send on the lanes it lost`, async (t) => {
+    const run = await begin(t, 'sb', RATE * (PAUSE_MS / 1000 + 15));
+    await sleep(2000);
+    const view = await run.cluster.settled();
+    const slot = run.cluster.ownerOf(0, view)!;
+    const paused = run.cluster.engines[slot]!;
+    const lanes = await lanesOf(run.cluster, slot);
+    // The connections it delivered on: a frame on them after it wakes would be a send without its lease.
+    const laneOf = laneOfFrame(run);
+    const before = frames(run).filter((f) => lanes.has(laneOf(f) ?? -1));
+    const connections = new Set(before.map((f) => f.connectionId));
+    run.cluster.down.add(slot);
+    const faultAt = performance.now();
+    paused.child.kill('SIGSTOP');
+    await sleep(PAUSE_MS);
+    const wokeAt = Date.now();
+    const logsBefore = paused.logs.length;
+    paused.child.kill('SIGCONT');
+    run.cluster.down.delete(slot);
+    await sleep(5000);
+    // Until it takes a lease again (rebalancing), it must not send.
+    const reacquired = paused.logs
+      .slice(logsBefore)
+      .map((l) => JSON.parse(l) as { msg?: string; time?: number })
+      .find((l) => l.msg?.startsWith('lane lease acquired'))?.time;
+    const late = frames(run).filter((f) => connections.has(f.connectionId) && f.at >= wokeAt && f.at < (reacquired ?? Number.POSITIVE_INFINITY));
+    const lost = paused.logs.slice(logsBefore).filter((l) => l.includes('lane lease lost')).length;
+    await finish(t, run, `SIGSTOP ${PAUSE_MS / 1000} s`, [failoverMs(frames(run), laneOf, lanes, faultAt)], { lanesLost: lost, sentAfterWaking: late.length });
+    assert.equal(late.length, 0, 'frames sent by the paused instance after it woke without its lease');
+    assert.ok(lost > 0, 'the paused instance noticed it lost its leases');
+  });
+
+  const cluster = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort().at(-1) : undefined;
+  const local = /@(127\.0\.0\.1|localhost)(:5432)?\//.test(POSTGRES_URL);
+  test('(c) PostgreSQL restarted mid-load', { skip: cluster && local ? false : 'needs the local Debian PostgreSQL cluster (pg_ctlcluster)' }, async (t) => {
+    const run = await begin(t, 'pc', RATE * 25);
+    await sleep(3000);
+    const faultAt = performance.now();
+    // Not execFileSync: the load (this process) goes on while the server restarts.
+    await promisify(execFile)('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!, 'main', 'restart']);
+    const restartedMs = Math.round(performance.now() - faultAt);
+    await sleep(8000);
+    await finish(t, run, 'PostgreSQL restart', [failoverMs(frames(run), laneOfFrame(run), new Set(Array.from({ length: LANES }, (_, i) => i)), faultAt)], { restartMs: restartedMs });
+  });
+
+  test(`(d) the LIS down for ${LIS_DOWN_MS / 1000} s`, async (t) => {
+    const run = await begin(t, 'ld', RATE * (LIS_DOWN_MS / 1000 + 10));
+    await sleep(2000);
+    const first = run.receivers[0]!;
+    await first.close();
+    await sleep(LIS_DOWN_MS);
+    const backAt = performance.now();
+    const second = await startRecordingReceiver({ delayMs: 1, port: first.port });
+    run.receivers.push(second);
+    await sleep(3000);
+    const answered = (r: RecordingReceiver) => r.frames.filter((f) => f.ackCode === 'AA').map((f) => f.answeredAt!);
+    const lastBefore = Math.max(...answered(first));
+    const firstAfter = Math.min(...answered(second));
+    await finish(t, run, `LIS down ${LIS_DOWN_MS / 1000} s`, [Math.round(firstAfter - lastBefore)], { firstAaAfterLisBackMs: Math.round(firstAfter - backAt) });
+  });
+});

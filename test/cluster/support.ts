@@ -1,0 +1,283 @@
+/**
+ * Several engine processes (conduit start) on one PostgreSQL database with the same channel
+ * files, a load generator that spreads webhooks over the live ones, and the checks of the
+ * invariants that must hold whatever happens to the processes: every event answered 2xx is
+ * delivered, a duplicate carries the MSH-10 of its first delivery, and per patient the first
+ * deliveries come in the order the webhooks were answered.
+ */
+import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { laneOf } from '../../src/engine/lanes.ts';
+import { createWorkspace, type EngineProcess, sampleChannel, startEngine, type Workspace } from '../support/engine-process.ts';
+import { type GeneratedEvent, generateEvents } from '../support/platform-events.ts';
+import { tempDatabase } from '../support/postgres.ts';
+import type { ReceivedFrame } from '../support/recording-receiver.ts';
+
+export const CHANNEL = 'platform-to-lis';
+export const PATH = '/channels/platform-to-lis';
+
+export interface ClusterOptions {
+  instances: number;
+  mllpPort: number;
+  lanes: number;
+  leaseMs: number;
+}
+
+export interface Cluster {
+  readonly url: string;
+  readonly workspace: Workspace;
+  /** One slot per instance; a slot's process is replaced when it is restarted. */
+  readonly engines: EngineProcess[];
+  /** Slots whose process is stopped or paused: the load goes elsewhere. */
+  readonly down: Set<number>;
+  start(slot: number): Promise<EngineProcess>;
+  /** GET /api/cluster from a live instance. */
+  view(): Promise<ClusterView>;
+  /** The slot of the instance holding a lane, undefined while none does. */
+  ownerOf(lane: number, view: ClusterView): number | undefined;
+  /** Resolves once every lane is held by a live instance; returns the view. */
+  settled(timeoutMs?: number): Promise<ClusterView>;
+}
+
+export interface ClusterView {
+  instance: string;
+  instances: Array<{ id: string; pid: number; alive: boolean; leases: number }>;
+  leases: Array<{ channelId: string; destinationId: string; lane: number; owner?: string; token: number; held: boolean }>;
+}
+
+export async function startCluster(t: TestContext, options: ClusterOptions): Promise<Cluster> {
+  const url = await tempDatabase(t);
+  const workspace = createWorkspace({
+    'platform-to-lis.yaml': sampleChannel({
+      mllpPort: options.mllpPort,
+      path: PATH,
+      sender: { ackTimeoutMs: 2000 },
+      delivery: { lanes: options.lanes, maxAttempts: 1000, initialBackoffMs: 100, maxBackoffMs: 1000 },
+    }),
+  });
+  const engines: EngineProcess[] = [];
+  const down = new Set<number>();
+  t.after(async () => {
+    for (const e of engines) {
+      e.child.kill('SIGCONT');
+      await e.kill('SIGKILL');
+    }
+    workspace.remove();
+  });
+  const env = { CONDUIT_STORE: url, CONDUIT_LEASE_MS: String(options.leaseMs) };
+  const cluster: Cluster = {
+    url,
+    workspace,
+    engines,
+    down,
+    async start(slot) {
+      const e = await startEngine({ workspace, env, durability: 'normal' });
+      engines[slot] = e;
+      down.delete(slot);
+      return e;
+    },
+    async view() {
+      for (const [slot, e] of engines.entries()) {
+        if (down.has(slot)) continue;
+        try {
+          const res = await e.admin('/api/cluster', { signal: AbortSignal.timeout(2000) });
+          if (res.ok) return (await res.json()) as ClusterView;
+        } catch {
+          // this one is not answering: ask the next
+        }
+      }
+      throw new Error('no instance answers /api/cluster');
+    },
+    ownerOf(lane, view) {
+      const owner = view.leases.find((l) => l.lane === lane && l.held)?.owner;
+      const pid = view.instances.find((i) => i.id === owner)?.pid;
+      const slot = engines.findIndex((e) => e.pid === pid);
+      return slot >= 0 ? slot : undefined;
+    },
+    async settled(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const view = await cluster.view();
+        const live = new Set(engines.filter((_, slot) => !down.has(slot)).map((e) => e.pid));
+        const owners = Array.from({ length: options.lanes }, (_, lane) => cluster.ownerOf(lane, view));
+        if (owners.every((slot) => slot !== undefined && live.has(engines[slot]!.pid))) return view;
+        if (Date.now() > deadline) throw new Error(`lanes not all held by live instances: ${JSON.stringify(view.leases)}`);
+        await sleep(100);
+      }
+    },
+  };
+  for (let slot = 0; slot < options.instances; slot++) await cluster.start(slot);
+  return cluster;
+}
+
+export interface Acked {
+  event: GeneratedEvent;
+  messageId: string;
+  /** performance.now() of the 2xx. */
+  at: number;
+}
+
+/**
+ * Webhooks at `rate` per second, spread round-robin over the live instances, each patient's
+ * next event only once the previous one was answered 2xx (the order the invariants are checked
+ * against). A request that fails (refused, a paused process, 503) is sent again, to the next
+ * instance, as a platform would.
+ */
+export class Load {
+  readonly acked: Acked[] = [];
+  readonly events: GeneratedEvent[];
+  private readonly queues = new Map<string, GeneratedEvent[]>();
+  private readonly busy = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private next = 0;
+  private inFlight = new Set<Promise<void>>();
+  retries = 0;
+  /** Ticks that found every patient waiting for an answer. */
+  stalls = 0;
+
+  private readonly cluster: Cluster;
+
+  constructor(cluster: Cluster, runId: string, events: number, patients: number) {
+    this.cluster = cluster;
+    this.events = generateEvents({ events, patients, runId });
+    for (const e of this.events) {
+      const q = this.queues.get(e.patientId);
+      if (q) q.push(e);
+      else this.queues.set(e.patientId, [e]);
+    }
+  }
+
+  /** Sends `rate` events per second (in 10 ms ticks) until stopped or out of events. */
+  start(rate: number): void {
+    const perTick = rate / 100;
+    let credit = 0;
+    this.timer = setInterval(() => {
+      credit += perTick;
+      for (; credit >= 1; credit--) {
+        const patient = [...this.queues.keys()].find((p) => !this.busy.has(p) && (this.queues.get(p)?.length ?? 0) > 0);
+        if (!patient) {
+          this.stalls++;
+          credit = 0;
+          break;
+        }
+        const event = this.queues.get(patient)!.shift()!;
+        this.busy.add(patient);
+        const p = this.post(event).finally(() => {
+          this.busy.delete(patient);
+          this.inFlight.delete(p);
+        });
+        this.inFlight.add(p);
+      }
+    }, 10);
+  }
+
+  get remaining(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
+  /** Stops sending new events; resolves once those in flight are answered. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all([...this.inFlight]);
+  }
+
+  private async post(event: GeneratedEvent): Promise<void> {
+    for (;;) {
+      const live = this.cluster.engines.filter((_, slot) => !this.cluster.down.has(slot));
+      const engine = live[this.next++ % Math.max(1, live.length)];
+      if (engine) {
+        try {
+          const res = await fetch(engine.url + PATH, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: event.body,
+            signal: AbortSignal.timeout(3000),
+          });
+          const body = (await res.json()) as { messageId?: string };
+          if (res.status === 201 || res.status === 200) {
+            this.acked.push({ event, messageId: body.messageId!, at: performance.now() });
+            return;
+          }
+        } catch {
+          // refused, cut or timed out: sent again below
+        }
+      }
+      this.retries++;
+      await sleep(100);
+    }
+  }
+}
+
+export interface Verdict {
+  acked: number;
+  delivered: number;
+  /** Frames beyond the first of an event. */
+  duplicates: number;
+  missing: string[];
+  /** Events delivered with more than one MSH-10. */
+  controlIdChanged: string[];
+  /** Patients whose first deliveries came out of the order of their 2xx answers. */
+  orderViolations: string[];
+}
+
+/** The invariants over the frames the LIS received, in the order it received them (one receiver or several in turn). */
+export function verdict(acked: readonly Acked[], frames: readonly ReceivedFrame[]): Verdict {
+  const byFiller = new Map<string, Array<{ frame: ReceivedFrame; position: number }>>();
+  for (const [position, frame] of frames.entries()) {
+    if (!frame.fillerId) continue;
+    const list = byFiller.get(frame.fillerId);
+    if (list) list.push({ frame, position });
+    else byFiller.set(frame.fillerId, [{ frame, position }]);
+  }
+  const missing = acked.filter((a) => !byFiller.has(a.event.accession)).map((a) => a.event.resultId);
+  const controlIdChanged = [...byFiller.entries()].filter(([, fs]) => new Set(fs.map((f) => f.frame.controlId)).size > 1).map(([k]) => k);
+  const byPatient = new Map<string, Acked[]>();
+  for (const a of acked) {
+    const list = byPatient.get(a.event.patientId);
+    if (list) list.push(a);
+    else byPatient.set(a.event.patientId, [a]);
+  }
+  const orderViolations: string[] = [];
+  for (const [patient, list] of byPatient) {
+    const firsts = list.map((a) => byFiller.get(a.event.accession)?.[0]?.position ?? Number.POSITIVE_INFINITY);
+    for (let i = 1; i < firsts.length; i++) {
+      if (firsts[i]! < firsts[i - 1]!) {
+        orderViolations.push(patient);
+        break;
+      }
+    }
+  }
+  return {
+    acked: acked.length,
+    delivered: byFiller.size,
+    duplicates: frames.filter((f) => f.fillerId).length - byFiller.size,
+    missing,
+    controlIdChanged,
+    orderViolations,
+  };
+}
+
+/** The lane of an event's deliveries (the platform mapping's partition key is the patient). */
+export function laneOfEvent(event: GeneratedEvent, lanes: number): number {
+  return laneOf(`patient:${event.patientId}`, lanes);
+}
+
+/**
+ * Failover time of the lanes a fault hit: the last AA on them before the fault to the first AA
+ * on them of a frame sent on a connection opened after it (performance.now() of this process).
+ */
+export function failoverMs(frames: readonly ReceivedFrame[], laneOfFrame: (f: ReceivedFrame) => number | undefined, lanes: ReadonlySet<number>, faultAt: number): number | undefined {
+  let before = Number.NEGATIVE_INFINITY;
+  let after = Number.POSITIVE_INFINITY;
+  const hit = frames.filter((f) => lanes.has(laneOfFrame(f) ?? -1));
+  // A frame on a connection of before the fault was already on its way (read late by this busy process): not the failover's.
+  const earlier = new Set(hit.filter((f) => f.hrAt <= faultAt).map((f) => f.connectionId));
+  for (const f of hit) {
+    if (f.ackCode !== 'AA' || f.answeredAt === undefined) continue;
+    if (f.answeredAt <= faultAt) before = Math.max(before, f.answeredAt);
+    else if (!earlier.has(f.connectionId)) after = Math.min(after, f.answeredAt);
+  }
+  return Number.isFinite(before) && Number.isFinite(after) ? Math.round(after - before) : undefined;
+}
