@@ -13,9 +13,13 @@ Usage:
                                                   golden tests: every sample in samples/ through every channel
                                                   with an inbound mapping, compared with the expected output
                                                   beside it; exit 1 on any difference; --update rewrites them
-  conduit store check [--data <dir>]             check the store file (SQLite integrity check); exit 1 if damaged
-  conduit store stats [--data <dir>] [--json]    sizes per channel: messages, content removed by retention,
+  conduit store check [--data <dir> | --store <url>]
+                                                  check the store: SQLite's integrity check, or that PostgreSQL
+                                                  answers with a schema this Conduit knows; exit 1 if damaged
+  conduit store stats [--data <dir> | --store <url>] [--json]
+                                                  sizes per channel: messages, content removed by retention,
                                                   pending deliveries, bytes of content; file, log and free space
+                                                  (PostgreSQL: the database and each table)
 
 Options (also from the environment):
   --port <n>          CONDUIT_PORT      HTTP port for webhooks and the admin API (default 8080)
@@ -42,7 +46,7 @@ const COMMAND_ARGS: Record<string, CommandArgs> = {
   validate: { flags: [...SETTINGS_FLAGS, '--json'], positional: [] },
   preview: { flags: [...SETTINGS_FLAGS, '--raw', '--canonical', '--destination'], positional: ['channel', 'input-file'] },
   test: { flags: [...SETTINGS_FLAGS, '--update', '--channel', '--samples'], positional: [] },
-  store: { flags: ['--data', '--json'], positional: ['action'] },
+  store: { flags: ['--data', '--store', '--json'], positional: ['action'] },
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,13 +3,18 @@ import { join } from 'node:path';
 import type { EngineSettings } from '../config/settings.ts';
 import { STORE_FILE } from '../engine/data-dir.ts';
 import { checkStore } from '../store/sqlite/check.ts';
-import { type StoreStats, storeStats } from '../store/sqlite/stats.ts';
+import { postgresWords, redactedUrl } from '../store/postgres/connection.ts';
+import { SCHEMA_VERSION } from '../store/postgres/schema.ts';
+import { type PostgresStoreStats, postgresStoreStats } from '../store/postgres/stats.ts';
+import { type SqliteStoreStats, storeStats } from '../store/sqlite/stats.ts';
 import { UsageError } from './args.ts';
 
 const ACTIONS = ['check', 'stats'];
 
-export function storeCommand(settings: EngineSettings, action: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json = false): number {
+export async function storeCommand(settings: EngineSettings, action: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json = false): Promise<number> {
+  if (action === 'check' && settings.store !== 'sqlite') return checkPostgres(settings.store, out, err);
   if (action === 'check') return check(settings, out, err);
+  if (action === 'stats' && settings.store !== 'sqlite') return statsPostgres(settings.store, out, err, json);
   if (action === 'stats') return stats(settings, out, err, json);
   throw new UsageError(action ? `conduit store has no action '${action}' (only: ${ACTIONS.join(', ')})` : `conduit store needs an action: ${ACTIONS.join(' or ')}`, { showUsage: true });
 }
@@ -46,6 +51,40 @@ function check(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS
   return 0;
 }
 
+/**
+ * `conduit store check` of a PostgreSQL store: it answers, its schema is one this Conduit knows,
+ * and what it holds. Page-level checks are PostgreSQL's own (data checksums, amcheck).
+ */
+async function checkPostgres(url: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let s: PostgresStoreStats;
+  try {
+    s = await postgresStoreStats(url);
+  } catch (e) {
+    err.write(`${redactedUrl(url)}: ${postgresWords(e)}\n`);
+    return 1;
+  }
+  if (s.schemaVersion > SCHEMA_VERSION) {
+    err.write(`${s.url}: written by a newer Conduit (schema ${s.schemaVersion}, this one knows ${SCHEMA_VERSION})\n`);
+    return 1;
+  }
+  const messages = s.channels.reduce((n, c) => n + c.messages, 0);
+  const pending = s.channels.reduce((n, c) => n + c.pendingDeliveries, 0);
+  out.write(`${s.url}: ok (schema ${s.schemaVersion}, ${messages} messages, ${pending} pending deliveries, ${mib(s.databaseBytes)}); pages are PostgreSQL's to check (data checksums, amcheck)\n`);
+  return 0;
+}
+
+async function statsPostgres(url: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json: boolean): Promise<number> {
+  let s: PostgresStoreStats;
+  try {
+    s = await postgresStoreStats(url);
+  } catch (e) {
+    err.write(`${redactedUrl(url)}: ${postgresWords(e)}\n`);
+    return 1;
+  }
+  out.write(json ? `${JSON.stringify(s, null, 2)}\n` : formatStats(s));
+  return 0;
+}
+
 /** `conduit store stats`: sizes per channel (messages, content kept, pending, bytes) and of the files. */
 function stats(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json: boolean): number {
   const file = join(settings.dataDir, STORE_FILE);
@@ -61,13 +100,19 @@ function stats(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS
 const MIB = 1024 * 1024;
 const mib = (bytes: number): string => `${(bytes / MIB).toFixed(1)} MiB`;
 
-export function formatStats(s: StoreStats): string {
+export function formatStats(s: SqliteStoreStats | PostgresStoreStats): string {
   const head = ['channel', 'messages', 'content removed', 'pending deliveries', 'content', 'oldest received'];
   const rows = s.channels.map((c) => [c.channelId, String(c.messages), String(c.contentRemoved), String(c.pendingDeliveries), mib(c.contentBytes), c.oldestReceivedAt ?? '-']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string => `${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  const where =
+    s.store === 'sqlite'
+      ? `${s.file}: ${mib(s.fileBytes)} (of which ${mib(s.freeBytes)} free, reused by new rows), write-ahead log ${mib(s.walBytes)}\n`
+      : `${s.url}: ${mib(s.databaseBytes)} (${Object.entries(s.tableBytes)
+          .map(([t, b]) => `${t} ${mib(b)}`)
+          .join(', ')})\n`;
   return (
-    `${s.file}: ${mib(s.fileBytes)} (of which ${mib(s.freeBytes)} free, reused by new rows), write-ahead log ${mib(s.walBytes)}\n` +
+    where +
     line(head) +
     line(widths.map((w) => '-'.repeat(w))) +
     rows.map(line).join('')

@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import { Duration } from '../../src/config/duration.ts';
 import { FHIR_PEERS, type FhirPeerKind, PATH_KINDS, type PathKind } from './paths.ts';
 
-export const SECTIONS = ['closed', 'open', 'lanes', 'hapi', 'codec'] as const;
+export const SECTIONS = ['closed', 'open', 'lanes', 'hapi', 'codec', 'cluster'] as const;
 export type Section = (typeof SECTIONS)[number];
+/** What runs without --only: all but the scale-out section, which needs PostgreSQL. */
+const DEFAULT_SECTIONS: readonly Section[] = ['closed', 'open', 'lanes', 'hapi', 'codec'];
 
 export interface BenchOptions {
   sections: Section[];
@@ -35,6 +37,11 @@ export interface BenchOptions {
   lisDelayMs: number;
   hapiRoundTrips: number;
   codecSeconds: number;
+  /** Scale-out: setups (store:instances), closed-loop events, open-loop rate and seconds. */
+  clusterSetups: string[];
+  clusterEvents: number;
+  clusterRate: number;
+  clusterSeconds: number;
   /** Soak only: messages, rate, path. */
   soak: number | undefined;
   soakRate: number;
@@ -76,7 +83,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      only: { type: 'string', default: SECTIONS.join(',') },
+      only: { type: 'string', default: DEFAULT_SECTIONS.join(',') },
       paths: { type: 'string', default: PATH_KINDS.join(',') },
       events: { type: 'string', default: '20000' },
       concurrency: { type: 'string', default: '64' },
@@ -97,6 +104,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'lis-delay': { type: 'string', default: '2' },
       'hapi-round-trips': { type: 'string', default: '20000' },
       'codec-seconds': { type: 'string', default: '2' },
+      'cluster-setups': { type: 'string', default: 'sqlite:1,postgres:1,postgres:2,postgres:3' },
+      'cluster-events': { type: 'string', default: '10000' },
+      'cluster-rate': { type: 'string', default: '500' },
+      'cluster-seconds': { type: 'string', default: '30' },
       soak: { type: 'string' },
       'soak-rate': { type: 'string', default: '1000' },
       'soak-path': { type: 'string', default: 'webhook-mllp' },
@@ -134,6 +145,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     lisDelayMs: positive('lis-delay', values['lis-delay']),
     hapiRoundTrips: positive('hapi-round-trips', values['hapi-round-trips']),
     codecSeconds: positive('codec-seconds', values['codec-seconds']),
+    clusterSetups: values['cluster-setups'].split(',').map((s) => {
+      if (!/^(sqlite:1|postgres:[1-9])$/.test(s.trim())) throw new Error(`--cluster-setups: '${s}' is not sqlite:1 or postgres:<instances>`);
+      return s.trim();
+    }),
+    clusterEvents: positive('cluster-events', values['cluster-events']),
+    clusterRate: positive('cluster-rate', values['cluster-rate']),
+    clusterSeconds: positive('cluster-seconds', values['cluster-seconds']),
     soak: values.soak === undefined ? undefined : positive('soak', values.soak),
     soakRate: positive('soak-rate', values['soak-rate']),
     soakPath: list('soak-path', values['soak-path'], PATH_KINDS)[0]!,

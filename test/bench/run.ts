@@ -11,6 +11,8 @@
  *                   fills: 50 events and 2/s unless given; the instant FHIR peer takes --events and --open-loop)
  *     lanes:        [--lanes-events 4000] [--lis-delay 2]
  *     HAPI, codec:  [--hapi-round-trips 20000] [--codec-seconds 2]
+ *     cluster:      (only with --only cluster; needs PostgreSQL, see README) [--cluster-setups sqlite:1,postgres:1,postgres:2,postgres:3]
+ *                   [--cluster-events 10000] [--cluster-rate 500] [--cluster-seconds 30]
  *     soak (alone): [--soak 1000000] [--soak-rate 1000] [--soak-path webhook-mllp] [--soak-retention 2m]
  *                   [--out test/bench/out]
  *
@@ -21,7 +23,8 @@
  * - open: each path at each rate for --duration seconds, latency from the time each event was due;
  * - lanes: lanes 1 and 4 with an instant LIS and one answering after --lis-delay ms;
  * - hapi: MLLP round trips/s of HAPI HL7v2's client and server beside ours;
- * - codec: our HL7 v2 codec beside other JavaScript ones.
+ * - codec: our HL7 v2 codec beside other JavaScript ones;
+ * - cluster: 1 instance on SQLite beside 1, 2 and 3 instances on one PostgreSQL (cluster.bench.ts).
  * The load average is printed with every run: other work on the machine moves the figures a lot.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type BarPanel, barChartSvg, lineChartSvg } from './chart.ts';
 import { type CodecBenchResult, formatCodecBench, runCodecBench } from './codec.bench.ts';
+import { type ClusterBenchResult, formatCluster, LANES_PER_DESTINATION, runClusterSetup } from './cluster.bench.ts';
 import { type ClosedLoopResult, formatClosedLoop, runClosedLoop } from './e2e.bench.ts';
 import { formatHapiComparison, type HapiComparison, runHapiComparison } from './hapi-mllp.bench.ts';
 import { formatLanes, type LanesPair, runLanesPair } from './lanes.ts';
@@ -152,6 +156,18 @@ if (lanes.length > 0) console.log(`\nLanes, closed loop:\n${formatLanes(lanes)}`
 if (hapi) console.log(`\nMLLP round trips, one connection, one message outstanding:\n${formatHapiComparison(hapi)}`);
 if (codec) console.log(`\nHL7 v2 codec, 20-OBX ORU^R01, ${o.codecSeconds} s per codec after warm-up (one core):\n${formatCodecBench(codec)}`);
 
+const cluster: ClusterBenchResult[] = [];
+if (o.sections.includes('cluster')) {
+  console.log(
+    `Scale-out: one channel, 3 MLLP destinations × ${LANES_PER_DESTINATION} lanes to one instant LIS (in this process); closed loop of ${fmt(o.clusterEvents)} webhooks, ${o.concurrency} in flight, spread over the instances; open loop ${fmt(o.clusterRate)}/s for ${o.clusterSeconds} s (POST → every destination's AA)`,
+  );
+  for (const setup of o.clusterSetups) {
+    cluster.push(await runClusterSetup(setup, { events: o.clusterEvents, concurrency: o.concurrency, rate: o.clusterRate, seconds: o.clusterSeconds, patients: o.patients }));
+    console.log(formatCluster(cluster.slice(-1)));
+  }
+  console.log(`\n${formatCluster(cluster)}`);
+}
+
 const panels: BarPanel[] = [];
 if (open.length > 0) {
   panels.push({
@@ -184,7 +200,15 @@ if (closed.length > 0) {
     })),
   });
 }
-writeFileSync(join(out, 'results.json'), JSON.stringify({ machine, options: o, closed, open, lanes, hapi, codec }, null, 2));
+if (cluster.length > 0) {
+  panels.push({
+    title: 'Scale-out: results/s end to end by store and instances',
+    unit: 'results/s',
+    series: ['closed loop'],
+    groups: cluster.map((r) => ({ label: `${r.store} × ${r.instances}`, values: [r.endToEndPerSecond] })),
+  });
+}
+writeFileSync(join(out, 'results.json'), JSON.stringify({ machine, options: o, closed, open, lanes, hapi, codec, cluster }, null, 2));
 const written = [join(out, 'results.json')];
 if (panels.length > 0) {
   writeFileSync(join(out, 'bench.svg'), barChartSvg(panels, caption));

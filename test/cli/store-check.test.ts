@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { PostgresStore } from '../../src/store/postgres/store.ts';
 import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { message } from '../store/support.ts';
+import { postgresUnavailable, tempDatabase } from '../support/postgres.ts';
 import { conduit, tempFiles } from './support.ts';
 
 async function dataDirWithStore(dir: string, messages: number): Promise<string> {
@@ -64,4 +66,24 @@ test('conduit store stats without a store says so (exit 1)', (t) => {
   const r = conduit(['store', 'stats', '--data', join(tempFiles(t).dir, 'nothing')]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /no store here/);
+});
+
+test('conduit store stats and check of a PostgreSQL store: per channel figures, the database and its tables; an unreachable one exits 1', { skip: await postgresUnavailable() }, async (t) => {
+  const url = await tempDatabase(t);
+  const store = new PostgresStore(url, { synchronous: 'normal' });
+  for (let i = 0; i < 3; i++) await store.insertMessage(message());
+  await store.close();
+  const r = conduit(['store', 'stats', '--store', url]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^postgres:\/\/postgres@127\.0\.0\.1:5432\/conduit_test_\w+: \d+\.\d MiB \(messages \d+\.\d MiB, deliveries /);
+  assert.match(lines[3]!, /^ch +3 +0 +3 +0\.0 MiB +2026-11-20T09:00:00\.\d{3}Z$/);
+  const json = JSON.parse(conduit(['store', 'stats', '--store', url, '--json']).stdout) as { store: string; channels: Array<{ channelId: string; messages: number }> };
+  assert.deepEqual([json.store, json.channels.map((c) => [c.channelId, c.messages])], ['postgres', [['ch', 3]]]);
+  const check = conduit(['store', 'check', '--store', url]);
+  assert.equal(check.status, 0, check.stderr);
+  assert.match(check.stdout, /: ok \(schema \d+, 3 messages, 3 pending deliveries/);
+  const down = conduit(['store', 'check', '--store', 'postgres://postgres@127.0.0.1:1/none']);
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /ECONNREFUSED/);
 });

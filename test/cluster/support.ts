@@ -281,3 +281,20 @@ export function failoverMs(frames: readonly ReceivedFrame[], laneOfFrame: (f: Re
   }
   return Number.isFinite(before) && Number.isFinite(after) ? Math.round(after - before) : undefined;
 }
+
+/** The longest time without any AA between `from` and `to` (performance.now()): how long delivery stood still. */
+export function longestPauseMs(frames: readonly ReceivedFrame[], from: number, to: number): number {
+  const times = frames
+    .filter((f) => f.ackCode === 'AA' && f.answeredAt !== undefined)
+    .map((f) => f.answeredAt!)
+    .sort((a, b) => a - b);
+  let last = Math.max(from, times.filter((x) => x <= from).at(-1) ?? from);
+  let longest = 0;
+  for (const x of times) {
+    if (x <= from) continue;
+    if (x > to) break;
+    longest = Math.max(longest, x - last);
+    last = x;
+  }
+  return Math.round(Math.max(longest, to - last));
+}

@@ -1,19 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import type { ChannelStoreStats } from '../stats.ts';
 
-/** One channel's share of the store. */
-export interface ChannelStoreStats {
-  channelId: string;
-  messages: number;
-  /** Messages whose content retention removed. */
-  contentRemoved: number;
-  pendingDeliveries: number;
-  /** Bytes of content (raw input, canonical report, encoded payloads, raw answers), UTF-8. */
-  contentBytes: number;
-  oldestReceivedAt: string | undefined;
-}
-
-export interface StoreStats {
+export interface SqliteStoreStats {
+  store: 'sqlite';
   file: string;
   /** The database file, its write-ahead log, and the free pages inside the file (reused by new rows). */
   fileBytes: number;
@@ -28,7 +18,7 @@ const size = (path: string): number => (existsSync(path) ? statSync(path).size :
  * Sizes of the store per channel (`conduit store stats`). Reads every row's length, so it takes
  * about as long as a scan of the file; safe beside a running engine (a read transaction).
  */
-export function storeStats(file: string): StoreStats {
+export function storeStats(file: string): SqliteStoreStats {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
     db.exec('PRAGMA busy_timeout = 5000');
@@ -58,6 +48,7 @@ export function storeStats(file: string): StoreStats {
     db.exec('COMMIT');
     const of = <T extends { channel_id: string }>(rows: T[], id: string): T | undefined => rows.find((r) => r.channel_id === id);
     return {
+      store: 'sqlite',
       file,
       fileBytes: size(file),
       walBytes: size(`${file}-wal`),
