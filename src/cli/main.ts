@@ -104,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'store': {
         const { storeCommand } = await import('./store.ts');
-        return storeCommand(settings, args.positional[0], process.stdout, process.stderr, Boolean(args.flags['--json']));
+        return await storeCommand(settings, args.positional[0], process.stdout, process.stderr, Boolean(args.flags['--json']));
       }
       default:
         throw new UsageError(`unknown command '${args.command}'`, { showUsage: true });
