@@ -56,13 +56,8 @@ function check(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS
  * and what it holds. Page-level checks are PostgreSQL's own (data checksums, amcheck).
  */
 async function checkPostgres(url: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  let s: PostgresStoreStats;
-  try {
-    s = await postgresStoreStats(url);
-  } catch (e) {
-    err.write(`${redactedUrl(url)}: ${postgresWords(e)}\n`);
-    return 1;
-  }
+  const s = await readPostgresStats(url, err);
+  if (!s) return 1;
   if (s.schemaVersion > SCHEMA_VERSION) {
     err.write(`${s.url}: written by a newer Conduit (schema ${s.schemaVersion}, this one knows ${SCHEMA_VERSION})\n`);
     return 1;
@@ -74,15 +69,20 @@ async function checkPostgres(url: string, out: NodeJS.WritableStream, err: NodeJ
 }
 
 async function statsPostgres(url: string, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json: boolean): Promise<number> {
-  let s: PostgresStoreStats;
-  try {
-    s = await postgresStoreStats(url);
-  } catch (e) {
-    err.write(`${redactedUrl(url)}: ${postgresWords(e)}\n`);
-    return 1;
-  }
+  const s = await readPostgresStats(url, err);
+  if (!s) return 1;
   out.write(json ? `${JSON.stringify(s, null, 2)}\n` : formatStats(s));
   return 0;
+}
+
+/** The PostgreSQL store's figures; undefined (and why, on `err`) when it cannot be read. */
+async function readPostgresStats(url: string, err: NodeJS.WritableStream): Promise<PostgresStoreStats | undefined> {
+  try {
+    return await postgresStoreStats(url);
+  } catch (e) {
+    err.write(`${redactedUrl(url)}: ${postgresWords(e)}\n`);
+    return undefined;
+  }
 }
 
 /** `conduit store stats`: sizes per channel (messages, content kept, pending, bytes) and of the files. */

@@ -146,7 +146,7 @@ export async function runClusterSetup(setup: string, o: ClusterBenchOptions): Pr
       instances,
       endToEndPerSecond,
       openLoop: { ...percentiles(latencies), rate: o.rate },
-      peakRssMiB: engines.map((e) => Math.round((rssPeak(e.pid) ?? 0) / 1024)),
+      peakRssMiB: engines.map((e) => Math.round((rssPeak(e.pid) ?? 0) / 2 ** 20)),
       loadAverage: loadAverage(),
     };
   } finally {

@@ -38,6 +38,17 @@ describe('Kafka source: bad records go to the dead-letter topic and do not block
   });
 
   const accessions = async () => (await sandboxMessages(lis)).map((raw) => Hl7Message.parse(raw).segment('ORC')!.get(3));
+  /** Resolves once the LIS has every one of these events. */
+  const untilDelivered = async (events: Array<{ accession: string }>): Promise<void> => {
+    let delivered: string[] = [];
+    await until(
+      async () => {
+        delivered = await accessions();
+        return events.every((e) => delivered.includes(e.accession));
+      },
+      () => `delivered: ${delivered.join(',')}`,
+    );
+  };
 
   test('good records around bad ones are delivered in order; the bad ones land in the dead-letter topic', async () => {
     const good = generateEvents({ events: 4, patients: 1, runId: 'dl' });
@@ -52,14 +63,7 @@ describe('Kafka source: bad records go to the dead-letter topic and do not block
     ];
     await produce(topic, records);
 
-    let delivered: string[] = [];
-    await until(
-      async () => {
-        delivered = await accessions();
-        return good.every((e) => delivered.includes(e.accession));
-      },
-      () => `delivered: ${delivered.join(',')}`,
-    );
+    await untilDelivered(good);
     assert.deepEqual(await accessions(), good.map((e) => e.accession), 'the good records, in order, once each');
 
     // Records of different keys are taken concurrently: the dead-letter topic keeps order per key only.
@@ -90,14 +94,7 @@ describe('Kafka source: bad records go to the dead-letter topic and do not block
       { key: 'y', value: '[]' },
       { key: good[1]!.patientId, value: good[1]!.body },
     ]);
-    let delivered: string[] = [];
-    await until(
-      async () => {
-        delivered = await accessions();
-        return good.every((e) => delivered.includes(e.accession));
-      },
-      () => `delivered: ${delivered.join(',')}`,
-    );
+    await untilDelivered(good);
     const end = (await endOffsets(plainTopic)).get(0);
     await until(async () => (await committedOffsets(`g-${plainTopic}`, plainTopic)).get(0) === end, () => 'offsets committed past the bad records', 10_000, 200);
     const skipped = t.logs.filter((l) => l.includes('record refused by the channel; skipped'));

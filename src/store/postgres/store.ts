@@ -2,27 +2,20 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
+import { GroupCommittedStore } from '../group-committed.ts';
 import { submissionOf } from '../rows.ts';
 import type {
-  AttemptRecord,
   ChannelCounts,
-  CommittedDelivery,
   DeliveryStatus,
-  Fence,
-  InsertResult,
   MessageQuery,
   MessageRef,
   MessageStatus,
   MessageSummary,
   MessageView,
   NewerVersion,
-  NewMessage,
   PendingDelivery,
-  PruneCursor,
-  PruneResult,
   SettledCounts,
   Store,
-  StoreWriteFailure,
   Submission,
 } from '../types.ts';
 import { channelCountsOf, finishingOps, listConditions, messageRefOf, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
@@ -62,9 +55,9 @@ const SCHEMA_LOCK = 0x434e4454;
  * lays over its rows the outcomes that were unwritten when it started or since, and each row
  * tells by the round that last wrote it which of those it already holds (see write-behind.ts).
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends GroupCommittedStore implements Store {
   private readonly pool: pg.Pool;
-  private readonly writes: GroupCommit;
+  protected readonly writes: GroupCommit;
   /** The schema is in place and the backlog counted; every read and round waits for it. */
   private readonly ready: Promise<void>;
   private closed = false;
@@ -73,6 +66,7 @@ export class PostgresStore implements Store {
   private readonly config: pg.ClientConfig;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
+    super();
     this.url = redactedUrl(url);
     const config = connectionConfig(url);
     this.config = config;
@@ -172,11 +166,6 @@ export class PostgresStore implements Store {
     return new Notifications(this.config, channels, onNotice, log);
   }
 
-  /** Rounds the writer answered (committed or not): a count of store round trips, for tests and diagnostics. */
-  get rounds(): number {
-    return this.writes.rounds;
-  }
-
   private async query<T = Row>(text: string, values?: unknown[]): Promise<T[]> {
     await this.ready;
     return (await this.pool.query(text, values)).rows as T[];
@@ -191,48 +180,6 @@ export class PostgresStore implements Store {
     const value = await read();
     const seen = new Set(before);
     return { value, ops: before.concat(this.writes.unwritten().filter((op) => !seen.has(op))) };
-  }
-
-  insertMessage(message: NewMessage): Promise<InsertResult> {
-    return this.writes.insertMessage(message);
-  }
-
-  recordSubmission(submission: Submission): Promise<Submission> {
-    return this.writes.recordSubmission(submission);
-  }
-
-  onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void {
-    this.writes.onCommitted(listener);
-  }
-
-  markSent(deliveryId: number, fence?: Fence): Promise<void> {
-    return this.writes.markSent(deliveryId, fence);
-  }
-
-  recordAttempt(record: AttemptRecord): void {
-    this.writes.recordAttempt(record);
-  }
-
-  pendingCount(): number {
-    return this.writes.pendingCount();
-  }
-
-  writeFailure(): StoreWriteFailure | undefined {
-    return this.writes.writeFailure();
-  }
-
-  requeue(messageId: string): Promise<number> {
-    return this.writes.count({ kind: 'requeue', messageId, at: new Date().toISOString() });
-  }
-
-  bringForward(messageId: string): Promise<number> {
-    const now = Date.now();
-    return this.writes.count({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
-  }
-
-  async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
-    const r = await this.writes.write({ kind: 'prune', channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
-    return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
   }
 
   async recoverInFlight(): Promise<number> {
@@ -372,14 +319,6 @@ export class PostgresStore implements Store {
     } catch {
       return false;
     }
-  }
-
-  flush(): Promise<void> {
-    return this.writes.flush();
-  }
-
-  settled(): Promise<void> {
-    return this.writes.settled();
   }
 
   async close(): Promise<void> {

@@ -4,28 +4,21 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
+import { GroupCommittedStore } from '../group-committed.ts';
 import type { Round, RoundRunner, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
 import type {
-  AttemptRecord,
   ChannelCounts,
-  CommittedDelivery,
   DeliveryStatus,
-  Fence,
-  InsertResult,
   MessageQuery,
   MessageRef,
   MessageStatus,
   MessageSummary,
   MessageView,
   NewerVersion,
-  NewMessage,
   PendingDelivery,
-  PruneCursor,
-  PruneResult,
   SettledCounts,
   Store,
-  StoreWriteFailure,
   Submission,
 } from '../types.ts';
 import { channelCountsOf, finishingOps, listConditions, messageRefOf, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
@@ -53,12 +46,13 @@ export interface SqliteStoreOptions {
  * loop; the main thread reads through its own connection (WAL: a read sees every committed
  * transaction) and lays the outcomes not written yet over what it reads.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends GroupCommittedStore implements Store {
   private readonly db: DatabaseSync;
   private readonly stmt: Record<string, StatementSync>;
-  private readonly writes: GroupCommit;
+  protected readonly writes: GroupCommit;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
+    super();
     mkdirSync(dirname(file), { recursive: true });
     // Refuses a damaged file, or a missing one where a store existed, before anything writes to it.
     this.db = openChecked(file, options.check ?? 'quick');
@@ -116,69 +110,10 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Rounds the writer thread answered (committed or not): a count of store round trips, for tests and diagnostics. */
-  get rounds(): number {
-    return this.writes.rounds;
-  }
-
-  insertMessage(message: NewMessage): Promise<InsertResult> {
-    return this.writes.insertMessage(message);
-  }
-
-  recordSubmission(submission: Submission): Promise<Submission> {
-    return this.writes.recordSubmission(submission);
-  }
-
-  onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void {
-    this.writes.onCommitted(listener);
-  }
-
-  markSent(deliveryId: number, fence?: Fence): Promise<void> {
-    // Written before the send (with the outcomes queued so far), so that after a crash the
-    // attempt on the wire is known and recorded (recoverInFlight). If it cannot be written, the
-    // message is not sent: the lane pauses until writes work again. Marks of every lane queued
-    // in one turn share one commit.
-    return this.writes.markSent(deliveryId, fence);
-  }
-
-  recordAttempt(record: AttemptRecord): void {
-    this.writes.recordAttempt(record);
-  }
-
-  pendingCount(): number {
-    return this.writes.pendingCount();
-  }
-
-  writeFailure(): StoreWriteFailure | undefined {
-    return this.writes.writeFailure();
-  }
-
-  requeue(messageId: string): Promise<number> {
-    return this.writes.count({ kind: 'requeue', messageId, at: new Date().toISOString() });
-  }
-
-  bringForward(messageId: string): Promise<number> {
-    const now = Date.now();
-    return this.writes.count({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
-  }
-
-  async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
-    const r = await this.writes.write({ kind: 'prune', channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
-    return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
-  }
-
   recoverInFlight(): Promise<number> {
     return this.writes.count({ kind: 'recover', at: new Date().toISOString() }).catch((e: unknown) => {
       throw new ConduitError('STORE_FAILED', 'deliveries in flight at the last stop could not be queued again', { cause: e });
     });
-  }
-
-  flush(): Promise<void> {
-    return this.writes.flush();
-  }
-
-  settled(): Promise<void> {
-    return this.writes.settled();
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,71 @@
+import type { GroupCommit } from './group-commit.ts';
+import type { AttemptRecord, CommittedDelivery, Fence, InsertResult, NewMessage, PruneCursor, PruneResult, StoreWriteFailure, Submission } from './types.ts';
+
+/**
+ * The write side of the Store interface, the same for every database: each write goes through
+ * the store's group commit (see GroupCommit). The stores add their reads, opening and closing.
+ */
+export abstract class GroupCommittedStore {
+  protected abstract readonly writes: GroupCommit;
+
+  /** Rounds answered (committed or not): a count of store round trips, for tests and diagnostics. */
+  get rounds(): number {
+    return this.writes.rounds;
+  }
+
+  insertMessage(message: NewMessage): Promise<InsertResult> {
+    return this.writes.insertMessage(message);
+  }
+
+  recordSubmission(submission: Submission): Promise<Submission> {
+    return this.writes.recordSubmission(submission);
+  }
+
+  onCommitted(listener: (rows: readonly CommittedDelivery[]) => void): void {
+    this.writes.onCommitted(listener);
+  }
+
+  /**
+   * Written before the send (with the outcomes queued so far), so that after a crash the attempt
+   * on the wire is known and recorded (recoverInFlight). If it cannot be written, the message is
+   * not sent: the lane pauses until writes work again. Marks of every lane queued in one turn
+   * share one commit.
+   */
+  markSent(deliveryId: number, fence?: Fence): Promise<void> {
+    return this.writes.markSent(deliveryId, fence);
+  }
+
+  recordAttempt(record: AttemptRecord): void {
+    this.writes.recordAttempt(record);
+  }
+
+  pendingCount(): number {
+    return this.writes.pendingCount();
+  }
+
+  writeFailure(): StoreWriteFailure | undefined {
+    return this.writes.writeFailure();
+  }
+
+  requeue(messageId: string): Promise<number> {
+    return this.writes.count({ kind: 'requeue', messageId, at: new Date().toISOString() });
+  }
+
+  bringForward(messageId: string): Promise<number> {
+    const now = Date.now();
+    return this.writes.count({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });
+  }
+
+  async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
+    const r = await this.writes.write({ kind: 'prune', channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
+    return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
+  }
+
+  flush(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  settled(): Promise<void> {
+    return this.writes.settled();
+  }
+}
