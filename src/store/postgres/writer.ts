@@ -20,10 +20,11 @@ const FAILING_LOCK_TIMEOUT = '100ms';
 
 type Q = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
-/** What every step needs besides its own data: the round's id, and which instance writes. */
+/** What every step needs besides its own data: the round's id, which instance writes, and the channels to tell the others about at commit. */
 interface Ctx {
   round: number;
   instance: string;
+  notify: Set<string>;
 }
 
 /** The channel other instances LISTEN on: deliveries were added or requeued in these channels ('*': any). */
@@ -51,6 +52,10 @@ export class PostgresWriter implements RoundRunner {
       if (this.client === client) this.client = undefined;
     });
     await client.connect();
+    // Delivery state only needs to survive a crash of this process (a lost update means a
+    // resend with the same control id): rounds do not wait for the WAL flush unless they hold a
+    // durable intake (SET LOCAL below).
+    await client.query(`SET synchronous_commit TO off; SET lock_timeout TO '${LOCK_TIMEOUT}'`);
     this.client = client;
     return client;
   }
@@ -60,15 +65,15 @@ export class PostgresWriter implements RoundRunner {
     const client = await this.connection();
     const q: Q = (text, values) => client.query(text, values);
     try {
-      await q('BEGIN');
-      // Delivery state only needs to survive a crash of this process (a lost update means a
-      // resend with the same control id): its rounds do not wait for the WAL flush.
-      if (!round.durable) await q('SET LOCAL synchronous_commit TO off');
-      await q(`SET LOCAL lock_timeout TO '${round.failing ? FAILING_LOCK_TIMEOUT : LOCK_TIMEOUT}'`);
+      // One round trip to begin, one to commit (with the notification, sent at commit), besides the steps.
+      await q(
+        ['BEGIN', ...(round.durable ? ['SET LOCAL synchronous_commit TO on'] : []), ...(round.failing ? [`SET LOCAL lock_timeout TO '${FAILING_LOCK_TIMEOUT}'`] : [])].join('; '),
+      );
       const results: StepResult[] = [];
-      const ctx: Ctx = { round: round.id, instance: this.instance };
+      const ctx: Ctx = { round: round.id, instance: this.instance, notify: new Set() };
       for (const step of round.steps) results.push(await runStep(q, step, ctx));
-      await q('COMMIT');
+      const notice = ctx.notify.size > 0 ? `SELECT pg_notify('${INTAKE_CHANNEL}', ${client.escapeLiteral(JSON.stringify({ from: ctx.instance, channels: [...ctx.notify] }))}); ` : '';
+      await q(`${notice}COMMIT`);
       return results;
     } catch (e) {
       try {
@@ -93,9 +98,9 @@ export class PostgresWriter implements RoundRunner {
   }
 }
 
-/** Tells the other instances (LISTEN conduit_intake) that these channels have new pending deliveries; sent at commit. */
-async function notify(q: Q, ctx: Ctx, channels: string[]): Promise<void> {
-  await q('SELECT pg_notify($1, $2)', [INTAKE_CHANNEL, JSON.stringify({ from: ctx.instance, channels })]);
+/** Tells the other instances (LISTEN conduit_intake), at commit, that these channels have new pending deliveries. */
+function notify(ctx: Ctx, channels: readonly string[]): void {
+  for (const c of channels) ctx.notify.add(c);
 }
 
 async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
@@ -113,7 +118,7 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
             AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
         [step.at, step.messageId, round],
       );
-      if (r.rowCount) await notify(q, ctx, ['*']);
+      if (r.rowCount) notify(ctx, ['*']);
       return { kind: 'count', n: r.rowCount ?? 0 };
     }
     case 'bringForward': {
@@ -122,7 +127,7 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
           WHERE message_seq = (SELECT seq FROM messages WHERE id = $2) AND status = 'errored' AND next_attempt_at > $3`,
         [step.at, step.messageId, step.now, round],
       );
-      if (r.rowCount) await notify(q, ctx, ['*']);
+      if (r.rowCount) notify(ctx, ['*']);
       return { kind: 'count', n: r.rowCount ?? 0 };
     }
     case 'recover': {
@@ -151,8 +156,7 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
 }
 
 /**
- * Outcomes and marks in order; runs of marks, and of outcomes of distinct deliveries without a
- * follow-up, as one statement each. Those under a fence are written only while this instance
+ * Outcomes and marks, in order per delivery (see writeSegment). Those under a fence are written only while this instance
  * holds the lane's lease with that token; the lease rows are locked (FOR SHARE) until the
  * round commits, so a takeover waits for it and then sees what it wrote.
  */
@@ -174,39 +178,53 @@ async function writeOps(q: Q, all: readonly Op[], ctx: Ctx): Promise<StepResult>
       if (op.record.followUp) correction--;
     }
   }
-  const { round } = ctx;
-  let i = 0;
-  while (i < ops.length) {
-    const op = ops[i]!;
-    if (op.kind === 'sent') {
-      const run: Array<Extract<Op, { kind: 'sent' }>> = [];
-      while (i < ops.length && ops[i]!.kind === 'sent') run.push(ops[i++] as Extract<Op, { kind: 'sent' }>);
+  // Ops of different deliveries are independent; a follow-up (which writes another row) is a barrier.
+  let from = 0;
+  while (from < ops.length) {
+    let to = from;
+    while (to < ops.length && !isFollowUp(ops[to]!)) to++;
+    correction += await writeSegment(q, ops.slice(from, to), ctx.round);
+    if (to < ops.length) correction += await writeWithFollowUp(q, (ops[to] as Extract<Op, { kind: 'attempt' }>).record, ops[to]!.at, ctx);
+    from = to + 1;
+  }
+  return { kind: 'ops', correction, ...(fenced.length > 0 ? { fenced } : {}) };
+}
+
+function isFollowUp(op: Op): boolean {
+  return op.kind === 'attempt' && op.record.followUp !== undefined;
+}
+
+/**
+ * Marks and outcomes without follow-ups, in as few statements as the order per delivery allows:
+ * phase k holds the k-th op of each delivery, and a phase is one statement of marks and two of
+ * outcomes (a lane's mark and the outcome of its previous row are in different rows).
+ */
+async function writeSegment(q: Q, ops: readonly Op[], round: number): Promise<number> {
+  const phases: Op[][] = [];
+  const seen = new Map<number, number>();
+  for (const op of ops) {
+    const id = op.kind === 'sent' ? op.deliveryId : op.record.deliveryId;
+    const k = seen.get(id) ?? 0;
+    seen.set(id, k + 1);
+    (phases[k] ??= []).push(op);
+  }
+  let correction = 0;
+  for (const phase of phases) {
+    const marks = phase.filter((op): op is Extract<Op, { kind: 'sent' }> => op.kind === 'sent');
+    if (marks.length > 0) {
       await q(
         `UPDATE deliveries d SET status = 'sent', updated_at = u.at, round = $3
            FROM unnest($1::bigint[], $2::timestamptz[]) AS u (id, at)
           WHERE d.id = u.id AND d.status IN ('queued', 'errored')`,
-        [run.map((o) => o.deliveryId), run.map((o) => o.at), round],
+        [marks.map((o) => o.deliveryId), marks.map((o) => o.at), round],
       );
-      continue;
     }
-    if (op.record.followUp) {
-      correction += await writeWithFollowUp(q, op.record, op.at, ctx);
-      i++;
-      continue;
-    }
-    const run: Array<{ record: AttemptRecord; at: string }> = [];
-    const ids = new Set<number>();
-    while (i < ops.length) {
-      const next = ops[i]!;
-      if (next.kind !== 'attempt' || next.record.followUp || ids.has(next.record.deliveryId)) break;
-      ids.add(next.record.deliveryId);
-      run.push({ record: next.record, at: next.at });
-      i++;
-    }
-    const changed = await writeAttempts(q, run, round);
-    for (const { record } of run) if (TERMINAL.has(record.status) && !changed.has(record.deliveryId)) correction++;
+    const outcomes = phase.flatMap((op) => (op.kind === 'attempt' ? [{ record: op.record, at: op.at }] : []));
+    if (outcomes.length === 0) continue;
+    const changed = await writeAttempts(q, outcomes, round);
+    for (const { record } of outcomes) if (TERMINAL.has(record.status) && !changed.has(record.deliveryId)) correction++;
   }
-  return { kind: 'ops', correction, ...(fenced.length > 0 ? { fenced } : {}) };
+  return correction;
 }
 
 function fenceKey(f: Pick<Fence, 'channelId' | 'destinationId' | 'lane' | 'token'>): string {
@@ -293,7 +311,7 @@ async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, ctx: Ctx): 
     [f.destinationId, f.lane, f.controlId, f.payload, f.contentType, at, r.deliveryId, round],
   );
   // Its lane may be another instance's.
-  await notify(q, ctx, r.fence ? [r.fence.channelId] : ['*']);
+  notify(ctx, r.fence ? [r.fence.channelId] : ['*']);
   return correction;
 }
 
@@ -364,7 +382,7 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
         ],
       );
       for (const row of r.rows as Array<{ id: number; message_seq: number; destination_id: string }>) ids.set(`${row.message_seq}\u0000${row.destination_id}`, row.id);
-      await notify(q, ctx, [...new Set(deliveries.map((x) => x.m.channelId))]);
+      notify(ctx, [...new Set(deliveries.map((x) => x.m.channelId))]);
     }
     for (const { index, message: m } of messages) {
       const seq = seqOf.get(m.id);
