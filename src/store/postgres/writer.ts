@@ -206,7 +206,9 @@ async function writeSegment(q: Q, ops: readonly Op[], round: number): Promise<nu
     const id = op.kind === 'sent' ? op.deliveryId : op.record.deliveryId;
     const k = seen.get(id) ?? 0;
     seen.set(id, k + 1);
-    (phases[k] ??= []).push(op);
+    const phase = phases[k];
+    if (phase) phase.push(op);
+    else phases[k] = [op];
   }
   let correction = 0;
   for (const phase of phases) {
