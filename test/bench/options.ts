@@ -48,6 +48,8 @@ export interface BenchOptions {
   soakPath: PathKind;
   /** Soak only: the channel's retention (content and metadata), e.g. '2m'. */
   soakRetention: string | undefined;
+  /** Soak only: the store, SQLite or a PostgreSQL database made for the run (CONDUIT_TEST_POSTGRES's server). */
+  soakStore: 'sqlite' | 'postgres';
   out: string;
 }
 
@@ -112,6 +114,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'soak-rate': { type: 'string', default: '1000' },
       'soak-path': { type: 'string', default: 'webhook-mllp' },
       'soak-retention': { type: 'string' },
+      'soak-store': { type: 'string', default: 'sqlite' },
       out: { type: 'string', default: 'test/bench/out' },
     },
     strict: true,
@@ -156,6 +159,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     soakRate: positive('soak-rate', values['soak-rate']),
     soakPath: list('soak-path', values['soak-path'], PATH_KINDS)[0]!,
     soakRetention: values['soak-retention'] === undefined ? undefined : duration('soak-retention', values['soak-retention']),
+    soakStore: list('soak-store', values['soak-store'], ['sqlite', 'postgres'] as const)[0]!,
     out: values.out,
   };
 }

@@ -12,6 +12,7 @@
  * "Delivered" is when the destination's answer was written: the LIS's AA, or the FHIR
  * server's transaction-response.
  */
+import pg from 'pg';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
@@ -68,6 +69,8 @@ export interface PathOptions {
   runId: string;
   /** The channel keeps content and messages this long (a duration, e.g. '1m'), applied every 5 s. */
   retention?: string;
+  /** A PostgreSQL URL for the engine's store (engine in a child process only); SQLite when absent. */
+  store?: string;
 }
 
 /** What the engine answered to one submission: 2xx / AA, 503 (pushback), or anything else. */
@@ -122,7 +125,10 @@ async function engineFor(channelId: string, channel: string, o: PathOptions): Pr
     channels: { [file]: channel },
     durability: o.durability,
     ...(o.engineExecArgv ? { execArgv: o.engineExecArgv } : {}),
-    ...(o.retention ? { env: { CONDUIT_RETENTION_INTERVAL_MS: String(RETENTION_INTERVAL_MS) } } : {}),
+    env: {
+      ...(o.retention ? { CONDUIT_RETENTION_INTERVAL_MS: String(RETENTION_INTERVAL_MS) } : {}),
+      ...(o.store ? { CONDUIT_STORE: o.store } : {}),
+    },
   });
   return {
     url: e.url,
@@ -132,6 +138,27 @@ async function engineFor(channelId: string, channel: string, o: PathOptions): Pr
     pending: () => e.pendingDeliveries(channelId),
     drained: (ms) => waitForDrained(e, channelId, ms, 20),
     stop: () => e.stop(),
+  };
+}
+
+/** The size of a PostgreSQL database, read every second (so it can be taken synchronously). */
+function databaseSize(url: string): { readonly bytes: number; close(): Promise<void> } {
+  const client = new pg.Client({ connectionString: url });
+  let bytes = 0;
+  const read = async () => {
+    bytes = Number((await client.query('SELECT pg_database_size(current_database()) AS n')).rows[0].n);
+  };
+  const ready = client.connect().then(read);
+  const timer = setInterval(() => void read().catch(() => {}), 1000);
+  return {
+    get bytes() {
+      return bytes;
+    },
+    async close() {
+      clearInterval(timer);
+      await ready.catch(() => {});
+      await client.end().catch(() => {});
+    },
   };
 }
 
@@ -261,10 +288,12 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
         ? await mllpIntake(await mllpSourcePort(engine, channelId), o.connections, workload)
         : webhookIntake(engine.url, `/channels/${channelId}`, o.connections, workload);
     closers.push(async () => intake.close());
+    const size = o.store ? databaseSize(o.store) : undefined;
+    if (size) closers.push(() => size.close());
     return {
       label,
       pid: engine.pid,
-      storeBytes: () => storeBytes(engine.dataDir),
+      storeBytes: () => (size ? size.bytes : storeBytes(engine.dataDir)),
       deliveries,
       submit: intake.submit,
       get lastRefusal() {

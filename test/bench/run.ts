@@ -14,6 +14,7 @@
  *     cluster:      (only with --only cluster; needs PostgreSQL, see README) [--cluster-setups sqlite:1,postgres:1,postgres:2,postgres:3]
  *                   [--cluster-events 10000] [--cluster-rate 500] [--cluster-seconds 30]
  *     soak (alone): [--soak 1000000] [--soak-rate 1000] [--soak-path webhook-mllp] [--soak-retention 2m]
+ *                   [--soak-store sqlite|postgres] (postgres: a database of its own on CONDUIT_TEST_POSTGRES's server)
  *                   [--out test/bench/out]
  *
  * Sections:
@@ -41,6 +42,7 @@ import { formatOpenLoop, type OpenLoopResult, runOpenLoop, worstSecond } from '.
 import { parseBenchArgs } from './options.ts';
 import type { FhirPeerKind, PathKind } from './paths.ts';
 import { formatSoak, runSoak } from './soak.bench.ts';
+import { tempDatabase } from '../support/postgres.ts';
 
 const o = parseBenchArgs(process.argv.slice(2));
 const out = resolve(o.out);
@@ -70,7 +72,17 @@ const base = { durability: o.durability, patients: o.patients, lis: o.lis };
 
 if (o.soak !== undefined) {
   console.log(`Soak: ${fmt(o.soak)} messages at ${fmt(o.soakRate)}/s through ${SHORT[o.soakPath]}; engine RSS as it goes:`);
-  const soak = await runSoak({ messages: o.soak, rate: o.soakRate, kind: o.soakPath, ...base, ...(o.soakRetention ? { retention: o.soakRetention } : {}) });
+  const cleanup: Array<() => Promise<void>> = [];
+  const store = o.soakStore === 'postgres' ? await tempDatabase({ after: (fn) => cleanup.push(fn) }) : undefined;
+  const soak = await runSoak({
+    messages: o.soak,
+    rate: o.soakRate,
+    kind: o.soakPath,
+    ...base,
+    ...(o.soakRetention ? { retention: o.soakRetention } : {}),
+    ...(store ? { store } : {}),
+  });
+  for (const c of cleanup) await c();
   console.log(formatSoak(soak));
   writeFileSync(join(out, 'soak.json'), JSON.stringify({ machine, options: o, soak }, null, 2));
   const points = soak.samples.flatMap((s): Array<[number, number]> => (s.engineRssBytes === undefined ? [] : [[s.elapsedMs / 1000, s.engineRssBytes / 2 ** 20]]));

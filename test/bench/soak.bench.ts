@@ -21,6 +21,8 @@ export interface SoakOptions {
   patients: number;
   /** Channel retention (content and metadata), a duration such as '2m'. */
   retention?: string;
+  /** A PostgreSQL URL for the store; SQLite when absent. */
+  store?: string;
   /** Default every 10 s (every tenth of the run, at least 1 s, when shorter than 100 s). */
   progressEveryMs?: number;
 }
@@ -49,6 +51,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     patients: o.patients,
     runId: `s${Date.now().toString(36)}`,
     ...(o.retention ? { retention: o.retention } : {}),
+    ...(o.store ? { store: o.store } : {}),
     // A soak stalls only if the engine does: allow for a long drain.
     timeoutMs: 1_800_000,
     progressEveryMs: o.progressEveryMs ?? Math.min(10_000, Math.max(1_000, (o.messages / o.rate) * 100)),

@@ -5,7 +5,6 @@
  * the reason, except under CI (CI=true), where that is a failure: see README, Tests.
  */
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
 import pg from 'pg';
 
 export const POSTGRES_URL = process.env.CONDUIT_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -46,7 +45,7 @@ async function admin(sql: string): Promise<void> {
  * A new empty database, dropped (with whatever is still connected to it) when the test ends,
  * after `before` (closing what uses it); returns its URL.
  */
-export async function tempDatabase(t: Pick<TestContext, 'after'>, before?: () => Promise<void>): Promise<string> {
+export async function tempDatabase(t: { after(fn: () => Promise<void>): unknown }, before?: () => Promise<void>): Promise<string> {
   const name = `conduit_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin(`CREATE DATABASE ${name}`);
   t.after(async () => {
