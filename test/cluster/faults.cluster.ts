@@ -24,7 +24,7 @@ import { waitForDrained } from '../support/engine-process.ts';
 import type { GeneratedEvent } from '../support/platform-events.ts';
 import { POSTGRES_URL, postgresUnavailable } from '../support/postgres.ts';
 import { type ReceivedFrame, type RecordingReceiver, startRecordingReceiver } from '../support/recording-receiver.ts';
-import { CHANNEL, type Cluster, failoverMs, Load, laneOfEvent, longestPauseMs, startCluster, verdict } from './support.ts';
+import { CHANNEL, type Cluster, failoverMs, Load, laneOfEvent, longestPauseMs, startCallbackReceiver, startCluster, verdict } from './support.ts';
 
 const number = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const RATE = number('CONDUIT_FAULT_RATE', 500);
@@ -39,24 +39,27 @@ const PATIENTS = 200;
 const skip = await postgresUnavailable();
 
 interface Run {
+  callbacks: Awaited<ReturnType<typeof startCallbackReceiver>>;
   cluster: Cluster;
   receivers: RecordingReceiver[];
   load: Load;
   byAccession: Map<string, GeneratedEvent>;
 }
 
-/** Three instances, a LIS answering after 1 ms, and the load running. */
+/** Three instances, a LIS answering after 1 ms, a receiver of status callbacks, and the load running. */
 async function begin(t: TestContext, runId: string, events: number): Promise<Run> {
   const receiver = await startRecordingReceiver({ delayMs: 1 });
   const receivers = [receiver];
+  const callbacks = await startCallbackReceiver();
   t.after(async () => {
     for (const r of receivers) await r.close();
+    await callbacks.close();
   });
-  const cluster = await startCluster(t, { instances: INSTANCES, mllpPort: receiver.port, lanes: LANES, leaseMs: LEASE_MS });
+  const cluster = await startCluster(t, { instances: INSTANCES, mllpPort: receiver.port, lanes: LANES, leaseMs: LEASE_MS, callbackUrl: callbacks.url });
   await cluster.settled();
   const load = new Load(cluster, runId, events, PATIENTS);
   load.start(RATE);
-  return { cluster, receivers, load, byAccession: new Map(load.events.map((e) => [e.accession, e])) };
+  return { callbacks, cluster, receivers, load, byAccession: new Map(load.events.map((e) => [e.accession, e])) };
 }
 
 function frames(run: Run): ReceivedFrame[] {
@@ -76,13 +79,16 @@ async function finish(t: TestContext, run: Run, name: string, failovers: Array<n
   const live = run.cluster.engines.find((_, slot) => !run.cluster.down.has(slot))!;
   await waitForDrained(live, CHANNEL, 300_000, 200);
   const v = verdict(run.load.acked, frames(run));
+  // Every result delivered brought its status callback, whichever instance recorded the outcome.
+  const noCallback = run.load.acked.filter((a) => !run.callbacks.delivered.has(a.event.resultId)).map((a) => a.event.resultId);
   const shown = failovers.map((f) => (f === undefined ? '-' : `${f} ms`)).join(', ');
   t.diagnostic(
-    `${name}: ${v.acked} events answered 2xx, ${v.delivered} delivered, ${v.duplicates} duplicate frames, ${v.missing.length} missing, ${v.controlIdChanged.length} with a changed MSH-10, ${v.orderViolations.length} order violations; failover ${shown}; retried requests ${run.load.retries}; ${JSON.stringify(extra)}`,
+    `${name}: ${v.acked} events answered 2xx, ${v.delivered} delivered, ${v.duplicates} duplicate frames, ${v.missing.length} missing, ${v.controlIdChanged.length} with a changed MSH-10, ${v.orderViolations.length} order violations; failover ${shown}; retried requests ${run.load.retries}; ${run.callbacks.received} status callbacks, ${noCallback.length} results without one; ${JSON.stringify(extra)}`,
   );
   assert.deepEqual(v.missing, [], 'events answered 2xx but never delivered');
   assert.deepEqual(v.controlIdChanged, [], 'duplicates must carry the MSH-10 of the first delivery');
   assert.deepEqual(v.orderViolations, [], 'patients whose results came out of order');
+  assert.deepEqual(noCallback, [], 'results delivered without their status callback');
 }
 
 /** The lanes a slot holds now. */

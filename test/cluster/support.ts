@@ -5,6 +5,8 @@
  * delivered, a duplicate carries the MSH-10 of its first delivery, and per patient the first
  * deliveries come in the order the webhooks were answered.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { laneOf } from '../../src/engine/lanes.ts';
@@ -21,6 +23,8 @@ export interface ClusterOptions {
   mllpPort: number;
   lanes: number;
   leaseMs: number;
+  /** Where the channel POSTs its status callbacks (result.delivered), on lanes of their own. */
+  callbackUrl?: string;
 }
 
 export interface Cluster {
@@ -34,7 +38,7 @@ export interface Cluster {
   /** GET /api/cluster from a live instance. */
   view(): Promise<ClusterView>;
   /** The slot of the instance holding a lane, undefined while none does. */
-  ownerOf(lane: number, view: ClusterView): number | undefined;
+  ownerOf(lane: number, view: ClusterView, destinationId?: string): number | undefined;
   /** Resolves once every lane is held by a live instance; returns the view. */
   settled(timeoutMs?: number): Promise<ClusterView>;
 }
@@ -47,13 +51,17 @@ export interface ClusterView {
 
 export async function startCluster(t: TestContext, options: ClusterOptions): Promise<Cluster> {
   const url = await tempDatabase(t);
+  const callback = options.callbackUrl
+    ? `statusCallback:\n  url: ${options.callbackUrl}\n  events: [delivered]\n  delivery: { maxAttempts: 1000, initialBackoffMs: 100, maxBackoffMs: 1000, lanes: 2 }\n`
+    : '';
   const workspace = createWorkspace({
-    'platform-to-lis.yaml': sampleChannel({
-      mllpPort: options.mllpPort,
-      path: PATH,
-      sender: { ackTimeoutMs: 2000 },
-      delivery: { lanes: options.lanes, maxAttempts: 1000, initialBackoffMs: 100, maxBackoffMs: 1000 },
-    }),
+    'platform-to-lis.yaml':
+      sampleChannel({
+        mllpPort: options.mllpPort,
+        path: PATH,
+        sender: { ackTimeoutMs: 2000 },
+        delivery: { lanes: options.lanes, maxAttempts: 1000, initialBackoffMs: 100, maxBackoffMs: 1000 },
+      }) + callback,
   });
   const engines: EngineProcess[] = [];
   const down = new Set<number>();
@@ -88,8 +96,8 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
       }
       throw new Error('no instance answers /api/cluster');
     },
-    ownerOf(lane, view) {
-      const owner = view.leases.find((l) => l.lane === lane && l.held)?.owner;
+    ownerOf(lane, view, destinationId = 'lis') {
+      const owner = view.leases.find((l) => l.destinationId === destinationId && l.lane === lane && l.held)?.owner;
       const pid = view.instances.find((i) => i.id === owner)?.pid;
       const slot = engines.findIndex((e) => e.pid === pid);
       return slot >= 0 ? slot : undefined;
@@ -99,7 +107,7 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
       for (;;) {
         const view = await cluster.view();
         const live = new Set(engines.filter((_, slot) => !down.has(slot)).map((e) => e.pid));
-        const owners = Array.from({ length: options.lanes }, (_, lane) => cluster.ownerOf(lane, view));
+        const owners = Array.from({ length: options.lanes }, (_, lane) => cluster.ownerOf(lane, view, 'lis'));
         if (owners.every((slot) => slot !== undefined && live.has(engines[slot]!.pid))) return view;
         if (Date.now() > deadline) throw new Error(`lanes not all held by live instances: ${JSON.stringify(view.leases)}`);
         await sleep(100);
@@ -297,4 +305,34 @@ export function longestPauseMs(frames: readonly ReceivedFrame[], from: number, t
     last = x;
   }
   return Math.round(Math.max(longest, to - last));
+}
+
+/** An HTTP receiver of status callbacks: answers 204 and keeps the result id of each result.delivered event. */
+export async function startCallbackReceiver(): Promise<{ url: string; delivered: Set<string>; received: number; close(): Promise<void> }> {
+  const delivered = new Set<string>();
+  let received = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received++;
+      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { event: string; source: { id: string } };
+      if (event.event === 'result.delivered') delivered.add(event.source.id);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/status`,
+    delivered,
+    get received() {
+      return received;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -67,10 +67,14 @@ export class LeaseTable {
 
   /** Extends every lease this instance still holds; the ones not returned were lost (expired, maybe taken). */
   async renew(): Promise<HeldLease[]> {
+    // Rows are locked in key order, as the writer's rounds lock them (FOR SHARE): no deadlock between the two.
     const r = await this.pool.query(
-      `UPDATE lane_leases SET expires_at = clock_timestamp() + $2::interval
-        WHERE owner = $1 AND expires_at > clock_timestamp()
-        RETURNING channel_id, destination_id, lane, token`,
+      `UPDATE lane_leases l SET expires_at = clock_timestamp() + $2::interval
+         FROM (SELECT channel_id, destination_id, lane FROM lane_leases
+                WHERE owner = $1 AND expires_at > clock_timestamp()
+                ORDER BY channel_id, destination_id, lane FOR UPDATE) AS mine
+        WHERE l.channel_id = mine.channel_id AND l.destination_id = mine.destination_id AND l.lane = mine.lane
+        RETURNING l.channel_id, l.destination_id, l.lane, l.token`,
       [this.instance.id, this.interval()],
     );
     return (r.rows as LeaseRow[]).map(heldOf);
@@ -133,10 +137,14 @@ export class LeaseTable {
   async release(lanes: readonly LaneKey[]): Promise<void> {
     if (lanes.length === 0) return;
     await this.pool.query(
-      `WITH released AS (
-         UPDATE lane_leases l SET owner = NULL, expires_at = '-infinity'
-           FROM unnest($2::text[], $3::text[], $4::int[]) AS u (channel_id, destination_id, lane)
-          WHERE l.owner = $1 AND l.channel_id = u.channel_id AND l.destination_id = u.destination_id AND l.lane = u.lane
+      `WITH mine AS (
+         SELECT l.channel_id, l.destination_id, l.lane FROM lane_leases l
+           JOIN unnest($2::text[], $3::text[], $4::int[]) AS u (channel_id, destination_id, lane)
+             ON l.channel_id = u.channel_id AND l.destination_id = u.destination_id AND l.lane = u.lane
+          WHERE l.owner = $1 ORDER BY l.channel_id, l.destination_id, l.lane FOR UPDATE OF l),
+       released AS (
+         UPDATE lane_leases l SET owner = NULL, expires_at = '-infinity' FROM mine
+          WHERE l.channel_id = mine.channel_id AND l.destination_id = mine.destination_id AND l.lane = mine.lane
           RETURNING l.lane)
        SELECT pg_notify($5, $1) FROM released LIMIT 1`,
       [this.instance.id, lanes.map((l) => l.channelId), lanes.map((l) => l.destinationId), lanes.map((l) => l.lane), LEASES_CHANNEL],
@@ -146,7 +154,11 @@ export class LeaseTable {
   /** Clean stop: every lease released at once, the instance marked stopped. */
   async stop(): Promise<void> {
     await this.pool.query(
-      `WITH released AS (UPDATE lane_leases SET owner = NULL, expires_at = '-infinity' WHERE owner = $1 RETURNING lane),
+      `WITH mine AS (SELECT channel_id, destination_id, lane FROM lane_leases WHERE owner = $1 ORDER BY channel_id, destination_id, lane FOR UPDATE),
+            released AS (
+              UPDATE lane_leases l SET owner = NULL, expires_at = '-infinity' FROM mine
+               WHERE l.channel_id = mine.channel_id AND l.destination_id = mine.destination_id AND l.lane = mine.lane
+               RETURNING l.lane),
             stopped AS (UPDATE instances SET stopped_at = clock_timestamp() WHERE id = $1 RETURNING id)
        SELECT pg_notify($2, $1) FROM stopped`,
       [this.instance.id, LEASES_CHANNEL],

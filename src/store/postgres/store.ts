@@ -14,6 +14,8 @@ import type {
   MessageView,
   NewerVersion,
   PendingDelivery,
+  PruneCursor,
+  PruneResult,
   SettledCounts,
   Store,
   Submission,
@@ -24,6 +26,7 @@ import { connectionConfig, postgresWords, redactedUrl } from './connection.ts';
 import { type InstanceInfo, LeaseTable } from './leases.ts';
 import { Notifications } from './notifications.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+import { pruneBatch } from './prune.ts';
 import { PostgresWriter } from './writer.ts';
 
 export interface PostgresStoreOptions {
@@ -180,6 +183,30 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     const value = await read();
     const seen = new Set(before);
     return { value, ops: before.concat(this.writes.unwritten().filter((op) => !seen.has(op))) };
+  }
+
+  /** Retention runs beside the writer, on a connection of the pool: its deletes never hold up a round. */
+  override async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
+    await this.ready;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
+      const r = await pruneBatch((text, values) => client.query(text, values), {
+        channelId,
+        what,
+        before,
+        after: after ?? { receivedAt: '', seq: 0 },
+        limit,
+        at: new Date().toISOString(),
+      });
+      await client.query('COMMIT');
+      return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 
   async recoverInFlight(): Promise<number> {

@@ -5,11 +5,12 @@
  * the next round.
  */
 import pg from 'pg';
-import type { PruneBatch, Round, RoundRunner, Step, StepResult } from '../rounds.ts';
+import type { Round, RoundRunner, Step, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
 import { type AttemptRecord, type DeliveryStatus, type Fence, type InsertResult, type NewMessage, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
 import type { Op } from '../write-behind.ts';
 import { postgresWords } from './connection.ts';
+import { pruneBatch } from './prune.ts';
 
 const TERMINAL: ReadonlySet<DeliveryStatus> = new Set(TERMINAL_STATUSES);
 const PENDING: ReadonlySet<DeliveryStatus> = new Set(PENDING_STATUSES);
@@ -18,7 +19,7 @@ const PENDING: ReadonlySet<DeliveryStatus> = new Set(PENDING_STATUSES);
 const LOCK_TIMEOUT = '5s';
 const FAILING_LOCK_TIMEOUT = '100ms';
 
-type Q = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
+export type Q = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
 /** What every step needs besides its own data: the round's id, which instance writes, and the channels to tell the others about at commit. */
 interface Ctx {
@@ -147,7 +148,7 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
       ]);
       return { kind: 'count', n: step.lanes.length };
     case 'prune':
-      return prune(q, step);
+      return pruneBatch(q, step);
     case 'probe':
       // A write: fails like any write while the server refuses them.
       await q(`UPDATE conduit_meta SET value = value WHERE key = 'schema_version'`);
@@ -247,6 +248,7 @@ async function heldFences(q: Q, ops: readonly Op[], ctx: Ctx): Promise<Set<strin
        JOIN unnest($2::text[], $3::text[], $4::int[]) AS u (channel_id, destination_id, lane)
          ON l.channel_id = u.channel_id AND l.destination_id = u.destination_id AND l.lane = u.lane
       WHERE l.owner = $1 AND l.expires_at > clock_timestamp()
+      ORDER BY l.channel_id, l.destination_id, l.lane
       FOR SHARE OF l`,
     [ctx.instance, list.map((f) => f.channelId), list.map((f) => f.destinationId), list.map((f) => f.lane)],
   );
@@ -443,40 +445,4 @@ async function writeSubmission(q: Q, x: Submission): Promise<Submission> {
   );
   const r = await q('SELECT * FROM submissions WHERE channel_id = $1 AND idempotency_key = $2', [x.channelId, x.idempotencyKey]);
   return submissionOf(r.rows[0] as Record<string, string>);
-}
-
-/** One batch of retention (see Store.prune): a walk from the cursor, then set-based changes of the messages without pending deliveries. */
-async function prune(q: Q, step: PruneBatch): Promise<StepResult> {
-  const content = step.what === 'content';
-  const walk = await q(
-    `SELECT seq, received_at FROM messages
-      WHERE channel_id = $1 ${content ? 'AND content_pruned_at IS NULL' : ''} AND received_at < $2 AND (received_at, seq) > ($3::timestamptz, $4)
-      ORDER BY received_at, seq LIMIT $5`,
-    [step.channelId, step.before, step.after.receivedAt === '' ? '-infinity' : step.after.receivedAt, step.after.seq, step.limit],
-  );
-  const rows = walk.rows as Array<{ seq: number; received_at: string }>;
-  const seqs = rows.map((r) => r.seq);
-  let changed = 0;
-  if (seqs.length > 0) {
-    // A message still to be delivered keeps everything, whatever its age.
-    const pending = await q(`SELECT DISTINCT message_seq FROM deliveries WHERE message_seq = ANY($1::bigint[]) AND status IN ('queued', 'sent', 'errored')`, [seqs]);
-    const keep = new Set((pending.rows as Array<{ message_seq: number }>).map((r) => r.message_seq));
-    const gone = seqs.filter((s) => !keep.has(s));
-    changed = gone.length;
-    if (gone.length > 0 && content) {
-      await q('UPDATE attempts SET response = NULL WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[])) AND response IS NOT NULL', [gone]);
-      await q(`UPDATE deliveries SET payload = '' WHERE message_seq = ANY($1::bigint[])`, [gone]);
-      await q(`UPDATE messages SET raw_input = '', canonical = NULL, content_pruned_at = $2 WHERE seq = ANY($1::bigint[])`, [gone, step.at]);
-    } else if (gone.length > 0) {
-      await q('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[]))', [gone]);
-      await q('DELETE FROM deliveries WHERE message_seq = ANY($1::bigint[])', [gone]);
-      await q('DELETE FROM messages WHERE seq = ANY($1::bigint[])', [gone]);
-    }
-  }
-  // What a REST submitter polls: gone with the messages it lists.
-  if (!content) {
-    await q('DELETE FROM submissions WHERE seq IN (SELECT seq FROM submissions WHERE channel_id = $1 AND received_at < $2 LIMIT $3)', [step.channelId, step.before, step.limit]);
-  }
-  const last = rows.at(-1);
-  return { kind: 'pruned', changed, ...(rows.length === step.limit && last ? { next: { receivedAt: last.received_at, seq: last.seq } } : {}) };
 }
