@@ -378,7 +378,13 @@ function openStore(settings: EngineSettings, log: Logger, instance: string): Sto
     onWriteRecovered: () => log.info('the store writes again: intake and deliveries resume'),
   };
   if (settings.store !== 'sqlite') {
-    const store = new PostgresStore(settings.store, { synchronous: settings.durability, instance, sharedBacklog: true, ...callbacks });
+    const store = new PostgresStore(settings.store, {
+      synchronous: settings.durability,
+      instance,
+      sharedBacklog: true,
+      onVacuumError: (e) => log.warn({ reason: postgresWords(e) }, 'vacuuming after retention failed; tried again after the next pruning'),
+      ...callbacks,
+    });
     log.info({ store: store.url }, 'messages are stored in PostgreSQL');
     return store;
   }

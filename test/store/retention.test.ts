@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import pg from 'pg';
 import { storeStats } from '../../src/store/sqlite/stats.ts';
 import type { Store } from '../../src/store/types.ts';
-import { attempt, delivery, eachStore, message, tempDb } from './support.ts';
+import { postgresUnavailable } from '../support/postgres.ts';
+import { attempt, delivery, eachStore, message, tempDb, tempPostgres } from './support.ts';
 
 const at = (minute: number): string => new Date(Date.UTC(2026, 10, 20, 9, minute)).toISOString();
 
@@ -127,3 +129,28 @@ test('stats: content bytes per channel fall when content is removed; nothing of 
   // Closing checkpoints the log into the file; secure_delete overwrote the removed text in its pages.
   assert.equal(readFileSync(db.file).includes('Smith^Jane'), false);
 });
+
+test('PostgreSQL: a retention walk that removed rows vacuums the tables it touched, so their space is reused even with autovacuum off', { skip: await postgresUnavailable() }, async (t) => {
+  const db = await tempPostgres(t);
+  const store = db.open();
+  for (let minute = 0; minute < 5; minute++) await received(store, minute);
+  const before = await vacuums(db.url);
+  assert.deepEqual(await store.prune('ch', 'metadata', at(10), undefined, 100), { changed: 5 });
+  // The vacuum runs in the background; close waits for it.
+  await store.close();
+  const after = await vacuums(db.url);
+  assert.ok(after > before, `vacuum count of messages ${before} → ${after}`);
+});
+
+/** How many times messages was vacuumed by hand (pg_stat_user_tables). */
+async function vacuums(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // The statistics collector is asynchronous: ask for a fresh snapshot.
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    return Number((await client.query(`SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'messages'`)).rows[0].vacuum_count);
+  } finally {
+    await client.end();
+  }
+}

@@ -44,9 +44,17 @@ export interface PostgresStoreOptions {
    * is counted in the database every 2 s, not only from this process's own intake and outcomes.
    */
   sharedBacklog?: boolean;
+  /** A vacuum after retention failed (it is tried again after the next pruning). */
+  onVacuumError?: (error: unknown) => void;
 }
 
 const BACKLOG_COUNT_MS = 2000;
+
+/**
+ * After retention removed rows, the tables it touches are vacuumed (at most this often), so new
+ * rows reuse the space even where the server's autovacuum is off or lags behind.
+ */
+const VACUUM_EVERY_MS = 60_000;
 
 /** Any Conduit instance migrating the schema holds this advisory lock (an arbitrary constant, 'CNDT'). */
 const SCHEMA_LOCK = 0x434e4454;
@@ -65,12 +73,18 @@ export class PostgresStore extends GroupCommittedStore implements Store {
   private readonly ready: Promise<void>;
   private closed = false;
   private backlogTimer: NodeJS.Timeout | undefined;
+  /** Rows retention changed since the last vacuum, when that was, and the vacuum running. */
+  private pruned = 0;
+  private vacuumedAt = 0;
+  private vacuuming: Promise<void> | undefined;
+  private readonly onVacuumError: ((error: unknown) => void) | undefined;
   readonly url: string;
   private readonly config: pg.ClientConfig;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     super();
     this.url = redactedUrl(url);
+    this.onVacuumError = options.onVacuumError;
     const config = connectionConfig(url);
     this.config = config;
     this.pool = new pg.Pool({ ...config, max: options.readConnections ?? 4, idleTimeoutMillis: 30_000 });
@@ -200,13 +214,32 @@ export class PostgresStore extends GroupCommittedStore implements Store {
         at: new Date().toISOString(),
       });
       await client.query('COMMIT');
-      return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
+      if (r.kind !== 'pruned') return { changed: 0 };
+      this.pruned += r.changed;
+      if (!r.next) this.vacuumSoon();
+      return { changed: r.changed, ...(r.next ? { next: r.next } : {}) };
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       throw e;
     } finally {
       client.release();
     }
+  }
+
+  /** At the end of a retention walk that removed rows: VACUUM of its tables in the background, one at a time, at most once a minute. */
+  private vacuumSoon(): void {
+    if (this.pruned === 0 || this.vacuuming || this.closed || Date.now() - this.vacuumedAt < VACUUM_EVERY_MS) return;
+    this.pruned = 0;
+    this.vacuumedAt = Date.now();
+    this.vacuuming = this.pool
+      .query('VACUUM (ANALYZE) attempts, deliveries, messages, submissions')
+      .then(
+        () => undefined,
+        (e: unknown) => this.onVacuumError?.(e),
+      )
+      .finally(() => {
+        this.vacuuming = undefined;
+      });
   }
 
   async recoverInFlight(): Promise<number> {
@@ -352,6 +385,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.backlogTimer);
+    await this.vacuuming;
     await this.writes.close();
     await this.pool.end();
   }
