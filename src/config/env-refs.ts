@@ -2,24 +2,26 @@ import type { z } from 'zod';
 import { formatPath } from '../mapping/issues.ts';
 import type { ConfigIssue, YamlFile } from './yaml-file.ts';
 
-const REF = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
-const WHOLE_REF = /^\$\{([A-Z_][A-Z0-9_]*)\}$/;
+/** `${NAME}`, or `${NAME:-default}`: the default when NAME is not set. */
+const REF = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
+const WHOLE_REF = /^\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}$/;
 
 /** The values that were one whole `${NAME}` reference (`port: ${LIS_PORT}`): formatted path → NAME. */
 export type EnvValues = Map<string, string>;
 
 /**
  * Replaces `${ENV_NAME}` references in every string of a configuration tree, so secrets stay
- * in the environment and out of the files. A reference to an unset variable is an issue.
- * Values that were one whole reference are recorded in `whole`: see parseWithEnvValues.
+ * in the environment and out of the files. A reference to an unset variable is an issue, unless
+ * it gives a default (`${LIS_SANDBOX_PORT:-2575}`, as in a shell). Values that were one whole
+ * reference are recorded in `whole`: see parseWithEnvValues.
  */
 export function resolveEnvRefs(file: YamlFile, env: NodeJS.ProcessEnv, issues: ConfigIssue[], whole: EnvValues = new Map()): unknown {
   const walk = (v: unknown, path: PropertyKey[]): unknown => {
     if (typeof v === 'string') {
-      const name = WHOLE_REF.exec(v)?.[1];
-      if (name !== undefined && env[name] !== undefined) whole.set(formatPath(path), name);
-      return v.replace(REF, (ref, name: string) => {
-        const value = env[name];
+      const ref = WHOLE_REF.exec(v);
+      if (ref && (env[ref[1]!] !== undefined || ref[2] !== undefined)) whole.set(formatPath(path), ref[1]!);
+      return v.replace(REF, (ref, name: string, fallback: string | undefined) => {
+        const value = env[name] ?? fallback;
         if (value === undefined) {
           issues.push({ file: file.file, path: formatPath(path), line: file.lineOf(path), message: `environment variable ${name} is not set`, code: 'env_missing' });
           return ref;

@@ -46,6 +46,13 @@ test('an unset variable is an issue with file, line and path naming the variable
   assert.deepEqual(data, { source: { hmac: { secret: '${NOT_SET_ANYWHERE}' } }, list: ['ok', '${ALSO_UNSET}'] });
 });
 
+test('${NAME:-default}: the variable when set (even empty), else the default; an empty default is allowed', () => {
+  const text = 'port: ${LIS_PORT:-2575}\nhost: ${LIS_HOST:-127.0.0.1}\nurl: http://${API_HOST:-localhost}:${API_PORT:-8080}/x\nnone: "[${NOTHING:-}]"\n';
+  const { data, issues } = resolve(text, { LIS_HOST: '10.0.0.5', API_PORT: '' });
+  assert.deepEqual(issues, []);
+  assert.deepEqual(data, { port: '2575', host: '10.0.0.5', url: 'http://localhost:/x', none: '[]' });
+});
+
 function hmacChannel(secretRef: string): string {
   return channelYaml('signed', { 'path: /hooks/signed': `  path: /hooks/signed\n  hmac:\n    secret: ${secretRef}` });
 }

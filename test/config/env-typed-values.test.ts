@@ -34,6 +34,15 @@ test('ports, timeouts, lanes and enabled from the environment are numbers and bo
   assert.equal(sender.ackTimeoutMs, 7500);
 });
 
+test('a default in the reference (${LIS_PORT:-2585}) is converted like a value from the environment', (t) => {
+  const dir = configDir({ channels: { 'feed.yaml': TEXT.replace('${LIS_PORT}', '${LIS_PORT:-2585}') } });
+  t.after(() => dir.remove());
+  const { LIS_PORT: _, ...rest } = ENV;
+  const { channels, issues } = dir.load(rest);
+  assert.deepEqual(issues, []);
+  assert.equal((channels[0]!.destinations[0]!.senderConfig as { port: unknown }).port, 2585);
+});
+
 test('a variable that holds no number is refused at the field, naming the variable, without quoting its value', (t) => {
   for (const value of ['abc', '', ' 2575', '2575 ', '0x10', '1e3', '25 75']) {
     const { channels, issues, file } = load(t, { ...ENV, LIS_PORT: value });
