@@ -134,7 +134,7 @@ export class ChannelRuntime {
           createSender: () => plugin.create(d.senderConfig, { log: deps.log }),
           ...(callback
             ? {
-                followUp: statusCallbackFollowUp(callback, { channelId: id, destinationId: d.config.id }, deps.store),
+                followUp: statusCallbackFollowUp(callback, { channelId: id, destinationId: d.config.id }),
                 onFollowUp: () => this.dispatchers.get(callbackId)?.wake(),
               }
             : {}),

@@ -61,7 +61,7 @@ export interface DispatcherOptions {
    * A delivery to store with a terminal outcome, in the same transaction (a status callback);
    * undefined for none. `onFollowUp` runs once it is handed to the store.
    */
-  followUp?: (settled: SettledDelivery) => Promise<FollowUpDelivery | undefined>;
+  followUp?: (settled: SettledDelivery) => FollowUpDelivery | undefined;
   onFollowUp?: () => void;
   /** Which lanes this process delivers (several instances on one store); every lane when absent. */
   gate?: LaneGate;
@@ -314,7 +314,7 @@ export class DestinationDispatcher {
     let followUp: FollowUpDelivery | undefined;
     if (status !== 'errored' && this.opts.followUp) {
       try {
-        followUp = await this.opts.followUp({ row, status, outcome, attempt });
+        followUp = this.opts.followUp({ row, status, outcome, attempt });
       } catch (e) {
         log.error({ err: e, channel: channelId, destination: destinationId, messageId: row.messageId }, 'building the follow-up delivery failed');
       }

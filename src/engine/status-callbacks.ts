@@ -1,6 +1,6 @@
 import type { StatusCallbackConfig, StatusCallbackEvent } from '../config/channel.ts';
 import { callbackDestinationId, EVENTS, STATUS_EVENT_CONTENT_TYPE, statusEvent } from '../senders/status-callback/event.ts';
-import type { FollowUpDelivery, Store } from '../store/types.ts';
+import type { FollowUpDelivery } from '../store/types.ts';
 import type { SettledDelivery } from './dispatcher.ts';
 import { laneOf } from './lanes.ts';
 
@@ -24,20 +24,19 @@ import { laneOf } from './lanes.ts';
 export function statusCallbackFollowUp(
   config: StatusCallbackConfig,
   where: { channelId: string; destinationId: string },
-  store: Pick<Store, 'messageRef'>,
-): (settled: SettledDelivery) => Promise<FollowUpDelivery | undefined> {
+): (settled: SettledDelivery) => FollowUpDelivery | undefined {
   const wanted = new Set<StatusCallbackEvent>(config.events);
   const destinationId = callbackDestinationId(where.destinationId);
-  return async (settled) => {
+  return (settled) => {
     if (!wanted.has(EVENTS[settled.status].name)) return undefined;
-    // The row came from a join with its message, so the message is there; messages never change.
-    const ref = await store.messageRef(settled.row.messageId);
-    if (!ref) throw new Error(`message ${settled.row.messageId} not found for its status callback`);
-    const event = statusEvent(settled, { ...where, source: { id: ref.sourceId, version: ref.sourceVersion } });
+    // The row carries its message's source and partition key: no read of the store here, which
+    // could fail (a database restarting) and lose the event.
+    const { row } = settled;
+    const event = statusEvent(settled, { ...where, source: { id: row.sourceId, version: row.sourceVersion } });
     return {
       destinationId,
       // The partition key's lane: one patient's events stay in order, like their deliveries.
-      lane: laneOf(ref.partitionKey, config.delivery.lanes),
+      lane: laneOf(row.partitionKey, config.delivery.lanes),
       controlId: event.id,
       payload: JSON.stringify(event),
       contentType: STATUS_EVENT_CONTENT_TYPE,

@@ -286,6 +286,8 @@ export class GroupCommit {
               attempts: 0,
               nextAttemptAt: 0,
               partitionKey: m.partitionKey,
+              sourceId: m.sourceId,
+              sourceVersion: m.sourceVersion,
             });
           }
         }

@@ -70,14 +70,6 @@ export interface FollowUpDelivery {
   contentType: string;
 }
 
-/** What the store knows of a message's origin, for status callbacks. */
-export interface MessageRef {
-  channelId: string;
-  sourceId: string;
-  sourceVersion: string;
-  partitionKey: string;
-}
-
 /** An input taken by the REST source, as recorded for polling and Idempotency-Key repeats. */
 export interface Submission {
   /** What the submitter polls: the id of the first message the input became. */
@@ -105,7 +97,10 @@ export interface PendingDelivery {
   attempts: number;
   nextAttemptAt: number;
   /** The message's partition key (patient, encounter or result), for senders that key their records. */
-  partitionKey?: string;
+  partitionKey: string;
+  /** The message's source id and version (the result's), for the status events of its outcomes. */
+  sourceId: string;
+  sourceVersion: string;
 }
 
 /** A delivery just committed by an intake, as its lane takes it (see Store.onCommitted). */
@@ -297,8 +292,6 @@ export interface Store {
   /** Set while writes fail; reads keep working (they show unwritten outcomes too). */
   writeFailure(): StoreWriteFailure | undefined;
   getMessage(id: string): Promise<MessageView | undefined>;
-  /** Channel, source id and version, partition key of a message; no payloads, no flush. */
-  messageRef(id: string): Promise<MessageRef | undefined>;
   /**
    * Records a submission durably (group-committed with intake). With a key, the submission
    * stored under that key is returned: this one, or an earlier one (then compare fingerprints).

@@ -8,7 +8,6 @@ import type {
   DeliveryStatus,
   DeliveryView,
   MessageQuery,
-  MessageRef,
   MessageStatus,
   MessageSummary,
   MessageView,
@@ -48,6 +47,8 @@ export function pendingOf(read: Row[], ops: readonly Op[], limit: number): Pendi
     attempts: r.attempts as number,
     nextAttemptAt: r.next_attempt_at as number,
     partitionKey: r.partition_key as string,
+    sourceId: r.source_id as string,
+    sourceVersion: r.source_version as string,
   }));
 }
 
@@ -112,10 +113,6 @@ export function messageView(m: Row, deliveryRows: Row[], attemptsOf: (deliveryId
     ...(m.canonical ? { canonical: JSON.parse(m.canonical as string) } : {}),
     deliveries,
   };
-}
-
-export function messageRefOf(m: Row): MessageRef {
-  return { channelId: m.channel_id as string, sourceId: m.source_id as string, sourceVersion: m.source_version as string, partitionKey: m.partition_key as string };
 }
 
 /** A message row in a list, with the statuses of its deliveries (unwritten outcomes laid over). */

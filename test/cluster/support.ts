@@ -72,7 +72,9 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
     }
     workspace.remove();
   });
-  const env = { CONDUIT_STORE: url, CONDUIT_LEASE_MS: String(options.leaseMs) };
+  // A backlog bound low enough that a LIS down for minutes is met with 503s (which the load
+  // retries) rather than a drain of everything sent meanwhile.
+  const env = { CONDUIT_STORE: url, CONDUIT_LEASE_MS: String(options.leaseMs), CONDUIT_MAX_BACKLOG: '20000' };
   const cluster: Cluster = {
     url,
     workspace,
@@ -274,14 +276,16 @@ export function laneOfEvent(event: GeneratedEvent, lanes: number): number {
 
 /**
  * Failover time of the lanes a fault hit: the last AA on them before the fault to the first AA
- * on them of a frame sent on a connection opened after it (performance.now() of this process).
+ * on them of a frame sent on another connection than the ones they used just before it
+ * (performance.now() of this process).
  */
 export function failoverMs(frames: readonly ReceivedFrame[], laneOfFrame: (f: ReceivedFrame) => number | undefined, lanes: ReadonlySet<number>, faultAt: number): number | undefined {
   let before = Number.NEGATIVE_INFINITY;
   let after = Number.POSITIVE_INFINITY;
   const hit = frames.filter((f) => lanes.has(laneOfFrame(f) ?? -1));
-  // A frame on a connection of before the fault was already on its way (read late by this busy process): not the failover's.
-  const earlier = new Set(hit.filter((f) => f.hrAt <= faultAt).map((f) => f.connectionId));
+  // A frame on a connection the faulted instance was using (the lanes' connections of the last
+  // 2 s before the fault) was already on its way, read late by this busy process: not the failover's.
+  const earlier = new Set(hit.filter((f) => f.hrAt <= faultAt && f.hrAt > faultAt - 2000).map((f) => f.connectionId));
   for (const f of hit) {
     if (f.ackCode !== 'AA' || f.answeredAt === undefined) continue;
     if (f.answeredAt <= faultAt) before = Math.max(before, f.answeredAt);

@@ -8,7 +8,7 @@ import { classifyCallbackAnswer, signBody } from '../../src/senders/status-callb
 import type { PendingDelivery } from '../../src/store/types.ts';
 
 const row: PendingDelivery = {
-  id: 7, messageId: 'MSG1', destinationId: 'lis', controlId: 'CTRL1', payload: 'MSH|...', contentType: 'application/hl7-v2', attempts: 0, nextAttemptAt: 0, partitionKey: 'patient:p1',
+  id: 7, messageId: 'MSG1', destinationId: 'lis', controlId: 'CTRL1', payload: 'MSH|...', contentType: 'application/hl7-v2', attempts: 0, nextAttemptAt: 0, partitionKey: 'patient:p1', sourceId: 'res_1', sourceVersion: '2',
 };
 const ACK_AR = 'MSH|^~\\&|LIS|LAB|CONDUIT|LAB|20261120090000||ACK^R01^ACK|A1|P|2.5.1\rMSA|AR|CTRL1\rERR|||207^Application internal error^HL70357|E||||unknown test code';
 const where = { channelId: 'ch', destinationId: 'lis', source: { id: 'res_1', version: '2' } };
@@ -39,12 +39,11 @@ test('outcomeText: an HL7 ACK as code and text, anything else as the detail', ()
 });
 
 test('the follow-up: only wanted events, on the lane of the partition key, the event id as control id', async () => {
-  const store = { messageRef: async () => ({ channelId: 'ch', sourceId: 'res_1', sourceVersion: '2', partitionKey: 'patient:p1' }) };
   const policy = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 10, backoffMultiplier: 2, lanes: 4 };
   const config = { url: 'http://x/', events: ['failed' as const], signatureHeader: 'X-Conduit-Signature', headers: {}, timeoutMs: 1000, delivery: policy };
-  const build = statusCallbackFollowUp(config, { channelId: 'ch', destinationId: 'lis' }, store);
-  assert.equal(await build({ row, status: 'acknowledged', attempt: 1, outcome: { status: 'acknowledged', response: '' } }), undefined);
-  const f = (await build({ row, status: 'dead', attempt: 3, outcome: { status: 'retryable', code: 'MLLP_CONNECT_REFUSED', detail: 'refused' } }))!;
+  const build = statusCallbackFollowUp(config, { channelId: 'ch', destinationId: 'lis' });
+  assert.equal(build({ row, status: 'acknowledged', attempt: 1, outcome: { status: 'acknowledged', response: '' } }), undefined);
+  const f = build({ row, status: 'dead', attempt: 3, outcome: { status: 'retryable', code: 'MLLP_CONNECT_REFUSED', detail: 'refused' } })!;
   assert.equal(f.destinationId, 'status-callback:lis');
   assert.equal(f.contentType, 'application/json');
   assert.equal(f.controlId, (JSON.parse(f.payload) as { id: string }).id);

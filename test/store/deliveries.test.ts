@@ -34,6 +34,8 @@ await eachStore((tempStore) => {
         attempts: 0,
         nextAttemptAt: 0,
         partitionKey: ms[0]!.partitionKey,
+        sourceId: ms[0]!.sourceId,
+        sourceVersion: ms[0]!.sourceVersion,
       },
     );
   });

@@ -8,7 +8,6 @@ import type {
   ChannelCounts,
   DeliveryStatus,
   MessageQuery,
-  MessageRef,
   MessageStatus,
   MessageSummary,
   MessageView,
@@ -20,7 +19,7 @@ import type {
   Store,
   Submission,
 } from '../types.ts';
-import { channelCountsOf, finishingOps, listConditions, messageRefOf, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
+import { channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
 import { type Op, overlay, withUnwrittenAttempts } from '../write-behind.ts';
 import { connectionConfig, postgresWords, redactedUrl } from './connection.ts';
 import { type InstanceInfo, LeaseTable } from './leases.ts';
@@ -268,7 +267,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     const extra = finishingOps(this.writes.unwritten());
     const { value, ops } = await this.withUnwritten(() =>
       this.query(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key, m.source_id, m.source_version
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = $1 AND d.destination_id = $2 AND d.lane = $3 AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT $4`,
@@ -322,11 +321,6 @@ export class PostgresStore extends GroupCommittedStore implements Store {
         ops,
       ),
     );
-  }
-
-  async messageRef(id: string): Promise<MessageRef | undefined> {
-    const [m] = await this.query('SELECT channel_id, source_id, source_version, partition_key FROM messages WHERE id = $1', [id]);
-    return m && messageRefOf(m);
   }
 
   async findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Promise<Submission | undefined> {

@@ -11,7 +11,6 @@ import type {
   ChannelCounts,
   DeliveryStatus,
   MessageQuery,
-  MessageRef,
   MessageStatus,
   MessageSummary,
   MessageView,
@@ -21,7 +20,7 @@ import type {
   Store,
   Submission,
 } from '../types.ts';
-import { channelCountsOf, finishingOps, listConditions, messageRefOf, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
+import { channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
 import { overlay, withUnwrittenAttempts } from '../write-behind.ts';
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
@@ -77,13 +76,12 @@ export class SqliteStore extends GroupCommittedStore implements Store {
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
     this.stmt = {
       pending: this.db.prepare(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key, m.source_id, m.source_version
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT ?`,
       ),
       countPending: this.db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`),
-      messageRef: this.db.prepare('SELECT channel_id, source_id, source_version, partition_key FROM messages WHERE id = ?'),
       submissionByKey: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND idempotency_key = ?'),
       submissionById: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND id = ? ORDER BY seq LIMIT 1'),
       message: this.db.prepare('SELECT * FROM messages WHERE id = ?'),
@@ -145,11 +143,6 @@ export class SqliteStore extends GroupCommittedStore implements Store {
     return messageView(m, overlay(this.stmt.deliveriesOf!.all(m.seq!) as Row[], ops), (deliveryId) =>
       withUnwrittenAttempts(deliveryId, this.stmt.attemptsOf!.all(deliveryId) as Row[], ops),
     );
-  }
-
-  async messageRef(id: string): Promise<MessageRef | undefined> {
-    const m = this.stmt.messageRef!.get(id) as Row | undefined;
-    return m && messageRefOf(m);
   }
 
   async findSubmission(channelId: string, by: { id: string } | { idempotencyKey: string }): Promise<Submission | undefined> {
