@@ -1,6 +1,16 @@
 import type { GroupCommit } from './group-commit.ts';
 import type { AttemptRecord, CommittedDelivery, Fence, InsertResult, NewMessage, PruneCursor, PruneResult, StoreWriteFailure, Submission } from './types.ts';
 
+/** What every store takes about its writes. */
+export interface StoreWriteOptions {
+  /** 'full': an intake is answered once its commit is durable (fsync, the server's WAL flush); 'normal': once committed. */
+  synchronous?: 'full' | 'normal';
+  /** Writes started failing (disk full, a lock, the server down); unwritten delivery updates are kept and tried again. */
+  onWriteError?: (error: unknown) => void;
+  /** Writes work again after a failure. */
+  onWriteRecovered?: () => void;
+}
+
 /**
  * The write side of the Store interface, the same for every database: each write goes through
  * the store's group commit (see GroupCommit). The stores add their reads, opening and closing.

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
-import { GroupCommittedStore } from '../group-committed.ts';
+import { GroupCommittedStore, type StoreWriteOptions } from '../group-committed.ts';
 import { submissionOf } from '../rows.ts';
 import type {
   ChannelCounts,
@@ -28,12 +28,7 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
 import { pruneBatch } from './prune.ts';
 import { PostgresWriter } from './writer.ts';
 
-export interface PostgresStoreOptions {
-  /** 'full': an intake is answered once its commit is flushed to the server's WAL; 'normal': without waiting for the flush. */
-  synchronous?: 'full' | 'normal';
-  /** Writes started failing (the server is down, a lock, a full disk); unwritten delivery updates are kept and tried again. */
-  onWriteError?: (error: unknown) => void;
-  onWriteRecovered?: () => void;
+export interface PostgresStoreOptions extends StoreWriteOptions {
   /** Connections for reads (the admin API, lanes reading their backlog); writes have one of their own. */
   readConnections?: number;
   /** This process among the instances sharing the database (see cluster/): writes its marks and outcomes under its lane leases. */

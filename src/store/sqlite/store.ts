@@ -4,7 +4,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
-import { GroupCommittedStore } from '../group-committed.ts';
+import { GroupCommittedStore, type StoreWriteOptions } from '../group-committed.ts';
 import type { Round, RoundRunner, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
 import type {
@@ -26,13 +26,7 @@ import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
 import type { RoundAnswer, WriteError, WriterInit } from './writer-protocol.ts';
 
-export interface SqliteStoreOptions {
-  /** 'full' fsyncs every commit (survives power loss); 'normal' survives a process crash only. */
-  synchronous?: 'full' | 'normal';
-  /** Writes started failing (disk full, SQLITE_BUSY, I/O error); unwritten delivery updates are kept and tried again. */
-  onWriteError?: (error: unknown) => void;
-  /** Writes work again after a failure. */
-  onWriteRecovered?: () => void;
+export interface SqliteStoreOptions extends StoreWriteOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY (default 5000). */
   busyTimeoutMs?: number;
   /** What is checked at open (see openChecked): every page ('quick', the default) or the header and size only. */
