@@ -382,6 +382,8 @@ function openStore(settings: EngineSettings, log: Logger, instance: string): Sto
       synchronous: settings.durability,
       instance,
       sharedBacklog: true,
+      // Locks of a paused instance's open transaction are gone before its leases expire.
+      idleInTransactionMs: settings.leaseMs / 2,
       onVacuumError: (e) => log.warn({ reason: postgresWords(e) }, 'vacuuming after retention failed; tried again after the next pruning'),
       ...callbacks,
     });

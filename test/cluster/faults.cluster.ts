@@ -145,7 +145,10 @@ describe('several instances on one PostgreSQL store under faults', { skip, timeo
       .find((l) => l.msg?.startsWith('lane lease acquired'))?.time;
     const late = frames(run).filter((f) => connections.has(f.connectionId) && f.at >= wokeAt && f.at < (reacquired ?? Number.POSITIVE_INFINITY));
     const lost = paused.logs.slice(logsBefore).filter((l) => l.includes('lane lease lost')).length;
-    await finish(t, run, `SIGSTOP ${PAUSE_MS / 1000} s`, [failoverMs(frames(run), laneOf, lanes, faultAt)], { lanesLost: lost, sentAfterWaking: late.length });
+    const failover = failoverMs(frames(run), laneOf, lanes, faultAt);
+    await finish(t, run, `SIGSTOP ${PAUSE_MS / 1000} s`, [failover], { lanesLost: lost, sentAfterWaking: late.length });
+    // Its lanes moved while it was paused (a transaction it left open must not hold them).
+    assert.ok(failover !== undefined && failover < PAUSE_MS, `failover ${failover} ms, pause ${PAUSE_MS} ms`);
     assert.equal(late.length, 0, 'frames sent by the paused instance after it woke without its lease');
     assert.ok(lost > 0, 'the paused instance noticed it lost its leases');
   });

@@ -8,10 +8,14 @@ const TIMESTAMPTZ = 1184;
  * Connection settings from a `postgres://` URL: bigint ids and epoch milliseconds as numbers
  * (all far below 2^53), timestamptz as ISO 8601 strings, the same as the embedded store's rows.
  */
-export function connectionConfig(url: string): pg.ClientConfig {
+export function connectionConfig(url: string, idleInTransactionMs?: number): pg.ClientConfig {
   return {
     connectionString: url,
     application_name: 'conduit',
+    // A process paused in the middle of a transaction (SIGSTOP, a frozen VM) would hold its row
+    // locks, and with them the leases another instance must take over: the server ends such a
+    // session after this long.
+    ...(idleInTransactionMs ? { options: `-c idle_in_transaction_session_timeout=${Math.round(idleInTransactionMs)}` } : {}),
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
         if (oid === INT8) return (v: string) => Number(v);

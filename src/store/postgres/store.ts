@@ -40,7 +40,14 @@ export interface PostgresStoreOptions extends StoreWriteOptions {
   sharedBacklog?: boolean;
   /** A vacuum after retention failed (it is tried again after the next pruning). */
   onVacuumError?: (error: unknown) => void;
+  /**
+   * How long a session may sit in an open transaction without sending anything before the
+   * server ends it (releasing its locks): with several instances, at most half the lease time.
+   */
+  idleInTransactionMs?: number;
 }
+
+const IDLE_IN_TRANSACTION_MS = 5000;
 
 const BACKLOG_COUNT_MS = 2000;
 
@@ -79,7 +86,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     super();
     this.url = redactedUrl(url);
     this.onVacuumError = options.onVacuumError;
-    const config = connectionConfig(url);
+    const config = connectionConfig(url, options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
     this.config = config;
     this.pool = new pg.Pool({ ...config, max: options.readConnections ?? 4, idleTimeoutMillis: 30_000 });
     // An idle connection that breaks (the server restarted) is dropped by the pool; the next read makes a new one.
