@@ -99,7 +99,7 @@ export class LeaseManager implements LaneGate {
           s.releasing = false;
         } else if (r) {
           // Ours in the database but not known here (an acquisition whose answer was lost): take it up.
-          s.lease = { fence: { ...s.key, token: r.token }, validUntil: sentAt + leaseMs - SAFETY_MS };
+          s.lease = localLease(s.key, r.token, sentAt, leaseMs);
           s.hooks.wake(s.key.lane);
         }
       }
@@ -107,7 +107,7 @@ export class LeaseManager implements LaneGate {
       const stray = [...renewed.entries()].filter(([key]) => !this.lanes.has(key)).map(([, l]) => l);
       if (stray.length > 0) await table.release(stray);
       await this.release();
-      await this.balance(renewed.size);
+      await this.balance();
       this.failing = undefined;
     } catch (e) {
       if (!this.failing) log.error({ reason: postgresWords(e) }, 'renewing lane leases failed: lanes stop sending when their leases run out');
@@ -116,7 +116,7 @@ export class LeaseManager implements LaneGate {
   }
 
   /** Takes lanes up to the fair share, or marks lanes beyond it to be given up while another instance has less. */
-  private async balance(heldInDb: number): Promise<void> {
+  private async balance(): Promise<void> {
     const { table, leaseMs } = this.opts;
     const { live } = await table.holdings();
     const instances = Math.max(1, live.size);
@@ -133,7 +133,7 @@ export class LeaseManager implements LaneGate {
         const sentAt = performance.now();
         const lease = await table.acquire(s.key);
         if (!lease) continue;
-        s.lease = { fence: { ...s.key, token: lease.token }, validUntil: sentAt + leaseMs - SAFETY_MS };
+        s.lease = localLease(s.key, lease.token, sentAt, leaseMs);
         s.releasing = false;
         count++;
         this.opts.log.info({ ...s.key, token: lease.token }, 'lane lease acquired: this instance delivers it');
@@ -142,7 +142,7 @@ export class LeaseManager implements LaneGate {
       return;
     }
     const fewest = Math.min(...[...live.entries()].filter(([id]) => id !== this.instanceId).map(([, n]) => n));
-    if (held.length > share && Number.isFinite(fewest) && fewest < Math.floor(total / instances) && heldInDb > 0) {
+    if (held.length > share && Number.isFinite(fewest) && fewest < Math.floor(total / instances)) {
       for (const s of held.slice(share)) s.releasing = true;
       await this.release();
     }
@@ -214,6 +214,11 @@ export class LeaseManager implements LaneGate {
       this.opts.log.warn({ reason: postgresWords(e) }, 'releasing lane leases at stop failed; they expire');
     }
   }
+}
+
+/** A lease as this process holds it: valid by its own clock until SAFETY_MS before it expires, counted from when the request was sent. */
+function localLease(key: LaneKey, token: number, sentAt: number, leaseMs: number): NonNullable<LaneState['lease']> {
+  return { fence: { ...key, token }, validUntil: sentAt + leaseMs - SAFETY_MS };
 }
 
 function keyOf(k: LaneKey): string {

@@ -293,7 +293,7 @@ export class DestinationDispatcher {
         contentType: row.contentType,
         controlId: row.controlId,
         attempt,
-        ...(row.partitionKey !== undefined ? { partitionKey: row.partitionKey } : {}),
+        partitionKey: row.partitionKey,
       },
       signal,
     );

@@ -1,4 +1,5 @@
 import type { GroupCommit } from './group-commit.ts';
+import type { PruneBatch, StepResult } from './rounds.ts';
 import type { AttemptRecord, CommittedDelivery, Fence, InsertResult, NewMessage, PruneCursor, PruneResult, StoreWriteFailure, Submission } from './types.ts';
 
 /** What every store takes about its writes. */
@@ -67,8 +68,25 @@ export abstract class GroupCommittedStore {
   }
 
   async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
-    const r = await this.writes.write({ kind: 'prune', channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
+    const r = await this.pruneBatch({ channelId, what, before, after: after ?? { receivedAt: '', seq: 0 }, limit, at: new Date().toISOString() });
     return r.kind === 'pruned' ? { changed: r.changed, ...(r.next ? { next: r.next } : {}) } : { changed: 0 };
+  }
+
+  /** Runs one batch of retention: a step of the group commit, unless the store runs it elsewhere. */
+  protected pruneBatch(batch: PruneBatch): Promise<StepResult> {
+    return this.writes.write({ kind: 'prune', ...batch });
+  }
+
+  /** Pending deliveries of a destination with their lane and their message's partition key (see relane). */
+  protected abstract pendingLanes(channelId: string, destinationId: string): Promise<Array<{ id: number; lane: number; partition_key: string }>>;
+
+  async relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void> {
+    const lanes: Array<[number, number]> = [];
+    for (const r of await this.pendingLanes(channelId, destinationId)) {
+      const lane = laneOf(r.partition_key);
+      if (lane !== r.lane) lanes.push([r.id, lane]);
+    }
+    if (lanes.length > 0) await this.writes.write({ kind: 'relane', lanes });
   }
 
   flush(): Promise<void> {

@@ -10,9 +10,8 @@
  * Engines run as child processes (conduit start); the figures are printed, never asserted.
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { createWorkspace, type EngineProcess, startEngine } from '../support/engine-process.ts';
-import { POSTGRES_URL } from '../support/postgres.ts';
+import { tempDatabase } from '../support/postgres.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { fmt, loadAverage, type Percentiles, percentiles, rssPeak, sleep, table } from './measure.ts';
 import { platformWorkload } from './workload.ts';
@@ -56,16 +55,6 @@ function channel(port: number): string {
   return `id: scale\nsource:\n  type: webhook\n  path: /channels/scale\nmapping: platform-result\ndestinations:\n${destinations.join('\n')}\n`;
 }
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: POSTGRES_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 /** One setup, 'sqlite:1' or 'postgres:<instances>'. */
 export async function runClusterSetup(setup: string, o: ClusterBenchOptions): Promise<ClusterBenchResult> {
   const [store, count] = setup.split(':') as ['sqlite' | 'postgres', string];
@@ -88,14 +77,9 @@ export async function runClusterSetup(setup: string, o: ClusterBenchOptions): Pr
       if (n === DESTINATIONS.length) allAcked.set(i, f.answeredAt ?? performance.now());
     },
   });
-  const db = `conduit_bench_${runId}`;
-  const env: Record<string, string> = {};
-  if (store === 'postgres') {
-    await admin(`CREATE DATABASE ${db}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${db}`;
-    Object.assign(env, { CONDUIT_STORE: url.toString() });
-  }
+  // A PostgreSQL database of its own, dropped at the end.
+  const dropped: Array<() => Promise<void>> = [];
+  const env: Record<string, string> = store === 'postgres' ? { CONDUIT_STORE: await tempDatabase({ after: async (drop) => void dropped.push(drop) }) } : {};
   const workspace = createWorkspace({ 'scale.yaml': channel(lis.port) });
   const engines: EngineProcess[] = [];
   try {
@@ -153,7 +137,7 @@ export async function runClusterSetup(setup: string, o: ClusterBenchOptions): Pr
     for (const e of engines) await e.stop();
     workspace.remove();
     await lis.close();
-    if (store === 'postgres') await admin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    for (const drop of dropped) await drop();
   }
 }
 

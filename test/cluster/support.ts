@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { laneOf } from '../../src/engine/lanes.ts';
+import type { ClusterView as LeaseTableView } from '../../src/store/postgres/leases.ts';
 import { createWorkspace, type EngineProcess, sampleChannel, startEngine, type Workspace } from '../support/engine-process.ts';
 import { type GeneratedEvent, generateEvents } from '../support/platform-events.ts';
 import { tempDatabase } from '../support/postgres.ts';
@@ -43,11 +44,8 @@ export interface Cluster {
   settled(timeoutMs?: number): Promise<ClusterView>;
 }
 
-export interface ClusterView {
-  instance: string;
-  instances: Array<{ id: string; pid: number; alive: boolean; leases: number }>;
-  leases: Array<{ channelId: string; destinationId: string; lane: number; owner?: string; token: number; held: boolean }>;
-}
+/** GET /api/cluster on a PostgreSQL store. */
+export type ClusterView = LeaseTableView & { store: 'postgres'; instance: string; leaseMs: number };
 
 export async function startCluster(t: TestContext, options: ClusterOptions): Promise<Cluster> {
   const url = await tempDatabase(t);

@@ -4,9 +4,10 @@
  * and delivery); the writer runs it too when a round holds one.
  */
 import type { PruneBatch, StepResult } from '../rounds.ts';
+import { PENDING_STATUSES } from '../types.ts';
 import type { Q } from './writer.ts';
 
-const PENDING: ReadonlySet<string> = new Set(['queued', 'sent', 'errored']);
+const PENDING: ReadonlySet<string> = new Set(PENDING_STATUSES);
 
 /** A walk from the cursor, then set-based changes of the messages without pending deliveries. */
 export async function pruneBatch(q: Q, step: PruneBatch): Promise<StepResult> {

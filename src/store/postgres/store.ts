@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { GroupCommittedStore, type StoreWriteOptions } from '../group-committed.ts';
+import type { PruneBatch, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
 import type {
   ChannelCounts,
@@ -13,8 +14,6 @@ import type {
   MessageView,
   NewerVersion,
   PendingDelivery,
-  PruneCursor,
-  PruneResult,
   SettledCounts,
   Store,
   Submission,
@@ -48,6 +47,8 @@ export interface PostgresStoreOptions extends StoreWriteOptions {
 }
 
 const IDLE_IN_TRANSACTION_MS = 5000;
+
+const COUNT_PENDING = `SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`;
 
 const BACKLOG_COUNT_MS = 2000;
 
@@ -112,7 +113,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
   }
 
   private async countBacklog(): Promise<number> {
-    const [r] = await this.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`);
+    const [r] = await this.query<{ n: number }>(COUNT_PENDING);
     return r!.n;
   }
 
@@ -144,7 +145,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
         );
       }
       await client.query('COMMIT');
-      const pending = await client.query(`SELECT count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`);
+      const pending = await client.query(COUNT_PENDING);
       this.writes.resetPending((pending.rows[0] as { n: number }).n);
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
@@ -201,24 +202,18 @@ export class PostgresStore extends GroupCommittedStore implements Store {
   }
 
   /** Retention runs beside the writer, on a connection of the pool: its deletes never hold up a round. */
-  override async prune(channelId: string, what: 'content' | 'metadata', before: string, after: PruneCursor | undefined, limit: number): Promise<PruneResult> {
+  protected override async pruneBatch(batch: PruneBatch): Promise<StepResult> {
     await this.ready;
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN; SET LOCAL synchronous_commit TO off');
-      const r = await pruneBatch((text, values) => client.query(text, values), {
-        channelId,
-        what,
-        before,
-        after: after ?? { receivedAt: '', seq: 0 },
-        limit,
-        at: new Date().toISOString(),
-      });
+      const r = await pruneBatch((text, values) => client.query(text, values), batch);
       await client.query('COMMIT');
-      if (r.kind !== 'pruned') return { changed: 0 };
-      this.pruned += r.changed;
-      if (!r.next) this.vacuumSoon();
-      return { changed: r.changed, ...(r.next ? { next: r.next } : {}) };
+      if (r.kind === 'pruned') {
+        this.pruned += r.changed;
+        if (!r.next) this.vacuumSoon();
+      }
+      return r;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       throw e;
@@ -251,18 +246,12 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     });
   }
 
-  async relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void> {
-    const rows = await this.query<{ id: number; lane: number; partition_key: string }>(
+  protected pendingLanes(channelId: string, destinationId: string): Promise<Array<{ id: number; lane: number; partition_key: string }>> {
+    return this.query(
       `SELECT d.id, d.lane, m.partition_key FROM deliveries d JOIN messages m ON m.seq = d.message_seq
         WHERE d.channel_id = $1 AND d.destination_id = $2 AND d.status IN ('queued', 'sent', 'errored')`,
       [channelId, destinationId],
     );
-    const lanes: Array<[number, number]> = [];
-    for (const r of rows) {
-      const lane = laneOf(r.partition_key);
-      if (lane !== r.lane) lanes.push([r.id, lane]);
-    }
-    if (lanes.length > 0) await this.writes.write({ kind: 'relane', lanes });
   }
 
   async pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): Promise<PendingDelivery[]> {

@@ -148,6 +148,7 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
       ]);
       return { kind: 'count', n: step.lanes.length };
     case 'prune':
+      // PostgresStore runs retention on a connection of its own (see its pruneBatch); a round that holds a batch runs it the same way.
       return pruneBatch(q, step);
     case 'probe':
       // A write: fails like any write while the server refuses them.

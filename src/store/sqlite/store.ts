@@ -165,19 +165,13 @@ export class SqliteStore extends GroupCommittedStore implements Store {
     return channelCountsOf(totals, byStatus);
   }
 
-  async relane(channelId: string, destinationId: string, laneOf: (partitionKey: string) => number): Promise<void> {
-    const rows = this.db
+  protected async pendingLanes(channelId: string, destinationId: string): Promise<Array<{ id: number; lane: number; partition_key: string }>> {
+    return this.db
       .prepare(
         `SELECT d.id, d.lane, m.partition_key FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.status IN ('queued', 'sent', 'errored')`,
       )
       .all(channelId, destinationId) as Array<{ id: number; lane: number; partition_key: string }>;
-    const lanes: Array<[number, number]> = [];
-    for (const r of rows) {
-      const lane = laneOf(r.partition_key);
-      if (lane !== r.lane) lanes.push([r.id, lane]);
-    }
-    if (lanes.length > 0) await this.writes.write({ kind: 'relane', lanes });
   }
 
   async ping(): Promise<boolean> {
