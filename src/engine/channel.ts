@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/event.ts';
 import { partitionKey } from '../canonical/report.ts';
 import type { ResolvedChannel, ResolvedDestination } from '../config/load.ts';
 import type { SourceRoutes } from '../http/routes.ts';
@@ -28,6 +29,8 @@ export interface ChannelDeps {
   gate?: LaneGate;
   /** Work only one instance may do at a time (see SourceContext.claim); all of it is this one's when absent. */
   claim?: SourceContext['claim'];
+  /** The audit trail, for what sources refuse. */
+  audit: AuditSink;
 }
 
 const SOLE_CLAIM: SourceContext['claim'] = async () => async () => {};
@@ -163,6 +166,7 @@ export class ChannelRuntime {
       findSubmission: (by) => this.findSubmission(by),
       overloaded: deps.overloaded,
       claim: deps.claim ?? SOLE_CLAIM,
+      audit: deps.audit,
     });
   }
 

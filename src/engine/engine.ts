@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { adminRouter } from '../admin/routes.ts';
+import type { AuditSink } from '../audit/event.ts';
 import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
@@ -61,10 +62,13 @@ export class Engine {
   /** Several instances on one PostgreSQL store: the lane leases, and what the other instances tell. */
   private leases: LeaseManager | undefined;
   private notifications: Notifications | undefined;
+  /** Where audited actions are recorded. */
+  readonly audit: AuditSink;
 
   constructor(options: EngineOptions) {
     this.options = options;
     this.store = openStore(options.settings, options.log, this.instanceId);
+    this.audit = { record: async (event) => options.log.info({ audit: event }, 'audit') };
     this.retention = new RetentionRunner({
       store: this.store,
       log: options.log,
@@ -178,6 +182,7 @@ export class Engine {
       routes: this.routes!,
       overloaded: this.overloaded,
       turns: this.turns,
+      audit: this.audit,
       ...(this.leases ? { gate: this.leases } : {}),
       ...(this.store instanceof PostgresStore ? { claim: (key: string) => this.claimShared(key) } : {}),
     });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/event.ts';
 import type { z } from 'zod';
 import type { SourceRoutes } from '../http/routes.ts';
 import type { InboundInput } from '../mapping/types.ts';
@@ -52,6 +53,8 @@ export interface SourceContext {
    * one store watch): resolves with its release, or undefined while another instance has it.
    */
   claim(key: string): Promise<(() => Promise<void>) | undefined>;
+  /** The audit trail: refused callers (bad signature, certificate, rate limit) are recorded there. */
+  readonly audit: AuditSink;
 }
 
 export interface Source {
