@@ -47,7 +47,11 @@ export const ErrorCodes = {
   HL7_APPLICATION_REJECT: { retry: 'permanent', text: 'the receiver answered AR/CR (application or commit reject)' },
   // HTTP delivery (FHIR and other HTTP destinations)
   HTTP_CONNECT_REFUSED: { retry: 'transient', text: 'connection refused by the HTTP peer' },
-  HTTP_CONNECT_FAILED: { retry: 'transient', text: 'connecting to the HTTP peer failed (DNS, network or TLS handshake)' },
+  HTTP_CONNECT_FAILED: { retry: 'transient', text: 'connecting to the HTTP peer failed (DNS or network)' },
+  HTTP_TLS_FAILED: {
+    retry: 'transient',
+    text: 'the TLS handshake with the HTTP peer failed: its certificate does not verify (unknown CA, self-signed, expired, another host name), or it refused ours; the peer did not process the request',
+  },
   HTTP_CONNECTION_LOST: { retry: 'ambiguous', text: 'the HTTP connection broke after the request was sent, before a complete response' },
   HTTP_TIMEOUT: { retry: 'ambiguous', text: 'no complete HTTP response within the timeout' },
   HTTP_ABORTED: { retry: 'ambiguous', text: 'the HTTP exchange was aborted before a response' },
@@ -138,6 +142,25 @@ export const ErrorCodes = {
     text: 'this instance no longer holds the lease of the delivery lane (another instance took it over): it neither sends nor records for that lane',
   },
   CONFIG_INVALID: { retry: 'permanent', text: 'the configuration is invalid' },
+  // Access control and the audit trail
+  AUTH_REQUIRED: { retry: 'permanent', text: 'the request carries no usable bearer token (missing, unknown, revoked or expired)' },
+  ACCESS_DENIED: { retry: 'permanent', text: "the token's role or tenant does not allow this request" },
+  TOKEN_NAME_TAKEN: { retry: 'permanent', text: 'a token that is not revoked already has this name' },
+  AUDIT_FAILED: { retry: 'transient', text: 'the audit trail could not record the action, so it was not done' },
+  // Encryption at rest (src/store/sealing/)
+  STORE_KEY_INVALID: { retry: 'permanent', text: 'the data key file or CONDUIT_DATA_KEY cannot be used (unreadable, malformed, a key of the wrong length, a duplicate id)' },
+  STORE_KEY_MISMATCH: {
+    retry: 'permanent',
+    text: 'a configured data key has the id of a key that sealed rows of this store but other bytes: it would not open them',
+  },
+  STORE_KEY_UNKNOWN: {
+    retry: 'permanent',
+    text: 'a row is sealed with a data key that is not in the keyring (or no key is configured)',
+  },
+  STORE_SEAL_INVALID: {
+    retry: 'permanent',
+    text: 'a sealed value does not open with its key: it was altered or damaged, or the key under that id holds other bytes',
+  },
   DELIVERY_DEAD: { retry: 'permanent', text: 'delivery gave up after the maximum attempts' },
 } as const satisfies Record<string, { retry: RetryClass; text: string; answer?: InboundAnswer }>;
 export type ErrorCode = keyof typeof ErrorCodes;

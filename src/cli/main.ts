@@ -19,7 +19,20 @@ Usage:
   conduit store stats [--data <dir> | --store <url>] [--json]
                                                   sizes per channel: messages, content removed by retention,
                                                   pending deliveries, bytes of content; file, log and free space
-                                                  (PostgreSQL: the database and each table)
+                                                  (PostgreSQL: the database and each table); rows by data key
+  conduit store keygen [--id <key-id>]            print a new data key line '<key-id> <base64 of 32 bytes>' for the
+                                                  key file (id default k-<yyyymmdd>-<random>)
+  conduit store rekey [--data <dir> | --store <url>] [--data-key-file <file>]
+                                                  seal again with the key file's first key every row sealed with
+                                                  another key or stored in plaintext, in small batches; safe while
+                                                  the engine runs, to interrupt and to run again
+
+  conduit token create --name <name> --role <viewer|operator|integrator|admin> [--tenant <tag>] [--expires <90d|12h>]
+                                                  a named admin API token; its secret is printed once, only its hash stored
+  conduit token list [--json]                     named tokens, their roles, tenants and state (never secrets)
+  conduit token revoke <id|name>                  the token stops working at the engine's next request
+  conduit audit verify [--json]                   walk the audit trail's hash chain; exit 1 naming every row
+                                                  that was edited, forged or deleted
 
 Options (also from the environment):
   --port <n>          CONDUIT_PORT      HTTP port for webhooks and the admin API (default 8080)
@@ -37,6 +50,12 @@ Options (also from the environment):
   --health-window-hours <n>  CONDUIT_HEALTH_WINDOW_HOURS  /health counts dead and rejected deliveries this recent (default 24)
   --store-check <quick|header>  CONDUIT_STORE_CHECK  at start read every page of the store (quick, default) or its header only
   --retention-interval-ms <ms>  CONDUIT_RETENTION_INTERVAL_MS  how often channels' retention is applied (default 60000)
+  --data-key-file <file>  CONDUIT_DATA_KEY_FILE  data keys ('<key-id> <base64 of 32 bytes>' per line, the first seals):
+                      message content is encrypted at rest (AES-256-GCM); or one key as CONDUIT_DATA_KEY=<key-id>:<base64>
+  --tls-cert <file> --tls-key <file>  CONDUIT_TLS_CERT CONDUIT_TLS_KEY  PEM certificate and key: the HTTP port serves HTTPS (TLS 1.2+), reloaded when the files change
+  --tls-client-ca <file>  CONDUIT_TLS_CLIENT_CA  PEM CA(s) of client certificates, for sources with clientCertificate
+  --cors-origins <list>  CONDUIT_CORS_ORIGINS  browser origins allowed to call the API, comma-separated and exact
+                      (https://console.example.org); none by default: no CORS headers at all
   Admin API token: CONDUIT_ADMIN_TOKEN (16+ visible ASCII characters), else generated into the data directory at first start.
 `;
 
@@ -46,7 +65,9 @@ const COMMAND_ARGS: Record<string, CommandArgs> = {
   validate: { flags: [...SETTINGS_FLAGS, '--json'], positional: [] },
   preview: { flags: [...SETTINGS_FLAGS, '--raw', '--canonical', '--destination'], positional: ['channel', 'input-file'] },
   test: { flags: [...SETTINGS_FLAGS, '--update', '--channel', '--samples'], positional: [] },
-  store: { flags: ['--data', '--store', '--json'], positional: ['action'] },
+  store: { flags: ['--data', '--store', '--json', '--data-key-file', '--id'], positional: ['action'] },
+  token: { flags: ['--data', '--store', '--data-key-file', '--json', '--name', '--role', '--tenant', '--expires'], positional: ['action', 'id-or-name'] },
+  audit: { flags: ['--data', '--store', '--data-key-file', '--json'], positional: ['action'] },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -104,7 +125,31 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'store': {
         const { storeCommand } = await import('./store.ts');
-        return await storeCommand(settings, args.positional[0], process.stdout, process.stderr, Boolean(args.flags['--json']));
+        return await storeCommand(settings, args.positional[0], process.stdout, process.stderr, Boolean(args.flags['--json']), {
+          ...(args.flags['--id'] !== undefined ? { keyId: args.flags['--id'] } : {}),
+        });
+      }
+      case 'token': {
+        const { tokenCommand } = await import('./access.ts');
+        const f = args.flags;
+        return await tokenCommand(
+          settings,
+          args.positional[0],
+          args.positional[1],
+          {
+            ...(f['--name'] !== undefined ? { name: f['--name'] } : {}),
+            ...(f['--role'] !== undefined ? { role: f['--role'] } : {}),
+            ...(f['--tenant'] !== undefined ? { tenant: f['--tenant'] } : {}),
+            ...(f['--expires'] !== undefined ? { expires: f['--expires'] } : {}),
+            json: Boolean(f['--json']),
+          },
+          process.stdout,
+          process.stderr,
+        );
+      }
+      case 'audit': {
+        const { auditCommand } = await import('./access.ts');
+        return await auditCommand(settings, args.positional[0], process.stdout, process.stderr, Boolean(args.flags['--json']));
       }
       default:
         throw new UsageError(`unknown command '${args.command}'`, { showUsage: true });
@@ -119,6 +164,11 @@ export async function main(argv: string[]): Promise<number> {
       const issues = (e as Error & { issues: Array<{ path: PropertyKey[]; message: string }> }).issues;
       for (const i of issues) process.stderr.write(`conduit: invalid option: ${i.path.map(String).join('.')}: ${i.message}\n`);
       return 2;
+    }
+    if (e instanceof Error && e.name === 'ConduitError') {
+      // A configuration or store problem a command met (a bad key file, a store it cannot open): its message says what.
+      process.stderr.write(`conduit: ${e.message}\n`);
+      return 1;
     }
     throw e;
   }

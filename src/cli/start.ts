@@ -40,6 +40,11 @@ export async function startCommand(settings: EngineSettings, err: NodeJS.Writabl
     await engine.start();
   } catch (e) {
     log.fatal({ err: e }, 'Conduit could not start');
+    // A setting that cannot be used (an unreadable TLS certificate, say) is told on stderr too, as the configuration's problems are.
+    // A refused data key of a PostgreSQL store (found once the store opened) too.
+    if (e instanceof ConduitError && (e.code === 'CONFIG_INVALID' || e.code === 'STORE_KEY_MISMATCH' || e.code === 'STORE_KEY_UNKNOWN')) {
+      err.write(`Conduit did not start: ${e.message}\n`);
+    }
     await engine.stop().catch(() => {});
     return 1;
   }

@@ -2,21 +2,91 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineSettings } from '../config/settings.ts';
 import { STORE_FILE } from '../engine/data-dir.ts';
+import { ConduitError } from '../errors.ts';
 import { checkStore } from '../store/sqlite/check.ts';
 import { postgresWords, redactedUrl } from '../store/postgres/connection.ts';
+import { rekeyPostgres } from '../store/postgres/rekey.ts';
 import { SCHEMA_VERSION } from '../store/postgres/schema.ts';
 import { type PostgresStoreStats, postgresStoreStats } from '../store/postgres/stats.ts';
+import { newKeyLine, resolveKeyring } from '../store/sealing/keyring.ts';
+import type { RekeyReport } from '../store/sealing/rekey.ts';
+import { rekeySqlite } from '../store/sqlite/rekey.ts';
 import { type SqliteStoreStats, storeStats } from '../store/sqlite/stats.ts';
 import { UsageError } from './args.ts';
 
-const ACTIONS = ['check', 'stats'];
+const ACTIONS = ['check', 'stats', 'keygen', 'rekey'];
 
-export async function storeCommand(settings: EngineSettings, action: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json = false): Promise<number> {
+export async function storeCommand(
+  settings: EngineSettings,
+  action: string | undefined,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  json = false,
+  options: { keyId?: string } = {},
+): Promise<number> {
+  if (action === 'keygen') return keygen(options.keyId, out, err);
+  if (action === 'rekey') return rekeyCommand(settings, out, err, json);
   if (action === 'check' && settings.store !== 'sqlite') return checkPostgres(settings.store, out, err);
   if (action === 'check') return check(settings, out, err);
   if (action === 'stats' && settings.store !== 'sqlite') return statsPostgres(settings.store, out, err, json);
   if (action === 'stats') return stats(settings, out, err, json);
-  throw new UsageError(action ? `conduit store has no action '${action}' (only: ${ACTIONS.join(', ')})` : `conduit store needs an action: ${ACTIONS.join(' or ')}`, { showUsage: true });
+  throw new UsageError(action ? `conduit store has no action '${action}' (only: ${ACTIONS.join(', ')})` : `conduit store needs an action: ${ACTIONS.join(', ')}`, { showUsage: true });
+}
+
+/** `conduit store keygen`: a new key line on stdout (only it, for `>>` or a secrets manager); how to use it on stderr. */
+function keygen(keyId: string | undefined, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
+  let line: string;
+  try {
+    line = newKeyLine(keyId);
+  } catch (e) {
+    if (!(e instanceof ConduitError)) throw e;
+    err.write(`conduit: ${e.message}\n`);
+    return 2;
+  }
+  out.write(`${line}\n`);
+  err.write(
+    'Put this line first in the data key file (owner-only: chmod 600), keeping the older keys below it; restart the engine, then run conduit store rekey.\n',
+  );
+  return 0;
+}
+
+/**
+ * `conduit store rekey`: every row not sealed with the key file's first key (older keys,
+ * plaintext) sealed with it (see store/sealing/rekey.ts). Exit 1 when rows could not be opened.
+ */
+async function rekeyCommand(settings: EngineSettings, out: NodeJS.WritableStream, err: NodeJS.WritableStream, json: boolean): Promise<number> {
+  let report: RekeyReport;
+  try {
+    const { keyring, warnings } = resolveKeyring(settings);
+    for (const w of warnings) err.write(`conduit: warning: ${w}\n`);
+    if (!keyring) {
+      err.write('conduit: conduit store rekey needs the data keys: set CONDUIT_DATA_KEY_FILE or pass --data-key-file (or CONDUIT_DATA_KEY)\n');
+      return 2;
+    }
+    if (!json) err.write(`Sealing with data key ${keyring.sealing.id} (the first of ${keyring.source})...\n`);
+    report = settings.store === 'sqlite' ? await rekeySqlite(join(settings.dataDir, STORE_FILE), keyring) : await rekeyPostgres(settings.store, keyring);
+  } catch (e) {
+    if (e instanceof ConduitError) err.write(`conduit: ${e.message}\n`);
+    else if (settings.store !== 'sqlite') err.write(`${redactedUrl(settings.store)}: ${postgresWords(e)}\n`);
+    else throw e;
+    return 1;
+  }
+  out.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatRekey(report));
+  return Object.values(report.tables).some((t) => t.unreadable > 0) ? 1 : 0;
+}
+
+function formatRekey(r: RekeyReport): string {
+  const lines = Object.entries(r.tables).map(([table, t]) => {
+    const resealed = Object.values(t.resealed).reduce((a, b) => a + b, 0);
+    const from = Object.entries(t.resealed).map(([k, n]) => `${n} ${k === 'plaintext' ? 'plaintext' : `from ${k}`}`);
+    return (
+      `${table}: ${resealed} sealed with ${r.keyId}${from.length > 0 ? ` (${from.join(', ')})` : ''}` +
+      `${t.changedMeanwhile > 0 ? `, ${t.changedMeanwhile} changed by the engine meanwhile (run rekey again)` : ''}` +
+      `${t.unreadable > 0 ? `, ${t.unreadable} could not be opened: ${t.unreadableRows.join('; ')}${t.unreadable > t.unreadableRows.length ? '; …' : ''}` : ''}\n`
+    );
+  });
+  const retired = r.retired.length > 0 ? `No row is sealed with ${r.retired.join(', ')} any more: once every instance runs with the new key first, those lines may leave the key file.\n` : '';
+  return lines.join('') + retired;
 }
 
 /**
@@ -115,6 +185,19 @@ export function formatStats(s: SqliteStoreStats | PostgresStoreStats): string {
     where +
     line(head) +
     line(widths.map((w) => '-'.repeat(w))) +
-    rows.map(line).join('')
+    rows.map(line).join('') +
+    formatKeys(s.keys)
   );
+}
+
+/** Rows holding content by data key: 'plaintext' counts those stored without one (conduit store rekey seals them). */
+function formatKeys(keys: SqliteStoreStats['keys']): string {
+  const ids = [...new Set(keys.map((k) => k.keyId))].sort((a, b) => (a === null ? -1 : b === null ? 1 : a.localeCompare(b)));
+  if (ids.length === 0) return '';
+  const tables = ['messages', 'deliveries', 'attempts'] as const;
+  const head = ['data key', ...tables];
+  const rows = ids.map((id) => [id ?? 'plaintext', ...tables.map((t) => String(keys.find((k) => k.table === t && k.keyId === id)?.rows ?? 0))]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`;
+  return `\nRows holding content, by data key:\n${line(head)}${line(widths.map((w) => '-'.repeat(w)))}${rows.map(line).join('')}`;
 }

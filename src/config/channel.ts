@@ -1,5 +1,6 @@
 import jsonata from 'jsonata';
 import { z } from 'zod';
+import { Tenant } from '../access/roles.ts';
 import { Duration } from './duration.ts';
 
 /**
@@ -114,6 +115,8 @@ export const ChannelConfig = z
     statusCallback: StatusCallbackConfig.optional(),
     /** Without it, messages are kept until removed by hand. */
     retention: RetentionConfig.optional(),
+    /** Tokens limited to a tenant (`conduit token create --tenant`) see only the channels tagged with it. */
+    tenant: Tenant.optional(),
   })
   .strict()
   .superRefine(

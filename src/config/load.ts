@@ -8,6 +8,7 @@ import type { MappingKind } from '../mapping/kinds.ts';
 import { type MappingTables, TableFiles } from '../mapping/tables/files.ts';
 import type { InboundMapping } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
+import { clientCertificateProblem } from '../sources/client-certificate.ts';
 import { ChannelConfig, DestinationConfig } from './channel.ts';
 import { describeEnvIssue, type EnvValues, parseWithEnvValues, resolveEnvRefs } from './env-refs.ts';
 import { formatPath } from '../mapping/issues.ts';
@@ -131,7 +132,10 @@ interface LoadedMapping<T> {
  * Reads and checks every channel and mapping file. Every problem is reported in one pass,
  * each with its file, line, path and what was expected; nothing is started here.
  */
-export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' | 'mappingsDir'>, env: NodeJS.ProcessEnv = process.env): Configuration {
+export function loadConfiguration(
+  settings: Pick<EngineSettings, 'channelsDir' | 'mappingsDir'> & Partial<Pick<EngineSettings, 'tlsClientCa'>>,
+  env: NodeJS.ProcessEnv = process.env,
+): Configuration {
   const issues: ConfigIssue[] = [];
   const rel = (f: string) => relative(process.cwd(), f) || f;
   // Per direction and name: the loaded mapping, or why a reference to it cannot be used. A
@@ -260,6 +264,10 @@ export function loadConfiguration(settings: Pick<EngineSettings, 'channelsDir' |
       if (!s.success) pushZodIssues(issues, yaml, s.error, ['source'], envValues);
       else {
         sourceConfig = s.data;
+        const tlsProblem = clientCertificateProblem(s.data, settings);
+        if (tlsProblem) {
+          issues.push({ file: yaml.file, path: 'source.clientCertificate', line: yaml.lineOf(['source', 'clientCertificate']), code: 'tls_required', message: tlsProblem });
+        }
         if (config.enabled && config.id !== undefined) {
           for (const ep of sourcePlugin.endpoints(s.data, config.id)) {
             const owner = endpoints.get(ep);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_BODY_LIMITS } from '../http/body.ts';
+import { CorsOrigins } from '../http/cors.ts';
 
 /**
  * A whole number from a flag or variable ('8080') or from code (8080). Not z.coerce: it
@@ -46,8 +47,40 @@ export const EngineSettings = z
     leaseMs: wholeNumber.pipe(z.number().int().min(1000)).default(10_000),
     /** How often channels' retention (see the channel file's `retention`) is applied. */
     retentionIntervalMs: wholeNumber.pipe(z.number().int().positive()).default(60_000),
+    /** Audit rows older than this are removed (their own retention, not the channels'); about 6 years by default. */
+    auditRetentionDays: wholeNumber.pipe(z.number().int().positive()).default(2192),
+    /** Admin API requests per minute per token; over it, 429 with Retry-After. */
+    apiRateLimit: wholeNumber.pipe(z.number().int().positive()).default(1200),
+    /** Browser origins that may call the HTTP port (CORS), exact, e.g. https://console.example.org; none: no CORS answer at all. */
+    corsOrigins: CorsOrigins.default([]),
+    /** PEM certificate (chain) and key file of the HTTP port: with both it serves HTTPS (TLS 1.2+), reloading them when they change. */
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    /** PEM file of the CA(s) that sign client certificates: clients are asked for one (sources with `clientCertificate` check it). */
+    tlsClientCa: z.string().min(1).optional(),
+    /**
+     * The data key file (one `<key-id> <base64 of 32 bytes>` line per key, the first seals): message
+     * content is encrypted at rest with it (see store/sealing/). CONDUIT_DATA_KEY gives one key instead.
+     */
+    dataKeyFile: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [s.tlsCert === undefined ? 'tlsCert' : 'tlsKey'],
+        message: 'HTTPS needs both --tls-cert (CONDUIT_TLS_CERT) and --tls-key (CONDUIT_TLS_KEY): give both or neither',
+      });
+    }
+    if (s.tlsClientCa !== undefined && s.tlsCert === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tlsClientCa'],
+        message: '--tls-client-ca (CONDUIT_TLS_CLIENT_CA) needs HTTPS: give --tls-cert and --tls-key too',
+      });
+    }
+  });
 export type EngineSettings = z.infer<typeof EngineSettings>;
 
 const ENV: Record<keyof EngineSettings, string> = {
@@ -68,6 +101,13 @@ const ENV: Record<keyof EngineSettings, string> = {
   storeCheck: 'CONDUIT_STORE_CHECK',
   retentionIntervalMs: 'CONDUIT_RETENTION_INTERVAL_MS',
   leaseMs: 'CONDUIT_LEASE_MS',
+  auditRetentionDays: 'CONDUIT_AUDIT_RETENTION_DAYS',
+  apiRateLimit: 'CONDUIT_API_RATE_LIMIT',
+  corsOrigins: 'CONDUIT_CORS_ORIGINS',
+  tlsCert: 'CONDUIT_TLS_CERT',
+  tlsKey: 'CONDUIT_TLS_KEY',
+  tlsClientCa: 'CONDUIT_TLS_CLIENT_CA',
+  dataKeyFile: 'CONDUIT_DATA_KEY_FILE',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -88,6 +128,13 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--store-check': 'storeCheck',
   '--retention-interval-ms': 'retentionIntervalMs',
   '--lease-ms': 'leaseMs',
+  '--audit-retention-days': 'auditRetentionDays',
+  '--api-rate-limit': 'apiRateLimit',
+  '--cors-origins': 'corsOrigins',
+  '--tls-cert': 'tlsCert',
+  '--tls-key': 'tlsKey',
+  '--tls-client-ca': 'tlsClientCa',
+  '--data-key-file': 'dataKeyFile',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);
@@ -108,5 +155,6 @@ export function readSettings(flags: Record<string, string>, env: NodeJS.ProcessE
     if (key) raw[key] = value;
   }
   const s = EngineSettings.parse(raw);
-  return Object.freeze({ ...s, dataDir: resolve(s.dataDir), channelsDir: resolve(s.channelsDir), mappingsDir: resolve(s.mappingsDir) });
+  const tlsFiles = Object.fromEntries((['tlsCert', 'tlsKey', 'tlsClientCa'] as const).flatMap((k) => (s[k] === undefined ? [] : [[k, resolve(s[k])]])));
+  return Object.freeze({ ...s, dataDir: resolve(s.dataDir), channelsDir: resolve(s.channelsDir), mappingsDir: resolve(s.mappingsDir), ...tlsFiles });
 }

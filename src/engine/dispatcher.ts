@@ -285,18 +285,21 @@ export class DestinationDispatcher {
     if (!lease.held()) throw new ConduitError('LEASE_LOST', 'the lane lease ran out before the send');
     const startedAt = new Date();
     const t0 = performance.now();
-    const outcome = await sender.send(
-      {
-        messageId: row.messageId,
-        destinationId,
-        payload: row.payload,
-        contentType: row.contentType,
-        controlId: row.controlId,
-        attempt,
-        partitionKey: row.partitionKey,
-      },
-      signal,
-    );
+    // A payload the store cannot open is never sent; see unsendable().
+    const outcome: SendOutcome = row.unreadable
+      ? unsendable(row.unreadable)
+      : await sender.send(
+          {
+            messageId: row.messageId,
+            destinationId,
+            payload: row.payload,
+            contentType: row.contentType,
+            controlId: row.controlId,
+            attempt,
+            partitionKey: row.partitionKey,
+          },
+          signal,
+        );
     const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
     if (signal.aborted && outcome.status === 'retryable') {
       // Stopped mid-attempt: leave the row pending for the next start, without counting an attempt.
@@ -305,6 +308,7 @@ export class DestinationDispatcher {
     let status: DeliveryStatus;
     let nextAttemptAt: number | undefined;
     if (outcome.status === 'acknowledged') status = 'acknowledged';
+    else if (row.unreadable) status = 'dead';
     else if (outcome.status === 'rejected') status = 'rejected';
     else if (attempt >= policy.maxAttempts) status = 'dead';
     else {
@@ -337,7 +341,12 @@ export class DestinationDispatcher {
     if (followUp) void store.settled().then(() => this.opts.onFollowUp?.());
     this.health.lastOutcome = outcome.status;
     this.health.lastCode = outcome.status === 'acknowledged' ? undefined : outcome.code;
-    if (status !== 'acknowledged') {
+    if (row.unreadable) {
+      log.error(
+        { channel: channelId, destination: destinationId, messageId: row.messageId, code: row.unreadable.code, reason: row.unreadable.message },
+        'the payload could not be opened: the delivery is recorded dead, not sent',
+      );
+    } else if (status !== 'acknowledged') {
       log.warn(
         { channel: channelId, destination: destinationId, messageId: row.messageId, attempt, code: this.health.lastCode, status },
         status === 'errored' ? 'delivery attempt failed; will retry' : `delivery ${status}`,
@@ -347,4 +356,17 @@ export class DestinationDispatcher {
     if (status !== 'errored') this.opts.onSettled?.();
     return status !== 'errored';
   }
+}
+
+/**
+ * The outcome of a row whose payload could not be opened (its data key is not in the keyring,
+ * or it does not authenticate): the delivery is recorded dead with that code, not retried and
+ * not left holding its lane. Retrying cannot help, since the keyring is read at start; holding
+ * the lane would stop the results of every other patient on it, indefinitely, for one row.
+ * Dead shows (the destination degraded in /health, the code and the row named in the attempt)
+ * and a resend sends it once the key is back. A missing key affecting the whole backlog never
+ * gets here: the store refuses to start instead (see store/sealing/key-checks.ts).
+ */
+function unsendable(error: ConduitError): SendOutcome {
+  return { status: 'rejected', code: error.code, detail: error.message };
 }

@@ -1,25 +1,36 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
-import { adminRouter } from '../admin/routes.ts';
-import type { AuditSink } from '../audit/event.ts';
+import { adminRouter, type HealthView } from '../admin/routes.ts';
+import { Authenticator } from '../admin/authenticate.ts';
+import { ApiLimits } from '../admin/limits.ts';
+import type { AccessStore } from '../audit/store.ts';
+import { chainKeys } from '../audit/chain-keys.ts';
+import { AuditTrail } from '../audit/trail.ts';
+import { PostgresAccessStore } from '../store/postgres/access.ts';
+import { ACCESS_FILE, SqliteAccessStore } from '../store/sqlite/access.ts';
 import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
 import { BodyReader } from '../http/body.ts';
+import { corsMiddleware } from '../http/cors.ts';
 import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
 import { SourceRoutes } from '../http/routes.ts';
+import { createEngineServer, loadServerTls, type TlsReloader, watchServerTls } from '../http/tls-server.ts';
 import { LeaseManager } from '../cluster/lease-manager.ts';
 import { LEASES_CHANNEL } from '../store/postgres/leases.ts';
 import type { Notifications } from '../store/postgres/notifications.ts';
 import { postgresWords } from '../store/postgres/connection.ts';
 import { PostgresStore } from '../store/postgres/store.ts';
 import { INTAKE_CHANNEL } from '../store/postgres/writer.ts';
+import { keyRefusalEvent } from '../store/sealing/key-checks.ts';
+import type { Keyring } from '../store/sealing/keyring.ts';
+import { dataKeysAtStart, storeKeyOptions } from '../store/sealing/startup.ts';
 import { SqliteStore } from '../store/sqlite/store.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
@@ -53,6 +64,8 @@ export class Engine {
   readonly turns = new IntakeTurns(1);
   private routes: SourceRoutes | undefined;
   private readonly watchers: FSWatcher[] = [];
+  /** Loads the HTTPS certificate again when its files change. */
+  private tlsReloader: TlsReloader | undefined;
   private reloading: Promise<void> = Promise.resolve();
   /** Problems of the last configuration that could not be applied; the running one stays. */
   private configIssues: readonly ConfigIssue[] = [];
@@ -62,18 +75,30 @@ export class Engine {
   /** Several instances on one PostgreSQL store: the lane leases, and what the other instances tell. */
   private leases: LeaseManager | undefined;
   private notifications: Notifications | undefined;
+  /** Tokens and the audit trail. */
+  readonly access: AccessStore;
   /** Where audited actions are recorded. */
-  readonly audit: AuditSink;
+  readonly audit: AuditTrail;
+  /** The data keys content is sealed with at rest (see store/sealing/); undefined: stored in plaintext. */
+  readonly keyring: Keyring | undefined;
 
   constructor(options: EngineOptions) {
     this.options = options;
-    this.store = openStore(options.settings, options.log, this.instanceId);
-    this.audit = { record: async (event) => options.log.info({ audit: event }, 'audit') };
+    this.keyring = dataKeysAtStart(options.settings, options.log);
+    this.access = openAccessStore(options.settings, options.log);
+    this.audit = new AuditTrail(this.access, chainKeys(this.keyring).sealing, options.log);
+    try {
+      this.store = openStore(options.settings, options.log, this.instanceId, this.keyring);
+    } catch (e) {
+      void this.auditKeyRefusal(e);
+      throw e;
+    }
     this.retention = new RetentionRunner({
       store: this.store,
       log: options.log,
       channels: () => this.channels.map((c) => ({ id: c.id, retention: c.resolved.config.retention })),
       intervalMs: options.settings.retentionIntervalMs,
+      audit: { trail: this.audit, keepMs: options.settings.auditRetentionDays * 86_400_000 },
     });
   }
 
@@ -85,10 +110,16 @@ export class Engine {
 
   async start(): Promise<void> {
     const { settings, configuration, log } = this.options;
+    // Before anything starts: an unusable certificate, key or client CA file stops the start here.
+    const tls = loadServerTls(settings);
     let recovered = 0;
     if (this.store instanceof PostgresStore) {
       // Shared by several instances: each lane's in-flight deliveries are recovered by whoever takes its lease.
-      const table = await this.store.leaseTable({ id: this.instanceId, host: hostname(), pid: process.pid }, settings.leaseMs);
+      // The first wait on the store's opening: a refused data key (see auditKeyRefusal) shows here.
+      const table = await this.store.leaseTable({ id: this.instanceId, host: hostname(), pid: process.pid }, settings.leaseMs).catch(async (e: unknown) => {
+        await this.auditKeyRefusal(e);
+        throw e;
+      });
       this.leases = new LeaseManager({ table, leaseMs: settings.leaseMs, log });
       this.notifications = this.store.notifications([INTAKE_CHANNEL, LEASES_CHANNEL], (channel, payload) => this.noticed(channel, payload), log);
       await this.notifications.start();
@@ -100,9 +131,12 @@ export class Engine {
     );
     if (recovered > 0) log.info({ recovered }, 'deliveries in flight at the last stop are queued again');
 
+    const limits = new ApiLimits(settings.apiRateLimit, this.audit);
     const app = express();
     app.disable('x-powered-by');
     app.set('trust proxy', false);
+    // First, so every answer (sources' routes, /health, /api, errors) carries the CORS headers of an allowed origin.
+    app.use(corsMiddleware(settings.corsOrigins));
     const routes = new SourceRoutes(new BodyReader({ maxBytesInFlight: settings.maxBodyBytesInFlight, idleTimeoutMs: settings.bodyTimeoutMs }, log));
     // Sources' routes (webhooks, REST submissions) first: channels add and remove them as they
     // start and stop, and they read their bodies themselves (budget, timeouts, streaming HMAC).
@@ -111,20 +145,18 @@ export class Engine {
       if (handler) handler(req, res);
       else next();
     });
-    app.get('/health', async (_req, res) => {
-      const health = await this.health();
-      res.status(health.status === 'unhealthy' ? 503 : 200).json(health);
-    });
     app.use(
-      '/api',
       adminRouter({
         store: this.store,
+        access: this.access,
+        audit: this.audit,
+        authenticator: new Authenticator(this.access, this.options.adminToken),
         log,
-        token: this.options.adminToken,
         channels: () =>
           this.channels.map((c) => ({
             id: c.id,
             ...(c.resolved.config.description ? { description: c.resolved.config.description } : {}),
+            ...(c.resolved.config.tenant ? { tenant: c.resolved.config.tenant } : {}),
             state: c.state,
             source: c.describeSource(),
             mappings: mappingVersions(c.resolved),
@@ -136,9 +168,13 @@ export class Engine {
               ...(d.health.lastCode ? { lastCode: d.health.lastCode } : {}),
             })),
           })),
+        channelTenant: (id) => this.channels.find((c) => c.id === id)?.resolved.config.tenant,
+        limit: (key, res) => limits.limit(key, res),
+        health: () => this.health(),
         wake: (channelId) => this.channels.find((c) => c.id === channelId)?.wake(),
         reload: () => this.reload(),
         cluster: () => this.cluster(),
+        chainKeys: () => chainKeys(this.keyring).all,
       }),
     );
     app.use((_req, res) => {
@@ -151,7 +187,7 @@ export class Engine {
       if (resolved.config.enabled) await this.startChannel(resolved);
     }
     await new Promise<void>((resolve, reject) => {
-      const server = createServer(
+      const server = createEngineServer(
         {
           headersTimeout: settings.headersTimeoutMs,
           // Node's default (300 s) for a whole request; it may not be shorter than headersTimeout.
@@ -161,6 +197,8 @@ export class Engine {
         },
         // One stack for everything: a route that throws reaches jsonErrorHandler, never a crash.
         app,
+        tls,
+        log,
       );
       server.on('clientError', answerClientError);
       server.once('error', reject);
@@ -169,8 +207,10 @@ export class Engine {
       server.keepAliveTimeout = 72_000;
       this.server = server;
     });
-    log.info({ url: `http://${settings.host}:${this.port}`, version: VERSION, channels: this.channels.map((c) => c.id) }, 'Conduit is listening');
-    this.leases?.advertise(`http://${settings.host}:${this.port}`);
+    const url = `${tls ? 'https' : 'http'}://${settings.host}:${this.port}`;
+    log.info({ url, version: VERSION, channels: this.channels.map((c) => c.id) }, 'Conduit is listening');
+    this.leases?.advertise(url);
+    if (tls) this.tlsReloader = watchServerTls(this.server!, tls, { log, audit: this.audit });
     if (settings.watch) this.watchConfiguration();
     this.retention.start();
   }
@@ -254,7 +294,17 @@ export class Engine {
       clearTimeout(timer);
       // Editors save in several steps (temp file, rename); wait for the dust to settle.
       timer = setTimeout(() => {
-        this.reload().catch((e: unknown) => log.error({ err: e }, 'reloading the configuration failed'));
+        this.reload().then(
+          (r) =>
+            this.audit.note({
+              action: 'configuration.reload',
+              outcome: r.applied ? 'success' : 'failure',
+              actor: 'file-watcher',
+              target: 'configuration',
+              detail: { applied: r.applied, issues: r.issues.length },
+            }),
+          (e: unknown) => log.error({ err: e }, 'reloading the configuration failed'),
+        );
       }, 250);
     };
     for (const dir of [settings.channelsDir, settings.mappingsDir]) {
@@ -270,7 +320,7 @@ export class Engine {
    * seed-003 shape: `status`, `version`, `components` (name → healthy | degraded | unhealthy),
    * `uptime_seconds`; `details` (counts and reasons by component) only when there is something to say.
    */
-  async health() {
+  async health(): Promise<HealthView> {
     const storeOk = await this.store.ping();
     const failure = storeOk ? this.store.writeFailure() : undefined;
     const components: Record<string, string> = { database: !storeOk ? 'unhealthy' : failure ? 'degraded' : 'healthy' };
@@ -317,6 +367,7 @@ export class Engine {
 
   async stop(): Promise<void> {
     for (const w of this.watchers) w.close();
+    this.tlsReloader?.close();
     await this.retention.stop();
     await this.reloading;
     const server = this.server;
@@ -330,6 +381,18 @@ export class Engine {
     await this.leases?.stop();
     await this.notifications?.stop();
     await this.store.close();
+    await this.audit.settled();
+    await this.access.close();
+  }
+
+  /**
+   * A store that refuses the configured data keys (STORE_KEY_MISMATCH, STORE_KEY_UNKNOWN) stops
+   * the start; the refusal is an audit event. Resolves once recorded or its failure logged.
+   */
+  private async auditKeyRefusal(error: unknown): Promise<void> {
+    const event = keyRefusalEvent(error);
+    if (!event) return;
+    await this.audit.record(event).catch((e: unknown) => this.options.log.error({ err: e, action: event.action }, 'the audit trail could not record the refused data key'));
   }
 
   /** A claim in the shared store; one that cannot be made (the database is down) is not granted: the work waits. */
@@ -376,11 +439,26 @@ function mappingVersions(r: ResolvedChannel): Record<string, string> {
   };
 }
 
+/** Makes the data directory and a database file in it owner-only, warning about what was not. */
+function secureDataFile(dataDir: string, file: string, log: Logger): void {
+  const modes = secureDataDirectory(dataDir, file);
+  for (const path of modes.tightened) log.warn({ path }, 'group or others could read this data path; made it owner-only');
+  for (const path of modes.left) log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
+}
+
+/** Tokens and the audit trail: beside the SQLite store in a file of their own, or in the PostgreSQL store's database. */
+function openAccessStore(settings: EngineSettings, log: Logger): AccessStore {
+  if (settings.store !== 'sqlite') return new PostgresAccessStore(settings.store);
+  secureDataFile(settings.dataDir, ACCESS_FILE, log);
+  return new SqliteAccessStore(join(settings.dataDir, ACCESS_FILE));
+}
+
 /** The store the settings name: the SQLite file in the data directory (made owner-only first), or a PostgreSQL database. */
-function openStore(settings: EngineSettings, log: Logger, instance: string): Store {
+function openStore(settings: EngineSettings, log: Logger, instance: string, keyring: Keyring | undefined): Store {
   const callbacks = {
     onWriteError: (err: unknown) => log.error({ err }, 'the store cannot write: intake answers 503 and deliveries pause until it can'),
     onWriteRecovered: () => log.info('the store writes again: intake and deliveries resume'),
+    ...storeKeyOptions(keyring, log),
   };
   if (settings.store !== 'sqlite') {
     const store = new PostgresStore(settings.store, {
@@ -395,8 +473,6 @@ function openStore(settings: EngineSettings, log: Logger, instance: string): Sto
     log.info({ store: store.url }, 'messages are stored in PostgreSQL');
     return store;
   }
-  const modes = secureDataDirectory(settings.dataDir, STORE_FILE);
-  for (const path of modes.tightened) log.warn({ path }, 'group or others could read this data path; made it owner-only');
-  for (const path of modes.left) log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
+  secureDataFile(settings.dataDir, STORE_FILE, log);
   return new SqliteStore(join(settings.dataDir, STORE_FILE), { synchronous: settings.durability, check: settings.storeCheck, ...callbacks });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AuditTrail } from '../audit/trail.ts';
 import type { RetentionConfig } from '../config/channel.ts';
 import type { PruneCursor, Store } from '../store/types.ts';
 
@@ -17,6 +18,8 @@ export interface RetentionOptions {
   channels: () => readonly RetentionChannel[];
   /** How often the channels are pruned. */
   intervalMs: number;
+  /** The audit trail and how long its rows are kept: its own retention, applied at the same interval. */
+  audit?: { trail: AuditTrail; keepMs: number };
 }
 
 /**
@@ -55,6 +58,11 @@ export class RetentionRunner {
       const deleted = r.metadata === undefined ? 0 : await this.walk(c.id, 'metadata', new Date(now - r.metadata).toISOString());
       const content = r.content === undefined ? 0 : await this.walk(c.id, 'content', new Date(now - r.content).toISOString());
       if (content + deleted > 0) this.options.log.info({ channel: c.id, contentRemoved: content, messagesDeleted: deleted }, 'retention applied');
+    }
+    const audit = this.options.audit;
+    if (audit && !this.stopped) {
+      const removed = await audit.trail.prune(new Date(now - audit.keepMs).toISOString());
+      if (removed > 0) this.options.log.info({ auditRowsRemoved: removed }, 'audit retention applied');
     }
   }
 

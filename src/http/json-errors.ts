@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { ConduitError } from '../errors.ts';
 
 /** A FHIR OperationOutcome with one issue; never the error's own message or stack (they may quote input or hold paths). */
 function outcome(code: string, diagnostics: string) {
@@ -37,6 +38,11 @@ export function jsonErrorHandler(log: Logger): ErrorRequestHandler {
     if (status >= 500) log.error({ err, method: req.method }, 'an HTTP request failed');
     if (res.headersSent) {
       res.destroy();
+      return;
+    }
+    if (err instanceof ConduitError && (err.code === 'STORE_KEY_UNKNOWN' || err.code === 'STORE_SEAL_INVALID')) {
+      // A row the store cannot open (store/sealing/): its message names the table, row and key, never content.
+      res.status(500).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: err.message, details: { text: err.code } }] });
       return;
     }
     const d = describe(status);

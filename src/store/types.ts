@@ -3,6 +3,7 @@
  * The embedded implementation is SQLite (node:sqlite); a PostgreSQL one fills the same
  * interface for the scale-out mode.
  */
+import type { ConduitError } from '../errors.ts';
 
 /** Delivery states (one row per message and destination). */
 export const DeliveryStatus = {
@@ -101,6 +102,12 @@ export interface PendingDelivery {
   /** The message's source id and version (the result's), for the status events of its outcomes. */
   sourceId: string;
   sourceVersion: string;
+  /**
+   * The payload could not be opened (its data key is not in the keyring, or it does not
+   * authenticate: STORE_KEY_UNKNOWN, STORE_SEAL_INVALID); `payload` is then empty and the lane
+   * records the delivery dead with this error instead of sending it (see sealing/).
+   */
+  unreadable?: ConduitError;
 }
 
 /** A delivery just committed by an intake, as its lane takes it (see Store.onCommitted). */
@@ -217,6 +224,8 @@ export interface MessageView extends MessageSummary {
 
 export interface MessageQuery {
   channelId?: string;
+  /** Only messages of these channels (a tenant's): none listed, none returned. */
+  channelIds?: readonly string[];
   status?: MessageStatus;
   limit: number;
   /** Opaque cursor from a previous page. */

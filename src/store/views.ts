@@ -15,6 +15,7 @@ import type {
   PendingDelivery,
   SettledCounts,
 } from './types.ts';
+import { isUnreadable, type RowOpener } from './sealing/rows.ts';
 import { TERMINAL_STATUSES } from './types.ts';
 import { isNewerVersion } from './versions.ts';
 import { type Op, overlay } from './write-behind.ts';
@@ -34,22 +35,37 @@ export function finishingOps(ops: readonly Op[]): number {
   return ops.filter((op) => op.kind === 'attempt' && TERMINAL.has(op.record.status)).length;
 }
 
-/** A lane's pending rows with the unwritten outcomes laid over, so a finished row is never taken as pending again. */
-export function pendingOf(read: Row[], ops: readonly Op[], limit: number): PendingDelivery[] {
+/**
+ * A lane's pending rows with the unwritten outcomes laid over, so a finished row is never taken
+ * as pending again; payloads opened. A payload that cannot be opened does not fail the read (the
+ * rows behind it are the lane's too): its row carries the error (PendingDelivery.unreadable).
+ */
+export function pendingOf(read: Row[], ops: readonly Op[], limit: number, opener: RowOpener): PendingDelivery[] {
   const rows = overlay(read, ops).filter((r) => !TERMINAL.has(r.status as DeliveryStatus));
-  return rows.slice(0, limit).map((r) => ({
-    id: r.id as number,
-    messageId: r.message_id as string,
-    destinationId: r.destination_id as string,
-    controlId: r.control_id as string,
-    payload: r.payload as string,
-    contentType: r.content_type as string,
-    attempts: r.attempts as number,
-    nextAttemptAt: r.next_attempt_at as number,
-    partitionKey: r.partition_key as string,
-    sourceId: r.source_id as string,
-    sourceVersion: r.source_version as string,
-  }));
+  return rows.slice(0, limit).map((r) => {
+    let payload = '';
+    let unreadable: PendingDelivery['unreadable'];
+    try {
+      payload = opener.open('deliveries', r).payload as string;
+    } catch (e) {
+      if (!isUnreadable(e)) throw e;
+      unreadable = e;
+    }
+    return {
+      id: r.id as number,
+      messageId: r.message_id as string,
+      destinationId: r.destination_id as string,
+      controlId: r.control_id as string,
+      payload,
+      contentType: r.content_type as string,
+      attempts: r.attempts as number,
+      nextAttemptAt: r.next_attempt_at as number,
+      partitionKey: r.partition_key as string,
+      sourceId: r.source_id as string,
+      sourceVersion: r.source_version as string,
+      ...(unreadable ? { unreadable } : {}),
+    };
+  });
 }
 
 export function settledCounts(rows: Array<{ channel_id: string; destination_id: string; status: 'dead' | 'rejected'; n: number }>): SettledCounts[] {
@@ -78,8 +94,15 @@ export function newerOf(m: { seq: number; source_version: string }, others: Vers
     .map((o) => ({ id: o.id, sourceVersion: o.source_version, receivedAt: o.received_at, acknowledgedBy: acknowledgedBy(o.seq) }));
 }
 
-/** A message row, its delivery rows (unwritten outcomes laid over) and each delivery's attempts, as the admin API shows them. */
-export function messageView(m: Row, deliveryRows: Row[], attemptsOf: (deliveryId: number) => Row[]): MessageView {
+/**
+ * A message row, its delivery rows (unwritten outcomes laid over) and each delivery's attempts,
+ * as the admin API shows them, content opened. Throws STORE_KEY_UNKNOWN or STORE_SEAL_INVALID
+ * (naming the table, row and key) when a row does not open.
+ */
+export function messageView(sealed: Row, sealedDeliveries: Row[], sealedAttemptsOf: (deliveryId: number) => Row[], opener: RowOpener): MessageView {
+  const m = opener.open('messages', sealed);
+  const deliveryRows = sealedDeliveries.map((d) => opener.open('deliveries', d));
+  const attemptsOf = (deliveryId: number) => sealedAttemptsOf(deliveryId).map((a) => opener.open('attempts', a));
   const deliveries = deliveryRows.map(
     (d): DeliveryView => ({
       destinationId: d.destination_id as string,
@@ -140,6 +163,7 @@ function aggregate(statuses: DeliveryStatus[]): MessageStatus {
 export function listConditions(q: MessageQuery, param: (value: string | number) => string): string[] {
   const where: string[] = [];
   if (q.channelId) where.push(`m.channel_id = ${param(q.channelId)}`);
+  if (q.channelIds) where.push(q.channelIds.length === 0 ? 'FALSE' : `m.channel_id IN (${q.channelIds.map((c) => param(c)).join(', ')})`);
   if (q.cursor) where.push(`m.seq < ${param(cursorSeq(q.cursor))}`);
   if (q.status === 'filtered') where.push('m.filtered_by IS NOT NULL');
   else if (q.status === 'received') where.push('m.filtered_by IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq)');

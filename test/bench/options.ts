@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { Duration } from '../../src/config/duration.ts';
 import { FHIR_PEERS, type FhirPeerKind, PATH_KINDS, type PathKind } from './paths.ts';
 
-export const SECTIONS = ['closed', 'open', 'lanes', 'hapi', 'codec', 'cluster'] as const;
+export const SECTIONS = ['closed', 'encryption', 'open', 'lanes', 'hapi', 'codec', 'cluster'] as const;
 export type Section = (typeof SECTIONS)[number];
 /** What runs without --only: all but the scale-out section, which needs PostgreSQL. */
-const DEFAULT_SECTIONS: readonly Section[] = ['closed', 'open', 'lanes', 'hapi', 'codec'];
+const DEFAULT_SECTIONS: readonly Section[] = ['closed', 'encryption', 'open', 'lanes', 'hapi', 'codec'];
 
 export interface BenchOptions {
   sections: Section[];
@@ -22,6 +22,8 @@ export interface BenchOptions {
   /** Where the LIS runs: its own thread, or the load generator's event loop (see paths.ts). */
   lis: 'thread' | 'shared';
   cpuProf: string | undefined;
+  /** Encryption at rest: closed-loop runs on each side (without, with a data key), alternated. */
+  encryptionRuns: number;
   /** Open loop: rates (events/s), seconds per rate, lanes. */
   openLoopRates: number[];
   durationS: number;
@@ -95,6 +97,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'in-process': { type: 'boolean', default: false },
       lis: { type: 'string', default: 'thread' },
       'cpu-prof': { type: 'string' },
+      'encryption-runs': { type: 'string', default: '2' },
       'open-loop': { type: 'string', default: '1000,2500' },
       duration: { type: 'string', default: '60' },
       'warm-up': { type: 'string', default: '2' },
@@ -137,6 +140,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     inProcess: values['in-process'],
     lis: list('lis', values.lis, ['thread', 'shared'] as const)[0]!,
     cpuProf: values['cpu-prof'],
+    encryptionRuns: positive('encryption-runs', values['encryption-runs']),
     openLoopRates,
     durationS: positive('duration', values.duration),
     warmUpS: nonNegative('warm-up', values['warm-up']),

@@ -71,6 +71,8 @@ export interface PathOptions {
   retention?: string;
   /** A PostgreSQL URL for the engine's store (engine in a child process only); SQLite when absent. */
   store?: string;
+  /** A data key, `<key-id>:<base64 of 32 bytes>` (CONDUIT_DATA_KEY): content encrypted at rest (engine in a child process only). */
+  dataKey?: string;
 }
 
 /** What the engine answered to one submission: 2xx / AA, 503 (pushback), or anything else. */
@@ -110,6 +112,7 @@ const RETENTION_INTERVAL_MS = 5000;
 async function engineFor(channelId: string, channel: string, o: PathOptions): Promise<BenchEngine> {
   const file = `${channelId}.yaml`;
   if (o.inProcess) {
+    if (o.dataKey) throw new Error('a data key needs the engine in a child process (CONDUIT_DATA_KEY)');
     const t = await startTestEngine({ [file]: channel }, { durability: o.durability, ...(o.retention ? { retentionIntervalMs: RETENTION_INTERVAL_MS } : {}) });
     return {
       url: t.url,
@@ -128,6 +131,7 @@ async function engineFor(channelId: string, channel: string, o: PathOptions): Pr
     env: {
       ...(o.retention ? { CONDUIT_RETENTION_INTERVAL_MS: String(RETENTION_INTERVAL_MS) } : {}),
       ...(o.store ? { CONDUIT_STORE: o.store } : {}),
+      ...(o.dataKey ? { CONDUIT_DATA_KEY: o.dataKey } : {}),
     },
   });
   return {
@@ -236,7 +240,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
   const deliveries = new Deliveries(o.events);
   const workload = o.kind === 'mllp-mllp' ? hl7v2Workload(o.runId, o.patients) : platformWorkload(o.runId, o.patients, o.events);
   const peer = o.kind === 'webhook-fhir' ? ` (${o.fhirPeer ?? 'medplum'})` : '';
-  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.lis === 'shared' && o.kind !== 'webhook-fhir' ? ', LIS on the load loop' : ''}${o.inProcess ? ', engine in-process' : ''}`;
+  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.lis === 'shared' && o.kind !== 'webhook-fhir' ? ', LIS on the load loop' : ''}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => {});

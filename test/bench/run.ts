@@ -5,6 +5,7 @@
  *   npm run bench -- [--only closed,open,lanes,hapi,codec] [--paths webhook-mllp,mllp-mllp,webhook-fhir]
  *     closed loop:  [--events 20000] [--concurrency 64] [--patients 500] [--durability full|normal]
  *                   [--normal] [--in-process] [--cpu-prof <dir>] [--lis thread|shared]
+ *     encryption:   [--encryption-runs 2] (closed loops on each side, with the closed loop's events and concurrency)
  *     open loop:    [--open-loop 1000,2500] [--duration 60] [--warm-up 2] [--open-loop-lanes 1]
  *     FHIR:         [--fhir-peer medplum,instant] [--fhir-events N] [--fhir-open-loop R,...]
  *                   (Medplum's validating in-memory server manages a few Bundles a second, slower as it
@@ -21,6 +22,8 @@
  * - closed: each path (webhook → MLLP, MLLP → MLLP, webhook → FHIR), C in flight, durability as
  *   given, lanes 1: results/s end to end and intake, delivered during intake (and as a % of the
  *   intake rate), latency, engine CPU and peak RSS;
+ * - encryption: the cost of encryption at rest, webhook → MLLP closed loop without and with a data
+ *   key, alternated, medians side by side and their ratio (encryption.bench.ts);
  * - open: each path at each rate for --duration seconds, latency from the time each event was due;
  * - lanes: lanes 1 and 4 with an instant LIS and one answering after --lis-delay ms;
  * - hapi: MLLP round trips/s of HAPI HL7v2's client and server beside ours;
@@ -35,6 +38,7 @@ import { type BarPanel, barChartSvg, lineChartSvg } from './chart.ts';
 import { type CodecBenchResult, formatCodecBench, runCodecBench } from './codec.bench.ts';
 import { type ClusterBenchResult, formatCluster, LANES_PER_DESTINATION, runClusterSetup } from './cluster.bench.ts';
 import { type ClosedLoopResult, formatClosedLoop, runClosedLoop } from './e2e.bench.ts';
+import { type EncryptionCost, formatEncryptionCost, runEncryptionCost } from './encryption.bench.ts';
 import { formatHapiComparison, type HapiComparison, runHapiComparison } from './hapi-mllp.bench.ts';
 import { formatLanes, type LanesPair, runLanesPair } from './lanes.ts';
 import { fmt, loadAverage, mib } from './measure.ts';
@@ -95,6 +99,7 @@ const closed: ClosedLoopResult[] = [];
 const open: OpenLoopResult[] = [];
 const lanes: LanesPair[] = [];
 let hapi: HapiComparison | undefined;
+let encryption: EncryptionCost | undefined;
 let codec: CodecBenchResult[] | undefined;
 const progress = (r: ClosedLoopResult): void =>
   console.log(`  ${r.label}: ${fmt(r.endToEndPerSecond)} results/s end to end, intake ${fmt(r.intakePerSecond)}/s, kept pace ${fmt(r.keptPacePercent)} %, p99 ${fmt(r.latencyMs.p99, 1)} ms, peak RSS ${mib(r.engineRssPeakBytes)} (load average ${fmt(r.loadAverageAtStart, 1)})`);
@@ -121,6 +126,11 @@ if (o.sections.includes('closed')) {
     closed.push(r);
     progress(r);
   }
+}
+
+if (o.sections.includes('encryption')) {
+  console.log(`Encryption at rest: closed loop ${SHORT['webhook-mllp']}, ${o.concurrency} in flight, ${o.encryptionRuns} run(s) without and with a data key, alternated:`);
+  encryption = await runEncryptionCost({ ...base, events: o.events, concurrency: o.concurrency, lanes: 1 }, o.encryptionRuns, runId, progress);
 }
 
 if (o.sections.includes('open')) {
@@ -163,6 +173,7 @@ if (o.sections.includes('codec')) {
 
 console.log(`\nMachine: ${caption}`);
 if (closed.length > 0) console.log(`\nClosed loop, ${o.concurrency} in flight (kept pace = delivery rate during intake / intake rate):\n${formatClosedLoop(closed)}`);
+if (encryption) console.log(`\nEncryption at rest, closed loop ${SHORT['webhook-mllp']} (results/s end to end):\n${formatEncryptionCost(encryption)}`);
 if (open.length > 0) console.log(`\nOpen loop (latency = delivery at the destination - time the event was due):\n${formatOpenLoop(open)}`);
 if (lanes.length > 0) console.log(`\nLanes, closed loop:\n${formatLanes(lanes)}`);
 if (hapi) console.log(`\nMLLP round trips, one connection, one message outstanding:\n${formatHapiComparison(hapi)}`);
@@ -212,6 +223,14 @@ if (closed.length > 0) {
     })),
   });
 }
+if (encryption) {
+  panels.push({
+    title: 'Encryption at rest: closed loop results/s (median)',
+    unit: 'results/s',
+    series: ['plaintext', 'data key'],
+    groups: [{ label: SHORT['webhook-mllp'], values: [encryption.plainPerSecond, encryption.sealedPerSecond] }],
+  });
+}
 if (cluster.length > 0) {
   panels.push({
     title: 'Scale-out: results/s end to end by store and instances',
@@ -220,7 +239,7 @@ if (cluster.length > 0) {
     groups: cluster.map((r) => ({ label: `${r.store} × ${r.instances}`, values: [r.endToEndPerSecond] })),
   });
 }
-writeFileSync(join(out, 'results.json'), JSON.stringify({ machine, options: o, closed, open, lanes, hapi, codec, cluster }, null, 2));
+writeFileSync(join(out, 'results.json'), JSON.stringify({ machine, options: o, closed, encryption, open, lanes, hapi, codec, cluster }, null, 2));
 const written = [join(out, 'results.json')];
 if (panels.length > 0) {
   writeFileSync(join(out, 'bench.svg'), barChartSvg(panels, caption));

@@ -42,7 +42,7 @@ test('conduit store without an action, or with another one, is a usage error (ex
   assert.equal(conduit(['store']).status, 2);
   const r = conduit(['store', 'repair']);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /no action 'repair' \(only: check, stats\)/);
+  assert.match(r.stderr, /no action 'repair' \(only: check, stats, keygen, rekey\)/);
 });
 
 test('conduit store stats: per channel messages, pending, content bytes, oldest; the files; --json', async (t) => {

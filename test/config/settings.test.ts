@@ -23,6 +23,9 @@ test('with no flags and no environment, every setting has its default; directori
     storeCheck: 'quick',
     retentionIntervalMs: 60_000,
     leaseMs: 10_000,
+    auditRetentionDays: 2192,
+    apiRateLimit: 1200,
+    corsOrigins: [],
   });
 });
 
@@ -47,6 +50,8 @@ test('environment variables override the defaults, converted to their types', ()
       CONDUIT_STORE_CHECK: 'header',
       CONDUIT_RETENTION_INTERVAL_MS: '5000',
       CONDUIT_LEASE_MS: '3000',
+      CONDUIT_AUDIT_RETENTION_DAYS: '365',
+      CONDUIT_API_RATE_LIMIT: '60',
     },
   );
   assert.deepEqual(s, {
@@ -67,6 +72,9 @@ test('environment variables override the defaults, converted to their types', ()
     storeCheck: 'header',
     retentionIntervalMs: 5000,
     leaseMs: 3000,
+    auditRetentionDays: 365,
+    apiRateLimit: 60,
+    corsOrigins: [],
   });
 });
 
@@ -146,9 +154,13 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
   assert.equal(settingsFlag('--max-backlog'), 'maxBacklog');
   assert.equal(settingsFlag('--json'), undefined);
   assert.deepEqual([...SETTINGS_FLAGS].sort(), [
+    '--api-rate-limit',
+    '--audit-retention-days',
     '--body-timeout-ms',
     '--channels',
+    '--cors-origins',
     '--data',
+    '--data-key-file',
     '--durability',
     '--headers-timeout-ms',
     '--health-window-hours',
@@ -162,6 +174,9 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
     '--retention-interval-ms',
     '--store',
     '--store-check',
+    '--tls-cert',
+    '--tls-client-ca',
+    '--tls-key',
     '--watch',
   ]);
 });

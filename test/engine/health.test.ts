@@ -29,7 +29,7 @@ test('dead and rejected deliveries make their destination degraded, with counts;
     await refusing.stop();
     await lis.close();
   });
-  const healthy = (await (await fetch(`${e.url}/health`)).json()) as Health;
+  const healthy = (await (await e.admin("/health")).json()) as Health;
   assert.equal(healthy.status, 'healthy');
   assert.equal(healthy.details, undefined, 'no details while all is well: the seed-003 shape');
 
@@ -42,7 +42,7 @@ test('dead and rejected deliveries make their destination degraded, with counts;
   }
   await e.drained();
 
-  const res = await fetch(`${e.url}/health`);
+  const res = await e.admin("/health");
   assert.equal(res.status, 200, 'degraded still answers 200');
   const h = (await res.json()) as Health;
   assert.equal(h.status, 'degraded');
@@ -64,7 +64,7 @@ test('dead and rejected deliveries make their destination degraded, with counts;
   });
   for (const id of dead) assert.equal((await e.admin(`/api/messages/${id}/resend`, { method: 'POST' })).status, 202);
   await e.drained();
-  const after = (await (await fetch(`${e.url}/health`)).json()) as Health;
+  const after = (await (await e.admin("/health")).json()) as Health;
   assert.equal(after.components['destination:to-down/lis'], 'healthy');
   assert.deepEqual(Object.keys(after.details ?? {}), ['destination:to-refusing/lis']);
 });
@@ -75,14 +75,14 @@ test('the window is a setting: deliveries that died before it do not count', asy
   t.after(() => e.stop());
   assert.equal((await e.post('/channels/to-down', makeEvent('res_HEALTH_OLD'))).status, 201);
   await e.drained();
-  assert.deepEqual(((await (await fetch(`${e.url}/health`)).json()) as Health).details, {
+  assert.deepEqual(((await (await e.admin("/health")).json()) as Health).details, {
     'destination:to-down/lis': { dead: 1, rejected: 0, windowHours: 1 },
   });
   // Two hours on: the dead letter is outside the one-hour window.
   const db = new DatabaseSync(join(e.dir, 'data', 'conduit.db'));
   db.prepare('UPDATE deliveries SET updated_at = ?').run(new Date(Date.now() - 2 * 3_600_000).toISOString());
   db.close();
-  const h = (await (await fetch(`${e.url}/health`)).json()) as Health;
+  const h = (await (await e.admin("/health")).json()) as Health;
   assert.equal(h.status, 'healthy');
   assert.equal(h.details, undefined);
 });

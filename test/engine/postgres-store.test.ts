@@ -66,7 +66,7 @@ test('webhook → ORU^R01 → MLLP with the store in PostgreSQL: delivered, view
   assert.equal(atLis.find((m) => m.controlId === d.controlId)?.toString(), d.payload, 'the LIS got exactly the stored bytes');
   const list = (await (await first.admin('/api/messages?channel=to-lis&status=acknowledged&limit=100')).json()) as { messages: unknown[] };
   assert.equal(list.messages.length, 20);
-  const health = (await (await fetch(`${first.url}/health`)).json()) as { components: Record<string, string> };
+  const health = (await (await first.admin("/health")).json()) as { components: Record<string, string> };
   assert.equal(health.components.database, 'healthy');
   await first.stop();
   firstStopped = true;
@@ -87,16 +87,20 @@ test('webhook → ORU^R01 → MLLP with the store in PostgreSQL: delivered, view
   assert.equal(refused.status, 503);
   assert.match(JSON.stringify(await refused.json()), /STORE_FAILED/);
   await until('health to show the database degraded', async () => {
-    const h = (await (await fetch(`${second.url}/health`)).json()) as { components: Record<string, string>; details?: { database?: { reason: string } } };
+    const h = (await (await second.admin("/health")).json()) as { components: Record<string, string>; details?: { database?: { reason: string } } };
     return h.components.database === 'degraded' && /read-only/.test(h.details?.database?.reason ?? '');
   });
-  // Reads still work while writes fail.
-  assert.equal((await second.admin(`/api/messages/${ids[3]}`)).status, 200);
+  // Lists still work while writes fail; reading one message must first be recorded in the audit
+  // trail (in the same read-only database), so it is refused, saying why.
+  assert.equal((await second.admin('/api/messages?limit=5')).status, 200);
+  const audited = await second.admin(`/api/messages/${ids[3]}`);
+  assert.equal(audited.status, 503);
+  assert.match(JSON.stringify(await audited.json()), /AUDIT_FAILED/);
 
   await onDatabase(url, "SET default_transaction_read_only = off", `ALTER DATABASE ${name} RESET default_transaction_read_only`);
   await cutConnections(url);
   await until('writes to work again', async () => {
-    const h = (await (await fetch(`${second.url}/health`)).json()) as { components: Record<string, string> };
+    const h = (await (await second.admin("/health")).json()) as { components: Record<string, string> };
     return h.components.database === 'healthy';
   });
   const accepted = await second.post('/channels/to-lis', makeEvent('res_PG_READONLY'));

@@ -74,7 +74,8 @@ describe('resend of a superseded version', () => {
     assert.equal((await t.engine.store.getMessage(v1))!.deliveries[0]!.status, 'acknowledged', 'not requeued');
     await t.drained();
     assert.equal(await atLis(), before);
-    assert.ok(t.logs.some((l) => l.includes('"audit":"message.resend"') && l.includes('"refused":"superseded"')));
+    const { events } = (await (await t.admin('/api/audit?action=message.resend')).json()) as { events: Array<{ outcome: string; detail?: { refused?: string } }> };
+    assert.ok(events.some((e) => e.outcome === 'denied' && e.detail?.refused === 'superseded'));
   });
 
   test('?force=true resends it anyway; the current version resends without a question', async () => {

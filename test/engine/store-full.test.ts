@@ -84,7 +84,7 @@ test('disk full: the engine keeps running, intake 503 STORE_FAILED, deliveries p
   let h: Health;
   do {
     await sleep(20);
-    h = (await (await fetch(`${e.url}/health`)).json()) as Health;
+    h = (await (await e.admin("/health")).json()) as Health;
   } while (h.components.database !== 'degraded');
   assert.equal(h.status, 'degraded');
   assert.match(String(h.details?.database?.reason), /full/);
@@ -94,11 +94,14 @@ test('disk full: the engine keeps running, intake 503 STORE_FAILED, deliveries p
   assert.equal(refused.headers.get('retry-after'), '5');
   assert.match(JSON.stringify(await refused.json()), /STORE_FAILED/);
 
-  // Admin reads work while writes fail.
+  // Admin reads work while writes fail; a read of one message must be recorded in the audit
+  // trail first (on the same full disk), so it is refused, saying why.
   const view = await e.admin(`/api/messages/${messageId}`);
-  assert.equal(view.status, 200);
-  assert.equal(((await view.json()) as { id: string }).id, messageId);
-  assert.equal((await e.admin('/api/messages')).status, 200);
+  assert.equal(view.status, 503);
+  assert.match(JSON.stringify(await view.json()), /AUDIT_FAILED/);
+  const list = await e.admin('/api/messages');
+  assert.equal(list.status, 200);
+  assert.deepEqual(((await list.json()) as { messages: Array<{ id: string }> }).messages.map((m) => m.id), [messageId]);
   const channels = await e.admin('/api/channels');
   assert.equal(channels.status, 200);
   const lane = (await channels.json()) as { channels: Array<{ destinations: Array<{ state: string }> }> };
@@ -123,7 +126,7 @@ test('disk full: the engine keeps running, intake 503 STORE_FAILED, deliveries p
   unlinkSync(filler);
   await e.drained();
   assert.equal(received.length, 1);
-  h = (await (await fetch(`${e.url}/health`)).json()) as Health;
+  h = (await (await e.admin("/health")).json()) as Health;
   assert.equal(h.components.database, 'healthy');
   assert.equal(h.status, 'healthy');
   const after = (await (await e.admin(`/api/messages/${messageId}`)).json()) as { status: string };

@@ -147,7 +147,7 @@ test('sources push back with 503 + Retry-After when the backlog is over its boun
   const res = await t.post('/channels/down', makeEvent('res_BP_3'));
   assert.equal(res.status, 503);
   assert.equal(res.headers.get('retry-after'), '5');
-  const health = (await (await fetch(`${t.url}/health`)).json()) as { status: string; components: Record<string, string> };
+  const health = (await (await t.admin("/health")).json()) as { status: string; components: Record<string, string> };
   assert.equal(health.status, 'degraded');
   assert.equal(health.components.backlog, 'degraded');
 });

@@ -83,7 +83,7 @@ test('a bad edit is refused with file, line and what was expected; the last good
   assert.equal(issue.path, 'settings.processingId');
   assert.match(issue.message, /P|T|D/);
   assert.ok(t.logs.some((l) => l.includes('configuration not reloaded') && l.includes('settings.processingId')));
-  const health = (await (await fetch(`${t.url}/health`)).json()) as { status: string; components: Record<string, string> };
+  const health = (await (await t.admin("/health")).json()) as { status: string; components: Record<string, string> };
   assert.equal(health.components.configuration, 'degraded');
   assert.equal(t.engine.channels[0]!.resolved.destinations[0]!.mappingVersion, good);
   assert.equal((await t.post('/channels/to-lis', makeEvent('res_AFTER_BAD_EDIT'))).status, 201);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClientTlsConfig } from '../../config/tls.ts';
 import { authConfig, httpUrl } from '../http/auth/config.ts';
 
 /** Defaults of the FHIR destination, in one place, with their units. */
@@ -40,6 +41,8 @@ export const fhirDestinationConfig = z
     /** Extra static headers sent with every Bundle (not with token requests), e.g. `Prefer: return=minimal`. */
     headers: headers.optional(),
     auth: authConfig.default({ type: 'none' }),
+    /** CA, client certificate (mutual TLS) and servername of https:// connections; token requests to another host use its CA only. */
+    tls: ClientTlsConfig.optional(),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { ConduitError } from '../../errors.ts';
 import { type AuthProvider, sharedAuthProvider } from '../http/auth/index.ts';
 import { exchange, type HttpAnswer } from '../http/exchange.ts';
+import { type DispatcherFor, sharedTlsDispatchers } from '../http/tls-dispatcher.ts';
 import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
 import { classifyAnswer, failure, inspectBundle, type SentBundle } from './classify.ts';
 import type { FhirDestinationConfig } from './config.ts';
@@ -20,7 +21,7 @@ export interface FhirSenderOptions {
  * Delivers FHIR batch and transaction Bundles: one POST to the base URL per message
  * (FHIR R4 http.html#transaction), classified from the status and the transaction-response.
  *
- * Plain `fetch` (Node's built-in undici, pooled keep-alive connections), not a FHIR client such
+ * Plain `fetch` (undici, as Node's built-in one; pooled keep-alive connections), not a FHIR client such
  * as fhir-kit-client: we need the raw status and headers (Retry-After), the raw body for the
  * delivery history, and our own auth, timeouts and classification; retries and backoff are the
  * dispatcher's. A FHIR client would parse, retry or throw in its own way and hide all three.
@@ -34,17 +35,20 @@ export class FhirSender implements Sender {
   private readonly timeoutMs: number;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly auth: AuthProvider;
+  /** Connection pools: the destination's `tls`, or the default. */
+  private readonly dispatcherFor: DispatcherFor;
   private readonly log: Logger;
   private readonly inFlight = new InFlight();
   private closed = false;
 
-  /** Throws CONFIG_INVALID when a SMART private key cannot be read or does not fit the algorithm. */
+  /** Throws CONFIG_INVALID when a SMART private key or a `tls` file cannot be read or used. */
   constructor(config: FhirDestinationConfig, deps: SenderDeps, options: FhirSenderOptions = {}) {
     const base = new URL(config.baseUrl);
     this.url = config.baseUrl;
     this.timeoutMs = config.timeoutMs;
     this.headers = Object.freeze({ accept: FHIR_JSON, ...lowerCaseKeys(config.headers ?? {}), 'content-type': FHIR_JSON });
-    this.auth = options.auth ?? sharedAuthProvider(config.auth, { timeoutMs: config.timeoutMs });
+    this.dispatcherFor = sharedTlsDispatchers(config.tls, config.baseUrl);
+    this.auth = options.auth ?? sharedAuthProvider(config.auth, { timeoutMs: config.timeoutMs, dispatcherFor: this.dispatcherFor });
     this.log = deps.log.child({ sender: 'fhir', host: base.host });
     warnIfCredentialsInsecure(this.log, base, config.auth);
   }
@@ -80,7 +84,7 @@ export class FhirSender implements Sender {
 
   private post(message: OutboundMessage, authorization: string | undefined, signal: AbortSignal): Promise<HttpAnswer> {
     const headers = authorization === undefined ? this.headers : { ...this.headers, authorization };
-    return exchange(this.url, { method: 'POST', headers, body: message.payload }, this.timeoutMs, signal);
+    return exchange(this.url, { method: 'POST', headers, body: message.payload }, this.timeoutMs, signal, this.dispatcherFor(this.url));
   }
 
   private classify(answer: HttpAnswer, sent: SentBundle, message: OutboundMessage): SendOutcome {

@@ -1,4 +1,6 @@
+import { type Dispatcher, fetch } from 'undici';
 import { ConduitError, type ErrorCode } from '../../errors.ts';
+import { describeTlsFailure, isTlsFailure } from './tls-failure.ts';
 
 /** One HTTP answer, read in full. */
 export interface HttpAnswer {
@@ -15,34 +17,39 @@ export interface HttpRequest {
   readonly body?: string | Uint8Array<ArrayBuffer>;
 }
 
-/** Where a transport failure happened, from undici's error codes (the `cause` of `fetch failed`). */
-const CONNECT_ERRORS: ReadonlySet<string> = new Set([
-  'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER', 'EPROTO',
-]);
+/** Where a transport failure happened, from undici's error codes (the `cause` of `fetch failed`); TLS failures are told apart (tls-failure.ts). */
+const CONNECT_ERRORS: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
-function causeCode(err: unknown): string | undefined {
-  const cause = (err as { cause?: unknown })?.cause;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string') return code;
+type Cause = { code?: unknown; reason?: unknown; cause?: Cause; errors?: Array<{ code?: unknown }> };
+
+/**
+ * The code of the transport error behind `fetch failed`, and Node's `reason` text when it has
+ * one (TLS host name mismatches). A socket error caused by a TLS alert (tls-dispatcher.ts) is
+ * told by the alert.
+ */
+function causeOf(err: unknown): { code: string | undefined; reason: string | undefined } {
+  let cause = (err as { cause?: Cause })?.cause;
+  if (cause?.code === 'UND_ERR_SOCKET' && typeof cause.cause?.code === 'string') cause = cause.cause;
+  const reason = typeof cause?.reason === 'string' ? cause.reason : undefined;
+  if (typeof cause?.code === 'string') return { code: cause.code, reason };
   // Happy eyeballs (autoSelectFamily) reports every address tried in an AggregateError.
-  const first = (cause as { errors?: Array<{ code?: unknown }> } | undefined)?.errors?.[0]?.code;
-  return typeof first === 'string' ? first : undefined;
+  const first = cause?.errors?.[0]?.code;
+  return { code: typeof first === 'string' ? first : undefined, reason };
 }
 
 /**
- * Sends one request with Node's built-in fetch and reads the whole answer, within `timeoutMs`
- * (connecting, sending and reading the body together) or until `signal` aborts.
+ * Sends one request with undici's fetch (the one Node's built-in fetch is, from the package, so
+ * that a destination's own connection pool with its TLS settings, `dispatcher`, fits it) and
+ * reads the whole answer, within `timeoutMs` (connecting, sending and reading the body
+ * together) or until `signal` aborts. Without `dispatcher`, undici's global pool.
  *
  * Any status resolves: classifying it is the caller's business. Transport failures reject with a
  * ConduitError: HTTP_CONNECT_REFUSED and HTTP_CONNECT_FAILED before the request left (safe to
- * resend), HTTP_CONNECTION_LOST, HTTP_TIMEOUT and HTTP_ABORTED after (the peer may have acted on
+ * resend), HTTP_TLS_FAILED when the TLS handshake fails (the detail says why), HTTP_CONNECTION_LOST, HTTP_TIMEOUT and HTTP_ABORTED after (the peer may have acted on
  * it). Redirects are not followed: a POST turned into a GET, or credentials sent to another
  * origin, would be worse than a clear error.
  */
-export async function exchange(url: string, request: HttpRequest, timeoutMs: number, signal: AbortSignal): Promise<HttpAnswer> {
+export async function exchange(url: string, request: HttpRequest, timeoutMs: number, signal: AbortSignal, dispatcher?: Dispatcher): Promise<HttpAnswer> {
   const timeout = AbortSignal.timeout(timeoutMs);
   const target = new URL(url);
   const where = target.host;
@@ -53,6 +60,7 @@ export async function exchange(url: string, request: HttpRequest, timeoutMs: num
       ...(request.body === undefined ? {} : { body: request.body }),
       redirect: 'manual',
       signal: AbortSignal.any([signal, timeout]),
+      ...(dispatcher ? { dispatcher } : {}),
     });
     const body = await response.text();
     return { status: response.status, statusText: response.statusText, headers: response.headers, body };
@@ -69,8 +77,9 @@ function transportError(
     new ConduitError(code, message, { context: { errno, host: ctx.where }, cause: err });
   if (ctx.signal.aborted) return fail('HTTP_ABORTED', `the exchange with ${ctx.where} was aborted`);
   if (ctx.timeout.aborted) return fail('HTTP_TIMEOUT', `no complete answer from ${ctx.where} within ${ctx.timeoutMs} ms`);
-  const code = causeCode(err);
+  const { code, reason } = causeOf(err);
   if (code === 'ECONNREFUSED') return fail('HTTP_CONNECT_REFUSED', `connection refused by ${ctx.where}`, code);
+  if (code !== undefined && isTlsFailure(code)) return fail('HTTP_TLS_FAILED', `TLS with ${ctx.where} failed (${code}): ${describeTlsFailure(code, reason)}`, code);
   if (code !== undefined && CONNECT_ERRORS.has(code)) return fail('HTTP_CONNECT_FAILED', `connecting to ${ctx.where} failed (${code})`, code);
   // ECONNRESET, EPIPE, UND_ERR_SOCKET ("other side closed"), a body cut short, anything else.
   return fail('HTTP_CONNECTION_LOST', `the connection to ${ctx.where} broke before a complete answer (${code ?? (err as Error)?.name ?? 'error'})`, code);

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { RateLimitConfig } from '../../http/rate-limit.ts';
+import { ClientCertificateConfig } from '../client-certificate.ts';
 
 const Secret = z.string().min(16, 'expected a token of at least 16 characters (reference it as $' + '{ENV_NAME})');
 const HeaderName = z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name');
@@ -29,6 +31,10 @@ export const RestSourceConfig = z
     /** What the body is: JSON (the platform event, or anything the channel's inbound mapping reads). */
     format: z.literal('json', { error: "expected 'json'" }).default('json'),
     auth: RestAuthConfig.default({ type: 'none' }),
+    /** Requests (submissions and status reads) accepted per window, counted before anything is read; over it 429 with Retry-After. */
+    rateLimit: RateLimitConfig.optional(),
+    /** Submitters authenticate with a client certificate (HTTPS with --tls-client-ca); checked before `auth` and before the body is read. */
+    clientCertificate: ClientCertificateConfig.optional(),
   })
   .strict();
 export type RestSourceConfig = z.infer<typeof RestSourceConfig>;

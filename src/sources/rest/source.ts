@@ -5,6 +5,9 @@ import { bodyRefusal } from '../../http/body.ts';
 import { errorAnswer, logIntakeError } from '../../http/outcome.ts';
 import { answerRequest, pathOf, sendJson } from '../../http/routes.ts';
 import { LogThrottle } from '../../log-throttle.ts';
+import { auditRefusal } from '../refusal-audit.ts';
+import { clientCertificateGate } from '../client-certificate.ts';
+import { sourceRateLimit } from '../rate-limit.ts';
 import { decodeUtf8 } from '../text.ts';
 import type { Source, SourceContext } from '../types.ts';
 import { submitterAuth } from './auth.ts';
@@ -67,6 +70,8 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
   const authenticate = submitterAuth(config.auth);
   const bodies = ctx.routes.bodies;
   const throttle = new LogThrottle(ctx.log);
+  const withinRateLimit = sourceRateLimit(config.rateLimit, ctx, throttle);
+  const certificateAccepted = clientCertificateGate(config.clientCertificate, ctx, throttle);
   /** In-process, one request per key at a time: a retry racing its original waits for it instead of storing twice. */
   const inFlight = new Map<string, Promise<unknown>>();
   let running = false;
@@ -141,7 +146,16 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
     req.resume();
     const id = safeDecode(pathOf(req).slice(prefix.length));
     const found = SUBMISSION_ID.test(id) ? await ctx.findSubmission({ id }) : undefined;
-    ctx.log.info({ audit: 'submission.read', channel: ctx.channelId, submissionId: id.slice(0, 64), found: Boolean(found), ip: req.socket.remoteAddress }, 'audit');
+    const ip = req.socket.remoteAddress;
+    ctx.audit
+      .record({
+        action: 'submission.read',
+        outcome: found ? 'success' : 'failure',
+        actor: `source:${ctx.channelId}`,
+        target: `submission:${id.slice(0, 64)}`,
+        ...(ip ? { ip } : {}),
+      })
+      .catch((e: unknown) => throttle.error('audit submission.read', { err: e, channel: ctx.channelId }, 'an audit event could not be recorded'));
     if (!found) return new Answer(404, outcome('not-found', `no submission ${id.slice(0, 64)} in channel ${ctx.channelId}`));
     return new Answer(200, submissionStatus(found));
   };
@@ -159,8 +173,11 @@ export function createRestSource(config: RestSourceConfig, ctx: SourceContext): 
       return refuse(new Answer(405, outcome('not-supported', `use ${method}`), { Allow: method }));
     }
     if (!running) return refuse(new Answer(503, outcome('transient', `channel ${ctx.channelId} is stopped`), { 'Retry-After': '5' }));
+    if (!withinRateLimit(req, res)) return false;
+    if (!certificateAccepted(req, res)) return false;
     const refusal = authenticate(req);
     if (refusal) {
+      auditRefusal(ctx, throttle, req, 'source.auth.failed', { reason: refusal.message, header: refusal.where });
       return refuse(new Answer(401, outcome('login', refusal.message, refusal.where), refusal.challenge ? { 'WWW-Authenticate': refusal.challenge } : {}));
     }
     return true;

@@ -29,9 +29,14 @@ export async function pruneBatch(q: Q, step: PruneBatch): Promise<StepResult> {
     const gone = seqs.filter((s) => !keep.has(s));
     changed = gone.length;
     if (gone.length > 0 && content) {
-      await q('UPDATE attempts SET response = NULL WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[])) AND response IS NOT NULL', [gone]);
-      await q(`UPDATE deliveries SET payload = '' WHERE message_seq = ANY($1::bigint[])`, [gone]);
-      await q(`UPDATE messages SET raw_input = '', canonical = NULL, content_pruned_at = $2 WHERE seq = ANY($1::bigint[])`, [gone, step.at]);
+      // Nothing sealed is left: the key ids go too (an attempt's detail stays, sealed as it was).
+      await q(
+        `UPDATE attempts SET response = NULL, key_id = CASE WHEN detail IS NULL THEN NULL ELSE key_id END
+          WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[])) AND response IS NOT NULL`,
+        [gone],
+      );
+      await q(`UPDATE deliveries SET payload = '', key_id = NULL WHERE message_seq = ANY($1::bigint[])`, [gone]);
+      await q(`UPDATE messages SET raw_input = '', canonical = NULL, key_id = NULL, content_pruned_at = $2 WHERE seq = ANY($1::bigint[])`, [gone, step.at]);
     } else if (gone.length > 0) {
       await q('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ANY($1::bigint[]))', [gone]);
       await q('DELETE FROM deliveries WHERE message_seq = ANY($1::bigint[])', [gone]);

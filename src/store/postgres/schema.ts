@@ -3,7 +3,7 @@
  * with PostgreSQL's types. Times are timestamptz (read back as ISO 8601 strings, see
  * connection.ts); `conduit_meta` holds the schema version.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Run in one transaction under an advisory lock, so instances starting together migrate once. */
 export const MIGRATIONS: Record<number, string> = {
@@ -129,6 +129,20 @@ CREATE TABLE claims (
   key        text PRIMARY KEY,
   owner      text NOT NULL,
   expires_at timestamptz NOT NULL
+);
+`,
+  // Encryption at rest (see ../sealing/): the data key of each row's sealed content (NULL:
+  // plaintext), and the check value of each key that ever sealed a value here, so a key file
+  // holding other bytes under a known id is refused at start (STORE_KEY_MISMATCH).
+  2: `
+ALTER TABLE messages ADD COLUMN key_id text;
+ALTER TABLE deliveries ADD COLUMN key_id text;
+ALTER TABLE attempts ADD COLUMN key_id text;
+
+CREATE TABLE key_checks (
+  key_id      text PRIMARY KEY,
+  check_value text NOT NULL,
+  created_at  timestamptz NOT NULL
 );
 `,
 };

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { type KeyCount, keyCountQuery, SEALED_TABLE_NAMES } from '../sealing/tables.ts';
 import type { ChannelStoreStats } from '../stats.ts';
 import { connectionConfig, redactedUrl } from './connection.ts';
 
@@ -11,6 +12,8 @@ export interface PostgresStoreStats {
   databaseBytes: number;
   tableBytes: Record<string, number>;
   channels: ChannelStoreStats[];
+  /** Rows holding content, per table and data key (null: plaintext). */
+  keys: KeyCount[];
 }
 
 const TABLES = ['messages', 'deliveries', 'attempts', 'submissions', 'lane_leases', 'instances', 'claims'];
@@ -43,12 +46,19 @@ export async function postgresStoreStats(url: string): Promise<PostgresStoreStat
       `SELECT d.channel_id, sum(octet_length(a.response))::bigint AS bytes
          FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.response IS NOT NULL GROUP BY d.channel_id`,
     );
+    // Key ids came with schema 3 (encryption at rest); before, all of it is plaintext.
+    const schemaVersion = Number((version.rows[0] as { value: string } | undefined)?.value ?? 0);
+    const keys: KeyCount[] = [];
+    for (const table of schemaVersion >= 3 ? SEALED_TABLE_NAMES : []) {
+      const r = await client.query(keyCountQuery(table, '::int'));
+      for (const row of r.rows as Array<{ key_id: string | null; n: number }>) keys.push({ table, keyId: row.key_id, rows: row.n });
+    }
     await client.query('COMMIT');
     const of = (rows: Array<Record<string, unknown>>, id: string) => rows.find((r) => r.channel_id === id);
     return {
       store: 'postgres',
       url: redactedUrl(url),
-      schemaVersion: Number((version.rows[0] as { value: string } | undefined)?.value ?? 0),
+      schemaVersion,
       databaseBytes: (size.rows[0] as { bytes: number }).bytes,
       tableBytes: Object.fromEntries((tables.rows as Array<{ name: string; bytes: number }>).map((t) => [t.name, t.bytes])),
       channels: (messages.rows as Array<{ channel_id: string; n: number; pruned: number; oldest: string | null; bytes: number | null }>).map((m) => ({
@@ -59,6 +69,7 @@ export async function postgresStoreStats(url: string): Promise<PostgresStoreStat
         contentBytes: (m.bytes ?? 0) + ((of(deliveries.rows, m.channel_id)?.bytes as number | null | undefined) ?? 0) + ((of(answers.rows, m.channel_id)?.bytes as number | null | undefined) ?? 0),
         oldestReceivedAt: m.oldest ?? undefined,
       })),
+      keys,
     };
   } finally {
     await client.end();

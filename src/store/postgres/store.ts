@@ -5,6 +5,9 @@ import { GroupCommit } from '../group-commit.ts';
 import { GroupCommittedStore, type StoreWriteOptions } from '../group-committed.ts';
 import type { PruneBatch, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
+import { refuseUnsendableBacklog, type StoredKeyCheck, verifyKeyring } from '../sealing/key-checks.ts';
+import type { Keyring } from '../sealing/keyring.ts';
+import { RowOpener } from '../sealing/rows.ts';
 import type {
   ChannelCounts,
   DeliveryStatus,
@@ -44,6 +47,10 @@ export interface PostgresStoreOptions extends StoreWriteOptions {
    * server ends it (releasing its locks): with several instances, at most half the lease time.
    */
   idleInTransactionMs?: number;
+  /** Seals content with its first key, opens rows with any of them (see ../sealing/); none: plaintext. */
+  keyring?: Keyring;
+  /** Keys that sealed rows of this store are not in the keyring: those rows cannot be opened (once, when the store is ready). */
+  onKeysAbsent?: (keyIds: readonly string[]) => void;
 }
 
 const IDLE_IN_TRANSACTION_MS = 5000;
@@ -82,10 +89,14 @@ export class PostgresStore extends GroupCommittedStore implements Store {
   private readonly onVacuumError: ((error: unknown) => void) | undefined;
   readonly url: string;
   private readonly config: pg.ClientConfig;
+  private readonly opener: RowOpener;
+  private readonly options: PostgresStoreOptions;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     super();
     this.url = redactedUrl(url);
+    this.options = options;
+    this.opener = new RowOpener(options.keyring);
     this.onVacuumError = options.onVacuumError;
     const config = connectionConfig(url, options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS);
     this.config = config;
@@ -95,7 +106,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     this.ready = this.open();
     // Seen by the first read or write (recoverInFlight at start), not as an unhandled rejection.
     this.ready.catch(() => {});
-    this.writes = new GroupCommit(new PostgresWriter(config, this.ready, options.instance ?? 'single'), {
+    this.writes = new GroupCommit(new PostgresWriter(config, this.ready, options.instance ?? 'single', options.keyring?.sealing), {
       durable: options.synchronous !== 'normal',
       pending: 0,
       ...(options.onWriteError ? { onWriteError: options.onWriteError } : {}),
@@ -145,6 +156,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
         );
       }
       await client.query('COMMIT');
+      await this.checkKeys(client);
       const pending = await client.query(COUNT_PENDING);
       this.writes.resetPending((pending.rows[0] as { n: number }).n);
     } catch (e) {
@@ -154,6 +166,18 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     } finally {
       client.release();
     }
+  }
+
+  /** Refuses a keyring that would not open this store's rows (see ../sealing/key-checks.ts). */
+  private async checkKeys(client: pg.PoolClient): Promise<void> {
+    const stored = (await client.query('SELECT key_id, check_value FROM key_checks')).rows as StoredKeyCheck[];
+    const { absent } = verifyKeyring(this.options.keyring, stored, this.url);
+    if (absent.length === 0) return;
+    const pending = await client.query(
+      `SELECT key_id, count(*)::int AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored') AND key_id IS NOT NULL GROUP BY key_id`,
+    );
+    refuseUnsendableBacklog(this.options.keyring, pending.rows as Array<{ key_id: string; n: number }>, this.url);
+    this.options.onKeysAbsent?.(absent);
   }
 
   /** The lease table of the instances sharing this database, for this one (see cluster/lease-manager.ts). */
@@ -258,14 +282,14 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     const extra = finishingOps(this.writes.unwritten());
     const { value, ops } = await this.withUnwritten(() =>
       this.query(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key, m.source_id, m.source_version
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.key_id, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key, m.source_id, m.source_version
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = $1 AND d.destination_id = $2 AND d.lane = $3 AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT $4`,
         [channelId, destinationId, lane, limit + extra],
       ),
     );
-    return pendingOf(value, ops, limit);
+    return pendingOf(value, ops, limit, this.opener);
   }
 
   async settledSince(since: string): Promise<SettledCounts[]> {
@@ -305,12 +329,16 @@ export class PostgresStore extends GroupCommittedStore implements Store {
       return { m, deliveries, attempts };
     });
     if (!value) return undefined;
-    return messageView(value.m, overlay(value.deliveries, ops), (deliveryId) =>
-      withUnwrittenAttempts(
-        deliveryId,
-        value.attempts.filter((a) => a.delivery_id === deliveryId),
-        ops,
-      ),
+    return messageView(
+      value.m,
+      overlay(value.deliveries, ops),
+      (deliveryId) =>
+        withUnwrittenAttempts(
+          deliveryId,
+          value.attempts.filter((a) => a.delivery_id === deliveryId),
+          ops,
+        ),
+      this.opener,
     );
   }
 

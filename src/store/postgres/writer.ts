@@ -7,6 +7,9 @@
 import pg from 'pg';
 import type { Round, RoundRunner, Step, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
+import { keyCheckOf, keyMismatch } from '../sealing/key-checks.ts';
+import type { DataKey } from '../sealing/keyring.ts';
+import { PLAINTEXT, type Sealing, sealingWith, sealOptional } from '../sealing/rows.ts';
 import { type AttemptRecord, type DeliveryStatus, type Fence, type InsertResult, type NewMessage, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
 import type { Op } from '../write-behind.ts';
 import { postgresWords } from './connection.ts';
@@ -21,10 +24,11 @@ const FAILING_LOCK_TIMEOUT = '100ms';
 
 export type Q = (text: string, values?: unknown[]) => Promise<pg.QueryResult>;
 
-/** What every step needs besides its own data: the round's id, which instance writes, and the channels to tell the others about at commit. */
+/** What every step needs besides its own data: the round's id, which instance writes, how content is stored, and the channels to tell the others about at commit. */
 interface Ctx {
   round: number;
   instance: string;
+  sealing: Sealing;
   notify: Set<string>;
 }
 
@@ -38,11 +42,19 @@ export class PostgresWriter implements RoundRunner {
   /** Resolves once the store's schema is in place: no round runs before. */
   private readonly ready: Promise<unknown>;
   private readonly instance: string;
+  private readonly key: DataKey | undefined;
+  private readonly sealing: Sealing;
+  /** The sealing key's check value is in key_checks (recorded, or found equal, by a committed round). */
+  private keyChecked: boolean;
 
-  constructor(config: pg.ClientConfig, ready: Promise<unknown>, instance: string) {
+  /** `key`: content is sealed with it (see ../sealing/); none: plaintext. */
+  constructor(config: pg.ClientConfig, ready: Promise<unknown>, instance: string, key?: DataKey) {
     this.config = config;
     this.ready = ready;
     this.instance = instance;
+    this.key = key;
+    this.sealing = key ? sealingWith(key) : PLAINTEXT;
+    this.keyChecked = key === undefined;
   }
 
   private async connection(): Promise<pg.Client> {
@@ -71,10 +83,13 @@ export class PostgresWriter implements RoundRunner {
         ['BEGIN', ...(round.durable ? ['SET LOCAL synchronous_commit TO on'] : []), ...(round.failing ? [`SET LOCAL lock_timeout TO '${FAILING_LOCK_TIMEOUT}'`] : [])].join('; '),
       );
       const results: StepResult[] = [];
-      const ctx: Ctx = { round: round.id, instance: this.instance, notify: new Set() };
+      const ctx: Ctx = { round: round.id, instance: this.instance, sealing: this.sealing, notify: new Set() };
+      const checking = !this.keyChecked && round.steps.some(seals);
+      if (checking) await checkSealingKey(q, this.key!);
       for (const step of round.steps) results.push(await runStep(q, step, ctx));
       const notice = ctx.notify.size > 0 ? `SELECT pg_notify('${INTAKE_CHANNEL}', ${client.escapeLiteral(JSON.stringify({ from: ctx.instance, channels: [...ctx.notify] }))}); ` : '';
       await q(`${notice}COMMIT`);
+      if (checking) this.keyChecked = true;
       return results;
     } catch (e) {
       try {
@@ -97,6 +112,28 @@ export class PostgresWriter implements RoundRunner {
     this.client = undefined;
     await client?.end().catch(() => {});
   }
+}
+
+/** Whether a round stores content (which is then sealed). */
+function seals(step: Step): boolean {
+  if (step.kind === 'inserts') return step.inserts.some((x) => x.kind === 'message');
+  if (step.kind === 'ops') return step.ops.some((op) => op.kind === 'attempt' && (op.record.detail !== undefined || op.record.response !== undefined || op.record.followUp !== undefined));
+  return false;
+}
+
+/**
+ * Before the sealing key's first seal: its check value goes in key_checks, or, when another
+ * instance recorded that id first, must equal the one there (the store refused a mismatch at
+ * open; this catches one that appeared since, e.g. another instance's key file).
+ */
+async function checkSealingKey(q: Q, key: DataKey): Promise<void> {
+  const check = keyCheckOf(key);
+  const r = await q(
+    `WITH added AS (INSERT INTO key_checks (key_id, check_value, created_at) VALUES ($1, $2, clock_timestamp()) ON CONFLICT (key_id) DO NOTHING RETURNING check_value)
+     SELECT check_value FROM added UNION ALL SELECT check_value FROM key_checks WHERE key_id = $1`,
+    [check.keyId, check.checkValue],
+  );
+  if ((r.rows as Array<{ check_value: string }>).some((row) => row.check_value !== check.checkValue)) throw keyMismatch(check.keyId, 'the sealing key', 'this PostgreSQL store');
 }
 
 /** Tells the other instances (LISTEN conduit_intake), at commit, that these channels have new pending deliveries. */
@@ -185,7 +222,7 @@ async function writeOps(q: Q, all: readonly Op[], ctx: Ctx): Promise<StepResult>
   while (from < ops.length) {
     let to = from;
     while (to < ops.length && !isFollowUp(ops[to]!)) to++;
-    correction += await writeSegment(q, ops.slice(from, to), ctx.round);
+    correction += await writeSegment(q, ops.slice(from, to), ctx);
     if (to < ops.length) correction += await writeWithFollowUp(q, (ops[to] as Extract<Op, { kind: 'attempt' }>).record, ops[to]!.at, ctx);
     from = to + 1;
   }
@@ -201,7 +238,8 @@ function isFollowUp(op: Op): boolean {
  * phase k holds the k-th op of each delivery, and a phase is one statement of marks and two of
  * outcomes (a lane's mark and the outcome of its previous row are in different rows).
  */
-async function writeSegment(q: Q, ops: readonly Op[], round: number): Promise<number> {
+async function writeSegment(q: Q, ops: readonly Op[], ctx: Ctx): Promise<number> {
+  const { round } = ctx;
   const phases: Op[][] = [];
   const seen = new Map<number, number>();
   for (const op of ops) {
@@ -225,7 +263,7 @@ async function writeSegment(q: Q, ops: readonly Op[], round: number): Promise<nu
     }
     const outcomes = phase.flatMap((op) => (op.kind === 'attempt' ? [{ record: op.record, at: op.at }] : []));
     if (outcomes.length === 0) continue;
-    const changed = await writeAttempts(q, outcomes, round);
+    const changed = await writeAttempts(q, outcomes, ctx);
     for (const { record } of outcomes) if (TERMINAL.has(record.status) && !changed.has(record.deliveryId)) correction++;
   }
   return correction;
@@ -261,13 +299,14 @@ async function heldFences(q: Q, ops: readonly Op[], ctx: Ctx): Promise<Set<strin
 }
 
 /** Stores the attempts and changes their deliveries (only those still carrying the control id sent); returns the ids changed. */
-async function writeAttempts(q: Q, run: Array<{ record: AttemptRecord; at: string }>, round: number): Promise<Set<number>> {
+async function writeAttempts(q: Q, run: Array<{ record: AttemptRecord; at: string }>, ctx: Ctx): Promise<Set<number>> {
+  const { round, sealing } = ctx;
   const r = run.map((x) => x.record);
   await q(
-    `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, round)
-     SELECT u.delivery_id, u.attempt, u.started_at, u.latency_ms, u.outcome, u.code, u.detail, u.response, $9
-       FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::text[])
-            WITH ORDINALITY AS u (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, ord)
+    `INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, round, key_id)
+     SELECT u.delivery_id, u.attempt, u.started_at, u.latency_ms, u.outcome, u.code, u.detail, u.response, $9, u.key_id
+       FROM unnest($1::bigint[], $2::int[], $3::timestamptz[], $4::float8[], $5::text[], $6::text[], $7::text[], $8::text[], $10::text[])
+            WITH ORDINALITY AS u (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, key_id, ord)
       ORDER BY u.ord`,
     [
       r.map((a) => a.deliveryId),
@@ -276,9 +315,10 @@ async function writeAttempts(q: Q, run: Array<{ record: AttemptRecord; at: strin
       r.map((a) => a.latencyMs),
       r.map((a) => a.outcome),
       r.map((a) => a.code ?? null),
-      r.map((a) => a.detail ?? null),
-      r.map((a) => a.response ?? null),
+      r.map((a) => sealOptional(sealing, 'attempts.detail', a.detail)),
+      r.map((a) => sealOptional(sealing, 'attempts.response', a.response)),
       round,
+      r.map((a) => (a.detail !== undefined || a.response !== undefined ? sealing.keyId : null)),
     ],
   );
   const updated = await q(
@@ -293,8 +333,8 @@ async function writeAttempts(q: Q, run: Array<{ record: AttemptRecord; at: strin
 
 /** An outcome and the follow-up (status callback) stored with it; returns the correction of the pending count. */
 async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, ctx: Ctx): Promise<number> {
-  const { round } = ctx;
-  const changed = await writeAttempts(q, [{ record: r, at }], round);
+  const { round, sealing } = ctx;
+  const changed = await writeAttempts(q, [{ record: r, at }], ctx);
   let correction = 0;
   // An outcome for a payload replaced meanwhile: the row stays pending, and no follow-up.
   if (!changed.has(r.deliveryId)) return TERMINAL.has(r.status) ? 0 : -1;
@@ -308,12 +348,13 @@ async function writeWithFollowUp(q: Q, r: AttemptRecord, at: string, ctx: Ctx): 
   if (status && PENDING.has(status)) correction--;
   // A resend settles again: its new follow-up replaces the earlier one of the same message and id.
   await q(
-    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at, round)
-     SELECT message_seq, channel_id, $1, $2, $3, $4, $5, id, 'queued', $6, $8 FROM deliveries WHERE id = $7
+    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at, round, key_id)
+     SELECT message_seq, channel_id, $1, $2, $3, $4, $5, id, 'queued', $6, $8, $9::text FROM deliveries WHERE id = $7
      ON CONFLICT (message_seq, destination_id) DO UPDATE SET
        lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
-       follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at, round = excluded.round`,
-    [f.destinationId, f.lane, f.controlId, f.payload, f.contentType, at, r.deliveryId, round],
+       follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at, round = excluded.round,
+       key_id = excluded.key_id`,
+    [f.destinationId, f.lane, f.controlId, sealing.seal('deliveries.payload', f.payload), f.contentType, at, r.deliveryId, round, sealing.keyId],
   );
   // Its lane may be another instance's.
   notify(ctx, r.fence ? [r.fence.channelId] : ['*']);
@@ -324,7 +365,7 @@ type InsertStep = Extract<Step, { kind: 'inserts' }>['inserts'];
 
 /** Messages with their deliveries in three statements (in intake order, so delivery ids follow it), then submissions. */
 async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<InsertOutcome[]> {
-  const { round } = ctx;
+  const { round, sealing } = ctx;
   const results: InsertOutcome[] = new Array(inserts.length);
   const messages: Array<{ index: number; message: NewMessage }> = [];
   inserts.forEach((x, index) => {
@@ -333,8 +374,8 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
   if (messages.length > 0) {
     const ms = messages.map((x) => x.message);
     const inserted = await q(
-      `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by)
-       SELECT u.id, u.channel_id, u.source_id, u.source_version, u.received_at, u.raw_input, u.input_format, u.canonical, u.partition_key, u.mapping_version, u.filtered_by
+      `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by, key_id)
+       SELECT u.id, u.channel_id, u.source_id, u.source_version, u.received_at, u.raw_input, u.input_format, u.canonical, u.partition_key, u.mapping_version, u.filtered_by, $12::text
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
               WITH ORDINALITY AS u (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by, ord)
         ORDER BY u.ord
@@ -346,12 +387,13 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
         ms.map((m) => m.sourceId),
         ms.map((m) => m.sourceVersion),
         ms.map((m) => m.receivedAt),
-        ms.map((m) => m.rawInput),
+        ms.map((m) => sealing.seal('messages.raw_input', m.rawInput)),
         ms.map((m) => m.inputFormat),
-        ms.map((m) => m.canonical ?? null),
+        ms.map((m) => sealOptional(sealing, 'messages.canonical', m.canonical)),
         ms.map((m) => m.partitionKey),
         ms.map((m) => m.mappingVersion ?? null),
         ms.map((m) => m.filteredBy ?? null),
+        sealing.keyId,
       ],
     );
     const seqOf = new Map<string, number>(inserted.rows.map((r: { seq: number; id: string }) => [r.id, r.seq]));
@@ -366,8 +408,8 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
     const ids = new Map<string, number>();
     if (deliveries.length > 0) {
       const r = await q(
-        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at, round)
-         SELECT u.message_seq, u.channel_id, u.destination_id, u.lane, u.control_id, u.payload, u.content_type, u.mapping_version, u.warnings, 'queued', u.updated_at, $11
+        `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at, round, key_id)
+         SELECT u.message_seq, u.channel_id, u.destination_id, u.lane, u.control_id, u.payload, u.content_type, u.mapping_version, u.warnings, 'queued', u.updated_at, $11, $12::text
            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
                 WITH ORDINALITY AS u (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, updated_at, ord)
           ORDER BY u.ord
@@ -378,12 +420,13 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
           deliveries.map((x) => x.d.destinationId),
           deliveries.map((x) => x.d.lane),
           deliveries.map((x) => x.d.controlId),
-          deliveries.map((x) => x.d.payload),
+          deliveries.map((x) => sealing.seal('deliveries.payload', x.d.payload)),
           deliveries.map((x) => x.d.contentType),
           deliveries.map((x) => x.d.mappingVersion ?? null),
           deliveries.map((x) => (x.d.warnings?.length ? JSON.stringify(x.d.warnings) : null)),
           deliveries.map((x) => x.m.receivedAt),
           round,
+          sealing.keyId,
         ],
       );
       for (const row of r.rows as Array<{ id: number; message_seq: number; destination_id: string }>) ids.set(`${row.message_seq}\u0000${row.destination_id}`, row.id);

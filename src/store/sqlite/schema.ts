@@ -1,5 +1,5 @@
 /** Schema of the embedded store. `user_version` tracks migrations. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -19,6 +19,8 @@ CREATE TABLE IF NOT EXISTS messages (
   filtered_by    TEXT,
   -- When retention removed the content (raw input, canonical, payloads, raw answers).
   content_pruned_at TEXT,
+  -- The data key that sealed raw_input and canonical (see store/sealing/); NULL: plaintext.
+  key_id         TEXT,
   UNIQUE (channel_id, source_id, source_version)
 );
 CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel_id, seq);
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
   updated_at      TEXT NOT NULL,
+  -- The data key that sealed payload; NULL: plaintext.
+  key_id          TEXT,
   UNIQUE (message_seq, destination_id)
 );
 -- Only pending rows are indexed, so the index stays as small as the backlog.
@@ -70,7 +74,9 @@ CREATE TABLE IF NOT EXISTS attempts (
   detail      TEXT,
   response    TEXT,
   -- The writer round that stored it: tells a read whether the round in flight has committed.
-  round       INTEGER
+  round       INTEGER,
+  -- The data key that sealed detail and response; NULL: plaintext (or neither is there).
+  key_id      TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, id);
 
@@ -91,6 +97,14 @@ CREATE TABLE IF NOT EXISTS submissions (
 -- NULL keys are distinct in a UNIQUE index: submissions without a key never collide here.
 CREATE UNIQUE INDEX IF NOT EXISTS submissions_key ON submissions (channel_id, idempotency_key);
 CREATE INDEX IF NOT EXISTS submissions_id ON submissions (id);
+
+-- Each data key that ever sealed a value here: its check value (HMAC-SHA256 of a fixed text),
+-- so a key file holding other bytes under a known id is refused at start (STORE_KEY_MISMATCH).
+CREATE TABLE IF NOT EXISTS key_checks (
+  key_id      TEXT PRIMARY KEY,
+  check_value TEXT NOT NULL,
+  created_at  TEXT NOT NULL
+);
 `;
 
 /** Migrations from each older schema version to the next. */
@@ -109,5 +123,11 @@ ALTER TABLE deliveries ADD COLUMN follows INTEGER REFERENCES deliveries (id);
   3: `
 ALTER TABLE messages ADD COLUMN content_pruned_at TEXT;
 ALTER TABLE attempts ADD COLUMN round INTEGER;
+`,
+  // Encryption at rest: the key of each row's sealed content; key_checks is new (SCHEMA creates it).
+  4: `
+ALTER TABLE messages ADD COLUMN key_id TEXT;
+ALTER TABLE deliveries ADD COLUMN key_id TEXT;
+ALTER TABLE attempts ADD COLUMN key_id TEXT;
 `,
 };

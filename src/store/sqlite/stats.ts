@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
+import { type KeyCount, keyCountQuery, SEALED_TABLE_NAMES } from '../sealing/tables.ts';
 import type { ChannelStoreStats } from '../stats.ts';
 
 export interface SqliteStoreStats {
@@ -10,6 +11,8 @@ export interface SqliteStoreStats {
   walBytes: number;
   freeBytes: number;
   channels: ChannelStoreStats[];
+  /** Rows holding content, per table and data key (null: plaintext). */
+  keys: KeyCount[];
 }
 
 const size = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
@@ -45,6 +48,11 @@ export function storeStats(file: string): SqliteStoreStats {
            FROM attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.response IS NOT NULL GROUP BY d.channel_id`,
       )
       .all() as Array<{ channel_id: string; bytes: number | null }>;
+    // A store not yet migrated to encryption at rest (schema 5) has no key ids: all of it is plaintext.
+    const sealable = db.prepare(`SELECT 1 FROM pragma_table_info('messages') WHERE name = 'key_id'`).get() !== undefined;
+    const keys = SEALED_TABLE_NAMES.flatMap((table) =>
+      sealable ? (db.prepare(keyCountQuery(table)).all() as Array<{ key_id: string | null; n: number }>).map((r) => ({ table, keyId: r.key_id, rows: r.n })) : [],
+    );
     db.exec('COMMIT');
     const of = <T extends { channel_id: string }>(rows: T[], id: string): T | undefined => rows.find((r) => r.channel_id === id);
     return {
@@ -61,6 +69,7 @@ export function storeStats(file: string): SqliteStoreStats {
         contentBytes: (m.bytes ?? 0) + (of(deliveries, m.channel_id)?.bytes ?? 0) + (of(answers, m.channel_id)?.bytes ?? 0),
         oldestReceivedAt: m.oldest ?? undefined,
       })),
+      keys,
     };
   } finally {
     db.close();

@@ -7,6 +7,9 @@ import { GroupCommit } from '../group-commit.ts';
 import { GroupCommittedStore, type StoreWriteOptions } from '../group-committed.ts';
 import type { Round, RoundRunner, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
+import { refuseUnsendableBacklog, type StoredKeyCheck, verifyKeyring } from '../sealing/key-checks.ts';
+import type { Keyring } from '../sealing/keyring.ts';
+import { RowOpener } from '../sealing/rows.ts';
 import type {
   ChannelCounts,
   DeliveryStatus,
@@ -31,6 +34,10 @@ export interface SqliteStoreOptions extends StoreWriteOptions {
   busyTimeoutMs?: number;
   /** What is checked at open (see openChecked): every page ('quick', the default) or the header and size only. */
   check?: 'quick' | 'header';
+  /** Seals content with its first key, opens rows with any of them (see ../sealing/); none: plaintext. */
+  keyring?: Keyring;
+  /** Keys that sealed rows of this store are not in the keyring: those rows cannot be opened (at open, once). */
+  onKeysAbsent?: (keyIds: readonly string[]) => void;
 }
 
 /**
@@ -43,6 +50,7 @@ export class SqliteStore extends GroupCommittedStore implements Store {
   private readonly db: DatabaseSync;
   private readonly stmt: Record<string, StatementSync>;
   protected readonly writes: GroupCommit;
+  private readonly opener: RowOpener;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
     super();
@@ -68,9 +76,16 @@ export class SqliteStore extends GroupCommittedStore implements Store {
     }
     this.db.exec(SCHEMA);
     this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    try {
+      this.checkKeys(file, options);
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    this.opener = new RowOpener(options.keyring);
     this.stmt = {
       pending: this.db.prepare(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key, m.source_id, m.source_version
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.key_id, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key, m.source_id, m.source_version
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT ?`,
@@ -92,7 +107,10 @@ export class SqliteStore extends GroupCommittedStore implements Store {
       ),
     };
     markStoreCreated(file);
-    const writer = new WriterThread({ file, busyTimeoutMs: options.busyTimeoutMs ?? 5000 }, (e) => this.writes.lost(e));
+    const writer = new WriterThread(
+      { file, busyTimeoutMs: options.busyTimeoutMs ?? 5000, ...(options.keyring ? { key: options.keyring.sealing } : {}) },
+      (e) => this.writes.lost(e),
+    );
     this.writes = new GroupCommit(writer, {
       // synchronous = FULL for intake rounds; delivery-state rounds run with NORMAL (see writer.ts).
       durable: fullSync,
@@ -100,6 +118,18 @@ export class SqliteStore extends GroupCommittedStore implements Store {
       ...(options.onWriteError ? { onWriteError: options.onWriteError } : {}),
       ...(options.onWriteRecovered ? { onWriteRecovered: options.onWriteRecovered } : {}),
     });
+  }
+
+  /** Refuses a keyring that would not open this store's rows (see ../sealing/key-checks.ts). */
+  private checkKeys(file: string, options: SqliteStoreOptions): void {
+    const stored = this.db.prepare('SELECT key_id, check_value FROM key_checks').all() as unknown as StoredKeyCheck[];
+    const { absent } = verifyKeyring(options.keyring, stored, file);
+    if (absent.length === 0) return;
+    const pending = this.db
+      .prepare(`SELECT key_id, count(*) AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored') AND key_id IS NOT NULL GROUP BY key_id`)
+      .all() as Array<{ key_id: string; n: number }>;
+    refuseUnsendableBacklog(options.keyring, pending, file);
+    options.onKeysAbsent?.(absent);
   }
 
   recoverInFlight(): Promise<number> {
@@ -116,7 +146,7 @@ export class SqliteStore extends GroupCommittedStore implements Store {
 
   async pendingDeliveries(channelId: string, destinationId: string, lane: number, limit: number): Promise<PendingDelivery[]> {
     const ops = this.writes.unwritten();
-    return pendingOf(this.stmt.pending!.all(channelId, destinationId, lane, limit + finishingOps(ops)) as Row[], ops, limit);
+    return pendingOf(this.stmt.pending!.all(channelId, destinationId, lane, limit + finishingOps(ops)) as Row[], ops, limit, this.opener);
   }
 
   async settledSince(since: string): Promise<SettledCounts[]> {
@@ -134,8 +164,11 @@ export class SqliteStore extends GroupCommittedStore implements Store {
     const m = this.stmt.message!.get(id) as Row | undefined;
     if (!m) return undefined;
     const ops = this.writes.unwritten();
-    return messageView(m, overlay(this.stmt.deliveriesOf!.all(m.seq!) as Row[], ops), (deliveryId) =>
-      withUnwrittenAttempts(deliveryId, this.stmt.attemptsOf!.all(deliveryId) as Row[], ops),
+    return messageView(
+      m,
+      overlay(this.stmt.deliveriesOf!.all(m.seq!) as Row[], ops),
+      (deliveryId) => withUnwrittenAttempts(deliveryId, this.stmt.attemptsOf!.all(deliveryId) as Row[], ops),
+      this.opener,
     );
   }
 

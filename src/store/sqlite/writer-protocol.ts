@@ -1,9 +1,12 @@
 /** What the main thread and the store's writer thread (writer.ts) tell each other, besides the rounds (../rounds.ts). */
 import type { StepResult } from '../rounds.ts';
+import type { DataKey } from '../sealing/keyring.ts';
 
 export interface WriterInit {
   file: string;
   busyTimeoutMs: number;
+  /** The key content is sealed with (the keyring's first; the writer opens nothing); none: plaintext. Its bytes arrive as a Uint8Array. */
+  key?: DataKey;
 }
 
 /** SQLite's error, as plain data (an Error's own properties do not cross threads). */

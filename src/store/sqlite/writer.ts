@@ -8,6 +8,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Round, Step, StepResult } from '../rounds.ts';
 import { submissionOf } from '../rows.ts';
+import { keyCheckOf, keyMismatch } from '../sealing/key-checks.ts';
+import { PLAINTEXT, type Sealing, sealingWith, sealOptional } from '../sealing/rows.ts';
 import { type DeliveryStatus, type InsertResult, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
 import type { RoundAnswer, WriterInit } from './writer-protocol.ts';
 
@@ -27,16 +29,20 @@ db.exec('PRAGMA journal_size_limit = 67108864');
 db.exec('PRAGMA secure_delete = FAST');
 let synchronous: 'FULL' | 'NORMAL' | undefined;
 let failing = false;
+/** Content is sealed here, off the engine's event loop (see ../sealing/). */
+const sealing: Sealing = init.key ? sealingWith({ id: init.key.id, key: Buffer.from(init.key.key) }) : PLAINTEXT;
+/** The sealing key's check value is in key_checks (recorded, or found equal, by a committed round). */
+let keyChecked = init.key === undefined;
 
 const stmt: Record<string, StatementSync> = {
   insertMessage: db.prepare(
-    `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
+    `INSERT INTO messages (id, channel_id, source_id, source_version, received_at, raw_input, input_format, canonical, partition_key, mapping_version, filtered_by, key_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, source_id, source_version) DO NOTHING`,
   ),
   findBySource: db.prepare('SELECT id FROM messages WHERE channel_id = ? AND source_id = ? AND source_version = ?'),
   insertDelivery: db.prepare(
-    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at, key_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
   ),
   markSent: db.prepare(`UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ? AND status IN ('queued', 'errored')`),
   // With a control id, only if the row still carries it (see AttemptRecord.controlId).
@@ -44,13 +50,15 @@ const stmt: Record<string, StatementSync> = {
   followUpStatus: db.prepare('SELECT status FROM deliveries WHERE message_seq = (SELECT message_seq FROM deliveries WHERE id = ?) AND destination_id = ?'),
   // A resend settles again: its new follow-up replaces the earlier one of the same message and id.
   insertFollowUp: db.prepare(
-    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at)
-     SELECT message_seq, channel_id, ?, ?, ?, ?, ?, id, 'queued', ? FROM deliveries WHERE id = ?
+    `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, follows, status, updated_at, key_id)
+     SELECT message_seq, channel_id, ?, ?, ?, ?, ?, id, 'queued', ?, ? FROM deliveries WHERE id = ?
      ON CONFLICT (message_seq, destination_id) DO UPDATE SET
        lane = excluded.lane, control_id = excluded.control_id, payload = excluded.payload, content_type = excluded.content_type,
-       follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at`,
+       follows = excluded.follows, status = 'queued', attempts = 0, next_attempt_at = 0, updated_at = excluded.updated_at, key_id = excluded.key_id`,
   ),
-  insertAttempt: db.prepare('INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+  insertAttempt: db.prepare(
+    'INSERT INTO attempts (delivery_id, attempt, started_at, latency_ms, outcome, code, detail, response, round, key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ),
   // Not once retention removed the content: there is no payload left to send.
   requeue: db.prepare(
     `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
@@ -70,9 +78,13 @@ const stmt: Record<string, StatementSync> = {
       ORDER BY received_at, seq LIMIT ?`,
   ),
   hasPending: db.prepare(`SELECT 1 AS pending FROM deliveries WHERE message_seq = ? AND status IN ('queued', 'sent', 'errored') LIMIT 1`),
-  pruneMessage: db.prepare(`UPDATE messages SET raw_input = '', canonical = NULL, content_pruned_at = ? WHERE seq = ?`),
-  prunePayloads: db.prepare(`UPDATE deliveries SET payload = '' WHERE message_seq = ?`),
-  pruneAnswers: db.prepare('UPDATE attempts SET response = NULL WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ?) AND response IS NOT NULL'),
+  // Nothing sealed is left: the key ids go too (an attempt's detail stays, sealed as it was).
+  pruneMessage: db.prepare(`UPDATE messages SET raw_input = '', canonical = NULL, key_id = NULL, content_pruned_at = ? WHERE seq = ?`),
+  prunePayloads: db.prepare(`UPDATE deliveries SET payload = '', key_id = NULL WHERE message_seq = ?`),
+  pruneAnswers: db.prepare(
+    `UPDATE attempts SET response = NULL, key_id = CASE WHEN detail IS NULL THEN NULL ELSE key_id END
+      WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ?) AND response IS NOT NULL`,
+  ),
   deleteAttempts: db.prepare('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE message_seq = ?)'),
   deleteDeliveries: db.prepare('DELETE FROM deliveries WHERE message_seq = ?'),
   deleteMessage: db.prepare('DELETE FROM messages WHERE seq = ?'),
@@ -99,7 +111,28 @@ const stmt: Record<string, StatementSync> = {
   ),
   relane: db.prepare('UPDATE deliveries SET lane = ? WHERE id = ?'),
   probe: db.prepare('PRAGMA user_version'),
+  recordKeyCheck: db.prepare('INSERT INTO key_checks (key_id, check_value, created_at) VALUES (?, ?, ?) ON CONFLICT (key_id) DO NOTHING'),
+  keyCheck: db.prepare('SELECT check_value FROM key_checks WHERE key_id = ?'),
 };
+
+/** Whether a round stores content (which is then sealed). */
+function seals(step: Step): boolean {
+  if (step.kind === 'inserts') return step.inserts.some((x) => x.kind === 'message');
+  if (step.kind === 'ops') return step.ops.some((op) => op.kind === 'attempt' && (op.record.detail !== undefined || op.record.response !== undefined || op.record.followUp !== undefined));
+  return false;
+}
+
+/**
+ * Before the sealing key's first seal: its check value goes in key_checks, or, when another
+ * process recorded that id first, must equal the one there (the store refused a mismatch at
+ * open; this catches one that appeared since, e.g. another instance's key file).
+ */
+function checkSealingKey(): void {
+  const check = keyCheckOf(init.key!);
+  stmt.recordKeyCheck!.run(check.keyId, check.checkValue, new Date().toISOString());
+  const stored = stmt.keyCheck!.get(check.keyId) as { check_value: string };
+  if (stored.check_value !== check.checkValue) throw keyMismatch(check.keyId, 'the sealing key', init.file);
+}
 
 function run(round: Round): StepResult[] {
   const wanted = round.durable ? 'FULL' : 'NORMAL';
@@ -117,8 +150,11 @@ function run(round: Round): StepResult[] {
   const results: StepResult[] = [];
   try {
     db.exec('BEGIN IMMEDIATE');
+    const checking = !keyChecked && round.steps.some(seals);
+    if (checking) checkSealingKey();
     for (const step of round.steps) results.push(runStep(step, round.id));
     db.exec('COMMIT');
+    if (checking) keyChecked = true;
     return results;
   } catch (e) {
     if (db.isTransaction) db.exec('ROLLBACK');
@@ -136,7 +172,11 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
           continue;
         }
         const r = op.record;
-        stmt.insertAttempt!.run(r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null, r.detail ?? null, r.response ?? null, roundId);
+        const sealed = r.detail !== undefined || r.response !== undefined;
+        stmt.insertAttempt!.run(
+          r.deliveryId, r.attempt, r.startedAt, r.latencyMs, r.outcome, r.code ?? null,
+          sealOptional(sealing, 'attempts.detail', r.detail), sealOptional(sealing, 'attempts.response', r.response), roundId, sealed ? sealing.keyId : null,
+        );
         const changed = Number(stmt.updateDelivery!.run(r.status, r.attempt, r.nextAttemptAt ?? 0, op.at, r.deliveryId, r.controlId ?? null).changes);
         // An outcome for a payload replaced meanwhile: the row stays pending, uncount the decrement.
         if (changed === 0 && TERMINAL.has(r.status)) correction++;
@@ -149,7 +189,7 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
         const before = stmt.followUpStatus!.get(r.deliveryId, f.destinationId) as { status: DeliveryStatus } | undefined;
         // Replacing a follow-up that was still pending: it was counted already.
         if (before && PENDING.has(before.status)) correction--;
-        stmt.insertFollowUp!.run(f.destinationId, f.lane, f.controlId, f.payload, f.contentType, op.at, r.deliveryId);
+        stmt.insertFollowUp!.run(f.destinationId, f.lane, f.controlId, sealing.seal('deliveries.payload', f.payload), f.contentType, op.at, sealing.keyId, r.deliveryId);
       }
       return { kind: 'ops', correction };
     }
@@ -162,8 +202,8 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
         }
         const m = insert.message;
         const r = stmt.insertMessage!.run(
-          m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, m.rawInput, m.inputFormat, m.canonical ?? null, m.partitionKey,
-          m.mappingVersion ?? null, m.filteredBy ?? null,
+          m.id, m.channelId, m.sourceId, m.sourceVersion, m.receivedAt, sealing.seal('messages.raw_input', m.rawInput), m.inputFormat,
+          sealOptional(sealing, 'messages.canonical', m.canonical), m.partitionKey, m.mappingVersion ?? null, m.filteredBy ?? null, sealing.keyId,
         );
         if (r.changes === 0) {
           const existing = stmt.findBySource!.get(m.channelId, m.sourceId, m.sourceVersion) as { id: string };
@@ -174,8 +214,8 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
         const deliveryIds: number[] = [];
         for (const d of m.deliveries) {
           const inserted = stmt.insertDelivery!.run(
-            seq, m.channelId, d.destinationId, d.lane, d.controlId, d.payload, d.contentType,
-            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, m.receivedAt,
+            seq, m.channelId, d.destinationId, d.lane, d.controlId, sealing.seal('deliveries.payload', d.payload), d.contentType,
+            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, m.receivedAt, sealing.keyId,
           );
           deliveryIds.push(Number(inserted.lastInsertRowid));
         }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   badRequest,
@@ -75,6 +76,8 @@ export interface FhirServerOptions {
   readonly transactions?: boolean;
   /** Port on 127.0.0.1; default 0 (a free one). */
   readonly port?: number;
+  /** Serves HTTPS with these options (cert, key; ca and requestCert for client certificates); baseUrl is then https://. */
+  readonly tls?: HttpsOptions;
 }
 
 export interface FhirServerPeer {
@@ -192,12 +195,13 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
     res.end(JSON.stringify(resource ?? outcome));
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       if (!res.headersSent) outcomeAnswer(res, normalizeOperationOutcome(err));
       else res.destroy();
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -205,7 +209,7 @@ export async function startFhirServer(options: FhirServerOptions = {}): Promise<
   const { port } = server.address() as AddressInfo;
 
   return {
-    baseUrl: `http://127.0.0.1:${port}${basePath}`,
+    baseUrl: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}${basePath}`,
     requests,
     repo,
     router,

@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, decodeJwt, decodeProtectedHeader, errors, type JWK, jwtVerify } from 'jose';
 import { applyScripted, readBody, type Script } from '../fhir-server/script.ts';
@@ -39,6 +40,8 @@ export interface TokenServerOptions {
   readonly clients: readonly RegisteredClient[];
   /** `expires_in` of the tokens issued, in seconds; default 3600. */
   readonly expiresInS?: number;
+  /** Serves HTTPS with these options (cert, key); tokenUrl is then https://. */
+  readonly tls?: HttpsOptions;
 }
 
 export interface TokenRequestRecord {
@@ -215,11 +218,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     }
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch(() => res.destroy());
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth2/token`;
+  tokenUrl = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}/oauth2/token`;
 
   return {
     tokenUrl,

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { z } from 'zod';
 import { applyScripted, type Script } from '../fhir-server/script.ts';
@@ -99,7 +100,7 @@ function tryJson(body: Buffer): unknown {
 /** Starts a peer serving `routes`; 404 for any other path, 405 for another method on a known one. */
 export async function startHttpPeer(
   routes: readonly Route[],
-  options: { port?: number; errorContentType?: string; notFound?: (path: string) => unknown } = {},
+  options: { port?: number; errorContentType?: string; notFound?: (path: string) => unknown; tls?: HttpsOptions } = {},
 ): Promise<HttpPeer> {
   const requests: RecordedRequest[] = [];
   let script: Script | undefined;
@@ -114,7 +115,7 @@ export async function startHttpPeer(
     res.end(text);
   };
 
-  const server = createServer(async (req, res) => {
+  const listener = async (req: IncomingMessage, res: ServerResponse) => {
     const body = await readBytes(req);
     const url = new URL(req.url ?? '/', 'http://peer.invalid');
     const record: RecordedRequest = { index: requests.length, method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, json: tryJson(body), status: 0 };
@@ -137,14 +138,15 @@ export async function startHttpPeer(
       if (err instanceof PeerError) answer(res, record, { status: err.status, body: err.body, headers: err.headers });
       else answer(res, record, { status: 500, body: { error: 'INTERNAL', message: (err as Error).message } });
     }
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests,
     script: (fn) => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,32 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { MllpServer } from '../../../src/protocols/mllp/index.ts';
 import { MllpSender, mllpDestinationConfig } from '../../../src/senders/mllp/index.ts';
+import { selfSigned as makeCert, skipWithoutOpenssl } from '../../support/certs.ts';
 import { ackFor, outbound } from './helpers.ts';
 
-/** Self-signed certificates made for this run with the openssl CLI; the tests skip without it. */
-function makeCert(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`,
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
-
-let openssl = true;
-try {
-  execFileSync('openssl', ['version'], { stdio: 'ignore' });
-} catch {
-  openssl = false;
-}
-
-describe('MLLP over TLS', { skip: openssl ? false : 'no openssl CLI to make test certificates' }, () => {
+describe('MLLP over TLS', { skip: skipWithoutOpenssl }, () => {
   const log = pino({ level: 'silent' });
   let dir: string;
   let server: { cert: string; key: string };

@@ -103,9 +103,12 @@ describe('REST submissions: bad input, unknown ids, size and methods', () => {
   test('the status read is audited', async () => {
     const { location, submissionId } = (await (await t.post('/channels/rest/submissions', makeEvent('res_REST_AUDIT'))).json()) as Accepted;
     await fetch(t.url + location);
-    const line = t.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.audit === 'submission.read' && l.submissionId === submissionId);
-    assert.ok(line, 'an audit line names the submission');
-    assert.equal(line.found, true);
+    await t.engine.audit.settled();
+    const { events } = (await (await t.admin('/api/audit?action=submission.read')).json()) as { events: Array<{ target: string; outcome: string; actor: string }> };
+    const row = events.find((e) => e.target === `submission:${submissionId}`);
+    assert.ok(row, 'an audit row names the submission');
+    assert.equal(row.outcome, 'success');
+    assert.equal(row.actor, 'source:rest');
   });
 
   test('wrong methods: 405 with Allow', async () => {

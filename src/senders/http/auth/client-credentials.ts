@@ -1,6 +1,7 @@
 import { CachedTokenProvider } from './token-cache.ts';
 import { requestToken } from './token-endpoint.ts';
 import type { ClientCredentialsConfig } from './config.ts';
+import type { AuthDeps } from './index.ts';
 
 /** application/x-www-form-urlencoded encoding of one value (RFC 6749 Appendix B). */
 function formEncode(value: string): string {
@@ -30,11 +31,12 @@ export function clientCredentialsRequest(config: ClientCredentialsConfig): { for
 }
 
 /** OAuth 2.0 client credentials with a client secret, tokens cached and shared. */
-export function clientCredentialsProvider(config: ClientCredentialsConfig, deps: { timeoutMs: number }): CachedTokenProvider {
+export function clientCredentialsProvider(config: ClientCredentialsConfig, deps: AuthDeps): CachedTokenProvider {
+  const dispatcher = deps.dispatcherFor?.(config.tokenUrl);
   return new CachedTokenProvider(
     (signal) => {
       const { form, headers } = clientCredentialsRequest(config);
-      return requestToken(config.tokenUrl, form, headers, deps.timeoutMs, signal);
+      return requestToken(config.tokenUrl, form, headers, deps.timeoutMs, signal, dispatcher);
     },
     { leewayS: config.tokenLifetimeLeewayS },
   );

@@ -1,6 +1,7 @@
 import { clientCredentialsProvider } from './client-credentials.ts';
 import type { AuthConfig } from './config.ts';
 import { smartBackendProvider } from './smart-backend.ts';
+import type { DispatcherFor } from '../tls-dispatcher.ts';
 import { type AuthProvider, noAuth, staticBearer } from './types.ts';
 
 export { AUTH_DEFAULTS, type AuthConfig, authConfig, type ClientCredentialsConfig, httpUrl, type SmartBackendConfig } from './config.ts';
@@ -10,11 +11,13 @@ export { CachedTokenProvider } from './token-cache.ts';
 export { readTokenAnswer, requestToken, type TokenGrant } from './token-endpoint.ts';
 export { type AuthProvider, noAuth, staticBearer } from './types.ts';
 export { type ApiKeyHeadersConfig, apiKeyHeaders, apiKeyHeadersAuth } from './api-key-headers.ts';
-export { HMAC_DEFAULTS, type HmacConfig, hmacAuth, hmacSha256, signatureHeader, verifySignatureHeader } from './hmac.ts';
+export { HMAC_DEFAULTS, type HmacConfig, hmacAuth, hmacSha256, signatureHeader, signedHeaders, verifySignatureHeader } from './hmac.ts';
 
 export interface AuthDeps {
   /** Timeout of each token request. */
   readonly timeoutMs: number;
+  /** The destination's connection pools (its `tls`), so a token endpoint can be verified with the destination's CA. */
+  readonly dispatcherFor?: DispatcherFor;
 }
 
 /** A new provider for `config`. Throws CONFIG_INVALID when a SMART private key is unusable. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
 import { ConduitError } from '../../../errors.ts';
 import type { SmartBackendConfig } from './config.ts';
+import type { AuthDeps } from './index.ts';
 import { CachedTokenProvider } from './token-cache.ts';
 import { requestToken } from './token-endpoint.ts';
 
@@ -88,10 +89,11 @@ export async function smartBackendRequest(config: SmartBackendConfig, key: KeyOb
 }
 
 /** SMART Backend Services tokens, cached and shared. Throws CONFIG_INVALID for an unusable key. */
-export function smartBackendProvider(config: SmartBackendConfig, deps: { timeoutMs: number }): CachedTokenProvider {
+export function smartBackendProvider(config: SmartBackendConfig, deps: AuthDeps): CachedTokenProvider {
   const key = loadPrivateKey(config.privateKey, config.algorithm);
+  const dispatcher = deps.dispatcherFor?.(config.tokenUrl);
   return new CachedTokenProvider(
-    async (signal) => requestToken(config.tokenUrl, await smartBackendRequest(config, key), {}, deps.timeoutMs, signal),
+    async (signal) => requestToken(config.tokenUrl, await smartBackendRequest(config, key), {}, deps.timeoutMs, signal, dispatcher),
     { leewayS: config.tokenLifetimeLeewayS },
   );
 }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { ConduitError } from '../../../errors.ts';
 import { exchange, type HttpAnswer } from '../exchange.ts';
 import { parseRetryAfterMs } from '../retry-after.ts';
@@ -25,6 +26,7 @@ export async function requestToken(
   headers: Record<string, string>,
   timeoutMs: number,
   signal: AbortSignal,
+  dispatcher?: Dispatcher,
 ): Promise<TokenGrant> {
   let answer: HttpAnswer;
   try {
@@ -37,6 +39,7 @@ export async function requestToken(
       },
       timeoutMs,
       signal,
+      dispatcher,
     );
   } catch (err) {
     const e = err as ConduitError;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClientTlsConfig } from '../../../config/tls.ts';
 import { apiKeyHeadersAuth } from '../auth/api-key-headers.ts';
 import { authConfig, httpUrl } from '../auth/config.ts';
 import { hmacAuth } from '../auth/hmac.ts';
@@ -83,6 +84,8 @@ export const httpDestinationConfig = z
      * every attempt, for APIs that deduplicate on it.
      */
     idempotencyKeyHeader: headerName.optional(),
+    /** CA, client certificate (mutual TLS) and servername of https:// connections; token requests to another host use its CA only. */
+    tls: ClientTlsConfig.optional(),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 import { apiKeyHeaders } from '../auth/api-key-headers.ts';
-import { signatureHeader } from '../auth/hmac.ts';
-import { type AuthProvider, sharedAuthProvider } from '../auth/index.ts';
+import { signedHeaders } from '../auth/hmac.ts';
+import { type AuthDeps, type AuthProvider, sharedAuthProvider } from '../auth/index.ts';
 import type { HttpDestinationAuth } from './config.ts';
 
 /** Credentials of one request, given its exact body bytes (for a signature). */
@@ -31,7 +31,7 @@ function fromProvider(provider: AuthProvider, refreshable: boolean): RequestAuth
  * The credentials of a destination. Token schemes share one provider (one token cache) per
  * parsed auth block, hence across the lanes of a destination.
  */
-export function requestAuth(config: HttpDestinationAuth, deps: { timeoutMs: number }): RequestAuth {
+export function requestAuth(config: HttpDestinationAuth, deps: AuthDeps): RequestAuth {
   switch (config.type) {
     case 'api-key-headers': {
       const headers = apiKeyHeaders(config);
@@ -40,7 +40,7 @@ export function requestAuth(config: HttpDestinationAuth, deps: { timeoutMs: numb
     case 'hmac': {
       return {
         refreshable: false,
-        headers: async (body) => Object.fromEntries([signatureHeader(config, body)]),
+        headers: async (body) => signedHeaders(config, body),
         invalidate: () => false,
       };
     }

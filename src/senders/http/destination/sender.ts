@@ -10,6 +10,7 @@ import { fillJson, fillPath, fillText, type PlannedRequest, REQUEST_PLAN_CONTENT
 import { type RequestAuth, requestAuth } from './request-auth.ts';
 import { InFlight } from '../../in-flight.ts';
 import { warnIfCredentialsInsecure } from '../insecure.ts';
+import { type DispatcherFor, sharedTlsDispatchers } from '../tls-dispatcher.ts';
 
 export interface HttpSenderOptions {
   /** Overrides the credentials built from `config.auth`. */
@@ -79,19 +80,22 @@ export class HttpSender implements Sender {
   private readonly config: HttpDestinationConfig;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly auth: RequestAuth;
+  /** Connection pools: the destination's `tls`, or the default. */
+  private readonly dispatcherFor: DispatcherFor;
   private readonly rules: ResponseRules;
   private readonly progress: Map<string, Progress>;
   private readonly log: Logger;
   private readonly inFlight = new InFlight();
   private closed = false;
 
-  /** Throws CONFIG_INVALID when a SMART private key cannot be read or does not fit the algorithm. */
+  /** Throws CONFIG_INVALID when a SMART private key or a `tls` file cannot be read or used. */
   constructor(config: HttpDestinationConfig, deps: SenderDeps, options: HttpSenderOptions = {}) {
     const base = new URL(config.baseUrl);
     this.config = config;
     this.base = config.baseUrl.replace(/\/+$/, '');
     this.headers = Object.freeze({ accept: 'application/json', ...lowerCaseKeys(config.headers ?? {}) });
-    this.auth = options.auth ?? requestAuth(config.auth, { timeoutMs: config.timeoutMs });
+    this.dispatcherFor = sharedTlsDispatchers(config.tls, config.baseUrl);
+    this.auth = options.auth ?? requestAuth(config.auth, { timeoutMs: config.timeoutMs, dispatcherFor: this.dispatcherFor });
     this.rules = {
       duplicateStatuses: config.responses.duplicateStatuses,
       duplicatePattern: config.responses.duplicateBodyPattern === undefined ? undefined : new RegExp(config.responses.duplicateBodyPattern),
@@ -238,7 +242,7 @@ export class HttpSender implements Sender {
     const send = async (): Promise<{ answer: HttpAnswer; credentials: Record<string, string> }> => {
       const credentials = await this.auth.headers(body ?? '', signal);
       const request: HttpRequest = { method: r.method, headers: { ...headers, ...credentials }, ...(body === undefined ? {} : { body }) };
-      return { answer: await exchange(url, request, this.config.timeoutMs, signal), credentials };
+      return { answer: await exchange(url, request, this.config.timeoutMs, signal, this.dispatcherFor(url)), credentials };
     };
     let { answer, credentials } = await send();
     let verdict = classifyAnswer(answer, this.rules, this.auth.refreshable);
