@@ -3,9 +3,6 @@
  * plain SQL on its database beside it (to see what is really stored), with '?' placeholders.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { describe, type TestContext } from 'node:test';
 import pg from 'pg';
@@ -16,9 +13,8 @@ import { type Keyring, keyring, parseKeyFile } from '../../src/store/sealing/key
 import type { RekeyConnection, RekeyReport } from '../../src/store/sealing/rekey.ts';
 import { rekeySqlite, sqliteRekeyConnection } from '../../src/store/sqlite/rekey.ts';
 import { postgresRekeyConnection } from '../../src/store/postgres/rekey.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
 import { postgresUnavailable, tempDatabase } from '../support/postgres.ts';
-import type { TestStore } from './support.ts';
+import { type TestStore, tempDb } from './support.ts';
 
 export type Row = Record<string, string | number | null>;
 
@@ -54,20 +50,11 @@ export function reordered(ring: Keyring, ...ids: string[]): Keyring {
 }
 
 function sqliteTemp(t: TestContext): SealedTemp {
-  const dir = mkdtempSync(join(tmpdir(), 'conduit-sealed-'));
-  const file = join(dir, 'data', 'conduit.db');
-  const opened: SqliteStore[] = [];
-  t.after(async () => {
-    for (const s of opened) await s.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const db = tempDb(t);
+  const file = db.file;
   return {
     file,
-    open: (keyring, onKeysAbsent) => {
-      const s = new SqliteStore(file, { synchronous: 'normal', ...(keyring ? { keyring } : {}), ...(onKeysAbsent ? { onKeysAbsent } : {}) });
-      opened.push(s);
-      return s;
-    },
+    open: (keyring, onKeysAbsent) => db.open({ ...(keyring ? { keyring } : {}), ...(onKeysAbsent ? { onKeysAbsent } : {}) }),
     sql: async (text, params = []) => {
       const db = new DatabaseSync(file);
       try {

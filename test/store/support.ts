@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/store.ts';
-import { SqliteStore } from '../../src/store/sqlite/store.ts';
+import { SqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.ts';
 import type { AttemptRecord, NewDelivery, NewMessage, Store } from '../../src/store/types.ts';
 import { postgresUnavailable, tempDatabase } from '../support/postgres.ts';
 
@@ -29,7 +29,8 @@ export interface StoreBackend {
 
 export interface TempDb {
   readonly file: string;
-  open(): SqliteStore;
+  /** A store on the file (durability normal unless the options say otherwise). */
+  open(options?: SqliteStoreOptions): SqliteStore;
 }
 
 /** A SQLite database file in a fresh temp directory, removed (after closing every store opened on it) when the test ends. */
@@ -44,8 +45,8 @@ export function tempDb(t: Pick<TestContext, 'after'>): TempDb {
   });
   return {
     file,
-    open: () => {
-      const s = new SqliteStore(file, { synchronous: 'normal' });
+    open: (options = {}) => {
+      const s = new SqliteStore(file, { synchronous: 'normal', ...options });
       opened.push(s);
       return s;
     },

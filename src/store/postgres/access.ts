@@ -5,7 +5,7 @@ import type { AuditEvent } from '../../audit/event.ts';
 import type { AccessStore, AuditAnchor, AuditQuery } from '../../audit/store.ts';
 import { ConduitError } from '../../errors.ts';
 import { type AccessRow, auditConditions, auditRowOf, contiguous, prunedEvent, tokenOf } from '../access-rows.ts';
-import { connectionConfig, postgresWords, redactedUrl } from './connection.ts';
+import { connectionConfig, inTransaction, redactedUrl } from './connection.ts';
 
 /** Appends take this advisory lock (transaction-scoped): the chain has one head, whichever instance writes. */
 const AUDIT_LOCK = 0x41554454; // 'AUDT'
@@ -67,24 +67,8 @@ export class PostgresAccessStore implements AccessStore {
     this.ready.catch(() => {});
   }
 
-  private async transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (e) {
-      throw new ConduitError('STORE_FAILED', `cannot connect to the PostgreSQL store at ${this.url}: ${postgresWords(e)}`, { cause: e });
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, this.url, work);
   }
 
   private async query(text: string, values?: unknown[]): Promise<AccessRow[]> {

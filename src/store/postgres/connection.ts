@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { ConduitError } from '../../errors.ts';
 
 /** OIDs of the types read back as something other than pg's default (see pg-types). */
 const INT8 = 20;
@@ -43,4 +44,28 @@ export function postgresWords(e: unknown): string {
   const x = e as { message?: unknown; code?: unknown };
   const message = typeof x.message === 'string' && x.message !== '' ? x.message : String(e);
   return typeof x.code === 'string' && !message.includes(x.code) ? `${message} (${x.code})` : message;
+}
+
+/**
+ * Runs `work` in a transaction on a connection of `pool` (rolled back if it throws); a
+ * connection that cannot be made is STORE_FAILED naming the store (`url`, redacted).
+ */
+export async function inTransaction<T>(pool: pg.Pool, url: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (e) {
+    throw new ConduitError('STORE_FAILED', `cannot connect to the PostgreSQL store at ${url}: ${postgresWords(e)}`, { cause: e });
+  }
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
 }

@@ -23,7 +23,7 @@ import type {
 } from '../types.ts';
 import { channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
 import { type Op, overlay, withUnwrittenAttempts } from '../write-behind.ts';
-import { connectionConfig, postgresWords, redactedUrl } from './connection.ts';
+import { connectionConfig, inTransaction, postgresWords, redactedUrl } from './connection.ts';
 import { type InstanceInfo, LeaseTable } from './leases.ts';
 import { Notifications } from './notifications.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
@@ -130,41 +130,37 @@ export class PostgresStore extends GroupCommittedStore implements Store {
 
   /** Creates or migrates the schema (once, whichever instance comes first) and counts the backlog. */
   private async open(): Promise<void> {
-    let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      await inTransaction(this.pool, this.url, async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+        const exists = await client.query(`SELECT to_regclass('conduit_meta') IS NOT NULL AS present`);
+        let version = 0;
+        if ((exists.rows[0] as { present: boolean }).present) {
+          const r = await client.query(`SELECT value FROM conduit_meta WHERE key = 'schema_version'`);
+          version = Number((r.rows[0] as { value: string } | undefined)?.value ?? 0);
+        }
+        if (version > SCHEMA_VERSION) {
+          throw new ConduitError('STORE_FAILED', `the PostgreSQL store at ${this.url} was written by a newer Conduit (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+        }
+        for (let v = version; v < SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
+        if (version < SCHEMA_VERSION) {
+          await client.query(
+            `INSERT INTO conduit_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+            [String(SCHEMA_VERSION)],
+          );
+        }
+      });
+      const client = await this.pool.connect();
+      try {
+        await this.checkKeys(client);
+        const pending = await client.query(COUNT_PENDING);
+        this.writes.resetPending((pending.rows[0] as { n: number }).n);
+      } finally {
+        client.release();
+      }
     } catch (e) {
-      throw new ConduitError('STORE_FAILED', `cannot connect to the PostgreSQL store at ${this.url}: ${postgresWords(e)}`, { cause: e });
-    }
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      const exists = await client.query(`SELECT to_regclass('conduit_meta') IS NOT NULL AS present`);
-      let version = 0;
-      if ((exists.rows[0] as { present: boolean }).present) {
-        const r = await client.query(`SELECT value FROM conduit_meta WHERE key = 'schema_version'`);
-        version = Number((r.rows[0] as { value: string } | undefined)?.value ?? 0);
-      }
-      if (version > SCHEMA_VERSION) {
-        throw new ConduitError('STORE_FAILED', `the PostgreSQL store at ${this.url} was written by a newer Conduit (schema ${version}, this one knows ${SCHEMA_VERSION})`);
-      }
-      for (let v = version; v < SCHEMA_VERSION; v++) await client.query(MIGRATIONS[v]!);
-      if (version < SCHEMA_VERSION) {
-        await client.query(
-          `INSERT INTO conduit_meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-          [String(SCHEMA_VERSION)],
-        );
-      }
-      await client.query('COMMIT');
-      await this.checkKeys(client);
-      const pending = await client.query(COUNT_PENDING);
-      this.writes.resetPending((pending.rows[0] as { n: number }).n);
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
       if (e instanceof ConduitError) throw e;
       throw new ConduitError('STORE_FAILED', `cannot open the PostgreSQL store at ${this.url}: ${postgresWords(e)}`, { cause: e });
-    } finally {
-      client.release();
     }
   }
 
