@@ -40,6 +40,13 @@ export const ADMIN_ROUTES: readonly RouteAccess[] = [
     summary: 'one message: deliveries and attempts; its content (raw input, canonical report, payloads, answers) for integrators',
   },
   { method: 'POST', path: '/api/messages/:id/resend', role: 'operator', tenant: 'message', summary: 'send a message again (same payload and control id)' },
+  {
+    method: 'POST',
+    path: '/api/messages/:id/dismiss',
+    role: 'operator',
+    tenant: 'message',
+    summary: 'mark its dead and rejected deliveries as seen to: they stop making their destination degraded',
+  },
   { method: 'POST', path: '/api/reload', role: 'integrator', tenant: 'refused', summary: 'read the channel and mapping files again' },
   { method: 'GET', path: '/api/tokens', role: 'admin', tenant: 'refused', summary: 'named tokens (never their secrets)' },
   { method: 'POST', path: '/api/tokens', role: 'admin', tenant: 'refused', summary: 'create a token; its secret is in this answer only' },

@@ -258,6 +258,24 @@ export function adminRouter(deps: AdminDeps): Router {
       res.status(202).json({ messageId: m.id, requeued, broughtForward });
     },
 
+    'POST /api/messages/:id/dismiss': async (req, res, a) => {
+      const id = String(req.params.id);
+      const m = await deps.store.getMessage(id);
+      if (!m) return notFound(res, id);
+      if (!a.sees(m.channelId)) return a.denyTenant(`message:${id}`, m.channelId);
+      const open = m.deliveries.filter((d) => (d.status === 'dead' || d.status === 'rejected') && !d.dismissedAt);
+      if (open.length === 0) {
+        res.status(409).json(outcome('conflict', `message ${id} has no dead or rejected delivery left to dismiss`));
+        return;
+      }
+      await audited(a, 'message.dismiss', `message:${id}`, {
+        channel: m.channelId,
+        destinations: open.map((d) => d.destinationId).join(','),
+      });
+      const dismissed = await deps.store.dismiss(id, a.actor);
+      res.json({ messageId: id, dismissed });
+    },
+
     'POST /api/reload': async (_req, res, a) => {
       const result = await deps.reload();
       await audited(a, 'configuration.reload', 'configuration', { applied: result.applied, issues: result.issues.length }, result.applied ? 'success' : 'failure');

@@ -62,6 +62,10 @@ export abstract class GroupCommittedStore {
     return this.writes.count({ kind: 'requeue', messageId, at: new Date().toISOString() });
   }
 
+  dismiss(messageId: string, by: string): Promise<number> {
+    return this.writes.count({ kind: 'dismiss', messageId, at: new Date().toISOString(), by });
+  }
+
   bringForward(messageId: string): Promise<number> {
     const now = Date.now();
     return this.writes.count({ kind: 'bringForward', messageId, at: new Date(now).toISOString(), now });

@@ -11,6 +11,7 @@ export type Step =
   | { kind: 'inserts'; inserts: Array<{ kind: 'message'; message: NewMessage } | { kind: 'submission'; submission: Submission }> }
   | { kind: 'requeue'; messageId: string; at: string }
   | { kind: 'bringForward'; messageId: string; at: string; now: number }
+  | { kind: 'dismiss'; messageId: string; at: string; by: string }
   | { kind: 'recover'; at: string }
   | { kind: 'relane'; lanes: Array<[deliveryId: number, lane: number]> }
   | ({ kind: 'prune' } & PruneBatch)

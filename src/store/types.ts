@@ -199,6 +199,9 @@ export interface DeliveryView {
   }>;
   nextAttemptAt?: string;
   updatedAt: string;
+  /** A dead or rejected delivery an operator dismissed (see Store.dismiss): when, and who. */
+  dismissedAt?: string;
+  dismissedBy?: string;
 }
 
 export interface MessageSummary {
@@ -283,6 +286,12 @@ export interface Store {
   requeue(messageId: string): Promise<number>;
   /** Deliveries of a message waiting for a retry (errored) become due now; returns how many. */
   bringForward(messageId: string): Promise<number>;
+  /**
+   * Marks the dead and rejected deliveries of a message as seen to by `by` (an operator): they
+   * stay as they are, but no longer make their destination degraded. A resend clears the mark.
+   * Returns how many were marked.
+   */
+  dismiss(messageId: string, by: string): Promise<number>;
   /**
    * Retention, one batch: looks at up to `limit` messages of the channel received before
    * `before` (ISO 8601), oldest first, after `after` (undefined: from the oldest), and removes

@@ -114,6 +114,7 @@ export function messageView(sealed: Row, sealedDeliveries: Row[], sealedAttempts
       ...(d.warnings ? { warnings: JSON.parse(d.warnings as string) as string[] } : {}),
       ...(d.follows ? { follows: deliveryRows.find((o) => o.id === d.follows)?.destination_id as string } : {}),
       updatedAt: d.updated_at as string,
+      ...(d.dismissed_at ? { dismissedAt: d.dismissed_at as string, dismissedBy: d.dismissed_by as string } : {}),
       ...(d.status === 'errored' && d.next_attempt_at ? { nextAttemptAt: new Date(d.next_attempt_at as number).toISOString() } : {}),
       attempts: attemptsOf(d.id as number).map((a) => ({
         attempt: a.attempt as number,

@@ -178,6 +178,38 @@ await eachStore((tempStore) => {
     assert.equal(v.deliveries[1]!.status, 'errored');
   });
 
+  test('dismiss marks dead and rejected deliveries only; they leave the health counts; a requeue clears the mark', async (t) => {
+    const store = (await tempStore(t)).open();
+    const m = message({ deliveries: [delivery({ destinationId: 'lis' }), delivery({ destinationId: 'ehr' }), delivery({ destinationId: 'kafka' })] });
+    await store.insertMessage(m);
+    const [lis, ehr, kafka] = await Promise.all(['lis', 'ehr', 'kafka'].map(async (id) => (await store.pendingDeliveries('ch', id, 0, 1))[0]!));
+    store.recordAttempt(attempt(lis!.id, { outcome: 'rejected', status: 'rejected' }));
+    store.recordAttempt(attempt(ehr!.id, { outcome: 'retryable', status: 'dead' }));
+    store.recordAttempt(attempt(kafka!.id));
+    const since = new Date(Date.now() - 60_000).toISOString();
+    await store.flush();
+    const byDestination = (rows: Array<{ destinationId: string }>) => [...rows].sort((x, y) => x.destinationId.localeCompare(y.destinationId));
+    assert.deepEqual(byDestination(await store.settledSince(since)), [
+      { channelId: 'ch', destinationId: 'ehr', dead: 1, rejected: 0 },
+      { channelId: 'ch', destinationId: 'lis', dead: 0, rejected: 1 },
+    ]);
+
+    assert.equal(await store.dismiss(m.id, 'lab-ops'), 2);
+    assert.equal(await store.dismiss(m.id, 'lab-ops'), 0, 'once');
+    assert.deepEqual(await store.settledSince(since), []);
+    const v = (await store.getMessage(m.id))!;
+    assert.deepEqual(
+      v.deliveries.map((d) => [d.destinationId, d.status, d.dismissedBy]),
+      [
+        ['lis', 'rejected', 'lab-ops'],
+        ['ehr', 'dead', 'lab-ops'],
+        ['kafka', 'acknowledged', undefined],
+      ],
+    );
+    assert.equal(await store.requeue(m.id), 3);
+    assert.ok((await store.getMessage(m.id))!.deliveries.every((d) => d.dismissedAt === undefined));
+  });
+
   test('requeue of a message with nothing terminal, or of an unknown message, changes nothing', async (t) => {
     const store = (await tempStore(t)).open();
     const [m] = await insertMany(store, 1);

@@ -3,7 +3,7 @@
  * with PostgreSQL's types. Times are timestamptz (read back as ISO 8601 strings, see
  * connection.ts); `conduit_meta` holds the schema version.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Run in one transaction under an advisory lock, so instances starting together migrate once. */
 export const MIGRATIONS: Record<number, string> = {
@@ -144,5 +144,10 @@ CREATE TABLE key_checks (
   check_value text NOT NULL,
   created_at  timestamptz NOT NULL
 );
+`,
+  // A dead or rejected delivery an operator dismissed: when and who (a resend clears it).
+  3: `
+ALTER TABLE deliveries ADD COLUMN dismissed_at timestamptz;
+ALTER TABLE deliveries ADD COLUMN dismissed_by text;
 `,
 };

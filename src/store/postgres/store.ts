@@ -291,7 +291,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
   async settledSince(since: string): Promise<SettledCounts[]> {
     const rows = await this.query<{ channel_id: string; destination_id: string; status: 'dead' | 'rejected'; n: number }>(
       `SELECT channel_id, destination_id, status, count(*)::int AS n FROM deliveries
-        WHERE status IN ('dead', 'rejected') AND updated_at >= $1 GROUP BY channel_id, destination_id, status`,
+        WHERE status IN ('dead', 'rejected') AND updated_at >= $1 AND dismissed_at IS NULL GROUP BY channel_id, destination_id, status`,
       [since],
     );
     return settledCounts(rows);

@@ -151,7 +151,7 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
     case 'requeue': {
       // Not once retention removed the content: there is no payload left to send.
       const r = await q(
-        `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = $1, round = $3
+        `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, dismissed_at = NULL, dismissed_by = NULL, updated_at = $1, round = $3
           WHERE message_seq = (SELECT seq FROM messages WHERE id = $2 AND content_pruned_at IS NULL)
             AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
         [step.at, step.messageId, round],
@@ -166,6 +166,14 @@ async function runStep(q: Q, step: Step, ctx: Ctx): Promise<StepResult> {
         [step.at, step.messageId, step.now, round],
       );
       if (r.rowCount) notify(ctx, ['*']);
+      return { kind: 'count', n: r.rowCount ?? 0 };
+    }
+    case 'dismiss': {
+      const r = await q(
+        `UPDATE deliveries SET dismissed_at = $1, dismissed_by = $2, round = $4
+          WHERE message_seq = (SELECT seq FROM messages WHERE id = $3) AND status IN ('rejected', 'dead') AND dismissed_at IS NULL`,
+        [step.at, step.by, step.messageId, round],
+      );
       return { kind: 'count', n: r.rowCount ?? 0 };
     }
     case 'recover': {

@@ -1,5 +1,5 @@
 /** Schema of the embedded store. `user_version` tracks migrations. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
   updated_at      TEXT NOT NULL,
   -- The data key that sealed payload; NULL: plaintext.
   key_id          TEXT,
+  -- A dead or rejected delivery an operator dismissed: when and who (a resend clears it).
+  dismissed_at    TEXT,
+  dismissed_by    TEXT,
   UNIQUE (message_seq, destination_id)
 );
 -- Only pending rows are indexed, so the index stays as small as the backlog.
@@ -129,5 +132,10 @@ ALTER TABLE attempts ADD COLUMN round INTEGER;
 ALTER TABLE messages ADD COLUMN key_id TEXT;
 ALTER TABLE deliveries ADD COLUMN key_id TEXT;
 ALTER TABLE attempts ADD COLUMN key_id TEXT;
+`,
+  // Dismissed dead and rejected deliveries.
+  5: `
+ALTER TABLE deliveries ADD COLUMN dismissed_at TEXT;
+ALTER TABLE deliveries ADD COLUMN dismissed_by TEXT;
 `,
 };

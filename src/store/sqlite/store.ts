@@ -99,7 +99,7 @@ export class SqliteStore extends GroupCommittedStore implements Store {
       statusesOf: this.db.prepare('SELECT id, status, control_id FROM deliveries WHERE message_seq = ?'),
       settled: this.db.prepare(
         `SELECT channel_id, destination_id, status, count(*) AS n FROM deliveries
-          WHERE status IN ('dead', 'rejected') AND updated_at >= ? GROUP BY channel_id, destination_id, status`,
+          WHERE status IN ('dead', 'rejected') AND updated_at >= ? AND dismissed_at IS NULL GROUP BY channel_id, destination_id, status`,
       ),
       sameResult: this.db.prepare('SELECT seq, id, source_version, received_at FROM messages WHERE channel_id = ? AND source_id = ? AND id != ?'),
       acknowledgedBy: this.db.prepare(

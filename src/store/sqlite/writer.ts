@@ -61,7 +61,7 @@ const stmt: Record<string, StatementSync> = {
   ),
   // Not once retention removed the content: there is no payload left to send.
   requeue: db.prepare(
-    `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, updated_at = ?
+    `UPDATE deliveries SET status = 'queued', next_attempt_at = 0, dismissed_at = NULL, dismissed_by = NULL, updated_at = ?
       WHERE message_seq = (SELECT seq FROM messages WHERE id = ? AND content_pruned_at IS NULL)
         AND status IN ('acknowledged', 'rejected', 'dead') AND follows IS NULL`,
   ),
@@ -110,6 +110,10 @@ const stmt: Record<string, StatementSync> = {
       WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status = 'errored' AND next_attempt_at > ?`,
   ),
   relane: db.prepare('UPDATE deliveries SET lane = ? WHERE id = ?'),
+  dismiss: db.prepare(
+    `UPDATE deliveries SET dismissed_at = ?, dismissed_by = ?
+      WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND status IN ('rejected', 'dead') AND dismissed_at IS NULL`,
+  ),
   probe: db.prepare('PRAGMA user_version'),
   recordKeyCheck: db.prepare('INSERT INTO key_checks (key_id, check_value, created_at) VALUES (?, ?, ?) ON CONFLICT (key_id) DO NOTHING'),
   keyCheck: db.prepare('SELECT check_value FROM key_checks WHERE key_id = ?'),
@@ -227,6 +231,8 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
       return { kind: 'count', n: Number(stmt.requeue!.run(step.at, step.messageId).changes) };
     case 'bringForward':
       return { kind: 'count', n: Number(stmt.bringForward!.run(step.at, step.messageId, step.now).changes) };
+    case 'dismiss':
+      return { kind: 'count', n: Number(stmt.dismiss!.run(step.at, step.by, step.messageId).changes) };
     case 'recover':
       stmt.recoverAttempts!.run();
       return { kind: 'count', n: Number(stmt.recover!.run(step.at).changes) };
