@@ -1,0 +1,75 @@
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { AccessStore } from '../../audit/store.ts';
+import type { AuditTrail } from '../../audit/trail.ts';
+import { InputError } from '../../errors.ts';
+import { sendError } from '../../http/outcome.ts';
+import { zodIssues } from '../../mapping/issues.ts';
+import type { Store } from '../../store/types.ts';
+import type { Authenticator } from '../authenticate.ts';
+import { type GuardDeps, outcome, type RequestAccess } from '../guard.ts';
+
+export interface AdminChannelView {
+  id: string;
+  description?: string;
+  tenant?: string;
+  state: string;
+  source: string;
+  /** Mapping versions in use (name@hash): inbound and per destination. */
+  mappings: Record<string, string>;
+  destinations: Array<{ id: string; sender: string; state: string; lastOutcome?: string; lastCode?: string }>;
+}
+
+export interface HealthView {
+  status: string;
+  version: string;
+  components: Record<string, string>;
+  uptime_seconds: number;
+  details?: Record<string, Record<string, string | number>>;
+}
+
+export interface AdminDeps {
+  store: Store;
+  access: AccessStore;
+  audit: AuditTrail;
+  authenticator: Authenticator;
+  log: Logger;
+  channels(): AdminChannelView[];
+  channelTenant: GuardDeps['channelTenant'];
+  limit: GuardDeps['limit'];
+  health(): Promise<HealthView>;
+  /** Wakes the dispatchers of a channel after a resend. */
+  wake(channelId: string): void;
+  /** Reads the channel and mapping files again (as the file watcher does). */
+  reload(): Promise<{ applied: boolean; issues: readonly unknown[] }>;
+  /** The instances sharing the store, their heartbeats, and who delivers each lane. */
+  cluster(): Promise<unknown>;
+  /** Keys of a keyed audit chain, by id, for verifying it. */
+  chainKeys(): ReadonlyMap<string, Buffer>;
+}
+
+/** A route's handler: runs after the guard, with who called. */
+export type Handler = (req: Request, res: Response, a: RequestAccess) => Promise<void>;
+/** Handlers by route key (`GET /api/messages`), as in the route table. */
+export type Handlers = Record<string, Handler>;
+
+/** Records an action of the caller in the audit trail; resolves once it is durable. */
+export function audited(
+  deps: Pick<AdminDeps, 'audit'>,
+  a: RequestAccess,
+  action: string,
+  target: string,
+  detail?: Record<string, string | number | boolean | null>,
+  result: 'success' | 'denied' | 'failure' = 'success',
+): Promise<void> {
+  return deps.audit.record({ action, outcome: result, actor: a.actor, target, ...(a.ip ? { ip: a.ip } : {}), ...(detail ? { detail } : {}) });
+}
+
+export function notFound(res: Response, what: string): void {
+  res.status(404).json(outcome('not-found', `no ${what}`));
+}
+
+export function invalid(res: Response, error: z.ZodError, where: string): void {
+  sendError(res, new InputError('INPUT_INVALID', zodIssues(error, where)));
+}
