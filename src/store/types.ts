@@ -230,6 +230,15 @@ export interface MessageQuery {
   /** Only messages of these channels (a tenant's): none listed, none returned. */
   channelIds?: readonly string[];
   status?: MessageStatus;
+  /** Received at or after / before these times (ISO 8601). */
+  since?: string;
+  until?: string;
+  /** The source's id of the result (a platform result id, an inbound MSH-10). */
+  sourceId?: string;
+  /** The patient's id (what the message's deliveries are ordered by: its partition key `patient:<id>`). */
+  patient?: string;
+  /** A control id (MSH-10) one of its deliveries was sent with. */
+  controlId?: string;
   limit: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;

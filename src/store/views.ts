@@ -166,6 +166,11 @@ export function listConditions(q: MessageQuery, param: (value: string | number) 
   if (q.channelId) where.push(`m.channel_id = ${param(q.channelId)}`);
   if (q.channelIds) where.push(q.channelIds.length === 0 ? 'FALSE' : `m.channel_id IN (${q.channelIds.map((c) => param(c)).join(', ')})`);
   if (q.cursor) where.push(`m.seq < ${param(cursorSeq(q.cursor))}`);
+  if (q.since) where.push(`m.received_at >= ${param(q.since)}`);
+  if (q.until) where.push(`m.received_at < ${param(q.until)}`);
+  if (q.sourceId) where.push(`m.source_id = ${param(q.sourceId)}`);
+  if (q.patient) where.push(`m.partition_key = ${param(`patient:${q.patient}`)}`);
+  if (q.controlId) where.push(`m.seq IN (SELECT message_seq FROM deliveries WHERE control_id = ${param(q.controlId)})`);
   if (q.status === 'filtered') where.push('m.filtered_by IS NOT NULL');
   else if (q.status === 'received') where.push('m.filtered_by IS NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq)');
   else if (q.status) {

@@ -169,6 +169,24 @@ await eachStore((tempStore) => {
     assert.equal(second.nextCursor, undefined);
   });
 
+  test('listMessages finds by time range, source id, patient and control id (MSH-10), and a tenant\'s channels', async (t) => {
+    const store = (await tempStore(t)).open();
+    const a = message({ sourceId: 'res_A', partitionKey: 'patient:P-1', receivedAt: '2026-12-01T10:00:00.000Z', deliveries: [delivery({ controlId: 'CTL-A' })] });
+    const b = message({ sourceId: 'res_B', partitionKey: 'patient:P-2', receivedAt: '2026-12-02T10:00:00.000Z', deliveries: [delivery({ controlId: 'CTL-B' })] });
+    const c = message({ channelId: 'other', sourceId: 'res_A', partitionKey: 'patient:P-1', receivedAt: '2026-12-03T10:00:00.000Z', deliveries: [delivery({ controlId: 'CTL-C' })] });
+    for (const m of [a, b, c]) await store.insertMessage(m);
+    const ids = async (q: Omit<Parameters<Store['listMessages']>[0], 'limit'>) => (await store.listMessages({ limit: 10, ...q })).messages.map((m) => m.id);
+    assert.deepEqual(await ids({ since: '2026-12-02T00:00:00.000Z' }), [c.id, b.id]);
+    assert.deepEqual(await ids({ since: '2026-12-01T00:00:00.000Z', until: '2026-12-02T00:00:00.000Z' }), [a.id]);
+    assert.deepEqual(await ids({ sourceId: 'res_A' }), [c.id, a.id]);
+    assert.deepEqual(await ids({ patient: 'P-1' }), [c.id, a.id]);
+    assert.deepEqual(await ids({ patient: 'P-1', channelId: 'ch' }), [a.id]);
+    assert.deepEqual(await ids({ controlId: 'CTL-B' }), [b.id]);
+    assert.deepEqual(await ids({ controlId: 'NOPE' }), []);
+    assert.deepEqual(await ids({ channelIds: ['other'] }), [c.id]);
+    assert.deepEqual(await ids({ channelIds: [] }), []);
+  });
+
   test('listMessages and channelCounts see outcomes recorded just before, once the store has settled (the admin API awaits it)', async (t) => {
     const store = (await tempStore(t)).open();
     const m = message();

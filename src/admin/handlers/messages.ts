@@ -5,12 +5,19 @@ import { summariseFhirResponse } from '../fhir-response.ts';
 import { outcome } from '../guard.ts';
 import { type AdminDeps, audited, type Handlers, invalid, notFound } from './support.ts';
 
+const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time such as 2026-12-07T08:00:00Z' });
+
 const STATUSES = ['received', 'filtered', 'queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead'] as const;
 
 const MessageQuery = z
   .object({
     channel: z.string().optional(),
     status: z.enum(STATUSES).optional(),
+    since: isoTime.optional(),
+    until: isoTime.optional(),
+    source: z.string().min(1).max(200).optional(),
+    patient: z.string().min(1).max(200).optional(),
+    controlId: z.string().min(1).max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().regex(/^[0-9a-z]+$/, 'expected a cursor from a previous page').optional(),
   })
@@ -66,6 +73,11 @@ export function messageHandlers(deps: AdminDeps): Handlers {
         ...(q.data.channel ? { channelId: q.data.channel } : {}),
         ...(tenantChannels ? { channelIds: tenantChannels } : {}),
         ...(q.data.status ? { status: q.data.status as MessageStatus } : {}),
+        ...(q.data.since ? { since: new Date(q.data.since).toISOString() } : {}),
+        ...(q.data.until ? { until: new Date(q.data.until).toISOString() } : {}),
+        ...(q.data.source ? { sourceId: q.data.source } : {}),
+        ...(q.data.patient ? { patient: q.data.patient } : {}),
+        ...(q.data.controlId ? { controlId: q.data.controlId } : {}),
         ...(q.data.cursor ? { cursor: q.data.cursor } : {}),
       });
       const messages = await Promise.all(page.messages.map(async (m) => ({ ...m, ...currency(await deps.store.newerVersions(m.id)) })));

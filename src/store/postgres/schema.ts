@@ -3,7 +3,7 @@
  * with PostgreSQL's types. Times are timestamptz (read back as ISO 8601 strings, see
  * connection.ts); `conduit_meta` holds the schema version.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** Run in one transaction under an advisory lock, so instances starting together migrate once. */
 export const MIGRATIONS: Record<number, string> = {
@@ -149,5 +149,11 @@ CREATE TABLE key_checks (
   3: `
 ALTER TABLE deliveries ADD COLUMN dismissed_at timestamptz;
 ALTER TABLE deliveries ADD COLUMN dismissed_by text;
+`,
+  // The message browser finds messages by patient, by the source's id, by a control id (MSH-10).
+  4: `
+CREATE INDEX messages_partition ON messages (partition_key, seq);
+CREATE INDEX messages_source ON messages (source_id, seq);
+CREATE INDEX deliveries_control ON deliveries (control_id);
 `,
 };

@@ -28,6 +28,9 @@ CREATE INDEX IF NOT EXISTS messages_channel ON messages (channel_id, seq);
 -- have their content (content), so a batch never rereads what an earlier one pruned.
 CREATE INDEX IF NOT EXISTS messages_received ON messages (channel_id, received_at);
 CREATE INDEX IF NOT EXISTS messages_with_content ON messages (channel_id, received_at) WHERE content_pruned_at IS NULL;
+-- The message browser finds messages by patient, by the source's id, by a control id (MSH-10).
+CREATE INDEX IF NOT EXISTS messages_partition ON messages (partition_key, seq);
+CREATE INDEX IF NOT EXISTS messages_source ON messages (source_id, seq);
 
 CREATE TABLE IF NOT EXISTS deliveries (
   id              INTEGER PRIMARY KEY,
@@ -60,6 +63,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_pending
   ON deliveries (channel_id, destination_id, lane, id) WHERE status IN ('queued', 'sent', 'errored');
 CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (status, message_seq);
+CREATE INDEX IF NOT EXISTS deliveries_control ON deliveries (control_id);
 -- Deleting a delivery (retention) makes SQLite look for follow-ups that reference it: without
 -- this index that is a scan of the whole table for every row deleted.
 CREATE INDEX IF NOT EXISTS deliveries_follows ON deliveries (follows);
