@@ -1,11 +1,14 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { ConduitError } from '../errors.ts';
 import { accessOf, type GuardDeps, guard, outcome } from './guard.ts';
+import { alertHandlers } from './handlers/alerts.ts';
 import { auditHandlers } from './handlers/audit.ts';
 import { engineHandlers } from './handlers/engine.ts';
 import { messageHandlers } from './handlers/messages.ts';
+import { metricsHandlers } from './handlers/metrics.ts';
 import type { AdminDeps, Handlers } from './handlers/support.ts';
 import { tokenHandlers } from './handlers/tokens.ts';
+import { workbenchHandlers } from './handlers/workbench.ts';
 import { ADMIN_ROUTES, routeKey } from './route-table.ts';
 
 export type { AdminChannelView, AdminDeps, HealthView } from './handlers/support.ts';
@@ -18,15 +21,20 @@ export type { AdminChannelView, AdminDeps, HealthView } from './handlers/support
  */
 export function adminRouter(deps: AdminDeps): Router {
   const r = express.Router();
-  const handlers: Handlers = { ...engineHandlers(deps), ...messageHandlers(deps), ...tokenHandlers(deps), ...auditHandlers(deps) };
+  const handlers: Handlers = { ...engineHandlers(deps), ...messageHandlers(deps), ...tokenHandlers(deps), ...auditHandlers(deps), ...workbenchHandlers(deps), ...metricsHandlers(deps), ...alertHandlers(deps) };
 
   const guardDeps: GuardDeps = { authenticator: deps.authenticator, audit: deps.audit, channelTenant: deps.channelTenant, limit: deps.limit };
-  const json = express.json({ limit: '16kb' });
+  const parsers = new Map<number, ReturnType<typeof express.json>>();
+  const json = (bytes = 16 * 1024) => {
+    const made = parsers.get(bytes) ?? express.json({ limit: bytes });
+    parsers.set(bytes, made);
+    return made;
+  };
   for (const route of ADMIN_ROUTES) {
     const handle = handlers[routeKey(route)];
     if (!handle) throw new Error(`admin route ${routeKey(route)} has no handler`);
     const method = route.method.toLowerCase() as 'get' | 'post' | 'delete';
-    r[method](route.path, guard(route, guardDeps), ...(route.method === 'POST' ? [json] : []), async (req: Request, res: Response) => {
+    r[method](route.path, guard(route, guardDeps), ...(route.method === 'POST' ? [json(route.bodyBytes)] : []), async (req: Request, res: Response) => {
       try {
         await handle(req, res, accessOf(res));
       } catch (e) {

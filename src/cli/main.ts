@@ -6,7 +6,7 @@ const USAGE = `Conduit ${VERSION}: HL7 v2 and FHIR integration engine
 
 Usage:
   conduit start [options]                         run the engine with the channels in ./channels
-  conduit validate [options] [--json]             check every channel and mapping file; exit 1 on any problem
+  conduit validate [options] [--json]             check every channel and mapping file, and the alerts file; exit 1 on any problem
   conduit preview <channel> <input-file> [--raw] [--destination <id>] [--canonical]
                                                   print what the channel would send for that input
   conduit test [--update] [--channel <id>] [--samples <dir>]
@@ -54,6 +54,7 @@ Options (also from the environment):
                       message content is encrypted at rest (AES-256-GCM); or one key as CONDUIT_DATA_KEY=<key-id>:<base64>
   --tls-cert <file> --tls-key <file>  CONDUIT_TLS_CERT CONDUIT_TLS_KEY  PEM certificate and key: the HTTP port serves HTTPS (TLS 1.2+), reloaded when the files change
   --tls-client-ca <file>  CONDUIT_TLS_CLIENT_CA  PEM CA(s) of client certificates, for sources with clientCertificate
+  --alerts <file>     CONDUIT_ALERTS    alert rules and their webhooks (default ./alerts.yaml when it exists, else no alerts)
   --cors-origins <list>  CONDUIT_CORS_ORIGINS  browser origins allowed to call the API, comma-separated and exact
                       (https://console.example.org); none by default: no CORS headers at all
   Admin API token: CONDUIT_ADMIN_TOKEN (16+ visible ASCII characters), else generated into the data directory at first start.

@@ -1,17 +1,22 @@
 import { type AdminToken, resolveAdminToken } from '../admin/token.ts';
+import { loadAlertRules } from '../alerts/load.ts';
 import { ConduitError } from '../errors.ts';
 import { loadConfiguration } from '../config/load.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { formatIssue } from '../config/yaml-file.ts';
 import { Engine } from '../engine/engine.ts';
+import { channelIds } from '../engine/observability.ts';
 import { createLogger } from '../log.ts';
 
 /** `conduit start`: runs the engine until SIGINT/SIGTERM. Refuses to start on an invalid configuration. */
 export async function startCommand(settings: EngineSettings, err: NodeJS.WritableStream): Promise<number> {
   const log = createLogger(settings.logLevel);
   const configuration = loadConfiguration(settings);
-  if (configuration.issues.length > 0) {
-    for (const i of configuration.issues) err.write(`${formatIssue(i)}\n`);
+  // The alerts file too, before anything is opened or written.
+  const alerts = settings.alerts === undefined ? [] : loadAlertRules(settings.alerts, configuration.issues.length === 0 ? channelIds(configuration.channels) : undefined).issues;
+  const issues = [...configuration.issues, ...alerts];
+  if (issues.length > 0) {
+    for (const i of issues) err.write(`${formatIssue(i)}\n`);
     err.write('Conduit did not start: fix the problems above (npx conduit validate shows them too).\n');
     return 1;
   }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_BODY_LIMITS } from '../http/body.ts';
@@ -8,6 +9,9 @@ import { CorsOrigins } from '../http/cors.ts';
  * reads '' and ' ' as 0 and '1e3' as 1000, so `--port=` would silently pick a random port.
  */
 const wholeNumber = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)], { error: 'expected a whole number' });
+
+/** Read when it exists and no --alerts (CONDUIT_ALERTS) names another file. */
+const DEFAULT_ALERTS_FILE = 'alerts.yaml';
 
 /** Engine settings: flags override environment variables, which override these defaults. */
 export const EngineSettings = z
@@ -63,6 +67,8 @@ export const EngineSettings = z
      * content is encrypted at rest with it (see store/sealing/). CONDUIT_DATA_KEY gives one key instead.
      */
     dataKeyFile: z.string().min(1).optional(),
+    /** The alert rules and their webhooks (see alerts/rules.ts); ./alerts.yaml when it exists, else no alerts. */
+    alerts: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -108,6 +114,7 @@ const ENV: Record<keyof EngineSettings, string> = {
   tlsKey: 'CONDUIT_TLS_KEY',
   tlsClientCa: 'CONDUIT_TLS_CLIENT_CA',
   dataKeyFile: 'CONDUIT_DATA_KEY_FILE',
+  alerts: 'CONDUIT_ALERTS',
 };
 
 const FLAGS: Record<string, keyof EngineSettings> = {
@@ -135,6 +142,7 @@ const FLAGS: Record<string, keyof EngineSettings> = {
   '--tls-key': 'tlsKey',
   '--tls-client-ca': 'tlsClientCa',
   '--data-key-file': 'dataKeyFile',
+  '--alerts': 'alerts',
 };
 
 export const SETTINGS_FLAGS = Object.keys(FLAGS);
@@ -156,5 +164,6 @@ export function readSettings(flags: Record<string, string>, env: NodeJS.ProcessE
   }
   const s = EngineSettings.parse(raw);
   const tlsFiles = Object.fromEntries((['tlsCert', 'tlsKey', 'tlsClientCa'] as const).flatMap((k) => (s[k] === undefined ? [] : [[k, resolve(s[k])]])));
-  return Object.freeze({ ...s, dataDir: resolve(s.dataDir), channelsDir: resolve(s.channelsDir), mappingsDir: resolve(s.mappingsDir), ...tlsFiles });
+  const alerts = s.alerts ?? (existsSync(DEFAULT_ALERTS_FILE) ? DEFAULT_ALERTS_FILE : undefined);
+  return Object.freeze({ ...s, dataDir: resolve(s.dataDir), channelsDir: resolve(s.channelsDir), mappingsDir: resolve(s.mappingsDir), ...tlsFiles, ...(alerts ? { alerts: resolve(alerts) } : {}) });
 }

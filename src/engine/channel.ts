@@ -13,6 +13,7 @@ import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
 import type { LaneGate } from './lane-gate.ts';
 import { laneOf } from './lanes.ts';
+import type { ChannelMetrics, EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { IntakeTurns } from './turns.ts';
 import { callbackDestinationId } from '../senders/status-callback/event.ts';
 import { StatusCallbackSender } from '../senders/status-callback/sender.ts';
@@ -31,6 +32,8 @@ export interface ChannelDeps {
   claim?: SourceContext['claim'];
   /** The audit trail, for what sources refuse. */
   audit: AuditSink;
+  /** Counts intake and deliveries (GET /metrics, alerts). */
+  metrics?: EngineMetrics;
 }
 
 const SOLE_CLAIM: SourceContext['claim'] = async () => async () => {};
@@ -114,6 +117,7 @@ export class ChannelRuntime {
   private current: ResolvedChannel;
   private readonly deps: ChannelDeps;
   private readonly source: Source;
+  private readonly metrics: ChannelMetrics | undefined;
   readonly dispatchers = new Map<string, DestinationDispatcher>();
   state: 'stopped' | 'running' | 'failed' = 'stopped';
 
@@ -122,6 +126,7 @@ export class ChannelRuntime {
     this.deps = deps;
     const id = resolved.config.id;
     const callback = resolved.config.statusCallback;
+    this.metrics = deps.metrics?.channel(id);
     for (const d of resolved.destinations) {
       const plugin = senderPlugins[d.senderKind]!;
       const callbackId = callbackDestinationId(d.config.id);
@@ -134,6 +139,7 @@ export class ChannelRuntime {
           store: deps.store,
           log: deps.log,
           ...(deps.gate ? { gate: deps.gate } : {}),
+          ...(deps.metrics ? { metrics: deps.metrics.destination(id, d.config.id) } : {}),
           createSender: () => plugin.create(d.senderConfig, { log: deps.log }),
           ...(callback
             ? {
@@ -154,6 +160,7 @@ export class ChannelRuntime {
           store: deps.store,
           log: deps.log,
           ...(deps.gate ? { gate: deps.gate } : {}),
+          ...(deps.metrics ? { metrics: deps.metrics.destination(id, callbackId) } : {}),
           createSender: () => new StatusCallbackSender(callback, deps.log),
         }),
       );
@@ -204,6 +211,15 @@ export class ChannelRuntime {
   }
 
   async receive(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
+    try {
+      return await this.intake(input, options);
+    } catch (e) {
+      this.metrics?.refused.inc();
+      throw e;
+    }
+  }
+
+  private async intake(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
     await this.deps.turns?.enter();
     const receivedAt = new Date().toISOString();
@@ -212,6 +228,11 @@ export class ChannelRuntime {
     const processed = await processInput(resolved, input, receivedAt, options);
     // Issued in one tick, the inserts share one transaction of the store's group commit.
     const results = await Promise.all(processed.map((p) => this.store(resolved, p, input, receivedAt, options)));
+    if (this.metrics) {
+      for (const [i, r] of results.entries()) {
+        (r.duplicate ? this.metrics.duplicate : processed[i]!.filteredBy ? this.metrics.filtered : this.metrics.stored).inc();
+      }
+    }
     // No wake-up needed: the store handed the new rows to their lanes at the commit (see take).
     const intake = { messageId: results[0]!.messageId, messageIds: results.map((r) => r.messageId), duplicate: results.every((r) => r.duplicate) };
     if (!options?.submission) return intake;

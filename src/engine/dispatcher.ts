@@ -3,6 +3,7 @@ import type { DeliveryPolicy } from '../config/channel.ts';
 import type { Sender, SendOutcome } from '../senders/types.ts';
 import type { CommittedDelivery, DeliveryStatus, FollowUpDelivery, PendingDelivery, Store } from '../store/types.ts';
 import { ConduitError } from '../errors.ts';
+import type { DestinationMetrics } from '../metrics/engine-metrics.ts';
 import { backoffMs } from './backoff.ts';
 import { type LaneGate, type LaneLease, SOLE_INSTANCE } from './lane-gate.ts';
 
@@ -30,6 +31,23 @@ interface Lane {
   wake: () => void;
   /** A delivery is between its mark and its recorded outcome (its lease is not given up meanwhile). */
   busy: boolean;
+  state: LaneState;
+  /** Since when the lane has been retrying or paused without a delivery getting through (Date.now()). */
+  failingSince: number | undefined;
+}
+
+/**
+ * What one lane is doing: idle (nothing to send), delivering, retrying (its head row failed and
+ * waits for its backoff), paused (the store cannot record deliveries), standby (another instance
+ * on a shared store holds its lease).
+ */
+export type LaneState = 'idle' | 'delivering' | 'retrying' | 'paused' | 'standby';
+
+/** A lane as metrics and alerts see it. */
+export interface LaneView {
+  readonly lane: number;
+  readonly state: LaneState;
+  readonly failingSince: number | undefined;
 }
 
 export interface DestinationHealth {
@@ -65,6 +83,8 @@ export interface DispatcherOptions {
   onFollowUp?: () => void;
   /** Which lanes this process delivers (several instances on one store); every lane when absent. */
   gate?: LaneGate;
+  /** Counts attempts and settled deliveries (metrics, alerts). */
+  metrics?: DestinationMetrics;
 }
 
 /**
@@ -97,7 +117,7 @@ export class DestinationDispatcher {
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
       const sender = this.opts.createSender();
       this.senders.push(sender);
-      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false });
+      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined });
       this.workers.push(this.run(lane, sender));
     }
     this.gate.register(this.opts.channelId, this.opts.destinationId, this.opts.policy.lanes, {
@@ -109,6 +129,17 @@ export class DestinationDispatcher {
       },
       busy: (lane) => this.lanes[lane]?.busy ?? false,
     });
+  }
+
+  /** What each lane is doing now. */
+  lanesView(): LaneView[] {
+    return this.lanes.map((l, lane) => ({ lane, state: l.state, failingSince: l.failingSince }));
+  }
+
+  private setLane(l: Lane, state: LaneState): void {
+    l.state = state;
+    if (state === 'retrying' || state === 'paused') l.failingSince ??= Date.now();
+    else if (state === 'idle' || state === 'standby') l.failingSince = undefined;
   }
 
   /** Rows were requeued, brought forward or added outside intake: lanes read the store again. */
@@ -190,6 +221,7 @@ export class DestinationDispatcher {
       if (store.writeFailure()) {
         // Sending what cannot be recorded would resend it after a crash without a trace: wait for the store.
         this.health.state = 'paused';
+        this.setLane(l, 'paused');
         l.synced = false;
         await this.sleep(lane, IDLE_POLL_MS);
         continue;
@@ -198,6 +230,7 @@ export class DestinationDispatcher {
       const lease = this.gate.lease(channelId, destinationId, lane);
       if (!lease) {
         // Another instance delivers this lane; rows pushed meanwhile are its business.
+        this.setLane(l, 'standby');
         l.queue = [];
         l.synced = false;
         await this.sleep(lane, IDLE_POLL_MS);
@@ -214,6 +247,7 @@ export class DestinationDispatcher {
       }
       if (rows.length === 0) {
         if (this.health.state !== 'retrying') this.health.state = 'idle';
+        this.setLane(l, 'idle');
         await this.sleep(lane, IDLE_POLL_MS);
         continue;
       }
@@ -240,6 +274,7 @@ export class DestinationDispatcher {
         const wait = row.nextAttemptAt - Date.now();
         if (wait > 0) {
           // Head of line waits for its backoff; a wake-up (e.g. a resend) re-reads the lane.
+          if (row.attempts > 0) this.setLane(l, 'retrying');
           l.synced = false;
           await this.sleep(lane, wait);
           break;
@@ -248,7 +283,7 @@ export class DestinationDispatcher {
         try {
           markAhead(done);
           l.busy = true;
-          settled = await this.deliver(row, sender, signal, marks.get(row.id), lease);
+          settled = await this.deliver(row, sender, signal, marks.get(row.id), lease, l);
         } catch (e) {
           l.synced = false;
           if (e instanceof ConduitError && e.code === 'LEASE_LOST') {
@@ -276,10 +311,11 @@ export class DestinationDispatcher {
   }
 
   /** Sends one row and records the attempt. Returns false when the row is still pending. */
-  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined, lease: LaneLease): Promise<boolean> {
+  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined, lease: LaneLease, l: Lane): Promise<boolean> {
     const { store, policy, log, channelId, destinationId } = this.opts;
     const attempt = row.attempts + 1;
     this.health.state = 'delivering';
+    this.setLane(l, 'delivering');
     await (mark ?? store.markSent(row.id, lease.fence));
     // The process may have been paused since the mark (SIGSTOP, a long GC): not sent once the lease may have run out.
     if (!lease.held()) throw new ConduitError('LEASE_LOST', 'the lane lease ran out before the send');
@@ -353,7 +389,14 @@ export class DestinationDispatcher {
       );
     }
     this.health.state = status === 'errored' ? 'retrying' : 'delivering';
-    if (status !== 'errored') this.opts.onSettled?.();
+    this.setLane(l, status === 'errored' ? 'retrying' : 'delivering');
+    // Dead means the destination still fails (it gave no answer worth keeping): the lane stays failing.
+    if (status === 'acknowledged' || status === 'rejected') l.failingSince = undefined;
+    this.opts.metrics?.attempted(outcome.status, latencyMs / 1000);
+    if (status !== 'errored') {
+      this.opts.metrics?.settled(status, row.receivedAt, this.health.lastCode);
+      this.opts.onSettled?.();
+    }
     return status !== 'errored';
   }
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { adminRouter, type HealthView } from '../admin/routes.ts';
@@ -18,6 +18,7 @@ import { type Configuration, loadConfiguration, type ResolvedChannel } from '../
 import type { EngineSettings } from '../config/settings.ts';
 import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
 import { BodyReader } from '../http/body.ts';
+import { consoleRouter } from '../console/serve.ts';
 import { corsMiddleware } from '../http/cors.ts';
 import { answerClientError, jsonErrorHandler } from '../http/json-errors.ts';
 import { SourceRoutes } from '../http/routes.ts';
@@ -37,6 +38,7 @@ import { VERSION } from '../version.ts';
 import { ChannelRuntime, forEachRun } from './channel.ts';
 import { STORE_FILE, secureDataDirectory } from './data-dir.ts';
 import { RetentionRunner } from './retention.ts';
+import { Observability } from './observability.ts';
 import { IntakeTurns } from './turns.ts';
 
 
@@ -81,6 +83,8 @@ export class Engine {
   readonly audit: AuditTrail;
   /** The data keys content is sealed with at rest (see store/sealing/); undefined: stored in plaintext. */
   readonly keyring: Keyring | undefined;
+  /** Metrics (GET /metrics) and alerts (the alerts file, GET /api/alerts). */
+  readonly observability: Observability;
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -100,6 +104,14 @@ export class Engine {
       intervalMs: options.settings.retentionIntervalMs,
       audit: { trail: this.audit, keepMs: options.settings.auditRetentionDays * 86_400_000 },
     });
+    this.observability = new Observability({
+      store: this.store,
+      settings: options.settings,
+      log: options.log,
+      instanceId: this.instanceId,
+      channels: () => this.channels,
+      ...(this.store instanceof PostgresStore ? { leasesHeld: () => this.leases?.held() ?? 0 } : {}),
+    });
   }
 
   get port(): number {
@@ -112,6 +124,8 @@ export class Engine {
     const { settings, configuration, log } = this.options;
     // Before anything starts: an unusable certificate, key or client CA file stops the start here.
     const tls = loadServerTls(settings);
+    // So does an alerts file with problems.
+    const alertRules = this.observability.rulesAtStart(configuration.channels);
     let recovered = 0;
     if (this.store instanceof PostgresStore) {
       // Shared by several instances: each lane's in-flight deliveries are recovered by whoever takes its lease.
@@ -175,8 +189,24 @@ export class Engine {
         reload: () => this.reload(),
         cluster: () => this.cluster(),
         chainKeys: () => chainKeys(this.keyring).all,
+        metrics: this.observability.metrics,
+        alerts: () => this.observability.alerts.list(),
+        activity: async () => {
+          const [activity, backlog] = await Promise.all([this.observability.activity.view(), this.observability.backlog()]);
+          const byChannel: Record<string, Record<string, number>> = {};
+          for (const b of backlog) byChannel[b.channelId] = { ...byChannel[b.channelId], [b.destinationId]: b.pending };
+          return Object.fromEntries(this.channels.map((c) => [c.id, { ...(activity[c.id] ?? this.observability.activity.empty()), backlog: byChannel[c.id] ?? {} }]));
+        },
+        files: {
+          channelsDir: settings.channelsDir,
+          mappingsDir: settings.mappingsDir,
+          // Beside the channels directory, as in the repository (`conduit test` reads the same folder).
+          samplesDir: join(dirname(settings.channelsDir), 'samples'),
+          ...(settings.tlsClientCa ? { tlsClientCa: settings.tlsClientCa } : {}),
+        },
       }),
     );
+    app.use(consoleRouter());
     app.use((_req, res) => {
       res.status(404).json({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'no such route' }] });
     });
@@ -213,6 +243,8 @@ export class Engine {
     if (tls) this.tlsReloader = watchServerTls(this.server!, tls, { log, audit: this.audit });
     if (settings.watch) this.watchConfiguration();
     this.retention.start();
+    this.observability.alerts.setRules(alertRules);
+    this.observability.activity.start();
   }
 
   private async startChannel(resolved: ResolvedChannel): Promise<void> {
@@ -223,6 +255,7 @@ export class Engine {
       overloaded: this.overloaded,
       turns: this.turns,
       audit: this.audit,
+      metrics: this.observability.metrics,
       ...(this.leases ? { gate: this.leases } : {}),
       ...(this.store instanceof PostgresStore ? { claim: (key: string) => this.claimShared(key) } : {}),
     });
@@ -259,10 +292,13 @@ export class Engine {
   private async applyConfiguration(): Promise<{ applied: boolean; issues: readonly ConfigIssue[] }> {
     const { log, settings } = this.options;
     const next = loadConfiguration(settings);
-    if (next.issues.length > 0) {
-      this.configIssues = next.issues;
-      for (const i of next.issues) log.error({ file: i.file, line: i.line, path: i.path, code: i.code }, `configuration not reloaded: ${formatIssue(i)}`);
-      return { applied: false, issues: next.issues };
+    // The alerts file is part of the configuration: its rules name channels and destinations.
+    const alerts = this.observability.loadRules(next.issues.length === 0 ? next.channels : undefined);
+    const issues = [...next.issues, ...alerts.issues];
+    if (issues.length > 0) {
+      this.configIssues = issues;
+      for (const i of issues) log.error({ file: i.file, line: i.line, path: i.path, code: i.code }, `configuration not reloaded: ${formatIssue(i)}`);
+      return { applied: false, issues };
     }
     this.configIssues = [];
     const wanted = new Map(next.channels.filter((c) => c.config.enabled).map((c) => [c.config.id, c]));
@@ -283,10 +319,11 @@ export class Engine {
     for (const n of wanted.values()) {
       if (!this.channels.some((c) => c.id === n.config.id)) await this.startChannel(n);
     }
+    this.observability.alerts.setRules(alerts.rules);
     return { applied: true, issues: [] };
   }
 
-  /** Reloads shortly after any change under the channels or mappings directory. */
+  /** Reloads shortly after any change under the channels or mappings directory, or to the alerts file. */
   private watchConfiguration(): void {
     const { settings, log } = this.options;
     let timer: NodeJS.Timeout | undefined;
@@ -314,6 +351,8 @@ export class Engine {
         log.warn({ err: e, dir }, 'cannot watch for configuration changes');
       }
     }
+    const alertsWatcher = this.observability.watchAlertsFile(changed);
+    if (alertsWatcher) this.watchers.push(alertsWatcher);
   }
 
   /**
@@ -368,6 +407,7 @@ export class Engine {
   async stop(): Promise<void> {
     for (const w of this.watchers) w.close();
     this.tlsReloader?.close();
+    await this.observability.stop();
     await this.retention.stop();
     await this.reloading;
     const server = this.server;

@@ -288,6 +288,7 @@ export class GroupCommit {
               partitionKey: m.partitionKey,
               sourceId: m.sourceId,
               sourceVersion: m.sourceVersion,
+              receivedAt: m.receivedAt,
             });
           }
         }

@@ -3,6 +3,7 @@
  * The embedded implementation is SQLite (node:sqlite); a PostgreSQL one fills the same
  * interface for the scale-out mode.
  */
+import { z } from 'zod';
 import type { ConduitError } from '../errors.ts';
 
 /** Delivery states (one row per message and destination). */
@@ -26,7 +27,13 @@ export const TERMINAL_STATUSES: readonly DeliveryStatus[] = ['acknowledged', 're
 export const PENDING_STATUSES: readonly DeliveryStatus[] = ['queued', 'sent', 'errored'];
 
 /** Message states: received (stored, nothing to deliver) or the least advanced delivery's state. */
-export type MessageStatus = 'received' | 'filtered' | DeliveryStatus;
+export const MessageStatus = z.enum(['received', 'filtered', 'queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead']);
+export type MessageStatus = z.infer<typeof MessageStatus>;
+
+/*
+ * What the admin API shows of stored messages: zod schemas, so the OpenAPI description
+ * (src/admin/openapi.ts) and these types come from one place.
+ */
 
 export interface NewDelivery {
   destinationId: string;
@@ -102,6 +109,8 @@ export interface PendingDelivery {
   /** The message's source id and version (the result's), for the status events of its outcomes. */
   sourceId: string;
   sourceVersion: string;
+  /** When the message was received (ISO 8601): the delivery latency metric counts from here. */
+  receivedAt: string;
   /**
    * The payload could not be opened (its data key is not in the keyring, or it does not
    * authenticate: STORE_KEY_UNKNOWN, STORE_SEAL_INVALID); `payload` is then empty and the lane
@@ -168,62 +177,79 @@ export interface SettledCounts {
   rejected: number;
 }
 
-/** A newer version of the same result (same channel and source id) than a given message. */
-export interface NewerVersion {
-  id: string;
-  sourceVersion: string;
-  receivedAt: string;
-  /** Destinations that acknowledged this version. */
-  acknowledgedBy: string[];
-}
-
-export interface DeliveryView {
-  destinationId: string;
-  controlId: string;
-  status: DeliveryStatus;
-  payload: string;
-  contentType: string;
-  mappingVersion?: string;
-  warnings?: string[];
-  /** For a follow-up (a status callback): the destination whose outcome it reports. */
-  follows?: string;
-  attempts: Array<{
-    attempt: number;
-    startedAt: string;
-    latencyMs: number;
-    /** acknowledged, rejected, retryable; 'unknown' for an attempt on the wire when the engine stopped (see recoverInFlight). */
-    outcome: string;
-    code?: string;
-    detail?: string;
-    response?: string;
-  }>;
-  nextAttemptAt?: string;
-  updatedAt: string;
-  /** A dead or rejected delivery an operator dismissed (see Store.dismiss): when, and who. */
-  dismissedAt?: string;
-  dismissedBy?: string;
-}
-
-export interface MessageSummary {
-  id: string;
+/** Deliveries of one destination not yet in a terminal state (queued, sent, errored). */
+export interface DestinationBacklog {
   channelId: string;
-  sourceId: string;
-  sourceVersion: string;
-  receivedAt: string;
-  status: MessageStatus;
+  destinationId: string;
+  pending: number;
 }
 
-export interface MessageView extends MessageSummary {
+/** A newer version of the same result (same channel and source id) than a given message. */
+export const NewerVersion = z.object({
+  id: z.string(),
+  sourceVersion: z.string(),
+  receivedAt: z.string(),
+  /** Destinations that acknowledged this version. */
+  acknowledgedBy: z.array(z.string()),
+});
+export type NewerVersion = z.infer<typeof NewerVersion>;
+
+export const AttemptView = z.object({
+  attempt: z.number().int(),
+  startedAt: z.string(),
+  latencyMs: z.number(),
+  /** acknowledged, rejected, retryable; 'unknown' for an attempt on the wire when the engine stopped (see recoverInFlight). */
+  outcome: z.string(),
+  code: z.string().optional(),
+  detail: z.string().optional(),
+  /** The raw ACK or response body (content: integrators only). */
+  response: z.string().optional(),
+});
+
+export const DeliveryView = z.object({
+  destinationId: z.string(),
+  /** MSH-10 (or the request's id): the same on every attempt and resend. */
+  controlId: z.string(),
+  status: z.enum(['queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead']),
+  /** What was sent (content: integrators only). */
+  payload: z.string(),
+  contentType: z.string(),
+  mappingVersion: z.string().optional(),
+  warnings: z.array(z.string()).optional(),
+  /** For a follow-up (a status callback): the destination whose outcome it reports. */
+  follows: z.string().optional(),
+  attempts: z.array(AttemptView),
+  nextAttemptAt: z.string().optional(),
+  updatedAt: z.string(),
+  /** A dead or rejected delivery an operator dismissed (see Store.dismiss): when, and who. */
+  dismissedAt: z.string().optional(),
+  dismissedBy: z.string().optional(),
+});
+export type DeliveryView = z.infer<typeof DeliveryView>;
+
+export const MessageSummary = z.object({
+  id: z.string(),
+  channelId: z.string(),
+  sourceId: z.string(),
+  sourceVersion: z.string(),
+  receivedAt: z.string(),
+  status: MessageStatus,
+});
+export type MessageSummary = z.infer<typeof MessageSummary>;
+
+export const MessageView = MessageSummary.extend({
   /** Empty once the content was removed by retention (see contentPrunedAt), as are payloads and answers. */
-  rawInput: string;
+  rawInput: z.string(),
   /** When retention removed the content (raw input, canonical report, payloads, raw answers). */
-  contentPrunedAt?: string;
-  inputFormat: string;
-  canonical?: unknown;
-  mappingVersion?: string;
-  filteredBy?: string;
-  deliveries: DeliveryView[];
-}
+  contentPrunedAt: z.string().optional(),
+  inputFormat: z.string(),
+  /** The canonical lab report (src/canonical/report.ts). */
+  canonical: z.unknown().optional(),
+  mappingVersion: z.string().optional(),
+  filteredBy: z.string().optional(),
+  deliveries: z.array(DeliveryView),
+});
+export type MessageView = z.infer<typeof MessageView>;
 
 export interface MessageQuery {
   channelId?: string;
@@ -244,11 +270,12 @@ export interface MessageQuery {
   cursor?: string;
 }
 
-export interface ChannelCounts {
-  channelId: string;
-  messages: number;
-  byStatus: Partial<Record<MessageStatus, number>>;
-}
+export const ChannelCounts = z.object({
+  channelId: z.string(),
+  messages: z.number().int(),
+  byStatus: z.partialRecord(MessageStatus, z.number().int()),
+});
+export type ChannelCounts = z.infer<typeof ChannelCounts>;
 
 /** Where a walk of retention stopped: the last message it looked at. */
 export interface PruneCursor {
@@ -316,6 +343,11 @@ export interface Store {
   newerVersions(messageId: string): Promise<NewerVersion[]>;
   /** Dead and rejected deliveries per destination that reached that state at or after `since` (ISO time). */
   settledSince(since: string): Promise<SettledCounts[]>;
+  /**
+   * The backlog per destination, as committed: read from the index of pending deliveries, so it
+   * costs as much as the backlog is long, whatever the size of the store (metrics, alerts).
+   */
+  backlogByDestination(): Promise<DestinationBacklog[]>;
   /** Set while writes fail; reads keep working (they show unwritten outcomes too). */
   writeFailure(): StoreWriteFailure | undefined;
   getMessage(id: string): Promise<MessageView | undefined>;

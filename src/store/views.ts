@@ -7,6 +7,7 @@ import type {
   ChannelCounts,
   DeliveryStatus,
   DeliveryView,
+  DestinationBacklog,
   MessageQuery,
   MessageStatus,
   MessageSummary,
@@ -63,9 +64,14 @@ export function pendingOf(read: Row[], ops: readonly Op[], limit: number, opener
       partitionKey: r.partition_key as string,
       sourceId: r.source_id as string,
       sourceVersion: r.source_version as string,
+      receivedAt: r.received_at as string,
       ...(unreadable ? { unreadable } : {}),
     };
   });
+}
+
+export function backlogOf(rows: Array<{ channel_id: string; destination_id: string; n: number }>): DestinationBacklog[] {
+  return rows.map((r) => ({ channelId: r.channel_id, destinationId: r.destination_id, pending: r.n }));
 }
 
 export function settledCounts(rows: Array<{ channel_id: string; destination_id: string; status: 'dead' | 'rejected'; n: number }>): SettledCounts[] {

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { readAsSource } from '../cli/preview.ts';
 import type { ResolvedChannel } from '../config/load.ts';
 import { processInput } from '../engine/channel.ts';
@@ -67,37 +67,49 @@ export async function runGoldenTests(channels: readonly ResolvedChannel[], o: Go
     const dir = sampleDirFor(o.samplesDir, channel.config.mapping!, channel.mapping.format);
     const files = existsSync(dir) ? readdirSync(dir).sort() : [];
     for (const sample of listSamples(dir, channel.mapping.format)) {
-      const id = channel.config.id;
-      const existing = files.filter((f) => {
-        const p = parseExpectedFile(f);
-        return p?.sample === sample.name && p.channel === id;
-      });
-      for (const f of existing) seen.add(join(dir, f));
-      let outputs: Map<string, string>;
-      try {
-        outputs = await goldenOutputs(channel, sample);
-      } catch (e) {
-        checks.push({ channel: id, sample: sample.name, path: sample.path, status: 'failed', diff: [`${id} failed: ${(e as Error).message}`] });
-        continue;
-      }
-      for (const file of [...new Set([...outputs.keys(), ...existing])].sort()) {
-        const path = join(dir, file);
-        const actual = outputs.get(file);
-        const base = { channel: id, sample: sample.name, path };
-        if (actual === undefined) {
-          checks.push({ ...base, status: 'stale', diff: [whyStale(file, outputs)] });
-        } else if (!existing.includes(file)) {
-          checks.push({ ...base, status: 'new', actual, diff: [] });
-        } else {
-          const expected = readFileSync(path, 'utf8').replace(/\r\n/g, '\n');
-          if (expected === actual) checks.push({ ...base, status: 'ok', actual, diff: [] });
-          else checks.push({ ...base, status: 'changed', actual, diff: differences(file, expected, actual) });
-        }
-      }
+      const { checks: found, expectedFiles } = await checkSample(channel, sample, files);
+      for (const f of expectedFiles) seen.add(f);
+      checks.push(...found);
     }
   }
   checks.push(...orphans(channels, o, seen));
   return checks;
+}
+
+/**
+ * One sample through one channel against the expected files beside it (`files`: the names in
+ * the sample's folder): a check per output file, and the expected files that belong to it.
+ */
+export async function checkSample(channel: ResolvedChannel, sample: Sample, files: readonly string[]): Promise<{ checks: GoldenCheck[]; expectedFiles: string[] }> {
+  const id = channel.config.id;
+  const dir = dirname(sample.path);
+  const existing = files.filter((f) => {
+    const p = parseExpectedFile(f);
+    return p?.sample === sample.name && p.channel === id;
+  });
+  const expectedFiles = existing.map((f) => join(dir, f));
+  let outputs: Map<string, string>;
+  try {
+    outputs = await goldenOutputs(channel, sample);
+  } catch (e) {
+    return { checks: [{ channel: id, sample: sample.name, path: sample.path, status: 'failed', diff: [`${id} failed: ${(e as Error).message}`] }], expectedFiles };
+  }
+  const checks: GoldenCheck[] = [];
+  for (const file of [...new Set([...outputs.keys(), ...existing])].sort()) {
+    const path = join(dir, file);
+    const actual = outputs.get(file);
+    const base = { channel: id, sample: sample.name, path };
+    if (actual === undefined) {
+      checks.push({ ...base, status: 'stale', diff: [whyStale(file, outputs)] });
+    } else if (!existing.includes(file)) {
+      checks.push({ ...base, status: 'new', actual, diff: [] });
+    } else {
+      const expected = readFileSync(path, 'utf8').replace(/\r\n/g, '\n');
+      if (expected === actual) checks.push({ ...base, status: 'ok', actual, diff: [] });
+      else checks.push({ ...base, status: 'changed', actual, diff: differences(file, expected, actual) });
+    }
+  }
+  return { checks, expectedFiles };
 }
 
 /**

@@ -154,6 +154,7 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
   assert.equal(settingsFlag('--max-backlog'), 'maxBacklog');
   assert.equal(settingsFlag('--json'), undefined);
   assert.deepEqual([...SETTINGS_FLAGS].sort(), [
+    '--alerts',
     '--api-rate-limit',
     '--audit-retention-days',
     '--body-timeout-ms',
@@ -179,4 +180,11 @@ test('settingsFlag maps each flag to its setting; SETTINGS_FLAGS lists them all'
     '--tls-key',
     '--watch',
   ]);
+});
+
+test('the alerts file: --alerts over CONDUIT_ALERTS, made absolute; none when neither is given and there is no ./alerts.yaml', () => {
+  assert.equal(readSettings({}, { CONDUIT_ALERTS: 'ops/alerts.yaml' }).alerts, resolve('ops/alerts.yaml'));
+  assert.equal(readSettings({ '--alerts': '/etc/conduit/alerts.yaml' }, { CONDUIT_ALERTS: 'ops/alerts.yaml' }).alerts, '/etc/conduit/alerts.yaml');
+  // The tests run in the repository, which has no alerts.yaml.
+  assert.equal(readSettings({}, {}).alerts, undefined);
 });

@@ -8,7 +8,7 @@ import { classifyCallbackAnswer, signBody } from '../../src/senders/status-callb
 import type { PendingDelivery } from '../../src/store/types.ts';
 
 const row: PendingDelivery = {
-  id: 7, messageId: 'MSG1', destinationId: 'lis', controlId: 'CTRL1', payload: 'MSH|...', contentType: 'application/hl7-v2', attempts: 0, nextAttemptAt: 0, partitionKey: 'patient:p1', sourceId: 'res_1', sourceVersion: '2',
+  id: 7, messageId: 'MSG1', destinationId: 'lis', controlId: 'CTRL1', payload: 'MSH|...', contentType: 'application/hl7-v2', attempts: 0, nextAttemptAt: 0, partitionKey: 'patient:p1', sourceId: 'res_1', sourceVersion: '2', receivedAt: '2026-11-20T08:59:00.000Z',
 };
 const ACK_AR = 'MSH|^~\\&|LIS|LAB|CONDUIT|LAB|20261120090000||ACK^R01^ACK|A1|P|2.5.1\rMSA|AR|CTRL1\rERR|||207^Application internal error^HL70357|E||||unknown test code';
 const where = { channelId: 'ch', destinationId: 'lis', source: { id: 'res_1', version: '2' } };

@@ -36,6 +36,7 @@ await eachStore((tempStore) => {
         partitionKey: ms[0]!.partitionKey,
         sourceId: ms[0]!.sourceId,
         sourceVersion: ms[0]!.sourceVersion,
+        receivedAt: ms[0]!.receivedAt,
       },
     );
   });
@@ -133,6 +134,24 @@ await eachStore((tempStore) => {
     assert.equal(store.pendingCount(), 1);
     assert.equal((await store.getMessage(a!.id))!.status, 'rejected');
     assert.equal((await store.getMessage(b!.id))!.status, 'dead');
+  });
+
+  test('backlogByDestination: pending deliveries (queued, sent, errored) per channel and destination, as committed', async (t) => {
+    const store = (await tempStore(t)).open();
+    await store.insertMessage(message({ deliveries: [delivery(), delivery({ destinationId: 'ehr' })] }));
+    await store.insertMessage(message({ deliveries: [delivery({ lane: 1 })] }));
+    await store.insertMessage(message({ channelId: 'other', deliveries: [delivery()] }));
+    await store.insertMessage(message({ deliveries: [delivery()] }));
+    await store.insertMessage(message({ deliveries: [delivery()] }));
+    const [first, second, third] = await store.pendingDeliveries('ch', 'lis', 0, 10);
+    store.recordAttempt(attempt(first!.id));
+    store.recordAttempt(attempt(second!.id, { outcome: 'retryable', status: 'errored', nextAttemptAt: Date.now() + 60_000 }));
+    store.recordAttempt(attempt(third!.id, { attempt: 3, outcome: 'retryable', status: 'dead' }));
+    await store.settled();
+    const byKey = (rows: Array<{ channelId: string; destinationId: string; pending: number }>) =>
+      rows.map((r) => `${r.channelId}/${r.destinationId}=${r.pending}`).sort();
+    // lis: the errored row on lane 0 and the row on lane 1; the acknowledged and dead ones are not pending.
+    assert.deepEqual(byKey(await store.backlogByDestination()), ['ch/ehr=1', 'ch/lis=2', 'other/lis=1']);
   });
 
   test('markSent does not revive a delivery that already has a terminal outcome', async (t) => {

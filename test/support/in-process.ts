@@ -48,7 +48,14 @@ export async function startTestEngine(channels: Record<string, string>, override
     },
   });
   const engine = new Engine({ settings, configuration, log: createLogger(settings.logLevel, sink), adminToken: ADMIN_TOKEN });
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (e) {
+    // As `conduit start` does: what the constructor opened (the store's writer thread) would keep the test process alive.
+    await engine.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const url = `http://127.0.0.1:${engine.port}`;
   return {
     engine,

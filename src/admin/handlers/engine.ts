@@ -1,8 +1,14 @@
-import type { Handlers, AdminDeps } from './support.ts';
-import { audited } from './support.ts';
+import type { z } from 'zod';
+import { VERSION } from '../../version.ts';
+import type { ActivityAnswer } from '../schemas.ts';
+import { openApiDocument } from '../openapi.ts';
+import { ROUTE_SCHEMAS } from '../route-schemas.ts';
+import { ADMIN_ROUTES } from '../route-table.ts';
+import { type AdminDeps, audited, type Handlers } from './support.ts';
 
 /** Health, channels, the cluster and reloading the configuration. */
 export function engineHandlers(deps: AdminDeps): Handlers {
+  let document: ReturnType<typeof openApiDocument> | undefined;
   return {
     'GET /health': async (_req, res, a) => {
       const health = await deps.health();
@@ -24,6 +30,16 @@ export function engineHandlers(deps: AdminDeps): Handlers {
       const details = health.details ? Object.fromEntries(Object.entries(health.details).filter(([k]) => mine(k))) : undefined;
       res.status(code).json({ ...health, components, ...(details && Object.keys(details).length > 0 ? { details } : { details: undefined }) });
     },
+    'GET /api/openapi.json': async (_req, res) => {
+      document ??= openApiDocument(ADMIN_ROUTES, ROUTE_SCHEMAS, VERSION);
+      res.json(document);
+    },
+
+    'GET /api/whoami': async (_req, res, a) => {
+      const p = a.principal!;
+      res.json({ name: p.name, role: p.role, ...(p.tenant ? { tenant: p.tenant } : {}) });
+    },
+
     'GET /api/channels': async (_req, res, a) => {
       // Counts include the outcomes recorded just before (written behind by the store's writer).
       await deps.store.settled();
@@ -35,6 +51,11 @@ export function engineHandlers(deps: AdminDeps): Handlers {
           .map((c) => ({ ...c, messages: counts.get(c.id)?.messages ?? 0, deliveries: counts.get(c.id)?.byStatus ?? {} })),
       });
     },
+    'GET /api/activity': async (_req, res, a) => {
+      const all = await deps.activity();
+      res.json({ channels: Object.fromEntries(Object.entries(all).filter(([id]) => a.sees(id))) } satisfies z.infer<typeof ActivityAnswer>);
+    },
+
     'GET /api/cluster': async (_req, res) => {
       res.json(await deps.cluster());
     },

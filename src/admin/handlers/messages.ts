@@ -1,29 +1,10 @@
-import { z } from 'zod';
 import { sendError } from '../../http/outcome.ts';
 import type { MessageStatus, MessageView, NewerVersion } from '../../store/types.ts';
 import { summariseFhirResponse } from '../fhir-response.ts';
 import { outcome } from '../guard.ts';
+import { type DismissAnswer, MessageQuery, type MessagesPage, type ResendAnswer, ResendQuery } from '../schemas.ts';
+import type { z } from 'zod';
 import { type AdminDeps, audited, type Handlers, invalid, notFound } from './support.ts';
-
-const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time such as 2026-12-07T08:00:00Z' });
-
-const STATUSES = ['received', 'filtered', 'queued', 'sent', 'acknowledged', 'rejected', 'errored', 'dead'] as const;
-
-const MessageQuery = z
-  .object({
-    channel: z.string().optional(),
-    status: z.enum(STATUSES).optional(),
-    since: isoTime.optional(),
-    until: isoTime.optional(),
-    source: z.string().min(1).max(200).optional(),
-    patient: z.string().min(1).max(200).optional(),
-    controlId: z.string().min(1).max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().regex(/^[0-9a-z]+$/, 'expected a cursor from a previous page').optional(),
-  })
-  .strict();
-
-const ResendQuery = z.object({ force: z.enum(['true', 'false'], { error: "expected 'true' or 'false'" }).optional() }).strict();
 
 /** Whether a message is the newest version of its result, and if not which message is (see Store.newerVersions). */
 function currency(newer: readonly NewerVersion[]): { current: boolean; supersededBy?: string } {
@@ -81,7 +62,7 @@ export function messageHandlers(deps: AdminDeps): Handlers {
         ...(q.data.cursor ? { cursor: q.data.cursor } : {}),
       });
       const messages = await Promise.all(page.messages.map(async (m) => ({ ...m, ...currency(await deps.store.newerVersions(m.id)) })));
-      res.json({ ...page, messages });
+      res.json({ ...page, messages } satisfies z.infer<typeof MessagesPage>);
     },
     'GET /api/messages/:id': async (req, res, a) => {
       const id = String(req.params.id);
@@ -147,7 +128,7 @@ export function messageHandlers(deps: AdminDeps): Handlers {
         return;
       }
       deps.wake(m.channelId);
-      res.status(202).json({ messageId: m.id, requeued, broughtForward });
+      res.status(202).json({ messageId: m.id, requeued, broughtForward } satisfies z.infer<typeof ResendAnswer>);
     },
     'POST /api/messages/:id/dismiss': async (req, res, a) => {
       const id = String(req.params.id);
@@ -164,7 +145,7 @@ export function messageHandlers(deps: AdminDeps): Handlers {
         destinations: open.map((d) => d.destinationId).join(','),
       });
       const dismissed = await deps.store.dismiss(id, a.actor);
-      res.json({ messageId: id, dismissed });
+      res.json({ messageId: id, dismissed } satisfies z.infer<typeof DismissAnswer>);
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { AlertView } from '../../alerts/alerts.ts';
+import type { ChannelActivity } from '../../engine/activity.ts';
 import type { AccessStore } from '../../audit/store.ts';
 import type { AuditTrail } from '../../audit/trail.ts';
 import { InputError } from '../../errors.ts';
@@ -47,6 +49,14 @@ export interface AdminDeps {
   cluster(): Promise<unknown>;
   /** Keys of a keyed audit chain, by id, for verifying it. */
   chainKeys(): ReadonlyMap<string, Buffer>;
+  /** The engine's Prometheus metrics, as text (GET /metrics). */
+  metrics: { text(): Promise<string>; readonly contentType: string };
+  /** Active and recent alerts (GET /api/alerts). */
+  alerts(): readonly AlertView[];
+  /** Per channel: messages per minute, the last hour's and day's counts, the backlog per destination (the dashboard). */
+  activity(): Promise<Record<string, ChannelActivity & { backlog: Record<string, number> }>>;
+  /** Where the workbench reads and writes: the channels and mappings directories, the samples. */
+  files: { channelsDir: string; mappingsDir: string; samplesDir: string; tlsClientCa?: string };
 }
 
 /** A route's handler: runs after the guard, with who called. */

@@ -11,6 +11,7 @@ import { RowOpener } from '../sealing/rows.ts';
 import type {
   ChannelCounts,
   DeliveryStatus,
+  DestinationBacklog,
   MessageQuery,
   MessageStatus,
   MessageSummary,
@@ -21,7 +22,7 @@ import type {
   Store,
   Submission,
 } from '../types.ts';
-import { channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
+import { backlogOf, channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
 import { type Op, overlay, withUnwrittenAttempts } from '../write-behind.ts';
 import { connectionConfig, inTransaction, postgresWords, redactedUrl } from './connection.ts';
 import { type InstanceInfo, LeaseTable } from './leases.ts';
@@ -278,7 +279,7 @@ export class PostgresStore extends GroupCommittedStore implements Store {
     const extra = finishingOps(this.writes.unwritten());
     const { value, ops } = await this.withUnwritten(() =>
       this.query(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.key_id, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key, m.source_id, m.source_version
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.key_id, d.content_type, d.status, d.attempts, d.next_attempt_at, d.round, m.partition_key, m.source_id, m.source_version, m.received_at
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = $1 AND d.destination_id = $2 AND d.lane = $3 AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT $4`,
@@ -295,6 +296,21 @@ export class PostgresStore extends GroupCommittedStore implements Store {
       [since],
     );
     return settledCounts(rows);
+  }
+
+  async backlogByDestination(): Promise<DestinationBacklog[]> {
+    // The partial index deliveries_pending holds the pending rows only.
+    const rows = await this.query<{ channel_id: string; destination_id: string; n: number }>(
+      `SELECT channel_id, destination_id, count(*)::int AS n FROM deliveries
+        WHERE status IN ('queued', 'sent', 'errored') GROUP BY channel_id, destination_id`,
+    );
+    return backlogOf(rows);
+  }
+
+  /** The database's size on disk (pg_database_size), for the store size metric. */
+  async databaseBytes(): Promise<number> {
+    const [r] = await this.query<{ bytes: string }>('SELECT pg_database_size(current_database())::text AS bytes');
+    return Number(r!.bytes);
   }
 
   async newerVersions(messageId: string): Promise<NewerVersion[]> {

@@ -13,6 +13,7 @@ import { RowOpener } from '../sealing/rows.ts';
 import type {
   ChannelCounts,
   DeliveryStatus,
+  DestinationBacklog,
   MessageQuery,
   MessageStatus,
   MessageSummary,
@@ -23,7 +24,7 @@ import type {
   Store,
   Submission,
 } from '../types.ts';
-import { channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
+import { backlogOf, channelCountsOf, finishingOps, listConditions, messageView, newerOf, pageOf, pendingOf, type Row, settledCounts, type VersionRow } from '../views.ts';
 import { overlay, withUnwrittenAttempts } from '../write-behind.ts';
 import { markStoreCreated, openChecked, sqliteWords } from './check.ts';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.ts';
@@ -85,12 +86,17 @@ export class SqliteStore extends GroupCommittedStore implements Store {
     this.opener = new RowOpener(options.keyring);
     this.stmt = {
       pending: this.db.prepare(
-        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.key_id, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key, m.source_id, m.source_version
+        `SELECT d.id, m.id AS message_id, d.destination_id, d.control_id, d.payload, d.key_id, d.content_type, d.status, d.attempts, d.next_attempt_at, m.partition_key, m.source_id, m.source_version, m.received_at
            FROM deliveries d JOIN messages m ON m.seq = d.message_seq
           WHERE d.channel_id = ? AND d.destination_id = ? AND d.lane = ? AND d.status IN ('queued', 'sent', 'errored')
           ORDER BY d.id LIMIT ?`,
       ),
       countPending: this.db.prepare(`SELECT count(*) AS n FROM deliveries WHERE status IN ('queued', 'sent', 'errored')`),
+      // A scan of the partial index alone (it holds the pending rows only and covers the columns grouped).
+      backlog: this.db.prepare(
+        `SELECT channel_id, destination_id, count(*) AS n FROM deliveries INDEXED BY deliveries_pending
+          WHERE status IN ('queued', 'sent', 'errored') GROUP BY channel_id, destination_id`,
+      ),
       submissionByKey: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND idempotency_key = ?'),
       submissionById: this.db.prepare('SELECT * FROM submissions WHERE channel_id = ? AND id = ? ORDER BY seq LIMIT 1'),
       message: this.db.prepare('SELECT * FROM messages WHERE id = ?'),
@@ -151,6 +157,10 @@ export class SqliteStore extends GroupCommittedStore implements Store {
 
   async settledSince(since: string): Promise<SettledCounts[]> {
     return settledCounts(this.stmt.settled!.all(since) as Parameters<typeof settledCounts>[0]);
+  }
+
+  async backlogByDestination(): Promise<DestinationBacklog[]> {
+    return backlogOf(this.stmt.backlog!.all() as Parameters<typeof backlogOf>[0]);
   }
 
   async newerVersions(messageId: string): Promise<NewerVersion[]> {
