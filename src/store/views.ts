@@ -182,7 +182,12 @@ export function listConditions(q: MessageQuery, param: (value: string | number) 
   else if (q.status) {
     // A message is listed under the status it displays: its most troubled delivery's.
     const worse = STATUS_PRECEDENCE.slice(0, STATUS_PRECEDENCE.indexOf(q.status as DeliveryStatus));
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.status = ${param(q.status)})`);
+    // Driven by the deliveries_status index (status, message_seq): a rare status (dead, rejected)
+    // is found without walking every message, and the cursor bounds the subquery too.
+    // (Placeholders in the order of the text: SQLite's '?' are positional.)
+    const status = param(q.status);
+    const below = q.cursor ? ` AND d.message_seq < ${param(cursorSeq(q.cursor))}` : '';
+    where.push(`m.seq IN (SELECT d.message_seq FROM deliveries d WHERE d.status = ${status}${below})`);
     if (worse.length > 0) {
       where.push(`NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.message_seq = m.seq AND d.status IN (${worse.map((w) => param(w)).join(', ')}))`);
     }

@@ -154,6 +154,7 @@ ALTER TABLE deliveries ADD COLUMN dismissed_by text;
   4: `
 CREATE INDEX messages_partition ON messages (partition_key, seq);
 CREATE INDEX messages_source ON messages (source_id, seq);
+CREATE INDEX messages_time ON messages (received_at);
 CREATE INDEX deliveries_control ON deliveries (control_id);
 `,
 };

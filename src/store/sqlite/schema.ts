@@ -31,6 +31,7 @@ CREATE INDEX IF NOT EXISTS messages_with_content ON messages (channel_id, receiv
 -- The message browser finds messages by patient, by the source's id, by a control id (MSH-10).
 CREATE INDEX IF NOT EXISTS messages_partition ON messages (partition_key, seq);
 CREATE INDEX IF NOT EXISTS messages_source ON messages (source_id, seq);
+CREATE INDEX IF NOT EXISTS messages_time ON messages (received_at);
 
 CREATE TABLE IF NOT EXISTS deliveries (
   id              INTEGER PRIMARY KEY,
