@@ -83,6 +83,7 @@ describe('web console in Chromium', { skip: missing }, () => {
     assert.equal(await cellValue(msa1), 'AA');
     const obx5 = page.locator('td[data-field="OBX-5"]').first();
     assert.equal(await obx5.getAttribute('title'), 'OBX-5 Observation Value');
+    assert.deepEqual(await unlabelled(page), []);
     await shot(page, '1-message-ack');
 
     await page.getByRole('button', { name: 'Resend' }).click();
@@ -110,6 +111,7 @@ describe('web console in Chromium', { skip: missing }, () => {
     await msh3.waitFor();
     assert.equal(await cellValue(msh3), 'CONDUIT');
     assert.match((await page.locator('.golden').textContent()) ?? '', /ok/);
+    assert.deepEqual(await unlabelled(page), []);
     await shot(page, '2-workbench');
 
     const editor = page.getByLabel('File', { exact: true });
