@@ -327,6 +327,9 @@ export class GroupCommit {
     if (!this.failure) {
       this.failure = { since: new Date().toISOString(), reason: this.runner.describe(e) };
       this.options.onWriteError?.(e);
+    } else {
+      // The latest reason is the one to act on (a lost connection first, then a read-only server).
+      this.failure = { since: this.failure.since, reason: this.runner.describe(e) };
     }
     if (!this.closed) this.retryTimer ??= setTimeout(() => this.retryWrites(), WRITE_RETRY_MS);
   }
