@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { makeEvent } from '../support/events.ts';
+import { postWithStalledBody } from '../support/stalled-body.ts';
 import { startTestEngine, type TestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 import { startSandboxLis } from '../support/sandbox.ts';
 
@@ -106,20 +106,7 @@ describe('webhook source: bad input gets its specific 4xx and the channel keeps 
   });
 
   test('a missing signature is refused before the body is read: a body that never comes still gets its 401', { timeout: 20_000 }, async () => {
-    const { port } = new URL(t.url);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => {
-        // Headers promise 100000 bytes that are never sent.
-        socket.write('POST /channels/signed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
-      });
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (c: string) => {
-        text += c;
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const answer = await postWithStalledBody(t.url, '/channels/signed');
     assert.match(answer, /^HTTP\/1\.1 401 /);
     assert.match(answer, /connection: close/i);
     assert.match(answer, /"code":"security"/);

@@ -1,10 +1,10 @@
 /** Per-source rate limits of the webhook and REST sources, on a real engine: 429 before the body is read, headers, audit, nothing stored. */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEvent } from '../../src/audit/event.ts';
 import { auditEvent, watchAudit } from '../support/audit-events.ts';
 import { makeEvent } from '../support/events.ts';
+import { postWithStalledBody } from '../support/stalled-body.ts';
 import { startTestEngine, type TestEngine, webhookToMllpChannel } from '../support/in-process.ts';
 import { startSandboxLis } from '../support/sandbox.ts';
 import { restToMllpChannel } from './rest/support.ts';
@@ -87,20 +87,7 @@ describe('per-source rate limits', () => {
 
   test('webhook: the limit is applied before the body is read (a body that never comes still gets its 429)', { timeout: 20_000 }, async () => {
     assert.equal((await t.post('/channels/stall', makeEvent('res_RL_STALL'))).status, 201);
-    const { port } = new URL(t.url);
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), '127.0.0.1', () => {
-        // Headers promise 100000 bytes that are never sent.
-        socket.write('POST /channels/stall HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{');
-      });
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (c: string) => {
-        text += c;
-      });
-      socket.on('close', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const answer = await postWithStalledBody(t.url, '/channels/stall');
     assert.match(answer, /^HTTP\/1\.1 429 /);
     assert.match(answer, /retry-after: \d+/i);
     assert.match(answer, /connection: close/i);

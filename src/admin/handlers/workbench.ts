@@ -1,3 +1,5 @@
+import type { Response } from 'express';
+import type { z } from 'zod';
 import { InputError } from '../../errors.ts';
 import { sendError } from '../../http/outcome.ts';
 import { listEditable, readEditable, resolveEditable, writeEditable } from '../../workbench/files.ts';
@@ -12,8 +14,20 @@ import { type AdminDeps, audited, type Handlers, invalid } from './support.ts';
  * that writes only a configuration the engine would take (then reloads it).
  */
 export function workbenchHandlers(deps: AdminDeps): Handlers {
-  const checkPaths = (files: Record<string, string>) => {
-    for (const path of Object.keys(files)) resolveEditable(deps.files, path);
+  /** The body, parsed, with every file one the workbench edits; else the 422 is answered and undefined returned. */
+  const filesBody = <T extends { files: Record<string, string> }>(schema: z.ZodType<T>, raw: unknown, res: Response): { data: T } | undefined => {
+    const body = schema.safeParse(raw ?? {});
+    if (!body.success) {
+      invalid(res, body.error, 'body');
+      return undefined;
+    }
+    try {
+      for (const path of Object.keys(body.data.files)) resolveEditable(deps.files, path);
+    } catch (e) {
+      sendError(res, e);
+      return undefined;
+    }
+    return { data: body.data };
   };
   return {
     'GET /api/workbench/files': async (_req, res) => {
@@ -45,13 +59,8 @@ export function workbenchHandlers(deps: AdminDeps): Handlers {
     },
 
     'POST /api/workbench/preview': async (req, res) => {
-      const body = PreviewBody.safeParse(req.body ?? {});
-      if (!body.success) return invalid(res, body.error, 'body');
-      try {
-        checkPaths(body.data.files);
-      } catch (e) {
-        return sendError(res, e);
-      }
+      const body = filesBody(PreviewBody, req.body, res);
+      if (!body) return;
       await withChanges(deps.files, body.data.files, async (configuration) => {
         const channel = configuration.channels.find((c) => c.config.id === body.data.channel);
         if (!channel) {
@@ -72,13 +81,8 @@ export function workbenchHandlers(deps: AdminDeps): Handlers {
     },
 
     'POST /api/workbench/save': async (req, res, a) => {
-      const body = SaveBody.safeParse(req.body ?? {});
-      if (!body.success) return invalid(res, body.error, 'body');
-      try {
-        checkPaths(body.data.files);
-      } catch (e) {
-        return sendError(res, e);
-      }
+      const body = filesBody(SaveBody, req.body, res);
+      if (!body) return;
       const issues = await withChanges(deps.files, body.data.files, async (c) => c.issues);
       const paths = Object.keys(body.data.files).sort();
       if (issues.length > 0) {
