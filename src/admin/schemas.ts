@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { Role, Tenant } from '../access/roles.ts';
 import { TokenRecord, TokenRequest } from '../access/tokens.ts';
-import { AuditEvent, AuditOutcome } from '../audit/event.ts';
+import { AuditRow } from '../audit/chain.ts';
+import { AuditOutcome } from '../audit/event.ts';
 import { ChannelCounts, MessageStatus, MessageSummary, MessageView } from '../store/types.ts';
 
 export const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time such as 2026-12-07T08:00:00Z' });
@@ -115,13 +116,6 @@ export const TokensAnswer = z.object({ tokens: z.array(ListedToken) });
 export const TokenCreated = ListedToken.extend({ token: z.string().describe('the secret: shown in this answer only') });
 
 // --- audit
-export const AuditRowSchema = AuditEvent.extend({
-  seq: z.number().int(),
-  at: z.string(),
-  prevHash: z.string(),
-  hash: z.string(),
-  keyId: z.string().optional(),
-});
 export const AuditQueryParams = z
   .object({
     since: isoTime.optional(),
@@ -134,7 +128,7 @@ export const AuditQueryParams = z
     before: z.coerce.number().int().positive({ error: 'expected the seq of a row, from a previous page' }).optional(),
   })
   .strict();
-export const AuditPage = z.object({ events: z.array(AuditRowSchema), nextBefore: z.number().int().optional() });
+export const AuditPage = z.object({ events: z.array(AuditRow), nextBefore: z.number().int().optional() });
 export const VerifyAnswer = z.object({
   ok: z.boolean(),
   rows: z.number().int(),

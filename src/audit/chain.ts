@@ -1,18 +1,20 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { AuditEvent } from './event.ts';
+import { z } from 'zod';
+import { AuditEvent } from './event.ts';
 
 /** The `prevHash` of the first row ever written. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** A row of the audit trail: an event, where it stands in the chain, and the hash that seals it to the row before. */
-export interface AuditRow extends AuditEvent {
-  readonly seq: number;
-  readonly at: string;
-  readonly prevHash: string;
-  readonly hash: string;
+export const AuditRow = AuditEvent.extend({
+  seq: z.number().int(),
+  at: z.string(),
+  prevHash: z.string(),
+  hash: z.string(),
   /** The data key the hash was made with (an HMAC); absent: a plain SHA-256, which anyone could recompute. */
-  readonly keyId?: string;
-}
+  keyId: z.string().optional(),
+});
+export type AuditRow = z.infer<typeof AuditRow>;
 
 /** The key of a keyed chain: with it, a row cannot be forged or a later one recomputed without the key. */
 export interface ChainKey {

@@ -1,5 +1,4 @@
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import { listedToken, createToken, revokeToken } from '../access/token-service.ts';
 import { TokenRequest } from '../access/tokens.ts';
 import type { AccessStore } from '../audit/store.ts';
@@ -7,12 +6,10 @@ import { chainKeys } from '../audit/chain-keys.ts';
 import { AuditTrail, verifyTrail } from '../audit/trail.ts';
 import { resolveKeyring } from '../store/sealing/keyring.ts';
 import type { EngineSettings } from '../config/settings.ts';
-import { secureDataDirectory } from '../engine/data-dir.ts';
 import { ConduitError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { zodIssues } from '../mapping/issues.ts';
-import { PostgresAccessStore } from '../store/postgres/access.ts';
-import { ACCESS_FILE, SqliteAccessStore } from '../store/sqlite/access.ts';
+import { openAccessStore } from '../store/access-store.ts';
 import { UsageError } from './args.ts';
 
 /** What the CLI records as the actor of a change: `cli:<OS user>`. */
@@ -24,19 +21,13 @@ function cliActor(): string {
   }
 }
 
-function openAccess(settings: EngineSettings): AccessStore {
-  if (settings.store !== 'sqlite') return new PostgresAccessStore(settings.store);
-  secureDataDirectory(settings.dataDir, ACCESS_FILE);
-  return new SqliteAccessStore(join(settings.dataDir, ACCESS_FILE));
-}
-
 /** The audit chain's keys, from the data keys the engine is given (CONDUIT_DATA_KEY_FILE, CONDUIT_DATA_KEY). */
 function keysOf(settings: EngineSettings) {
   return chainKeys(resolveKeyring(settings).keyring);
 }
 
 async function withAccess<T>(settings: EngineSettings, work: (store: AccessStore, trail: AuditTrail) => Promise<T>): Promise<T> {
-  const store = openAccess(settings);
+  const { store } = openAccessStore(settings);
   const trail = new AuditTrail(store, keysOf(settings).sealing, createLogger('silent'));
   try {
     return await work(store, trail);

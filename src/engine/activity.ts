@@ -92,7 +92,12 @@ export class Activity {
 
   /** A channel that has seen nothing yet. */
   empty(): ChannelActivity {
-    return { perMinute: new Array(15).fill(0), hour: zero(), day: zero(), ...(Date.now() - this.startedAt < KEPT * MINUTE ? { since: new Date(this.startedAt).toISOString() } : {}) };
+    return { perMinute: new Array(15).fill(0), hour: zero(), day: zero(), ...this.since(Date.now()) };
+  }
+
+  /** When counting began, while that is less than a day ago. */
+  private since(now: number): { since?: string } {
+    return now - this.startedAt < KEPT * MINUTE ? { since: new Date(this.startedAt).toISOString() } : {};
   }
 
   async view(now = Date.now()): Promise<Record<string, ChannelActivity>> {
@@ -111,7 +116,7 @@ export class Activity {
         perMinute,
         hour: diff(counts, this.at(now - 60 * MINUTE)?.counts.get(channel)),
         day: diff(counts, this.at(now - KEPT * MINUTE)?.counts.get(channel)),
-        ...(now - this.startedAt < KEPT * MINUTE ? { since: new Date(this.startedAt).toISOString() } : {}),
+        ...this.since(now),
       };
     }
     return out;

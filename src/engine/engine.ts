@@ -12,8 +12,7 @@ import { ApiLimits } from '../admin/limits.ts';
 import type { AccessStore } from '../audit/store.ts';
 import { chainKeys } from '../audit/chain-keys.ts';
 import { AuditTrail } from '../audit/trail.ts';
-import { PostgresAccessStore } from '../store/postgres/access.ts';
-import { ACCESS_FILE, SqliteAccessStore } from '../store/sqlite/access.ts';
+import { openAccessStore } from '../store/access-store.ts';
 import { type Configuration, loadConfiguration, type ResolvedChannel } from '../config/load.ts';
 import type { EngineSettings } from '../config/settings.ts';
 import { type ConfigIssue, formatIssue } from '../config/yaml-file.ts';
@@ -89,7 +88,7 @@ export class Engine {
   constructor(options: EngineOptions) {
     this.options = options;
     this.keyring = dataKeysAtStart(options.settings, options.log);
-    this.access = openAccessStore(options.settings, options.log);
+    this.access = openAccess(options.settings, options.log);
     this.audit = new AuditTrail(this.access, chainKeys(this.keyring).sealing, options.log);
     try {
       this.store = openStore(options.settings, options.log, this.instanceId, this.keyring);
@@ -481,16 +480,19 @@ function mappingVersions(r: ResolvedChannel): Record<string, string> {
 
 /** Makes the data directory and a database file in it owner-only, warning about what was not. */
 function secureDataFile(dataDir: string, file: string, log: Logger): void {
-  const modes = secureDataDirectory(dataDir, file);
+  warnModes(secureDataDirectory(dataDir, file), log);
+}
+
+function warnModes(modes: { tightened: string[]; left: string[] }, log: Logger): void {
   for (const path of modes.tightened) log.warn({ path }, 'group or others could read this data path; made it owner-only');
   for (const path of modes.left) log.warn({ path }, 'group or others can read this data path and it is not ours to change; make it owner-only (chmod go-rwx)');
 }
 
-/** Tokens and the audit trail: beside the SQLite store in a file of their own, or in the PostgreSQL store's database. */
-function openAccessStore(settings: EngineSettings, log: Logger): AccessStore {
-  if (settings.store !== 'sqlite') return new PostgresAccessStore(settings.store);
-  secureDataFile(settings.dataDir, ACCESS_FILE, log);
-  return new SqliteAccessStore(join(settings.dataDir, ACCESS_FILE));
+/** Tokens and the audit trail (see openAccessStore), warning about data paths others could read. */
+function openAccess(settings: EngineSettings, log: Logger): AccessStore {
+  const { store, modes } = openAccessStore(settings);
+  warnModes(modes, log);
+  return store;
 }
 
 /** The store the settings name: the SQLite file in the data directory (made owner-only first), or a PostgreSQL database. */

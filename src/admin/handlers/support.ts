@@ -11,25 +11,9 @@ import { zodIssues } from '../../mapping/issues.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authenticator } from '../authenticate.ts';
 import { type GuardDeps, outcome, type RequestAccess } from '../guard.ts';
+import type { AdminChannelView, HealthView } from '../schemas.ts';
 
-export interface AdminChannelView {
-  id: string;
-  description?: string;
-  tenant?: string;
-  state: string;
-  source: string;
-  /** Mapping versions in use (name@hash): inbound and per destination. */
-  mappings: Record<string, string>;
-  destinations: Array<{ id: string; sender: string; state: string; lastOutcome?: string; lastCode?: string }>;
-}
-
-export interface HealthView {
-  status: string;
-  version: string;
-  components: Record<string, string>;
-  uptime_seconds: number;
-  details?: Record<string, Record<string, string | number>>;
-}
+export type { AdminChannelView, HealthView } from '../schemas.ts';
 
 export interface AdminDeps {
   store: Store;

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { z } from 'zod';
+import { loadConfiguration } from '../../config/load.ts';
 import { InputError } from '../../errors.ts';
 import { sendError } from '../../http/outcome.ts';
 import { listEditable, readEditable, resolveEditable, writeEditable } from '../../workbench/files.ts';
@@ -48,14 +49,13 @@ export function workbenchHandlers(deps: AdminDeps): Handlers {
     'GET /api/workbench/samples': async (req, res) => {
       const q = ChannelQuery.safeParse(req.query);
       if (!q.success) return invalid(res, q.error, 'query');
-      await withChanges(deps.files, {}, async (configuration) => {
-        const channel = configuration.channels.find((c) => c.config.id === q.data.channel);
-        if (!channel) {
-          res.status(404).json(outcome('not-found', `no valid channel ${q.data.channel}`));
-          return;
-        }
-        res.json({ samples: channelSamples(channel, deps.files.samplesDir).map((s) => ({ name: s.name, format: s.format, invalid: s.invalid, text: s.text })) });
-      });
+      // Nothing edited: the files as they are on disk, no copy needed.
+      const channel = loadConfiguration(deps.files).channels.find((c) => c.config.id === q.data.channel);
+      if (!channel) {
+        res.status(404).json(outcome('not-found', `no valid channel ${q.data.channel}`));
+        return;
+      }
+      res.json({ samples: channelSamples(channel, deps.files.samplesDir).map((s) => ({ name: s.name, format: s.format, invalid: s.invalid, text: s.text })) });
     },
 
     'POST /api/workbench/preview': async (req, res) => {
