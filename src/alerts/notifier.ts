@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { undici } from '../senders/http/undici.ts';
 import { loadClientTls } from '../config/tls.ts';
 import { type HmacConfig, signedHeaders } from '../senders/http/auth/hmac.ts';
 import { VERSION } from '../version.ts';
@@ -77,7 +78,7 @@ export class WebhookNotifier {
   /** One try: undefined when the receiver answered 2xx, else why not. */
   private async post(webhook: AlertWebhook, body: string): Promise<string | undefined> {
     try {
-      const res = await request(webhook.url, {
+      const res = await undici().request(webhook.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': `Conduit/${VERSION}`, ...signedHeaders(hmacOf(webhook), body) },
         body,
@@ -99,7 +100,7 @@ export class WebhookNotifier {
     if (entry?.tls !== tls) {
       void entry?.agent.close();
       // Checked when the rules were loaded; read again here, as a renewal may have replaced them.
-      entry = { tls, agent: new Agent({ connect: loadClientTls(webhook.tls) }) };
+      entry = { tls, agent: new (undici().Agent)({ connect: loadClientTls(webhook.tls) }) };
       this.agents.set(webhook.id, entry);
     }
     return { dispatcher: entry.agent };

@@ -1,6 +1,7 @@
-import { type Dispatcher, fetch } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ConduitError, type ErrorCode } from '../../errors.ts';
 import { describeTlsFailure, isTlsFailure } from './tls-failure.ts';
+import { undici } from './undici.ts';
 
 /** One HTTP answer, read in full. */
 export interface HttpAnswer {
@@ -54,7 +55,7 @@ export async function exchange(url: string, request: HttpRequest, timeoutMs: num
   const target = new URL(url);
   const where = target.host;
   try {
-    const response = await fetch(target, {
+    const response = await undici().fetch(target, {
       method: request.method,
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),

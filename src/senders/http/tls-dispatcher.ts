@@ -1,5 +1,6 @@
 import { type ConnectionOptions, rootCertificates } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { buildConnector, Dispatcher } from 'undici';
+import { undici } from './undici.ts';
 import { type ClientTlsConfig, loadClientTls } from '../../config/tls.ts';
 import { isHandshakeAlert } from './tls-failure.ts';
 
@@ -20,10 +21,10 @@ export const defaultDispatcher: DispatcherFor = () => undefined;
  */
 function tlsDispatchers(tls: ClientTlsConfig, baseUrl: string): DispatcherFor {
   const options = loadClientTls(tls);
-  const own = new Agent({ connect: keepingHandshakeAlerts(options) });
+  const own = new (undici().Agent)({ connect: keepingHandshakeAlerts(options) });
   const ownHost = new URL(baseUrl).host;
   const ca = options.ca as Buffer[] | undefined;
-  const elsewhere = ca ? new Agent({ connect: { ca: [...rootCertificates, ...ca] } }) : undefined;
+  const elsewhere = ca ? new (undici().Agent)({ connect: { ca: [...rootCertificates, ...ca] } }) : undefined;
   return (url) => (new URL(url).host === ownHost ? own : elsewhere);
 }
 
@@ -35,7 +36,7 @@ function tlsDispatchers(tls: ClientTlsConfig, baseUrl: string): DispatcherFor {
  * alert is kept as the `cause` of that error, so the failure is told as a TLS one.
  */
 function keepingHandshakeAlerts(options: ConnectionOptions): buildConnector.connector {
-  const connect = buildConnector(options);
+  const connect = undici().buildConnector(options);
   return (opts, callback) =>
     connect(opts, (...args) => {
       const socket = args[1];
