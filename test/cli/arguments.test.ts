@@ -58,7 +58,7 @@ test('conduit --version prints the version without loading the engine, the store
   const record = join(files.dir, 'modules.txt');
   const hook = pathToFileURL(join(import.meta.dirname, 'fixtures', 'record-modules.ts')).href;
   const run = (args: string[]) => {
-    const r = spawnSync(process.execPath, ['--import', hook, 'src/bin/conduit.ts', ...args], {
+    const r = spawnSync(process.execPath, ['--import', hook, 'src/bin/conduit.js', ...args], {
       cwd: REPO,
       env: { PATH: process.env.PATH ?? '', RECORD_MODULES_TO: record },
       encoding: 'utf8',

@@ -1,4 +1,4 @@
-/** Runs the real CLI (src/bin/conduit.ts) as a child process from the repository root. */
+/** Runs the real CLI (src/bin/conduit.js) as a child process from the repository root. */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ export interface Run {
 
 /** `conduit ...args` with only PATH (and `env`) in its environment, so no CONDUIT_* of the shell leaks in. */
 export function conduit(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, ['src/bin/conduit.ts', ...args], {
+  const r = spawnSync(process.execPath, ['src/bin/conduit.js', ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',

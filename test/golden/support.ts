@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 export const REPO = join(import.meta.dirname, '..', '..');
-const BIN = join(REPO, 'src', 'bin', 'conduit.ts');
+const BIN = join(REPO, 'src', 'bin', 'conduit.js');
 
 export interface Run {
   status: number | null;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 
 export const REPO = join(import.meta.dirname, '..', '..');
-const CONDUIT_BIN = join(REPO, 'src', 'bin', 'conduit.ts');
+const CONDUIT_BIN = join(REPO, 'src', 'bin', 'conduit.js');
 /** The node flags of the bin's shebang (`#!/usr/bin/env -S node …`): the engine runs here as it does installed. */
 const ENGINE_NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(CONDUIT_BIN, 'utf8'))?.[1] ?? '').split(' ').filter(Boolean);
 

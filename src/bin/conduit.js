@@ -1,0 +1,28 @@
+#!/usr/bin/env -S node --max-semi-space-size=8
+// Plain JavaScript on purpose: Node strips the types of a .ts file with a WebAssembly compiler
+// that stays in memory (about 17 MB in each thread that loads one). Turned on before the first
+// .ts file is read, the compile cache keeps the stripped code on disk, so a start after the first
+// loads no compiler at all, in this thread nor in the store's writer thread (which reads the
+// variable set below). See src/engine/README.md, Memory.
+// --max-semi-space-size: Node 24 sizes the young generation from the machine's memory (128 MB
+// on 24 GB); the engine's garbage is short-lived and small, 8 MB keeps its RSS down (test/bench).
+// package.json's start script and the test harness use these flags too.
+import module from 'node:module';
+
+const cache = module.enableCompileCache();
+if (cache.directory) {
+  process.env.NODE_COMPILE_CACHE = cache.directory;
+  // Written at exit by default; an engine stopped with kill -9 would never write it.
+  setTimeout(() => module.flushCompileCache(), 10_000).unref();
+}
+
+const { main } = await import('../cli/main.ts');
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`conduit: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
