@@ -8,11 +8,14 @@
  * The schedule starts with a warm-up at the same rate (default 2 s: connections opened, code
  * compiled by the JIT) whose events are delivered and checked like the others but kept out of
  * the percentiles; its worst latency is printed on its own (`cold max`), so a slow start is
- * shown, not hidden, and does not stand for the steady state.
+ * shown, not hidden, and does not stand for the steady state. The measured schedule starts once
+ * every warm-up event is delivered: a backlog left by the cold start would otherwise be counted
+ * against the first measured second.
  *
  *   node test/bench/open-loop.bench.ts [--path webhook-mllp|webhook-fhir|mllp-mllp] [--rate 1000] [--duration 60] [--warm-up 2]
  *                                      [--lanes 1] [--durability full|normal] [--fhir-peer medplum|instant]
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, fmt, loadAverage, mib, now, type Percentiles, percentiles, rssNow, rssPeak, sleep, table } from './measure.ts';
 import { type FhirPeerKind, PATH_KINDS, type PathKind, type PathOptions, type PathRun, type Submitted, startPath } from './paths.ts';
@@ -66,7 +69,7 @@ export interface OpenLoopResult {
   lastError: string | undefined;
   /** Accepted per second over the schedule's length (≈ rate when intake keeps up). */
   achievedPerSecond: number;
-  /** Delivered per second, first due time → last delivery. */
+  /** Delivered per second of the measured events, first one's due time → last delivery. */
   deliveredPerSecond: number;
   /** Due time → delivery at the destination, ms. */
   latencyMs: Percentiles;
@@ -76,6 +79,10 @@ export interface OpenLoopResult {
   warmUpMaxMs: number;
   /** The worst latency of the events due in each second of the measured run, ms: where a stall was. */
   maxBySecondMs: number[];
+  /** The same for due → 2xx/AA from the engine: a stall of intake shows in both, one of delivery only in the first. */
+  maxIntakeBySecondMs: number[];
+  /** This process's (the load generator's) event-loop delay during the measured run, ms: its own stalls send events late. */
+  generatorLoopDelayMs: { p99: number; max: number };
   duplicates: number;
   engineCpuSeconds: number;
   engineRssPeakBytes: number | undefined;
@@ -97,8 +104,9 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     let busy = 0;
     let errors = 0;
     let lastError: string | undefined;
-    const t0 = now() + 20;
-    const dueAt = (i: number): number => t0 + i * interval;
+    // When each event was due: the warm-up's from t0, the measured ones' from when it drained.
+    const due = new Float64Array(n);
+    const dueAt = (i: number): number => due[i]!;
     const fire = async (i: number): Promise<void> => {
       for (;;) {
         let answer: Submitted;
@@ -124,27 +132,43 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
         return;
       }
     };
-    const progress = o.onProgress ? startProgress(run, o, t0, () => ({ due: Math.min(n, Math.ceil((now() - t0) / interval)), accepted })) : undefined;
+    const t0 = now() + 20;
+    const progress = o.onProgress ? startProgress(run, o, t0, () => ({ due: countDue(due, n), accepted })) : undefined;
     // Counted rather than kept: a soak fires a million of them.
     let inFlight = 0;
     let allAnswered = (): void => {};
-    const answered = new Promise<void>((resolve) => {
-      allAnswered = resolve;
-    });
     let i = 0;
+    let end = 0;
     const settle = (): void => {
       inFlight--;
-      if (inFlight === 0 && i === n) allAnswered();
+      if (inFlight === 0 && i === end) allAnswered();
     };
-    while (i < n) {
-      const t = now();
-      while (i < n && dueAt(i) <= t) {
-        inFlight++;
-        void fire(i++).finally(settle);
+    /** Fires events i … last - 1 on a schedule from `start`; resolves when all are answered. */
+    const schedule = async (start: number, last: number): Promise<void> => {
+      const first = i;
+      end = last;
+      const answered = new Promise<void>((resolve) => {
+        allAnswered = resolve;
+      });
+      for (let k = first; k < last; k++) due[k] = start + (k - first) * interval;
+      while (i < last) {
+        const t = now();
+        while (i < last && due[i]! <= t) {
+          inFlight++;
+          void fire(i++).finally(settle);
+        }
+        if (i < last) await sleep(Math.max(0, due[i]! - now()));
       }
-      if (i < n) await sleep(Math.max(0, dueAt(i) - now()));
+      if (inFlight > 0) await answered;
+    };
+    if (warm > 0) {
+      await schedule(t0, warm);
+      await run.settled(accepted, o.timeoutMs ?? 300_000);
     }
-    if (inFlight > 0) await answered;
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
+    await schedule(now() + 20, n);
+    loopDelay.disable();
     try {
       await run.settled(accepted, o.timeoutMs ?? 300_000);
     } finally {
@@ -152,15 +176,20 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     }
     const engineCpuSeconds = o.inProcess ? Number.NaN : cpuSeconds(run.pid) - engineCpu0;
     const engineRssPeakBytes = rssPeak(run.pid);
-    const { at, lastAt, duplicates, count } = run.deliveries;
+    const { at, lastAt, duplicates } = run.deliveries;
+    let deliveredMeasured = 0;
+    for (let k = warm; k < n; k++) if (at[k]! > 0) deliveredMeasured++;
     const latency = (k: number): number => (at[k]! > 0 ? at[k]! - dueAt(k) : Number.NaN);
     const measuredOnes = <T>(f: (k: number) => T): T[] => Array.from({ length: measured }, (_, j) => f(warm + j));
     let warmUpMaxMs = 0;
     for (let k = 0; k < warm; k++) warmUpMaxMs = Math.max(warmUpMaxMs, latency(k) || 0);
     const maxBySecondMs: number[] = [];
+    const maxIntakeBySecondMs: number[] = [];
     for (let j = 0; j < measured; j++) {
       const second = Math.floor((j * interval) / 1000);
       maxBySecondMs[second] = Math.max(maxBySecondMs[second] ?? 0, latency(warm + j) || 0);
+      const answered = answeredAt[warm + j]!;
+      maxIntakeBySecondMs[second] = Math.max(maxIntakeBySecondMs[second] ?? 0, answered > 0 ? answered - dueAt(warm + j) : 0);
     }
     return {
       label: run.label,
@@ -176,11 +205,13 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       errors,
       lastError,
       achievedPerSecond: (accepted * 1000) / (n * interval),
-      deliveredPerSecond: count === 0 ? 0 : (count * 1000) / (lastAt - t0),
+      deliveredPerSecond: deliveredMeasured === 0 ? 0 : (deliveredMeasured * 1000) / (lastAt - dueAt(warm)),
       latencyMs: percentiles(measuredOnes(latency)),
       intakeLatencyMs: percentiles(measuredOnes((k) => (answeredAt[k]! > 0 ? answeredAt[k]! - dueAt(k) : Number.NaN))),
       warmUpMaxMs,
       maxBySecondMs,
+      maxIntakeBySecondMs,
+      generatorLoopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
       duplicates,
       engineCpuSeconds,
       engineRssPeakBytes,
@@ -189,6 +220,14 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   } finally {
     await run.stop();
   }
+}
+
+/** Events whose due time has come (the measured ones have none until the warm-up drained). */
+function countDue(due: Float64Array, n: number): number {
+  const t = now();
+  let k = 0;
+  while (k < n && due[k]! > 0 && due[k]! <= t) k++;
+  return k;
 }
 
 function startProgress(run: PathRun, o: OpenLoopOptions, t0: number, counts: () => { due: number; accepted: number }): NodeJS.Timeout {
@@ -207,7 +246,7 @@ export function worstSecond(maxBySecondMs: number[]): string {
 /** The results as a table, one row per run. */
 export function formatOpenLoop(results: OpenLoopResult[]): string {
   return table(
-    ['run', 'rate/s', 's', 'cold max ms', 'accepted/s', 'delivered/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'intake p99 ms', '503s', 'errors', 'dups', 'engine CPU s', 'engine peak RSS', 'load avg'],
+    ['run', 'rate/s', 's', 'cold max ms', 'accepted/s', 'delivered/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'intake p99 ms', 'generator loop max ms', '503s', 'errors', 'dups', 'engine CPU s', 'engine peak RSS', 'load avg'],
     results.map((r) => [
       r.label,
       fmt(r.rate),
@@ -220,6 +259,7 @@ export function formatOpenLoop(results: OpenLoopResult[]): string {
       fmt(r.latencyMs.p999, 1),
       fmt(r.latencyMs.max, 1),
       fmt(r.intakeLatencyMs.p99, 1),
+      fmt(r.generatorLoopDelayMs.max, 1),
       String(r.busy),
       String(r.errors),
       String(r.duplicates),

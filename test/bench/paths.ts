@@ -13,7 +13,6 @@
  * server's transaction-response.
  */
 import pg from 'pg';
-import http from 'node:http';
 import { join } from 'node:path';
 import { Hl7Message, readAck } from '../../src/protocols/hl7v2/index.ts';
 import { MllpClientConnection } from '../../src/protocols/mllp/index.ts';
@@ -23,6 +22,7 @@ import { toEhrChannel } from '../support/fhir-channel.ts';
 import { startTestEngine } from '../support/in-process.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { startRecordingProxy } from './fhir-proxy.ts';
+import { BenchHttpClient } from './http-client.ts';
 import { startLisThread } from './lis-thread.ts';
 import { Deliveries, sleep, storeBytes } from './measure.ts';
 
@@ -166,38 +166,18 @@ function databaseSize(url: string): { readonly bytes: number; close(): Promise<v
   };
 }
 
-/** POSTs JSON bodies over keep-alive connections (Node's http, at most `sockets` at once). */
+/** POSTs JSON bodies over keep-alive connections (at most `sockets` at once; see http-client.ts). */
 function webhookIntake(url: string, path: string, sockets: number, workload: Workload) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
-  const { hostname, port } = new URL(url);
+  const client = new BenchHttpClient(url, path, sockets, 'application/json');
   let lastRefusal: string | undefined;
-  const submit = (i: number): Promise<Submitted> =>
-    new Promise((resolve, reject) => {
-      const body = workload.body(i);
-      const req = http.request(
-        { agent, hostname, port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            text += c;
-          });
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) resolve('accepted');
-            else if (status === 503) resolve('busy');
-            else {
-              lastRefusal = `${status} ${text.slice(0, 300)}`;
-              resolve('refused');
-            }
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  return { submit, lastRefusal: () => lastRefusal, close: () => agent.destroy() };
+  const submit = async (i: number): Promise<Submitted> => {
+    const { status, body } = await client.post(workload.body(i));
+    if (status >= 200 && status < 300) return 'accepted';
+    if (status === 503) return 'busy';
+    lastRefusal = `${status} ${body.slice(0, 300)}`;
+    return 'refused';
+  };
+  return { submit, lastRefusal: () => lastRefusal, close: () => client.close() };
 }
 
 /** Sends ORU^R01s over a pool of MLLP connections, one message outstanding on each. */
