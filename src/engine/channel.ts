@@ -7,7 +7,7 @@ import { ConduitError, InputError } from '../errors.ts';
 import type { InboundInput, MappedInput } from '../mapping/types.ts';
 import { senderPlugins, sourcePlugins } from '../plugins.ts';
 import type { IntakeResult, ReceiveOptions, Source, SourceContext, SubmissionLookup } from '../sources/types.ts';
-import type { CommittedDelivery, NewDelivery, Store } from '../store/types.ts';
+import type { CommittedDelivery, InsertResult, NewDelivery, Store } from '../store/types.ts';
 import { controlId, ulid } from '../util/ids.ts';
 import { holds } from './conditions.ts';
 import { DestinationDispatcher } from './dispatcher.ts';
@@ -255,16 +255,37 @@ export class ChannelRuntime {
     return { submission, messages };
   }
 
-  private store(resolved: ResolvedChannel, p: ProcessedReport, input: InboundInput, receivedAt: string, options?: ReceiveOptions) {
-    const deliveries: NewDelivery[] = p.outputs.map((o) => ({
-      destinationId: o.destination.config.id,
-      lane: laneOf(p.partitionKey, o.destination.config.delivery.lanes),
-      controlId: o.controlId,
-      payload: o.payload,
-      contentType: o.contentType,
-      mappingVersion: o.destination.mappingVersion,
-      ...(o.warnings?.length ? { warnings: o.warnings } : {}),
-    }));
+  private async store(resolved: ResolvedChannel, p: ProcessedReport, input: InboundInput, receivedAt: string, options?: ReceiveOptions) {
+    const deliveries: NewDelivery[] = p.outputs.map((o) => {
+      const destinationId = o.destination.config.id;
+      const lane = laneOf(p.partitionKey, o.destination.config.delivery.lanes);
+      return {
+        destinationId,
+        lane,
+        controlId: o.controlId,
+        payload: o.payload,
+        contentType: o.contentType,
+        mappingVersion: o.destination.mappingVersion,
+        ...(o.warnings?.length ? { warnings: o.warnings } : {}),
+        ...(this.dispatchers.get(destinationId)?.markAtIntake(lane) ? { marked: true } : {}),
+      };
+    });
+    // A row promised as on the wire that is not committed gives its place in the lane back.
+    const unmark = (): void => {
+      for (const d of deliveries) if (d.marked) this.dispatchers.get(d.destinationId)?.unmarkAtIntake(d.lane);
+    };
+    let result: InsertResult;
+    try {
+      result = await this.insert(resolved, p, input, receivedAt, deliveries, options);
+    } catch (e) {
+      unmark();
+      throw e;
+    }
+    if (result.duplicate) unmark();
+    return result;
+  }
+
+  private insert(resolved: ResolvedChannel, p: ProcessedReport, input: InboundInput, receivedAt: string, deliveries: NewDelivery[], options?: ReceiveOptions) {
     return this.deps.store.insertMessage({
       id: ulid(),
       channelId: this.id,

@@ -34,6 +34,10 @@ interface Lane {
   state: LaneState;
   /** Since when the lane has been retrying or paused without a delivery getting through (Date.now()). */
   failingSince: number | undefined;
+  /** Rows of the window being sent, not yet done. */
+  windowLeft: number;
+  /** Intakes told to store their row as on the wire (markAtIntake) whose row the lane has not taken yet. */
+  promised: number;
 }
 
 /**
@@ -117,7 +121,7 @@ export class DestinationDispatcher {
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
       const sender = this.opts.createSender();
       this.senders.push(sender);
-      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined });
+      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined, windowLeft: 0, promised: 0 });
       this.workers.push(this.run(lane, sender));
     }
     this.gate.register(this.opts.channelId, this.opts.destinationId, this.opts.policy.lanes, {
@@ -150,11 +154,35 @@ export class DestinationDispatcher {
     }
   }
 
+  /**
+   * Whether an intake may store its row of `lane` as already on the wire ('sent'), its commit
+   * standing for the row's mark: true when the lane is in step with the store, not failing, and
+   * has fewer than MARK_AHEAD rows ahead of it (its window, its queue, rows promised so far),
+   * so the row is among the next it sends, as a row marked ahead is. A crash then records the
+   * same 'outcome unknown' attempt for it. The caller gives the promise back with
+   * `unmarkAtIntake` when its row is not committed. Never on a shared store: its lanes read
+   * their rows from the store under a lease.
+   */
+  markAtIntake(lane: number): boolean {
+    const l = this.lanes[lane];
+    if (!l || this.gate.shared || !l.synced || l.state === 'retrying' || l.state === 'paused' || this.opts.store.writeFailure()) return false;
+    if (l.windowLeft + l.queue.length + l.promised >= MARK_AHEAD) return false;
+    l.promised++;
+    return true;
+  }
+
+  /** A row promised by markAtIntake was not committed (a duplicate, a failed write). */
+  unmarkAtIntake(lane: number): void {
+    const l = this.lanes[lane];
+    if (l && l.promised > 0) l.promised--;
+  }
+
   /** Rows an intake just committed, in delivery id order: their lane takes them without reading the store. */
   take(rows: readonly CommittedDelivery[]): void {
     for (const row of rows) {
       const l = this.lanes[row.lane];
       if (!l) continue;
+      if (row.marked && l.promised > 0) l.promised--;
       if (this.gate.shared) {
         // Other instances commit rows of this lane too: the store has them all, in order.
         l.synced = false;
@@ -259,7 +287,7 @@ export class DestinationDispatcher {
         for (let k = from; k < Math.min(rows.length, from + MARK_AHEAD); k++) {
           const row = rows[k]!;
           if (row.nextAttemptAt > now) break;
-          if (marks.has(row.id)) continue;
+          if (row.marked || marks.has(row.id)) continue;
           const mark = store.markSent(row.id, lease.fence);
           // Awaited when its row's turn comes; a failure before that must not go unhandled.
           mark.catch(() => {});
@@ -267,6 +295,7 @@ export class DestinationDispatcher {
         }
       };
       let done = 0;
+      l.windowLeft = rows.length;
       for (const row of rows) {
         if (signal.aborted) return;
         // Handed over (or run out) since the window was read: the rest is the next owner's.
@@ -299,6 +328,7 @@ export class DestinationDispatcher {
           break;
         } finally {
           l.busy = false;
+          l.windowLeft--;
         }
         done++;
         if (!settled) {
@@ -307,6 +337,7 @@ export class DestinationDispatcher {
           break;
         }
       }
+      l.windowLeft = 0;
     }
   }
 
@@ -316,7 +347,8 @@ export class DestinationDispatcher {
     const attempt = row.attempts + 1;
     this.health.state = 'delivering';
     this.setLane(l, 'delivering');
-    await (mark ?? store.markSent(row.id, lease.fence));
+    // A row committed as 'sent' by its intake (markAtIntake) was marked by that commit.
+    if (!row.marked) await (mark ?? store.markSent(row.id, lease.fence));
     // The process may have been paused since the mark (SIGSTOP, a long GC): not sent once the lease may have run out.
     if (!lease.held()) throw new ConduitError('LEASE_LOST', 'the lane lease ran out before the send');
     const startedAt = new Date();

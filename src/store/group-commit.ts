@@ -289,6 +289,7 @@ export class GroupCommit {
               sourceId: m.sourceId,
               sourceVersion: m.sourceVersion,
               receivedAt: m.receivedAt,
+              ...(d.marked ? { marked: true } : {}),
             });
           }
         }

@@ -45,6 +45,12 @@ export interface NewDelivery {
   mappingVersion?: string;
   /** Encoder warnings, e.g. an analyte with no LOINC code in the table. */
   warnings?: readonly string[];
+  /**
+   * Stored as on the wire ('sent') rather than 'queued': its lane is caught up and sends it
+   * next, so the intake's commit is its mark and the lane sends it without a round of its own
+   * (see DestinationDispatcher.markAtIntake).
+   */
+  marked?: boolean;
 }
 
 export interface NewMessage {
@@ -117,6 +123,8 @@ export interface PendingDelivery {
    * records the delivery dead with this error instead of sending it (see sealing/).
    */
   unreadable?: ConduitError;
+  /** Committed as 'sent' by its intake (NewDelivery.marked): sent without another mark. */
+  marked?: boolean;
 }
 
 /** A delivery just committed by an intake, as its lane takes it (see Store.onCommitted). */

@@ -417,9 +417,9 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
     if (deliveries.length > 0) {
       const r = await q(
         `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at, round, key_id)
-         SELECT u.message_seq, u.channel_id, u.destination_id, u.lane, u.control_id, u.payload, u.content_type, u.mapping_version, u.warnings, 'queued', u.updated_at, $11, $12::text
-           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])
-                WITH ORDINALITY AS u (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, updated_at, ord)
+         SELECT u.message_seq, u.channel_id, u.destination_id, u.lane, u.control_id, u.payload, u.content_type, u.mapping_version, u.warnings, u.status, u.updated_at, $11, $12::text
+           FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::timestamptz[], $13::text[])
+                WITH ORDINALITY AS u (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, updated_at, status, ord)
           ORDER BY u.ord
          RETURNING id, message_seq, destination_id`,
         [
@@ -435,6 +435,7 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
           deliveries.map((x) => x.m.receivedAt),
           round,
           sealing.keyId,
+          deliveries.map((x) => (x.d.marked ? 'sent' : 'queued')),
         ],
       );
       for (const row of r.rows as Array<{ id: number; message_seq: number; destination_id: string }>) ids.set(`${row.message_seq}\u0000${row.destination_id}`, row.id);

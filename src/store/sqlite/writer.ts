@@ -42,7 +42,7 @@ const stmt: Record<string, StatementSync> = {
   findBySource: db.prepare('SELECT id FROM messages WHERE channel_id = ? AND source_id = ? AND source_version = ?'),
   insertDelivery: db.prepare(
     `INSERT INTO deliveries (message_seq, channel_id, destination_id, lane, control_id, payload, content_type, mapping_version, warnings, status, updated_at, key_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ),
   markSent: db.prepare(`UPDATE deliveries SET status = 'sent', updated_at = ? WHERE id = ? AND status IN ('queued', 'errored')`),
   // With a control id, only if the row still carries it (see AttemptRecord.controlId).
@@ -219,7 +219,7 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
         for (const d of m.deliveries) {
           const inserted = stmt.insertDelivery!.run(
             seq, m.channelId, d.destinationId, d.lane, d.controlId, sealing.seal('deliveries.payload', d.payload), d.contentType,
-            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, m.receivedAt, sealing.keyId,
+            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, d.marked ? 'sent' : 'queued', m.receivedAt, sealing.keyId,
           );
           deliveryIds.push(Number(inserted.lastInsertRowid));
         }
