@@ -5,14 +5,14 @@
  * requests waiting for a socket counts against the engine, so a stall cannot hide behind
  * fewer samples (coordinated omission). A 503 is retried after 20 ms, the clock still running.
  *
- * The schedule starts with a warm-up at the same rate (default 2 s: connections opened, code
+ * The schedule starts with a warm-up at the same rate (default 10 s: connections opened, code
  * compiled by the JIT) whose events are delivered and checked like the others but kept out of
  * the percentiles; its worst latency is printed on its own (`cold max`), so a slow start is
  * shown, not hidden, and does not stand for the steady state. The measured schedule starts once
  * every warm-up event is delivered: a backlog left by the cold start would otherwise be counted
  * against the first measured second.
  *
- *   node test/bench/open-loop.bench.ts [--path webhook-mllp|webhook-fhir|mllp-mllp] [--rate 1000] [--duration 60] [--warm-up 2]
+ *   node test/bench/open-loop.bench.ts [--path webhook-mllp|webhook-fhir|mllp-mllp] [--rate 1000] [--duration 60] [--warm-up 10]
  *                                      [--lanes 1] [--durability full|normal] [--fhir-peer medplum|instant]
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -24,7 +24,7 @@ export interface OpenLoopOptions extends Omit<PathOptions, 'connections' | 'even
   /** Events per second. */
   rate: number;
   durationS: number;
-  /** Seconds at the same rate before the measured ones (default 2). */
+  /** Seconds at the same rate before the measured ones (default 10). */
   warmUpS?: number;
   /**
    * Webhook sockets or MLLP connections; submissions beyond them wait (their clock running).
@@ -90,7 +90,7 @@ export interface OpenLoopResult {
 }
 
 export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
-  const warmUpS = o.warmUpS ?? 2;
+  const warmUpS = o.warmUpS ?? 10;
   const warm = Math.round(o.rate * warmUpS);
   const measured = Math.max(1, Math.round(o.rate * o.durationS));
   const n = warm + measured;
@@ -276,7 +276,7 @@ if (import.meta.main) {
       path: { type: 'string', default: 'webhook-mllp' },
       rate: { type: 'string', default: '1000' },
       duration: { type: 'string', default: '60' },
-      'warm-up': { type: 'string', default: '2' },
+      'warm-up': { type: 'string', default: '10' },
       lanes: { type: 'string', default: '1' },
       durability: { type: 'string', default: 'full' },
       patients: { type: 'string', default: '500' },

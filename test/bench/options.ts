@@ -100,7 +100,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'encryption-runs': { type: 'string', default: '2' },
       'open-loop': { type: 'string', default: '1000,2500' },
       duration: { type: 'string', default: '60' },
-      'warm-up': { type: 'string', default: '2' },
+      'warm-up': { type: 'string', default: '10' },
       'open-loop-lanes': { type: 'string', default: '1' },
       'fhir-peer': { type: 'string', default: 'medplum,instant' },
       'fhir-events': { type: 'string' },

@@ -6,7 +6,7 @@
  *     closed loop:  [--events 20000] [--concurrency 64] [--patients 500] [--durability full|normal]
  *                   [--normal] [--in-process] [--cpu-prof <dir>] [--lis thread|shared]
  *     encryption:   [--encryption-runs 2] (closed loops on each side, with the closed loop's events and concurrency)
- *     open loop:    [--open-loop 1000,2500] [--duration 60] [--warm-up 2] [--open-loop-lanes 1]
+ *     open loop:    [--open-loop 1000,2500] [--duration 60] [--warm-up 10] [--open-loop-lanes 1]
  *     FHIR:         [--fhir-peer medplum,instant] [--fhir-events N] [--fhir-open-loop R,...]
  *                   (Medplum's validating in-memory server manages a few Bundles a second, slower as it
  *                   fills: 50 events and 2/s unless given; the instant FHIR peer takes --events and --open-loop)
