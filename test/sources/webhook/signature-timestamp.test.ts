@@ -77,10 +77,13 @@ describe('webhook signatures with a timestamp and a replay window', () => {
 
   test('Stripe-like: {timestamp}.{body} signed with a fresh timestamp → 201; a re-signed repeat is a duplicate, not a replay', async () => {
     const body = JSON.stringify(makeEvent('res_TS_STRIPE'));
-    const first = await t.post('/channels/stripe', body, stripe(body));
+    // Both timestamps fixed up front: read from the clock at each post, they were the same
+    // (hence the same signature, a replay) whenever a second began between the two posts.
+    const now = unixNow();
+    const first = await t.post('/channels/stripe', body, stripe(body, now));
     assert.equal(first.status, 201);
     // The platform retries with a new timestamp, hence a new signature: intake's idempotency answers it.
-    const again = await t.post('/channels/stripe', body, stripe(body, unixNow(-1)));
+    const again = await t.post('/channels/stripe', body, stripe(body, String(Number(now) - 1)));
     assert.equal(again.status, 200);
     assert.equal(((await again.json()) as { duplicate: boolean }).duplicate, true);
   });
