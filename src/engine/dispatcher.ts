@@ -34,7 +34,7 @@ interface Lane {
   state: LaneState;
   /** Since when the lane has been retrying or paused without a delivery getting through (Date.now()). */
   failingSince: number | undefined;
-  /** Rows of the window being sent, not yet done. */
+  /** Rows of the window being sent not yet done, the one on the wire included (0 between windows). */
   windowLeft: number;
   /** Intakes told to store their row as on the wire (markAtIntake) whose row the lane has not taken yet. */
   promised: number;
@@ -295,9 +295,9 @@ export class DestinationDispatcher {
         }
       };
       let done = 0;
-      l.windowLeft = rows.length;
       for (const row of rows) {
         if (signal.aborted) return;
+        l.windowLeft = rows.length - done;
         // Handed over (or run out) since the window was read: the rest is the next owner's.
         if (!lease.held()) break;
         const wait = row.nextAttemptAt - Date.now();
@@ -328,7 +328,6 @@ export class DestinationDispatcher {
           break;
         } finally {
           l.busy = false;
-          l.windowLeft--;
         }
         done++;
         if (!settled) {

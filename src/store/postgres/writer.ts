@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { Round, RoundRunner, Step, StepResult } from '../rounds.ts';
-import { submissionOf } from '../rows.ts';
+import { insertedStatus, submissionOf } from '../rows.ts';
 import { keyCheckOf, keyMismatch } from '../sealing/key-checks.ts';
 import type { DataKey } from '../sealing/keyring.ts';
 import { PLAINTEXT, type Sealing, sealingWith, sealOptional } from '../sealing/rows.ts';
@@ -435,7 +435,7 @@ async function writeInserts(q: Q, inserts: InsertStep, ctx: Ctx): Promise<Insert
           deliveries.map((x) => x.m.receivedAt),
           round,
           sealing.keyId,
-          deliveries.map((x) => (x.d.marked ? 'sent' : 'queued')),
+          deliveries.map((x) => insertedStatus(x.d)),
         ],
       );
       for (const row of r.rows as Array<{ id: number; message_seq: number; destination_id: string }>) ids.set(`${row.message_seq}\u0000${row.destination_id}`, row.id);

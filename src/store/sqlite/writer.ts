@@ -7,7 +7,7 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Round, Step, StepResult } from '../rounds.ts';
-import { submissionOf } from '../rows.ts';
+import { insertedStatus, submissionOf } from '../rows.ts';
 import { keyCheckOf, keyMismatch } from '../sealing/key-checks.ts';
 import { PLAINTEXT, type Sealing, sealingWith, sealOptional } from '../sealing/rows.ts';
 import { type DeliveryStatus, type InsertResult, PENDING_STATUSES, type Submission, TERMINAL_STATUSES } from '../types.ts';
@@ -219,7 +219,7 @@ function runStep(step: Round['steps'][number], roundId: number): StepResult {
         for (const d of m.deliveries) {
           const inserted = stmt.insertDelivery!.run(
             seq, m.channelId, d.destinationId, d.lane, d.controlId, sealing.seal('deliveries.payload', d.payload), d.contentType,
-            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, d.marked ? 'sent' : 'queued', m.receivedAt, sealing.keyId,
+            d.mappingVersion ?? null, d.warnings?.length ? JSON.stringify(d.warnings) : null, insertedStatus(d), m.receivedAt, sealing.keyId,
           );
           deliveryIds.push(Number(inserted.lastInsertRowid));
         }
