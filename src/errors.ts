@@ -162,6 +162,8 @@ export const ErrorCodes = {
     text: 'a sealed value does not open with its key: it was altered or damaged, or the key under that id holds other bytes',
   },
   DELIVERY_DEAD: { retry: 'permanent', text: 'delivery gave up after the maximum attempts' },
+  SEND_ABORTED: { retry: 'transient', text: 'the send was aborted before the message went out' },
+  SENDER_THREAD_FAILED: { retry: 'ambiguous', text: 'the thread the destination is sent from failed; whether the receiver got the message is unknown' },
 } as const satisfies Record<string, { retry: RetryClass; text: string; answer?: InboundAnswer }>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

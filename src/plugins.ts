@@ -1,9 +1,3 @@
-import { fhirSenderPlugin } from './senders/fhir/index.ts';
-import { fileSenderPlugin } from './senders/file/index.ts';
-import { httpSenderPlugin } from './senders/http/destination/index.ts';
-import { kafkaSenderPlugin } from './senders/kafka/index.ts';
-import { mllpSenderPlugin } from './senders/mllp/index.ts';
-import type { SenderPlugin } from './senders/types.ts';
 import { fileSourcePlugin } from './sources/file/index.ts';
 import { kafkaSourcePlugin } from './sources/kafka/index.ts';
 import { mllpSourcePlugin } from './sources/mllp/index.ts';
@@ -13,7 +7,7 @@ import { webhookSourcePlugin } from './sources/webhook/index.ts';
 
 /**
  * The connectors the engine knows. A new source or destination is one folder with a plugin
- * object and one line here; the core never changes for it.
+ * object and one line here (a destination: in senders/plugins.ts); the core never changes for it.
  */
 // `any` erases each plugin's own config type; the loader parses a block with the plugin's schema before create().
 // biome-ignore lint/suspicious/noExplicitAny: see above
@@ -25,11 +19,5 @@ export const sourcePlugins: Record<string, SourcePlugin<any>> = {
   kafka: kafkaSourcePlugin,
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: as above
-export const senderPlugins: Record<string, SenderPlugin<any>> = {
-  mllp: mllpSenderPlugin,
-  fhir: fhirSenderPlugin,
-  http: httpSenderPlugin,
-  file: fileSenderPlugin,
-  kafka: kafkaSenderPlugin,
-};
+// The destinations are listed in senders/plugins.ts: the sender thread (senders/thread) loads them without the sources.
+export { senderPlugins } from './senders/plugins.ts';

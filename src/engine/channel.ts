@@ -17,6 +17,7 @@ import type { ChannelMetrics, EngineMetrics } from '../metrics/engine-metrics.ts
 import type { IntakeTurns } from './turns.ts';
 import { callbackDestinationId } from '../senders/status-callback/event.ts';
 import { StatusCallbackSender } from '../senders/status-callback/sender.ts';
+import type { SenderThread } from '../senders/thread/index.ts';
 import { statusCallbackFollowUp } from './status-callbacks.ts';
 
 export interface ChannelDeps {
@@ -34,6 +35,8 @@ export interface ChannelDeps {
   audit: AuditSink;
   /** Counts intake and deliveries (GET /metrics, alerts). */
   metrics?: EngineMetrics;
+  /** Where the destinations' senders run (off the event loop); in this thread when absent. */
+  senders?: SenderThread;
 }
 
 const SOLE_CLAIM: SourceContext['claim'] = async () => async () => {};
@@ -140,7 +143,7 @@ export class ChannelRuntime {
           log: deps.log,
           ...(deps.gate ? { gate: deps.gate } : {}),
           ...(deps.metrics ? { metrics: deps.metrics.destination(id, d.config.id) } : {}),
-          createSender: () => plugin.create(d.senderConfig, { log: deps.log }),
+          createSender: () => (deps.senders ? deps.senders.open(d.senderKind, d.senderConfig) : plugin.create(d.senderConfig, { log: deps.log })),
           ...(callback
             ? {
                 followUp: statusCallbackFollowUp(callback, { channelId: id, destinationId: d.config.id }),
@@ -315,7 +318,7 @@ export class ChannelRuntime {
   async start(): Promise<void> {
     // Also with one lane: a backlog left by a run with more lanes must move to lane 0.
     for (const [destinationId, d] of this.dispatchers) await this.deps.store.relane(this.id, destinationId, (k) => laneOf(k, d.laneCount));
-    for (const d of this.dispatchers.values()) d.start();
+    for (const d of this.dispatchers.values()) await d.start();
     try {
       await this.source.start();
       this.state = 'running';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeliveryPolicy } from '../config/channel.ts';
-import type { Sender, SendOutcome } from '../senders/types.ts';
+import { isPipelined, type OutboundMessage, type PipelinedSender, type Sender, type SendOutcome, type SentMessage } from '../senders/types.ts';
 import type { CommittedDelivery, DeliveryStatus, FollowUpDelivery, PendingDelivery, Store } from '../store/types.ts';
 import { ConduitError } from '../errors.ts';
 import type { DestinationMetrics } from '../metrics/engine-metrics.ts';
@@ -76,7 +76,8 @@ export interface DispatcherOptions {
   policy: DeliveryPolicy;
   store: Store;
   log: Logger;
-  createSender: () => Sender;
+  /** A lane's sender; a PipelinedSender (senders/thread) lets the lane send its rows back to back. */
+  createSender: () => Sender | Promise<Sender>;
   /** Called when a delivery reaches a terminal state. */
   onSettled?: () => void;
   /**
@@ -117,10 +118,11 @@ export class DestinationDispatcher {
     return this.opts.gate ?? SOLE_INSTANCE;
   }
 
-  start(): void {
+  /** Throws what a sender's creation throws (CONFIG_INVALID for an unreadable TLS file, …), before any lane starts. */
+  async start(): Promise<void> {
+    for (let lane = 0; lane < this.opts.policy.lanes; lane++) this.senders.push(await this.opts.createSender());
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
-      const sender = this.opts.createSender();
-      this.senders.push(sender);
+      const sender = this.senders[lane]!;
       this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined, windowLeft: 0, promised: 0 });
       this.workers.push(this.run(lane, sender));
     }
@@ -294,8 +296,11 @@ export class DestinationDispatcher {
           marks.set(row.id, mark);
         }
       };
+      // Not on a shared store: there a lane checks its lease before each send (see deliver()).
+      const pipelined = isPipelined(sender) && !this.gate.shared ? sender : undefined;
       let done = 0;
-      for (const row of rows) {
+      while (done < rows.length) {
+        const row = rows[done]!;
         if (signal.aborted) return;
         l.windowLeft = rows.length - done;
         // Handed over (or run out) since the window was read: the rest is the next owner's.
@@ -309,10 +314,20 @@ export class DestinationDispatcher {
           break;
         }
         let settled: boolean;
+        let taken = 1;
         try {
-          markAhead(done);
           l.busy = true;
-          settled = await this.deliver(row, sender, signal, marks.get(row.id), lease, l);
+          if (pipelined && pipelinable(row)) {
+            // This row and the ones after it that need no wait, sent back to back.
+            let end = done + 1;
+            while (end < rows.length && pipelinable(rows[end]!)) end++;
+            const run = await this.sendRun(rows, done, end, pipelined, { signal, marks, markAhead, lease, lane: l });
+            taken = run.taken;
+            settled = run.settled;
+          } else {
+            markAhead(done);
+            settled = await this.deliver(row, sender, signal, marks.get(row.id), lease, l);
+          }
         } catch (e) {
           l.synced = false;
           if (e instanceof ConduitError && e.code === 'LEASE_LOST') {
@@ -329,7 +344,7 @@ export class DestinationDispatcher {
         } finally {
           l.busy = false;
         }
-        done++;
+        done += taken;
         if (!settled) {
           // The rest of the window stays in the store, behind this row.
           l.synced = false;
@@ -340,12 +355,85 @@ export class DestinationDispatcher {
     }
   }
 
-  /** Sends one row and records the attempt. Returns false when the row is still pending. */
-  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined, lease: LaneLease, l: Lane): Promise<boolean> {
-    const { store, policy, log, channelId, destinationId } = this.opts;
-    const attempt = row.attempts + 1;
+  /**
+   * Sends rows[from … end - 1] back to back on a pipelined sender (see senders/thread): each goes
+   * to the sender thread once its mark is committed and the row before it went, up to MARK_AHEAD
+   * beyond the one whose outcome is awaited, and the thread sends it as soon as the receiver
+   * acknowledged the one before. Outcomes are recorded in order. The first that is not an
+   * acknowledgement ends the run: the thread sends nothing after it, so the rows after it stay
+   * pending, behind it. Returns once no row of the run is on its way: how many rows were taken
+   * and whether the last one taken settled.
+   */
+  private async sendRun(rows: readonly PendingDelivery[], from: number, end: number, sender: PipelinedSender, w: RunWindow): Promise<{ taken: number; settled: boolean }> {
+    const { store } = this.opts;
+    const run = sender.startRun();
+    const sent: Array<Promise<SentMessage | undefined>> = [];
+    // Resolves once the last row queued is on the thread: the next goes after it, never before.
+    let queued: Promise<unknown> = Promise.resolve();
+    const queue = (k: number): void => {
+      const row = rows[k]!;
+      const mark = row.marked ? undefined : (w.marks.get(row.id) ?? store.markSent(row.id, w.lease.fence));
+      const next = queued.then(() => mark).then(() => ({ sent: sender.enqueue(this.outbound(row), run) }));
+      queued = next;
+      const outcome = next.then((q) => q.sent);
+      // Awaited in order below; a failed mark must not go unhandled before its turn.
+      outcome.catch(() => {});
+      sent.push(outcome);
+    };
+    const onAbort = (): void => sender.abort();
+    w.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.awaitRun(rows, from, end, sent, queue, w);
+    } finally {
+      w.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async awaitRun(
+    rows: readonly PendingDelivery[],
+    from: number,
+    end: number,
+    sent: ReadonlyArray<Promise<SentMessage | undefined>>,
+    queue: (k: number) => void,
+    w: RunWindow,
+  ): Promise<{ taken: number; settled: boolean }> {
+    let next = from;
+    for (let k = from; k < end; k++) {
+      // Marks k … k + MARK_AHEAD - 1, as the one-by-one path does: the same bound after a crash.
+      w.markAhead(k);
+      while (next < end && next - k < MARK_AHEAD) queue(next++);
+      if (w.signal.aborted) return { taken: k - from, settled: false };
+      w.lane.windowLeft = rows.length - k;
+      this.delivering(w.lane);
+      // A mark that failed throws here, as in deliver(): nothing after it was queued.
+      const s = await sent[k - from]!;
+      if (!s) return { taken: k - from, settled: false };
+      if (!this.record(rows[k]!, s.outcome, new Date(s.startedAt).toISOString(), s.latencyMs, w.lease, w.lane, w.signal)) return { taken: k - from + 1, settled: false };
+    }
+    return { taken: end - from, settled: true };
+  }
+
+  private outbound(row: PendingDelivery): OutboundMessage {
+    return {
+      messageId: row.messageId,
+      destinationId: this.opts.destinationId,
+      payload: row.payload,
+      contentType: row.contentType,
+      controlId: row.controlId,
+      attempt: row.attempts + 1,
+      partitionKey: row.partitionKey,
+    };
+  }
+
+  private delivering(l: Lane): void {
     this.health.state = 'delivering';
     this.setLane(l, 'delivering');
+  }
+
+  /** Sends one row and records the attempt. Returns false when the row is still pending. */
+  private async deliver(row: PendingDelivery, sender: Sender, signal: AbortSignal, mark: Promise<void> | undefined, lease: LaneLease, l: Lane): Promise<boolean> {
+    const { store } = this.opts;
+    this.delivering(l);
     // A row committed as 'sent' by its intake (markAtIntake) was marked by that commit.
     if (!row.marked) await (mark ?? store.markSent(row.id, lease.fence));
     // The process may have been paused since the mark (SIGSTOP, a long GC): not sent once the lease may have run out.
@@ -353,21 +441,15 @@ export class DestinationDispatcher {
     const startedAt = new Date();
     const t0 = performance.now();
     // A payload the store cannot open is never sent; see unsendable().
-    const outcome: SendOutcome = row.unreadable
-      ? unsendable(row.unreadable)
-      : await sender.send(
-          {
-            messageId: row.messageId,
-            destinationId,
-            payload: row.payload,
-            contentType: row.contentType,
-            controlId: row.controlId,
-            attempt,
-            partitionKey: row.partitionKey,
-          },
-          signal,
-        );
+    const outcome: SendOutcome = row.unreadable ? unsendable(row.unreadable) : await sender.send(this.outbound(row), signal);
     const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
+    return this.record(row, outcome, startedAt.toISOString(), latencyMs, lease, l, signal);
+  }
+
+  /** Records the outcome of a row's attempt. Returns false when the row is still pending. */
+  private record(row: PendingDelivery, outcome: SendOutcome, startedAt: string, latencyMs: number, lease: LaneLease, l: Lane, signal: AbortSignal): boolean {
+    const { store, policy, log, channelId, destinationId } = this.opts;
+    const attempt = row.attempts + 1;
     if (signal.aborted && outcome.status === 'retryable') {
       // Stopped mid-attempt: leave the row pending for the next start, without counting an attempt.
       return false;
@@ -394,7 +476,7 @@ export class DestinationDispatcher {
       deliveryId: row.id,
       controlId: row.controlId,
       attempt,
-      startedAt: startedAt.toISOString(),
+      startedAt,
       latencyMs,
       outcome: outcome.status,
       ...(outcome.status !== 'acknowledged' ? { code: outcome.code, detail: outcome.detail } : outcome.detail ? { detail: outcome.detail } : {}),
@@ -430,6 +512,20 @@ export class DestinationDispatcher {
     }
     return status !== 'errored';
   }
+}
+
+/** What sendRun() needs of the window being sent. */
+interface RunWindow {
+  readonly signal: AbortSignal;
+  readonly marks: ReadonlyMap<number, Promise<void>>;
+  readonly markAhead: (from: number) => void;
+  readonly lease: LaneLease;
+  readonly lane: Lane;
+}
+
+/** A row that can be sent back to back with the one before it: due now, its payload readable. */
+function pipelinable(row: PendingDelivery): boolean {
+  return row.unreadable === undefined && row.nextAttemptAt <= Date.now();
 }
 
 /**

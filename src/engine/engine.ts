@@ -39,6 +39,7 @@ import { STORE_FILE, secureDataDirectory } from './data-dir.ts';
 import { RetentionRunner } from './retention.ts';
 import { Observability } from './observability.ts';
 import { IntakeTurns } from './turns.ts';
+import { SenderThread } from '../senders/thread/index.ts';
 
 
 /** A claim (a file of a shared inbox) of an instance that died is free again after this long. */
@@ -63,6 +64,8 @@ export class Engine {
   private readonly startedAt = Date.now();
   /** One intake starts its mapping per loop turn, so lanes get a round trip in between (see turns.ts). */
   readonly turns = new IntakeTurns(1);
+  /** The destinations' senders, off the event loop: a lane's next message goes out on its acknowledgement (see README.md). */
+  private senders: SenderThread | undefined;
   private routes: SourceRoutes | undefined;
   private readonly watchers: FSWatcher[] = [];
   /** Loads the HTTPS certificate again when its files change. */
@@ -254,6 +257,7 @@ export class Engine {
       overloaded: this.overloaded,
       turns: this.turns,
       audit: this.audit,
+      senders: this.senderThread(),
       metrics: this.observability.metrics,
       ...(this.leases ? { gate: this.leases } : {}),
       ...(this.store instanceof PostgresStore ? { claim: (key: string) => this.claimShared(key) } : {}),
@@ -264,6 +268,12 @@ export class Engine {
       { channel: c.id, source: c.describeSource(), destinations: resolved.destinations.map((d) => d.config.id), mappings: mappingVersions(resolved) },
       'channel started',
     );
+  }
+
+  /** Started with the first channel. */
+  private senderThread(): SenderThread {
+    this.senders ??= new SenderThread(this.options.log);
+    return this.senders;
   }
 
   private async stopChannel(c: ChannelRuntime): Promise<void> {
@@ -417,6 +427,7 @@ export class Engine {
       });
     }
     await Promise.all(this.channels.map((c) => c.stop()));
+    await this.senders?.close();
     await this.leases?.stop();
     await this.notifications?.stop();
     await this.store.close();

@@ -42,6 +42,32 @@ export interface Sender {
   close(): Promise<void>;
 }
 
+/** A message that went out: its outcome, when it started (ms since the epoch) and how long it took. */
+export interface SentMessage {
+  readonly outcome: SendOutcome;
+  readonly startedAt: number;
+  readonly latencyMs: number;
+}
+
+/**
+ * A sender that sends off the engine's event loop (see thread/): messages queued in one run go
+ * out one at a time in the order queued, each as soon as the one before it was acknowledged,
+ * without waiting for the engine to take that outcome. The first outcome that is not an
+ * acknowledgement ends the run: nothing queued after it is sent.
+ */
+export interface PipelinedSender extends Sender {
+  /** Starts a new run, whatever ended the one before; returns its number for enqueue(). */
+  startRun(): number;
+  /** Queues a message in `run`; resolves with what happened, or undefined when it was not sent (its run ended before it, or was aborted). */
+  enqueue(message: OutboundMessage, run: number): Promise<SentMessage | undefined>;
+  /** Ends the current run: the send in progress is aborted, nothing more of the run is sent. */
+  abort(): void;
+}
+
+export function isPipelined(sender: Sender): sender is PipelinedSender {
+  return 'enqueue' in sender;
+}
+
 export interface SenderDeps {
   readonly log: Logger;
 }
