@@ -18,11 +18,8 @@ import v8 from 'node:v8';
 v8.setFlagsFromString('--heap-growing-percent=50');
 
 const cache = module.enableCompileCache();
-if (cache.directory) {
-  process.env.NODE_COMPILE_CACHE = cache.directory;
-  // Written at exit by default; an engine stopped with kill -9 would never write it.
-  setTimeout(() => module.flushCompileCache(), 10_000).unref();
-}
+// Written at exit by default, and by `conduit start` once the engine is up (src/cli/start.ts).
+if (cache.directory) process.env.NODE_COMPILE_CACHE = cache.directory;
 
 const { main } = await import('../cli/main.ts');
 main(process.argv.slice(2)).then(

@@ -370,8 +370,7 @@ export class DestinationDispatcher {
     const sent: Array<Promise<SentMessage | undefined>> = [];
     // Resolves once the last row queued is on the thread: the next goes after it, never before.
     let queued: Promise<unknown> = Promise.resolve();
-    const queue = (k: number): void => {
-      const row = rows[k]!;
+    const queue = (row: PendingDelivery): void => {
       const mark = row.marked ? undefined : (w.marks.get(row.id) ?? store.markSent(row.id, w.lease.fence));
       const next = queued.then(() => mark).then(() => ({ sent: sender.enqueue(this.outbound(row), run) }));
       queued = next;
@@ -383,34 +382,22 @@ export class DestinationDispatcher {
     const onAbort = (): void => sender.abort();
     w.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await this.awaitRun(rows, from, end, sent, queue, w);
+      for (let k = from; k < end; k++) {
+        // Marks k … k + MARK_AHEAD - 1, as the one-by-one path does: the same bound after a crash.
+        w.markAhead(k);
+        while (from + sent.length < end && from + sent.length - k < MARK_AHEAD) queue(rows[from + sent.length]!);
+        if (w.signal.aborted) return { taken: k - from, settled: false };
+        w.lane.windowLeft = rows.length - k;
+        this.delivering(w.lane);
+        // A mark that failed throws here, as in deliver(): nothing after it was queued.
+        const s = await sent[k - from]!;
+        if (!s) return { taken: k - from, settled: false };
+        if (!this.record(rows[k]!, s.outcome, new Date(s.startedAt).toISOString(), s.latencyMs, w.lease, w.lane, w.signal)) return { taken: k - from + 1, settled: false };
+      }
+      return { taken: end - from, settled: true };
     } finally {
       w.signal.removeEventListener('abort', onAbort);
     }
-  }
-
-  private async awaitRun(
-    rows: readonly PendingDelivery[],
-    from: number,
-    end: number,
-    sent: ReadonlyArray<Promise<SentMessage | undefined>>,
-    queue: (k: number) => void,
-    w: RunWindow,
-  ): Promise<{ taken: number; settled: boolean }> {
-    let next = from;
-    for (let k = from; k < end; k++) {
-      // Marks k … k + MARK_AHEAD - 1, as the one-by-one path does: the same bound after a crash.
-      w.markAhead(k);
-      while (next < end && next - k < MARK_AHEAD) queue(next++);
-      if (w.signal.aborted) return { taken: k - from, settled: false };
-      w.lane.windowLeft = rows.length - k;
-      this.delivering(w.lane);
-      // A mark that failed throws here, as in deliver(): nothing after it was queued.
-      const s = await sent[k - from]!;
-      if (!s) return { taken: k - from, settled: false };
-      if (!this.record(rows[k]!, s.outcome, new Date(s.startedAt).toISOString(), s.latencyMs, w.lease, w.lane, w.signal)) return { taken: k - from + 1, settled: false };
-    }
-    return { taken: end - from, settled: true };
   }
 
   private outbound(row: PendingDelivery): OutboundMessage {

@@ -6,6 +6,7 @@
  * stops at the first outcome that is not an acknowledgement, answering the rest of that run as
  * not sent, so nothing overtakes a message that failed. See src/engine/README.md.
  */
+import module from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
@@ -28,6 +29,8 @@ interface Pipe {
 }
 
 const pipes = new Map<number, Pipe>();
+// This thread's compiled modules, for the compile cache of the next start (see src/cli/start.ts).
+module.flushCompileCache();
 
 async function drain(pipe: number, p: Pipe): Promise<void> {
   if (p.sending) return;
