@@ -143,7 +143,7 @@ export class ChannelRuntime {
           log: deps.log,
           ...(deps.gate ? { gate: deps.gate } : {}),
           ...(deps.metrics ? { metrics: deps.metrics.destination(id, d.config.id) } : {}),
-          createSender: () => (deps.senders ? deps.senders.open(d.senderKind, d.senderConfig) : plugin.create(d.senderConfig, { log: deps.log })),
+          createSender: () => (deps.senders ? deps.senders.open(plugin, d.senderConfig) : plugin.create(d.senderConfig, { log: deps.log })),
           ...(callback
             ? {
                 followUp: statusCallbackFollowUp(callback, { channelId: id, destinationId: d.config.id }),

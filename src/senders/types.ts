@@ -74,6 +74,8 @@ export interface SenderDeps {
 
 export interface SenderPlugin<C> {
   readonly kind: string;
+  /** The module that exports this plugin (its import.meta.url): the sender thread loads only the kinds it runs. */
+  readonly module: string;
   readonly config: z.ZodType<C>;
   create(config: C, deps: SenderDeps): Sender;
 }

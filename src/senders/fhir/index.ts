@@ -9,6 +9,7 @@ export { FhirSender, type FhirSenderOptions } from './sender.ts';
 /** The `fhir` destination kind. `create` throws CONFIG_INVALID when a SMART private key is unusable. */
 export const fhirSenderPlugin: SenderPlugin<FhirDestinationConfig> = {
   kind: 'fhir',
+  module: import.meta.url,
   config: fhirDestinationConfig,
   create: (config, deps) => new FhirSender(config, deps),
 };

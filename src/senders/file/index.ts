@@ -8,6 +8,7 @@ export { classifyFileError, FileSender } from './sender.ts';
 /** The `file` destination kind: one file per message, written atomically. */
 export const fileSenderPlugin: SenderPlugin<FileDestinationConfig> = {
   kind: 'file',
+  module: import.meta.url,
   config: fileDestinationConfig,
   create: (config, deps) => new FileSender(config, deps),
 };

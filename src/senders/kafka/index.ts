@@ -8,6 +8,7 @@ export { KafkaSender } from './sender.ts';
 /** The `kafka` destination kind. `create` throws CONFIG_INVALID when a TLS file cannot be read. */
 export const kafkaSenderPlugin: SenderPlugin<KafkaDestinationConfig> = {
   kind: 'kafka',
+  module: import.meta.url,
   config: kafkaDestinationConfig,
   create: (config, deps) => new KafkaSender(config, deps),
 };

@@ -8,6 +8,7 @@ export { MllpSender } from './sender.ts';
 /** The `mllp` destination kind. `create` throws CONFIG_INVALID when a TLS file cannot be read. */
 export const mllpSenderPlugin: SenderPlugin<MllpDestinationConfig> = {
   kind: 'mllp',
+  module: import.meta.url,
   config: mllpDestinationConfig,
   create: (config, deps) => new MllpSender(config, deps),
 };

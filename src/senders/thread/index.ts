@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
-import type { OutboundMessage, PipelinedSender, SendOutcome, SentMessage } from '../types.ts';
+import type { OutboundMessage, PipelinedSender, SenderPlugin, SendOutcome, SentMessage } from '../types.ts';
 import type { FromSenderThread, SenderThreadInit, ThreadError, ToSenderThread } from './protocol.ts';
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -45,10 +45,10 @@ export class SenderThread {
     this.worker.on('exit', () => this.failed('the sender thread exited'));
   }
 
-  /** A sender of kind `senderKind` on the thread; throws its creation error (CONFIG_INVALID for an unreadable TLS file, …). */
-  async open(senderKind: string, config: unknown): Promise<PipelinedSender> {
+  /** A sender of `plugin`'s kind on the thread; throws its creation error (CONFIG_INVALID for an unreadable TLS file, …). */
+  async open(plugin: SenderPlugin<unknown>, config: unknown): Promise<PipelinedSender> {
     const pipe = this.nextPipe++;
-    const answer = await this.ask(`${pipe}:open`, { kind: 'open', pipe, senderKind, config });
+    const answer = await this.ask(`${pipe}:open`, { kind: 'open', pipe, senderKind: plugin.kind, module: plugin.module, config });
     if (answer.kind === 'opened' && answer.error) throw errorOf(answer.error);
     if (answer.kind !== 'opened') throw new ConduitError('SENDER_THREAD_FAILED', this.failure);
     return new ThreadSender(this, pipe);

@@ -7,8 +7,8 @@ export interface SenderThreadInit {
 }
 
 export type ToSenderThread =
-  /** A sender of kind `senderKind` (see ../plugins.ts) for `config` (already parsed by its schema). */
-  | { kind: 'open'; pipe: number; senderKind: string; config: unknown }
+  /** A sender of kind `senderKind` (see ../plugins.ts), whose plugin `module` exports, for `config` (already parsed by its schema). */
+  | { kind: 'open'; pipe: number; senderKind: string; module: string; config: unknown }
   /** Sent in `run` order after the messages queued before it, unless the run ended first. */
   | { kind: 'send'; pipe: number; seq: number; run: number; message: OutboundMessage }
   /** Ends the pipe's runs up to `run`: the send in progress is aborted, the queue is not sent. */

@@ -10,8 +10,7 @@ import module from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
-import { senderPlugins } from '../plugins.ts';
-import type { OutboundMessage, Sender, SendOutcome } from '../types.ts';
+import type { OutboundMessage, Sender, SenderPlugin, SendOutcome } from '../types.ts';
 import type { FromSenderThread, SenderThreadInit, ToSenderThread } from './protocol.ts';
 
 const init = workerData as SenderThreadInit;
@@ -29,8 +28,6 @@ interface Pipe {
 }
 
 const pipes = new Map<number, Pipe>();
-// This thread's compiled modules, for the compile cache of the next start (see src/cli/start.ts).
-module.flushCompileCache();
 
 async function drain(pipe: number, p: Pipe): Promise<void> {
   if (p.sending) return;
@@ -57,26 +54,34 @@ async function drain(pipe: number, p: Pipe): Promise<void> {
   p.sending = false;
 }
 
+/** Loads the plugin's module (only the kinds in use, not every sender's libraries) and makes the pipe's sender. */
+async function open(m: Extract<ToSenderThread, { kind: 'open' }>): Promise<void> {
+  try {
+    const exports = (await import(m.module)) as Record<string, unknown>;
+    const plugin = Object.values(exports).find((x): x is SenderPlugin<unknown> => (x as SenderPlugin<unknown> | undefined)?.kind === m.senderKind && typeof (x as SenderPlugin<unknown>).create === 'function');
+    if (!plugin) throw new ConduitError('CONFIG_INVALID', `no sender plugin of type '${m.senderKind}' in ${m.module}`);
+    pipes.set(m.pipe, { sender: plugin.create(m.config, { log }), queue: [], ended: 0, sending: false, abort: new AbortController() });
+    post({ kind: 'opened', pipe: m.pipe });
+  } catch (e) {
+    const x = e as { message?: unknown; code?: unknown; location?: unknown };
+    post({
+      kind: 'opened',
+      pipe: m.pipe,
+      error: {
+        message: typeof x.message === 'string' ? x.message : String(e),
+        ...(typeof x.code === 'string' ? { code: x.code } : {}),
+        ...(typeof x.location === 'string' ? { location: x.location } : {}),
+      },
+    });
+  }
+  // This thread's newly compiled modules, for the compile cache of the next start (see src/cli/start.ts).
+  module.flushCompileCache();
+}
+
 port.on('message', (m: ToSenderThread) => {
   switch (m.kind) {
     case 'open': {
-      try {
-        const plugin = senderPlugins[m.senderKind];
-        if (!plugin) throw new ConduitError('CONFIG_INVALID', `unknown sender type '${m.senderKind}'`);
-        pipes.set(m.pipe, { sender: plugin.create(m.config, { log }), queue: [], ended: 0, sending: false, abort: new AbortController() });
-        post({ kind: 'opened', pipe: m.pipe });
-      } catch (e) {
-        const x = e as { message?: unknown; code?: unknown; location?: unknown };
-        post({
-          kind: 'opened',
-          pipe: m.pipe,
-          error: {
-            message: typeof x.message === 'string' ? x.message : String(e),
-            ...(typeof x.code === 'string' ? { code: x.code } : {}),
-            ...(typeof x.location === 'string' ? { location: x.location } : {}),
-          },
-        });
-      }
+      void open(m);
       return;
     }
     case 'send': {

@@ -11,6 +11,7 @@ export { HttpSender, type HttpSenderOptions } from './sender.ts';
 /** The `http` destination kind: partner REST APIs. `create` throws CONFIG_INVALID when a SMART private key is unusable. */
 export const httpSenderPlugin: SenderPlugin<HttpDestinationConfig> = {
   kind: 'http',
+  module: import.meta.url,
   config: httpDestinationConfig,
   create: (config, deps) => new HttpSender(config, deps),
 };
