@@ -21,49 +21,106 @@ function errorOf(e: ThreadError): Error {
   return code ? new ConduitError(code, e.message, e.location ? { location: e.location } : undefined) : new Error(e.message);
 }
 
+/** A failed thread is started again at once, but not more often than this. */
+const RESTART_MS = 1000;
+
 export class SenderThread {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly log: Logger;
   private nextPipe = 1;
   /** Answers awaited, by pipe and sequence number; referenced while any is awaited. */
   private readonly waiting = new Map<string, (answer: FromSenderThread | { kind: 'failed' }) => void>();
-  private failure: string | undefined;
+  /** Why the thread is down (until it is started again); undefined while it runs. */
+  private down: string | undefined;
+  private startedAt = 0;
+  private restart: NodeJS.Timeout | undefined;
+  /** Resolves when the thread is running again (at once while it runs). */
+  private running: Promise<void> = Promise.resolve();
+  private back: () => void = () => {};
   private closing = false;
+  /** Counts the thread's starts: a sender opened on an earlier one opens again (see ThreadSender). */
+  generation = 0;
 
   constructor(log: Logger) {
     this.log = log;
-    const init: SenderThreadInit = { logLevel: log.level };
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    this.startedAt = Date.now();
+    const init: SenderThreadInit = { logLevel: this.log.level };
     // Beside this module: worker.ts when run from source, worker.js in a build (npm run build).
-    this.worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url), {
+    const worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url), {
       workerData: init,
       // Not the process's flags: a worker refuses some (--input-type of node -e) and needs none.
       execArgv: [],
     });
-    this.worker.unref();
-    this.worker.on('message', (m: FromSenderThread) => this.answered(m));
-    this.worker.on('error', (e) => this.failed(`the sender thread failed: ${e.message}`));
-    this.worker.on('exit', () => this.failed('the sender thread exited'));
+    worker.unref();
+    worker.on('message', (m: FromSenderThread) => this.answered(m));
+    worker.on('error', (e) => this.failed(worker, `the sender thread failed: ${e.message}`));
+    worker.on('exit', () => this.failed(worker, 'the sender thread exited'));
+    return worker;
+  }
+
+  /**
+   * The thread died (an error no sender caught): what it was sending has an unknown outcome,
+   * answered as retryable (sent again with the same control id), and a new thread takes over;
+   * the lanes' senders open again there on their next send.
+   */
+  private failed(worker: Worker, reason: string): void {
+    if (worker !== this.worker || this.down !== undefined || this.closing) return;
+    this.down = reason;
+    this.log.error({ code: 'SENDER_THREAD_FAILED' }, `${reason}; starting it again (sends in progress are retried with the same control id)`);
+    for (const resolve of this.waiting.values()) resolve({ kind: 'failed' });
+    this.waiting.clear();
+    this.running = new Promise((resolve) => {
+      this.back = resolve;
+    });
+    this.restart = setTimeout(
+      () => {
+        this.restart = undefined;
+        if (this.closing) return;
+        this.generation++;
+        this.worker = this.spawn();
+        this.down = undefined;
+        this.back();
+      },
+      Math.max(0, this.startedAt + RESTART_MS - Date.now()),
+    );
+    this.restart.unref();
   }
 
   /** A sender of `plugin`'s kind on the thread; throws its creation error (CONFIG_INVALID for an unreadable TLS file, …). */
   async open(plugin: SenderPlugin<unknown>, config: unknown): Promise<PipelinedSender> {
+    // A channel started while the thread is being started again waits for it.
+    await this.running;
+    const opened = await this.openPipe(plugin, config);
+    if ('error' in opened) throw opened.error;
+    return new ThreadSender(this, plugin, config, opened);
+  }
+
+  /** A pipe for `plugin`'s sender on the thread as it runs now. */
+  async openPipe(plugin: SenderPlugin<unknown>, config: unknown): Promise<{ pipe: number; generation: number } | { error: Error }> {
     const pipe = this.nextPipe++;
+    const generation = this.generation;
     const answer = await this.ask(`${pipe}:open`, { kind: 'open', pipe, senderKind: plugin.kind, module: plugin.module, config });
-    if (answer.kind === 'opened' && answer.error) throw errorOf(answer.error);
-    if (answer.kind !== 'opened') throw new ConduitError('SENDER_THREAD_FAILED', this.failure);
-    return new ThreadSender(this, pipe);
+    if (answer.kind === 'opened' && answer.error) return { error: errorOf(answer.error) };
+    if (answer.kind !== 'opened') return { error: new ConduitError('SENDER_THREAD_FAILED', this.failureReason) };
+    return { pipe, generation };
   }
 
   /** Closes the thread once its senders are closed. */
   async close(): Promise<void> {
     this.closing = true;
-    if (this.failure) return;
-    await this.worker.terminate();
+    clearTimeout(this.restart);
+    // An open waiting for the thread to be back fails now (ask() answers failed while closing).
+    this.back();
+    if (this.down === undefined) await this.worker.terminate();
   }
 
-  /** Posts `message`; resolves with the thread's answer to `key`, or with a failure if the thread is gone. */
+  /** Posts `message`; resolves with the thread's answer to `key`, or with a failure while the thread is down. */
   ask(key: string, message: ToSenderThread): Promise<FromSenderThread | { kind: 'failed' }> {
-    if (this.failure) return Promise.resolve({ kind: 'failed' });
+    if (this.down !== undefined || this.closing) return Promise.resolve({ kind: 'failed' });
     return new Promise((resolve) => {
       this.waiting.set(key, resolve);
       this.worker.ref();
@@ -72,11 +129,11 @@ export class SenderThread {
   }
 
   tell(message: ToSenderThread): void {
-    if (!this.failure) this.worker.postMessage(message);
+    if (this.down === undefined) this.worker.postMessage(message);
   }
 
   get failureReason(): string {
-    return this.failure ?? '';
+    return this.down ?? (this.closing ? 'the engine is stopping' : '');
   }
 
   private answered(m: FromSenderThread): void {
@@ -99,39 +156,64 @@ export class SenderThread {
     const fields = Object.fromEntries(Object.entries(record).filter(([k]) => !PINO_FIELDS.has(k)));
     (this.log[level as 'info'])(fields, typeof record.msg === 'string' ? record.msg : '');
   }
-
-  private failed(reason: string): void {
-    if (this.failure) return;
-    this.failure = reason;
-    if (!this.closing) this.log.error({ code: 'SENDER_THREAD_FAILED' }, reason);
-    for (const resolve of this.waiting.values()) resolve({ kind: 'failed' });
-    this.waiting.clear();
-  }
 }
 
-/** A lane's sender on the thread. */
+/** A lane's sender on the thread; opened again on a new thread after the one it was on failed. */
 class ThreadSender implements PipelinedSender {
   private readonly thread: SenderThread;
-  private readonly pipe: number;
+  private readonly plugin: SenderPlugin<unknown>;
+  private readonly config: unknown;
+  private pipe: number;
+  private generation: number;
+  /** Settles once the pipe is open on the thread as it runs now (false: it could not be opened). */
+  private ready: Promise<boolean> = Promise.resolve(true);
   private run = 1;
+  /** The thread's generation when the current run started. */
+  private runGeneration: number;
   private seq = 0;
 
-  constructor(thread: SenderThread, pipe: number) {
+  constructor(thread: SenderThread, plugin: SenderPlugin<unknown>, config: unknown, opened: { pipe: number; generation: number }) {
     this.thread = thread;
-    this.pipe = pipe;
+    this.plugin = plugin;
+    this.config = config;
+    this.pipe = opened.pipe;
+    this.generation = opened.generation;
+    this.runGeneration = opened.generation;
   }
 
   startRun(): number {
+    this.runGeneration = this.thread.generation;
     return ++this.run;
   }
 
   async enqueue(message: OutboundMessage, run: number): Promise<SentMessage | undefined> {
-    const seq = ++this.seq;
     const startedAt = Date.now();
+    // A message of a run that ended (its lane moved on), or that began on a thread that failed
+    // since (what was before it in the run may not have been sent): never sent.
+    if (run !== this.run || this.runGeneration !== this.thread.generation) return undefined;
+    // Every call waits on the same promise, in call order: messages keep their order across a reopen.
+    if (this.generation !== this.thread.generation) this.reopen();
+    if (!(await this.ready)) return { outcome: threadFailed(this.thread.failureReason || 'the sender could not be opened again'), startedAt, latencyMs: 0 };
+    const seq = ++this.seq;
     const answer = await this.thread.ask(`${this.pipe}:${seq}`, { kind: 'send', pipe: this.pipe, seq, run, message });
     if (answer.kind === 'failed') return { outcome: threadFailed(this.thread.failureReason), startedAt, latencyMs: 0 };
     if (answer.kind !== 'sent' || !answer.outcome) return undefined;
     return { outcome: answer.outcome, startedAt: answer.startedAt, latencyMs: answer.latencyMs };
+  }
+
+  private reopen(): void {
+    const generation = this.thread.generation;
+    this.generation = generation;
+    this.ready = this.ready.then(async () => {
+      const opened = await this.thread.openPipe(this.plugin, this.config);
+      if ('error' in opened) {
+        // Opened again on the next send.
+        this.generation = -1;
+        return false;
+      }
+      this.pipe = opened.pipe;
+      return true;
+    });
   }
 
   abort(): void {
@@ -153,6 +235,7 @@ class ThreadSender implements PipelinedSender {
   }
 
   async close(): Promise<void> {
+    await this.ready;
     await this.thread.ask(`${this.pipe}:close`, { kind: 'close', pipe: this.pipe });
   }
 }
