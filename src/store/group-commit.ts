@@ -295,8 +295,9 @@ export class GroupCommit {
         }
       }
     }
-    const lost = new ConduitError('LEASE_LOST', 'the mark was not written: the lane is leased to another instance now');
-    for (const [id, waiting] of round.marks) for (const m of waiting) fenced.has(id) ? m.reject(lost) : m.resolve();
+    // Made only when a mark was fenced: an error's stack costs more than the rest of a round's answer.
+    const lost = fenced.size > 0 ? new ConduitError('LEASE_LOST', 'the mark was not written: the lane is leased to another instance now') : undefined;
+    for (const [id, waiting] of round.marks) for (const m of waiting) lost && fenced.has(id) ? m.reject(lost) : m.resolve();
     if (fresh.length > 0) for (const listener of this.committedListeners) listener(fresh);
     // Inserts are answered after the lanes have their rows: a source's 2xx never overtakes them.
     for (const r of results) {
