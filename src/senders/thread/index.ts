@@ -54,6 +54,9 @@ export class SenderThread {
       workerData: init,
       // Not the process's flags: a worker refuses some (--input-type of node -e) and needs none.
       execArgv: [],
+      // What this thread allocates is small and short-lived (a message, its answer): a small
+      // young generation, not one sized from the machine's memory (see src/engine/README.md, Memory).
+      resourceLimits: { maxYoungGenerationSizeMb: 6 },
     });
     worker.unref();
     worker.on('message', (m: FromSenderThread) => this.answered(m));
