@@ -191,12 +191,6 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
       const answered = answeredAt[warm + j]!;
       maxIntakeBySecondMs[second] = Math.max(maxIntakeBySecondMs[second] ?? 0, answered > 0 ? answered - dueAt(warm + j) : 0);
     }
-    if (process.env.CONDUIT_TRACE) {
-      const { writeFileSync } = await import('node:fs');
-      const lines: string[] = [];
-      for (let k = warm; k < n; k++) lines.push(`${(performance.timeOrigin + dueAt(k)).toFixed(1)} ${(answeredAt[k]! - dueAt(k)).toFixed(1)} ${latency(k).toFixed(1)}`);
-      writeFileSync(process.env.CONDUIT_TRACE + '/events.txt', lines.join('\n') + '\n');
-    }
     return {
       label: run.label,
       kind: o.kind,

@@ -2,13 +2,13 @@
  * The engine's side of the sender thread (worker.ts): one thread for every destination's
  * senders. `open` makes a lane's sender there and answers with its proxy, a PipelinedSender.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThreadBeside } from '../../threads.ts';
 import type { Logger } from 'pino';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
 import type { OutboundMessage, PipelinedSender, SenderPlugin, SendOutcome, SentMessage } from '../types.ts';
 import type { FromSenderThread, SenderThreadInit, ThreadError, ToSenderThread } from './protocol.ts';
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 /** Fields pino adds to every line: the engine's logger adds its own. */
 const PINO_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'app', 'msg']);
 
@@ -49,16 +49,12 @@ export class SenderThread {
   private spawn(): Worker {
     this.startedAt = Date.now();
     const init: SenderThreadInit = { logLevel: this.log.level };
-    // Beside this module: worker.ts when run from source, worker.js in a build (npm run build).
-    const worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url), {
+    const worker = startThreadBeside(import.meta.url, 'worker', {
       workerData: init,
-      // Not the process's flags: a worker refuses some (--input-type of node -e) and needs none.
-      execArgv: [],
       // What this thread allocates is small and short-lived (a message, its answer): a small
       // young generation, not one sized from the machine's memory (see src/engine/README.md, Memory).
       resourceLimits: { maxYoungGenerationSizeMb: 6 },
     });
-    worker.unref();
     worker.on('message', (m: FromSenderThread) => this.answered(m));
     worker.on('error', (e) => this.failed(worker, `the sender thread failed: ${e.message}`));
     worker.on('exit', () => this.failed(worker, 'the sender thread exited'));
@@ -155,7 +151,7 @@ export class SenderThread {
   /** A sender's log line, through the engine's logger (its redaction, its destination). */
   private forward(line: string): void {
     const record = JSON.parse(line) as Record<string, unknown>;
-    const level = LEVEL_NAMES[record.level as number] ?? 'info';
+    const level = this.log.levels.labels[record.level as number] ?? 'info';
     const fields = Object.fromEntries(Object.entries(record).filter(([k]) => !PINO_FIELDS.has(k)));
     (this.log[level as 'info'])(fields, typeof record.msg === 'string' ? record.msg : '');
   }
@@ -200,8 +196,7 @@ class ThreadSender implements PipelinedSender {
     const seq = ++this.seq;
     const answer = await this.thread.ask(`${this.pipe}:${seq}`, { kind: 'send', pipe: this.pipe, seq, run, message });
     if (answer.kind === 'failed') return { outcome: threadFailed(this.thread.failureReason), startedAt, latencyMs: 0 };
-    if (answer.kind !== 'sent' || !answer.outcome) return undefined;
-    return { outcome: answer.outcome, startedAt: answer.startedAt, latencyMs: answer.latencyMs };
+    return answer.kind === 'sent' ? answer.sent : undefined;
   }
 
   private reopen(): void {

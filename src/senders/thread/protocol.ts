@@ -1,5 +1,5 @@
 /** What the engine and its sender thread (worker.ts) tell each other. */
-import type { OutboundMessage, SendOutcome } from '../types.ts';
+import type { OutboundMessage, SentMessage } from '../types.ts';
 
 export interface SenderThreadInit {
   /** The engine's log level: the thread's senders log through the engine's logger. */
@@ -24,8 +24,8 @@ export interface ThreadError {
 
 export type FromSenderThread =
   | { kind: 'opened'; pipe: number; error?: ThreadError }
-  /** `outcome` absent: not sent. */
-  | { kind: 'sent'; pipe: number; seq: number; outcome?: SendOutcome; startedAt: number; latencyMs: number }
+  /** `sent` absent: not sent. */
+  | { kind: 'sent'; pipe: number; seq: number; sent?: SentMessage }
   | { kind: 'closed'; pipe: number }
   /** A log line of a sender, as pino wrote it. */
   | { kind: 'log'; line: string };

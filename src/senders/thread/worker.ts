@@ -35,7 +35,7 @@ async function drain(pipe: number, p: Pipe): Promise<void> {
   while (p.queue.length > 0) {
     const { seq, run, message } = p.queue.shift()!;
     if (run <= p.ended) {
-      post({ kind: 'sent', pipe, seq, startedAt: Date.now(), latencyMs: 0 });
+      post({ kind: 'sent', pipe, seq });
       continue;
     }
     const startedAt = Date.now();
@@ -49,7 +49,7 @@ async function drain(pipe: number, p: Pipe): Promise<void> {
       outcome = { status: 'retryable', code: 'SENDER_THREAD_FAILED', detail: `the sender failed: ${(e as Error).message}` };
     }
     if (outcome.status !== 'acknowledged') p.ended = Math.max(p.ended, run);
-    post({ kind: 'sent', pipe, seq, outcome, startedAt, latencyMs: Math.round((performance.now() - t0) * 100) / 100 });
+    post({ kind: 'sent', pipe, seq, sent: { outcome, startedAt, latencyMs: Math.round((performance.now() - t0) * 100) / 100 } });
   }
   p.sending = false;
 }
@@ -87,7 +87,7 @@ port.on('message', (m: ToSenderThread) => {
     case 'send': {
       const p = pipes.get(m.pipe);
       if (!p) {
-        post({ kind: 'sent', pipe: m.pipe, seq: m.seq, startedAt: Date.now(), latencyMs: 0 });
+        post({ kind: 'sent', pipe: m.pipe, seq: m.seq });
         return;
       }
       p.queue.push(m);

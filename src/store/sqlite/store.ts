@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThreadBeside } from '../../threads.ts';
 import { ConduitError } from '../../errors.ts';
 import { GroupCommit } from '../group-commit.ts';
 import { GroupCommittedStore, type StoreWriteOptions } from '../group-committed.ts';
@@ -239,13 +240,7 @@ class WriterThread implements RoundRunner {
   private closing = false;
 
   constructor(init: WriterInit, lost: (error: unknown) => void) {
-    // Beside this module: writer.ts when run from source, writer.js in a build (npm run build).
-    this.worker = new Worker(new URL(import.meta.url.endsWith('.ts') ? './writer.ts' : './writer.js', import.meta.url), {
-      workerData: init,
-      // Not the process's flags: a worker refuses some (--input-type of node -e) and needs none.
-      execArgv: [],
-    });
-    this.worker.unref();
+    this.worker = startThreadBeside(import.meta.url, 'writer', { workerData: init });
     this.worker.on('message', (answer: RoundAnswer) => {
       const w = this.waiting.get(answer.id);
       if (!w) return;
