@@ -38,6 +38,12 @@ interface Lane {
   windowLeft: number;
   /** Intakes told to store their row as on the wire (markAtIntake) whose row the lane has not taken yet. */
   promised: number;
+  /**
+   * The highest delivery id a read of the store returned. An intake's rows are pushed when the
+   * main thread hears of its commit, which can be after a read already saw them: those are not
+   * taken twice.
+   */
+  readUpTo: number;
 }
 
 /**
@@ -123,7 +129,7 @@ export class DestinationDispatcher {
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) this.senders.push(await this.opts.createSender());
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
       const sender = this.senders[lane]!;
-      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined, windowLeft: 0, promised: 0 });
+      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined, windowLeft: 0, promised: 0, readUpTo: 0 });
       this.workers.push(this.run(lane, sender));
     }
     this.gate.register(this.opts.channelId, this.opts.destinationId, this.opts.policy.lanes, {
@@ -185,6 +191,7 @@ export class DestinationDispatcher {
       const l = this.lanes[row.lane];
       if (!l) continue;
       if (row.marked && l.promised > 0) l.promised--;
+      if (row.id <= l.readUpTo) continue;
       if (this.gate.shared) {
         // Other instances commit rows of this lane too: the store has them all, in order.
         l.synced = false;
@@ -235,6 +242,7 @@ export class DestinationDispatcher {
     const { store, channelId, destinationId } = this.opts;
     const rows = await store.pendingDeliveries(channelId, destinationId, lane, WINDOW);
     const last = rows.length > 0 ? rows[rows.length - 1]!.id : 0;
+    l.readUpTo = Math.max(l.readUpTo, last);
     if (rows.length < WINDOW) {
       l.synced = true;
       // Rows come in id order, so none of those read has an id above the last one.
