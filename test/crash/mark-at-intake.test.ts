@@ -3,7 +3,7 @@
  * is caught up, an intake commits its delivery as 'sent', so the lane sends it without waiting
  * for a mark of its own. The same rules as for rows marked ahead must hold:
  *
- * - at most MARK_AHEAD (16) rows of a lane are 'sent' at once, the one on the wire included;
+ * - at most MARK_AHEAD rows of a lane are 'sent' at once, the one on the wire included;
  *   the rest of a backlog stays 'queued'; a duplicate, which stores no row, takes no place;
  * - after kill -9, each row that was 'sent' gets an attempt 'outcome unknown: engine restarted'
  *   and is sent again with its stored MSH-10; rows still 'queued' get no such attempt;
@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { STORE_FILE } from '../../src/engine/data-dir.ts';
+import { MARK_AHEAD } from '../../src/engine/dispatcher.ts';
 import { createWorkspace, type EngineProcess, sampleChannel, startEngine, waitForDrained } from '../support/engine-process.ts';
 import { generateEvents } from '../support/platform-events.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 
 const CHANNEL = 'platform-to-lis';
 const PATH = '/channels/platform-to-lis';
-const MARK_AHEAD = 16;
-const EVENTS = 25;
+const EVENTS = MARK_AHEAD + 9;
 
 interface DeliveryRow {
   id: number;
@@ -38,7 +38,7 @@ function readStore(dataDir: string, sql: string): unknown[] {
   }
 }
 
-test('a caught-up lane takes rows marked by their intake: at most 16 on the wire at once, each recovered after kill -9 with an attempt of unknown outcome and its MSH-10', { timeout: 60_000 }, async (t) => {
+test(`a caught-up lane takes rows marked by their intake: at most ${MARK_AHEAD} on the wire at once, each recovered after kill -9 with an attempt of unknown outcome and its MSH-10`, { timeout: 60_000 }, async (t) => {
   // The first frame is never answered: it stays on the wire and everything after it waits behind it.
   const receiver = await startRecordingReceiver({ script: (n) => (n === 1 ? { kind: 'silence' } : undefined) });
   const workspace = createWorkspace({
