@@ -81,7 +81,7 @@ export function summarizeStatuses(statuses: readonly string[]): string {
 }
 
 function describe(answer: HttpAnswer): string {
-  const line = `${answer.status} ${answer.statusText || STATUS_CODES[answer.status] || ''}`.trim();
+  const line = `${answer.status} ${STATUS_CODES[answer.status] || ''}`.trim();
   const text = operationOutcomeText(parseObject(answer.body));
   return text ? `${line}: ${text}` : line;
 }

@@ -6,9 +6,17 @@ import { undici } from './undici.ts';
 /** One HTTP answer, read in full. */
 export interface HttpAnswer {
   readonly status: number;
-  readonly statusText: string;
   readonly headers: Headers;
   readonly body: string;
+}
+
+function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.append(name, value);
+  }
+  return headers;
 }
 
 export interface HttpRequest {
@@ -18,18 +26,17 @@ export interface HttpRequest {
   readonly body?: string | Uint8Array<ArrayBuffer>;
 }
 
-/** Where a transport failure happened, from undici's error codes (the `cause` of `fetch failed`); TLS failures are told apart (tls-failure.ts). */
+/** Where a transport failure happened, from undici's and Node's error codes; TLS failures are told apart (tls-failure.ts). */
 const CONNECT_ERRORS: ReadonlySet<string> = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
 
 type Cause = { code?: unknown; reason?: unknown; cause?: Cause; errors?: Array<{ code?: unknown }> };
 
 /**
- * The code of the transport error behind `fetch failed`, and Node's `reason` text when it has
- * one (TLS host name mismatches). A socket error caused by a TLS alert (tls-dispatcher.ts) is
- * told by the alert.
+ * The code of a transport error, and Node's `reason` text when it has one (TLS host name
+ * mismatches). A socket error caused by a TLS alert (tls-dispatcher.ts) is told by the alert.
  */
 function causeOf(err: unknown): { code: string | undefined; reason: string | undefined } {
-  let cause = (err as { cause?: Cause })?.cause;
+  let cause = err as Cause | undefined;
   if (cause?.code === 'UND_ERR_SOCKET' && typeof cause.cause?.code === 'string') cause = cause.cause;
   const reason = typeof cause?.reason === 'string' ? cause.reason : undefined;
   if (typeof cause?.code === 'string') return { code: cause.code, reason };
@@ -39,10 +46,11 @@ function causeOf(err: unknown): { code: string | undefined; reason: string | und
 }
 
 /**
- * Sends one request with undici's fetch (the one Node's built-in fetch is, from the package, so
- * that a destination's own connection pool with its TLS settings, `dispatcher`, fits it) and
- * reads the whole answer, within `timeoutMs` (connecting, sending and reading the body
- * together) or until `signal` aborts. Without `dispatcher`, undici's global pool.
+ * Sends one request with undici's `request` (the package's own client: a quarter of the CPU of
+ * its `fetch`, which builds WHATWG streams, a Request and a Response around every exchange; with
+ * a destination's own connection pool and TLS settings, `dispatcher`) and reads the whole answer,
+ * within `timeoutMs` (connecting, sending and reading the body together) or until `signal`
+ * aborts. Without `dispatcher`, undici's global pool.
  *
  * Any status resolves: classifying it is the caller's business. Transport failures reject with a
  * ConduitError: HTTP_CONNECT_REFUSED and HTTP_CONNECT_FAILED before the request left (safe to
@@ -66,16 +74,15 @@ export async function exchange(url: string, request: HttpRequest, timeoutMs: num
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   try {
-    const response = await undici().fetch(target, {
+    const response = await undici().request(target, {
       method: request.method,
       headers: request.headers,
       ...(request.body === undefined ? {} : { body: request.body }),
-      redirect: 'manual',
       signal: controller.signal,
       ...(dispatcher ? { dispatcher } : {}),
     });
-    const body = await response.text();
-    return { status: response.status, statusText: response.statusText, headers: response.headers, body };
+    const body = await response.body.text();
+    return { status: response.statusCode, headers: headersOf(response.headers), body };
   } catch (err) {
     throw transportError(err, { signal, timedOut, timeoutMs, where });
   } finally {

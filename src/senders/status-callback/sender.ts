@@ -25,7 +25,7 @@ function failure(code: ErrorCode, detail: string, extra: { response?: string; re
 /** 2xx delivered; 408, 429 and 5xx retried (after Retry-After); other 4xx refused; anything else refused. */
 export function classifyCallbackAnswer(answer: HttpAnswer, nowMs: number = Date.now()): SendOutcome {
   const { status } = answer;
-  const line = `${status} ${answer.statusText || STATUS_CODES[status] || ''}`.trim();
+  const line = `${status} ${STATUS_CODES[status] || ''}`.trim();
   const extra = { response: answer.body, retryAfterMs: parseRetryAfterMs(answer.headers.get('retry-after'), nowMs) };
   if (status >= 200 && status < 300) return { status: 'acknowledged', response: answer.body, detail: line };
   if (status === 408) return failure('HTTP_REQUEST_TIMEOUT', line, extra);

@@ -8,7 +8,7 @@ import { parseRetryAfterMs } from '../../../src/senders/http/retry-after.ts';
 const NOW = Date.parse('2025-06-02T10:00:00Z');
 
 function answer(status: number, body: unknown = '', headers: Record<string, string> = {}): HttpAnswer {
-  return { status, statusText: '', headers: new Headers(headers), body: typeof body === 'string' ? body : JSON.stringify(body) };
+  return { status, headers: new Headers(headers), body: typeof body === 'string' ? body : JSON.stringify(body) };
 }
 
 describe('Retry-After', () => {

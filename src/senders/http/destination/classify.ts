@@ -77,7 +77,7 @@ export function apiMessage(body: string): string | undefined {
 
 /** `403 Forbidden: FORBIDDEN: missing permission Create Patients`. */
 export function describeAnswer(answer: HttpAnswer): string {
-  const line = `${answer.status} ${answer.statusText || STATUS_CODES[answer.status] || ''}`.trim();
+  const line = `${answer.status} ${STATUS_CODES[answer.status] || ''}`.trim();
   const said = apiMessage(answer.body);
   return said ? `${line}: ${said}` : line;
 }
