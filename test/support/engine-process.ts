@@ -15,8 +15,17 @@ import { parse, stringify } from 'yaml';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 const CONDUIT_BIN = join(REPO, 'src', 'bin', 'conduit.js');
-/** The node flags of the bin's shebang (`#!/usr/bin/env -S node …`): the engine runs here as it does installed. */
-const ENGINE_NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(CONDUIT_BIN, 'utf8'))?.[1] ?? '').split(' ').filter(Boolean);
+/** The bin's shebang (`#!/usr/bin/env -S NAME=value … node …`): the engine runs here as it does installed. */
+const SHEBANG = /^#!\S*env -S (.*?)\bnode\b(.*)$/m.exec(readFileSync(CONDUIT_BIN, 'utf8'));
+/** The node flags after `node`. */
+const ENGINE_NODE_FLAGS = (SHEBANG?.[2] ?? '').split(' ').filter(Boolean);
+/** The environment variables before it. */
+const ENGINE_ENV: Record<string, string> = Object.fromEntries(
+  (SHEBANG?.[1] ?? '')
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 
 export interface Workspace {
   readonly dir: string;
@@ -140,7 +149,7 @@ export async function startEngine(options: StartEngineOptions = {}): Promise<Eng
     ...(options.maxBacklog !== undefined ? ['--max-backlog', String(options.maxBacklog)] : []),
   ];
   // Only what the engine needs from our environment: no CONDUIT_* of the developer's shell leaks in.
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', CONDUIT_ADMIN_TOKEN: adminToken, ...options.env };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', CONDUIT_ADMIN_TOKEN: adminToken, ...ENGINE_ENV, ...options.env };
   const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
