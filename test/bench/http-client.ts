@@ -44,6 +44,11 @@ class Connection {
 
   request(bytes: Buffer): Promise<HttpAnswer> {
     return new Promise((resolve, reject) => {
+      // A write on a destroyed socket fails without an 'error' event: the answer would never come.
+      if (this.closed) {
+        reject(new Error('the engine closed the connection'));
+        return;
+      }
       this.waiting = { resolve, reject };
       this.socket.write(bytes);
     });
@@ -107,7 +112,9 @@ export class BenchHttpClient {
   }
 
   private connection(): Promise<Connection> {
-    const c = this.idle.pop();
+    // An idle connection the engine closed (its keep-alive timeout) is dropped, not reused.
+    let c = this.idle.pop();
+    while (c?.closed) c = this.idle.pop();
     if (c) return Promise.resolve(c);
     if (this.all.size < this.sockets) {
       const fresh = new Connection(this.host, this.port, (gone) => this.all.delete(gone));
