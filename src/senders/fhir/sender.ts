@@ -21,8 +21,8 @@ export interface FhirSenderOptions {
  * Delivers FHIR batch and transaction Bundles: one POST to the base URL per message
  * (FHIR R4 http.html#transaction), classified from the status and the transaction-response.
  *
- * Plain `fetch` (undici, as Node's built-in one; pooled keep-alive connections), not a FHIR client such
- * as fhir-kit-client: we need the raw status and headers (Retry-After), the raw body for the
+ * Plain HTTP (undici's `request`, pooled keep-alive connections; see http/exchange.ts), not a FHIR
+ * client such as fhir-kit-client: we need the raw status and headers (Retry-After), the raw body for the
  * delivery history, and our own auth, timeouts and classification; retries and backoff are the
  * dispatcher's. A FHIR client would parse, retry or throw in its own way and hide all three.
  *

@@ -35,9 +35,5 @@ export function multipartBody(form: Readonly<Record<string, string | PlannedFile
     chunks.push(Buffer.from(head + CRLF, 'utf8'), content, Buffer.from(CRLF, 'utf8'));
   }
   chunks.push(Buffer.from(`--${boundary}--${CRLF}`, 'utf8'));
-  const all = Buffer.concat(chunks);
-  // A fresh ArrayBuffer of exactly the body's length, as fetch's BodyInit wants.
-  const body = new Uint8Array(new ArrayBuffer(all.length));
-  body.set(all);
-  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
