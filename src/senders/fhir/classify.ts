@@ -1,6 +1,5 @@
-import { STATUS_CODES } from 'node:http';
 import { type ErrorCode, ErrorCodes } from '../../errors.ts';
-import type { HttpAnswer } from '../http/exchange.ts';
+import { type HttpAnswer, statusLine } from '../http/exchange.ts';
 import { parseRetryAfterMs } from '../http/retry-after.ts';
 import type { SendOutcome } from '../types.ts';
 
@@ -67,21 +66,20 @@ export function operationOutcomeText(outcome: unknown): string | undefined {
 }
 
 /** `201 Created` for an entry status of `201` or `201 Created`. */
-function statusLine(status: string): string {
-  const code = Number(status.slice(0, 3));
-  return status.length > 3 ? status : `${status} ${STATUS_CODES[code] ?? ''}`.trim();
+function entryStatusLine(status: string): string {
+  return status.length > 3 ? status : statusLine(Number(status.slice(0, 3)));
 }
 
 /** "7 entries: 5×201 Created, 2×200 OK": the entry statuses, most frequent first. */
 export function summarizeStatuses(statuses: readonly string[]): string {
   const counts = new Map<string, number>();
-  for (const s of statuses) counts.set(statusLine(s), (counts.get(statusLine(s)) ?? 0) + 1);
+  for (const s of statuses) counts.set(entryStatusLine(s), (counts.get(entryStatusLine(s)) ?? 0) + 1);
   const parts = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s, n]) => `${n}×${s}`);
   return `${statuses.length} ${statuses.length === 1 ? 'entry' : 'entries'}: ${parts.join(', ')}`;
 }
 
 function describe(answer: HttpAnswer): string {
-  const line = `${answer.status} ${STATUS_CODES[answer.status] || ''}`.trim();
+  const line = statusLine(answer.status);
   const text = operationOutcomeText(parseObject(answer.body));
   return text ? `${line}: ${text}` : line;
 }
@@ -131,7 +129,7 @@ function classifyBundle(body: string, sent: SentBundle): SendOutcome {
   const summary = summarizeStatuses(statuses);
   const entryText = (i: number) => {
     const text = operationOutcomeText(entries[i]?.response?.outcome);
-    return `entry[${i}] ${statusLine(statuses[i]!)}${text ? `: ${text}` : ''}`;
+    return `entry[${i}] ${entryStatusLine(statuses[i]!)}${text ? `: ${text}` : ''}`;
   };
   // 1xx and 3xx make no sense for an entry that writes: treated as refusals, like 4xx.
   const rejected = statuses.flatMap((s, i) => (/^[134]/.test(s) ? [i] : []));

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { ConduitError, type ErrorCode } from '../../errors.ts';
 import { describeTlsFailure, isTlsFailure } from './tls-failure.ts';
@@ -8,15 +9,6 @@ export interface HttpAnswer {
   readonly status: number;
   readonly headers: Headers;
   readonly body: string;
-}
-
-function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.append(name, value);
-  }
-  return headers;
 }
 
 export interface HttpRequest {
@@ -89,6 +81,21 @@ export async function exchange(url: string, request: HttpRequest, timeoutMs: num
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** The answer's headers as `Headers` (undici's `request` gives a record, repeated ones as arrays). */
+function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.append(name, value);
+  }
+  return headers;
+}
+
+/** `404 Not Found`: a status and Node's reason phrase for it (the answer's own phrase is not kept). */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_CODES[status] ?? ''}`.trim();
 }
 
 function transportError(

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
 import type { Logger } from 'pino';
 import type { StatusCallbackConfig } from '../../config/channel.ts';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
-import { exchange, type HttpAnswer } from '../http/exchange.ts';
+import { exchange, type HttpAnswer, statusLine } from '../http/exchange.ts';
 import { parseRetryAfterMs } from '../http/retry-after.ts';
 import type { OutboundMessage, Sender, SendOutcome } from '../types.ts';
 
@@ -25,7 +24,7 @@ function failure(code: ErrorCode, detail: string, extra: { response?: string; re
 /** 2xx delivered; 408, 429 and 5xx retried (after Retry-After); other 4xx refused; anything else refused. */
 export function classifyCallbackAnswer(answer: HttpAnswer, nowMs: number = Date.now()): SendOutcome {
   const { status } = answer;
-  const line = `${status} ${STATUS_CODES[status] || ''}`.trim();
+  const line = statusLine(status);
   const extra = { response: answer.body, retryAfterMs: parseRetryAfterMs(answer.headers.get('retry-after'), nowMs) };
   if (status >= 200 && status < 300) return { status: 'acknowledged', response: answer.body, detail: line };
   if (status === 408) return failure('HTTP_REQUEST_TIMEOUT', line, extra);

@@ -1,7 +1,6 @@
-import { STATUS_CODES } from 'node:http';
 import { type ErrorCode, ErrorCodes } from '../../../errors.ts';
 import type { SendOutcome } from '../../types.ts';
-import type { HttpAnswer } from '../exchange.ts';
+import { type HttpAnswer, statusLine } from '../exchange.ts';
 import { parseRetryAfterMs } from '../retry-after.ts';
 
 /** Longest detail kept with an outcome; the raw bodies are in `response` anyway. */
@@ -77,7 +76,7 @@ export function apiMessage(body: string): string | undefined {
 
 /** `403 Forbidden: FORBIDDEN: missing permission Create Patients`. */
 export function describeAnswer(answer: HttpAnswer): string {
-  const line = `${answer.status} ${STATUS_CODES[answer.status] || ''}`.trim();
+  const line = statusLine(answer.status);
   const said = apiMessage(answer.body);
   return said ? `${line}: ${said}` : line;
 }
