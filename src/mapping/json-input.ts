@@ -17,6 +17,7 @@ export function parseJson(text: string): unknown {
   } catch (e) {
     throw new InputError('INPUT_INVALID_JSON', [{ path: '(body)', code: 'invalid_json', message: `not valid JSON: ${(e as Error).message}` }]);
   }
+  if (cannotHoldRefusedText(text)) return value;
   const issues: InputIssue[] = [];
   checkText(value, [], issues);
   if (issues.length > 0) throw new InputError('INPUT_TEXT_INVALID', issues);
@@ -42,6 +43,17 @@ function problem(s: string): string | undefined {
   if (l) return `holds a lone surrogate at character ${l.index + 1} (half of a UTF-16 pair, \\u${l[0].charCodeAt(0).toString(16)}): it is not Unicode text`;
   return undefined;
 }
+
+/**
+ * A string of parsed JSON can hold a control character only through an escape (`\b`, `\f`,
+ * `\u…`: JSON.parse refuses raw controls in strings), and a lone surrogate only through `\u…` or
+ * raw in the text. Text that is well formed and has none of those escapes needs no walk (most
+ * bodies); text with them is walked, and a false alarm (`\\u`, an escaped backslash) costs only that.
+ */
+function cannotHoldRefusedText(text: string): boolean {
+  return !ESCAPES_THAT_MAKE_REFUSED_TEXT.test(text) && text.isWellFormed();
+}
+const ESCAPES_THAT_MAKE_REFUSED_TEXT = /\\[bfu]/;
 
 /** Walks the value with one path stack, built into a string only for a value that is refused. */
 function checkText(value: unknown, path: PropertyKey[], issues: InputIssue[]): void {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Bundle, BundleEntry, Device, Encounter, Identifier, Observation, Patient, Reference, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import type { LabReport } from '../../canonical/report.ts';
 import type { CodeTable } from '../../mapping/tables/table.ts';
@@ -14,7 +14,7 @@ import { fhirInstant, toJson } from './values.ts';
  * stable and a resend is byte-identical.
  */
 function uuidFor(controlId: string, role: string): string {
-  const h = createHash('sha1').update(`${controlId}\u0000${role}`).digest();
+  const h = hash('sha1', `${controlId}\u0000${role}`, 'buffer');
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');
@@ -44,7 +44,16 @@ interface EntrySpec {
  */
 export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirBundleSettings, flags?: CodeTable): Bundle {
   const entries: EntrySpec[] = [];
-  const ref = <T extends Resource>(role: string): Reference<T> => ({ reference: `urn:uuid:${uuidFor(ctx.controlId, role)}` });
+  // Each role's URL is written twice (its entry's fullUrl and the references to it): hashed once.
+  const urls = new Map<string, string>();
+  const urlOf = (role: string): string => {
+    const known = urls.get(role);
+    if (known !== undefined) return known;
+    const url = `urn:uuid:${uuidFor(ctx.controlId, role)}`;
+    urls.set(role, url);
+    return url;
+  };
+  const ref = <T extends Resource>(role: string): Reference<T> => ({ reference: urlOf(role) });
 
   const patientMatch = report.patient ? matchIdentifier(report, s) : undefined;
   const subject = patientMatch ? ref<Patient>('patient') : undefined;
@@ -99,7 +108,7 @@ export function encodeFhirBundle(report: LabReport, ctx: EncodeContext, s: FhirB
       const type = e.resource.resourceType;
       const query = identifierQuery(e.match);
       return {
-        fullUrl: `urn:uuid:${uuidFor(ctx.controlId, e.role)}`,
+        fullUrl: urlOf(e.role),
         resource: e.resource,
         request: e.update ? { method: 'PUT', url: `${type}?${query}` } : { method: 'POST', url: type, ifNoneExist: query },
       };
