@@ -36,6 +36,8 @@ export interface BenchOptions {
   fhirOpenLoopRates: (peer: FhirPeerKind) => number[];
   /** Lanes: events per run, and the slow LIS's delay. */
   lanesEvents: number;
+  /** Lanes: rounds of one run each side, alternated ABBA. */
+  lanesRounds: number;
   lisDelayMs: number;
   hapiRoundTrips: number;
   codecSeconds: number;
@@ -106,6 +108,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'fhir-events': { type: 'string' },
       'fhir-open-loop': { type: 'string' },
       'lanes-events': { type: 'string', default: '4000' },
+      'lanes-rounds': { type: 'string', default: '2' },
       'lis-delay': { type: 'string', default: '2' },
       'hapi-round-trips': { type: 'string', default: '20000' },
       'codec-seconds': { type: 'string', default: '2' },
@@ -149,6 +152,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     fhirEvents: (peer) => (fhirEvents ? positive('fhir-events', fhirEvents) : peer === 'medplum' ? 50 : events),
     fhirOpenLoopRates: (peer) => (fhirRates ? numbers('fhir-open-loop', fhirRates) : peer === 'medplum' ? [2] : openLoopRates),
     lanesEvents: positive('lanes-events', values['lanes-events']),
+    lanesRounds: Math.round(positive('lanes-rounds', values['lanes-rounds'])),
     lisDelayMs: positive('lis-delay', values['lis-delay']),
     hapiRoundTrips: positive('hapi-round-trips', values['hapi-round-trips']),
     codecSeconds: positive('codec-seconds', values['codec-seconds']),

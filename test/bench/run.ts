@@ -10,7 +10,7 @@
  *     FHIR:         [--fhir-peer medplum,instant] [--fhir-events N] [--fhir-open-loop R,...]
  *                   (Medplum's validating in-memory server manages a few Bundles a second, slower as it
  *                   fills: 50 events and 2/s unless given; the instant FHIR peer takes --events and --open-loop)
- *     lanes:        [--lanes-events 4000] [--lis-delay 2]
+ *     lanes:        [--lanes-events 4000] [--lanes-rounds 2] [--lis-delay 2]
  *     HAPI, codec:  [--hapi-round-trips 20000] [--codec-seconds 2]
  *     cluster:      (only with --only cluster; needs PostgreSQL, see README) [--cluster-setups sqlite:1,postgres:1,postgres:2,postgres:3]
  *                   [--cluster-events 10000] [--cluster-rate 500] [--cluster-seconds 30]
@@ -25,7 +25,8 @@
  * - encryption: the cost of encryption at rest, webhook → MLLP closed loop without and with a data
  *   key, alternated, medians side by side and their ratio (encryption.bench.ts);
  * - open: each path at each rate for --duration seconds, latency from the time each event was due;
- * - lanes: lanes 1 and 4 with an instant LIS and one answering after --lis-delay ms;
+ * - lanes: lanes 1 and 4 with an instant LIS and one answering after --lis-delay ms, --lanes-rounds
+ *   runs each side alternated (1, 4, 4, 1…), the ratio of their means;
  * - hapi: MLLP round trips/s of HAPI HL7v2's client and server beside ours;
  * - codec: our HL7 v2 codec beside other JavaScript ones;
  * - cluster: 1 instance on SQLite beside 1, 2 and 3 instances on one PostgreSQL (cluster.bench.ts).
@@ -40,7 +41,7 @@ import { type ClusterBenchResult, formatCluster, LANES_PER_DESTINATION, runClust
 import { type ClosedLoopResult, formatClosedLoop, runClosedLoop } from './e2e.bench.ts';
 import { type EncryptionCost, formatEncryptionCost, runEncryptionCost } from './encryption.bench.ts';
 import { formatHapiComparison, type HapiComparison, runHapiComparison } from './hapi-mllp.bench.ts';
-import { formatLanes, type LanesPair, runLanesPair } from './lanes.ts';
+import { formatLanes, type LanesPair, meanPerSecond, runLanesPair } from './lanes.ts';
 import { fmt, loadAverage, mib } from './measure.ts';
 import { formatOpenLoop, type OpenLoopResult, runOpenLoop, worstSecond } from './open-loop.bench.ts';
 import { parseBenchArgs } from './options.ts';
@@ -150,13 +151,13 @@ if (o.sections.includes('open')) {
 }
 
 if (o.sections.includes('lanes')) {
-  console.log(`Lanes 1 and 4, closed loop of ${fmt(o.lanesEvents)} events:`);
+  console.log(`Lanes 1 and 4, closed loop of ${fmt(o.lanesEvents)} events, ${o.lanesRounds} run(s) each side, alternated (1, 4, 4, 1…):`);
   for (const v of variants) {
     const delays = v.kind === 'webhook-fhir' ? [0] : [0, o.lisDelayMs];
     for (const lisDelayMs of delays) {
       const group = v.kind === 'webhook-fhir' ? short(v.kind, v.fhirPeer) : `${short(v.kind)}, ${lisDelayMs ? `LIS answers after ${lisDelayMs} ms` : 'instant LIS'}`;
       const events = v.fhirPeer ? Math.min(o.lanesEvents, o.fhirEvents(v.fhirPeer)) : o.lanesEvents;
-      lanes.push(await runLanesPair(group, { ...base, ...v, events, concurrency: o.concurrency, lisDelayMs, runId: runId() }, progress));
+      lanes.push(await runLanesPair(group, { ...base, ...v, events, concurrency: o.concurrency, lisDelayMs, runId: runId() }, o.lanesRounds, progress));
     }
   }
 }
@@ -209,7 +210,7 @@ if (lanes.length > 0) {
     title: 'Closed loop: results/s by lanes',
     unit: 'results/s',
     series: ['lanes 1', 'lanes 4'],
-    groups: lanes.map((p) => ({ label: p.group.replace(', LIS answers after ', ', LIS +'), values: [p.one.endToEndPerSecond, p.four.endToEndPerSecond] })),
+    groups: lanes.map((p) => ({ label: p.group.replace(', LIS answers after ', ', LIS +'), values: [meanPerSecond(p.one), meanPerSecond(p.four)] })),
   });
 }
 if (closed.length > 0) {
