@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=8 --v8-pool-size=2
 // Plain JavaScript on purpose: Node strips the types of a .ts file with a WebAssembly compiler
 // that stays in memory (about 17 MB in each thread that loads one). Turned on before the first
 // .ts file is read, the compile cache keeps the stripped code on disk, so a start after the first
@@ -10,6 +10,9 @@
 // arenas of its own, up to 8 per core, each keeping what it freed; two arenas hold the engine
 // 15-20 MiB lower under load at the same throughput (read by glibc at process start, so it is
 // set here, before node runs; other C libraries ignore it).
+// --v8-pool-size=2: V8's helper threads (concurrent marking, parallel scavenges) are four by
+// default; on a two-core machine they crowd out the threads an intake waits for (main, store
+// writer): the open loop's p99 at 1,000/s was lower in 5 runs of 6 with two (src/engine/README.md).
 // package.json's start script and the test harness use this variable and these flags too.
 import module from 'node:module';
 import v8 from 'node:v8';
