@@ -19,7 +19,7 @@ export interface BenchOptions {
   /** Adds closed-loop runs with durability normal, and with the engine in this process. */
   normal: boolean;
   inProcess: boolean;
-  /** Where the LIS runs: its own thread, or the load generator's event loop (see paths.ts). */
+  /** Where the LIS and the instant FHIR peer run: each on its own thread, or on the load generator's event loop (see paths.ts). */
   lis: 'thread' | 'shared';
   cpuProf: string | undefined;
   /** Encryption at rest: closed-loop runs on each side (without, with a data key), alternated. */

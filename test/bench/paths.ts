@@ -23,6 +23,7 @@ import { startTestEngine } from '../support/in-process.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { startRecordingProxy } from './fhir-proxy.ts';
 import { BenchHttpClient } from './http-client.ts';
+import { everyEntryWritten, startFhirPeerThread } from './fhir-peer-thread.ts';
 import { startLisThread } from './lis-thread.ts';
 import { Deliveries, sleep, storeBytes } from './measure.ts';
 
@@ -220,7 +221,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
   const deliveries = new Deliveries(o.events);
   const workload = o.kind === 'mllp-mllp' ? hl7v2Workload(o.runId, o.patients) : platformWorkload(o.runId, o.patients, o.events);
   const peer = o.kind === 'webhook-fhir' ? ` (${o.fhirPeer ?? 'medplum'})` : '';
-  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.lis === 'shared' && o.kind !== 'webhook-fhir' ? ', LIS on the load loop' : ''}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
+  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.lis === 'shared' ? (o.kind === 'webhook-fhir' ? (o.fhirPeer === 'instant' ? ', peer on the load loop' : '') : ', LIS on the load loop') : ''}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -238,10 +239,15 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
         upstream = fhir.baseUrl;
       }
       const accession = new RegExp(`${workload.accessionPrefix}\\d{8}`);
-      const proxy = await startRecordingProxy(upstream, (body, status, answer, at) => {
-        const found = accession.exec(body)?.[0];
-        if (found && status >= 200 && status < 300 && everyEntryWritten(answer)) deliveries.record(workload.indexOf(found), at);
-      });
+      const record = (found: string, at: number): void => deliveries.record(workload.indexOf(found), at);
+      // The instant peer on a thread of its own, as the LIS (unless --lis shared); Medplum's server runs here.
+      const proxy =
+        upstream === undefined && (o.lis ?? 'thread') === 'thread'
+          ? await startFhirPeerThread(accession, record)
+          : await startRecordingProxy(upstream, (body, status, answer, at) => {
+              const found = accession.exec(body)?.[0];
+              if (found && status >= 200 && status < 300 && everyEntryWritten(answer)) record(found, at);
+            });
       closers.push(() => proxy.close());
       channelId = 'platform-to-ehr';
       channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}` }) + retentionBlock(o.retention);
@@ -304,16 +310,6 @@ async function settled(engine: BenchEngine, deliveries: Deliveries, expected: nu
     }
   }
   await engine.drained(30_000);
-}
-
-/** A batch- or transaction-response whose entries are all 2xx (a batch answers 200 with failed entries inside). */
-function everyEntryWritten(answer: string): boolean {
-  try {
-    const bundle = JSON.parse(answer) as { entry?: Array<{ response?: { status?: string } }> };
-    return (bundle.entry ?? []).every((e) => /^2\d\d\b/.test(e.response?.status ?? ''));
-  } catch {
-    return false;
-  }
 }
 
 /** An MLLP listener (port 0) with the hl7v2-oru mapping, to the LIS as ORU^R01 like the sample channels. */

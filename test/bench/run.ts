@@ -63,7 +63,7 @@ const machine = {
 const caption = `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, ${machine.startedAt}, load average at start ${fmt(machine.loadAverageAtStart, 1)}`;
 console.log(`Conduit benchmark on ${caption}`);
 console.log(
-  `Engine in a child process (conduit start, temp data directory); load generator and FHIR peers in this one, the LIS ${o.lis === 'thread' ? 'on a thread of its own' : "on the load generator's event loop"}.\n`,
+  `Engine in a child process (conduit start, temp data directory); load generator and Medplum's FHIR server in this one, the LIS and the instant FHIR peer ${o.lis === 'thread' ? 'each on a thread of its own' : "on the load generator's event loop"}.\n`,
 );
 
 const SHORT: Record<PathKind, string> = { 'webhook-mllp': 'webhook→MLLP', 'mllp-mllp': 'MLLP→MLLP', 'webhook-fhir': 'webhook→FHIR' };
