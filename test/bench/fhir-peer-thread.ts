@@ -1,21 +1,16 @@
 /**
- * The bench's instant FHIR server on a thread of its own, as the LIS thread is for the MLLP
- * paths: its answers do not wait for the load generator's turns of the event loop (which also
- * parse each Bundle to answer it). It reports each transaction whose every entry was written,
- * by the accession the engine put in it, with the time its answer was written, in batches.
- *
- * The times are absolute (performance.timeOrigin + now()): the parent converts them to its own
- * clock, so a batch's delay does not count in the latency.
+ * The bench's instant FHIR server on a thread of its own (see peer-thread.ts), as the LIS is for
+ * the MLLP paths: on the load generator's loop it also parsed each Bundle to answer it. It
+ * reports each transaction whose every entry was written, by the accession the engine put in it.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, workerData } from 'node:worker_threads';
 import { startRecordingProxy } from './fhir-proxy.ts';
+import { peerReports, startPeerThread } from './peer-thread.ts';
 
 interface FhirPeerThreadInit {
   /** The accession pattern of the workload (a RegExp's source). */
   accession: string;
 }
-
-type FromPeer = { kind: 'answered'; accessions: string[]; at: number[] } | { kind: 'listening'; baseUrl: string };
 
 export interface FhirPeerThread {
   readonly baseUrl: string;
@@ -24,20 +19,8 @@ export interface FhirPeerThread {
 
 /** Starts the peer; `onAnswered(accession, at)` runs for every transaction written, `at` on this thread's performance.now() clock. */
 export async function startFhirPeerThread(accession: RegExp, onAnswered: (accession: string, at: number) => void): Promise<FhirPeerThread> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { accession: accession.source } satisfies FhirPeerThreadInit, execArgv: [] });
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.on('message', (m: FromPeer) => {
-      if (m.kind === 'listening') resolve(m.baseUrl);
-      else for (let i = 0; i < m.accessions.length; i++) onAnswered(m.accessions[i]!, m.at[i]! - performance.timeOrigin);
-    });
-  });
-  return {
-    baseUrl,
-    close: async () => {
-      await worker.terminate();
-    },
-  };
+  const peer = await startPeerThread<string>(new URL(import.meta.url), { accession: accession.source } satisfies FhirPeerThreadInit, onAnswered);
+  return { baseUrl: peer.address, close: peer.close };
 }
 
 /** A batch- or transaction-response whose entries are all 2xx (a batch answers 200 with failed entries inside). */
@@ -52,19 +35,10 @@ export function everyEntryWritten(answer: string): boolean {
 
 if (!isMainThread && (workerData as FhirPeerThreadInit | undefined)?.accession !== undefined) {
   const accession = new RegExp((workerData as FhirPeerThreadInit).accession);
-  let accessions: string[] = [];
-  let at: number[] = [];
-  setInterval(() => {
-    if (accessions.length === 0) return;
-    parentPort!.postMessage({ kind: 'answered', accessions, at } satisfies FromPeer);
-    accessions = [];
-    at = [];
-  }, 5);
+  const reports = peerReports<string>();
   const peer = await startRecordingProxy(undefined, (body, status, answer, answeredAt) => {
     const found = accession.exec(body)?.[0];
-    if (!found || status < 200 || status >= 300 || !everyEntryWritten(answer)) return;
-    accessions.push(found);
-    at.push(performance.timeOrigin + answeredAt);
+    if (found && status >= 200 && status < 300 && everyEntryWritten(answer)) reports.answered(found, answeredAt);
   });
-  parentPort!.postMessage({ kind: 'listening', baseUrl: peer.baseUrl } satisfies FromPeer);
+  reports.listening(peer.baseUrl);
 }
