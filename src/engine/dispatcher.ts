@@ -179,7 +179,7 @@ export class DestinationDispatcher {
   /**
    * Whether an intake may store its row of `lane` as already on the wire ('sent'), its commit
    * standing for the row's mark: true when the lane is in step with the store, not failing, and
-   * has fewer than its marks ahead (MARK_AHEAD) rows ahead of it (its window, its queue, rows promised so far),
+   * has fewer rows ahead of it (its window, its queue, rows promised so far) than it marks ahead,
    * so the row is among the next it sends, as a row marked ahead is. A crash then records the
    * same 'outcome unknown' attempt for it. The caller gives the promise back with
    * `unmarkAtIntake` when its row is not committed. Never on a shared store: its lanes read
@@ -193,9 +193,17 @@ export class DestinationDispatcher {
     return true;
   }
 
+  /**
+   * The sender as one that sends a lane's rows back to back, or undefined: not on a shared store,
+   * where a lane checks its lease before each send (see deliver()).
+   */
+  private pipelined(sender: Sender): PipelinedSender | undefined {
+    return isPipelined(sender) && !this.gate.shared ? sender : undefined;
+  }
+
   /** How many rows a lane with this sender marks ahead of the one it sends. */
   private marksAhead(sender: Sender): number {
-    return isPipelined(sender) && !this.gate.shared ? MARK_AHEAD : MARK_AHEAD_ONE_BY_ONE;
+    return this.pipelined(sender) ? MARK_AHEAD : MARK_AHEAD_ONE_BY_ONE;
   }
 
   /** A row promised by markAtIntake was not committed (a duplicate, a failed write). */
@@ -309,8 +317,7 @@ export class DestinationDispatcher {
         continue;
       }
       const marks = new Map<number, Promise<void>>();
-      // Not on a shared store: there a lane checks its lease before each send (see deliver()).
-      const pipelined = isPipelined(sender) && !this.gate.shared ? sender : undefined;
+      const pipelined = this.pipelined(sender);
       const ahead = this.marksAhead(sender);
       const markAhead = (from: number) => {
         const now = Date.now();

@@ -23,8 +23,14 @@ export async function startFhirPeerThread(accession: RegExp, onAnswered: (access
   return { baseUrl: peer.address, close: peer.close };
 }
 
+/** The workload's accession in a Bundle the peer answered 2xx with every entry written, else undefined. */
+export function writtenAccession(accession: RegExp, body: string, status: number, answer: string): string | undefined {
+  const found = accession.exec(body)?.[0];
+  return found && status >= 200 && status < 300 && everyEntryWritten(answer) ? found : undefined;
+}
+
 /** A batch- or transaction-response whose entries are all 2xx (a batch answers 200 with failed entries inside). */
-export function everyEntryWritten(answer: string): boolean {
+function everyEntryWritten(answer: string): boolean {
   try {
     const bundle = JSON.parse(answer) as { entry?: Array<{ response?: { status?: string } }> };
     return (bundle.entry ?? []).every((e) => /^2\d\d\b/.test(e.response?.status ?? ''));
@@ -37,8 +43,8 @@ if (!isMainThread && (workerData as FhirPeerThreadInit | undefined)?.accession !
   const accession = new RegExp((workerData as FhirPeerThreadInit).accession);
   const reports = peerReports<string>();
   const peer = await startRecordingProxy(undefined, (body, status, answer, answeredAt) => {
-    const found = accession.exec(body)?.[0];
-    if (found && status >= 200 && status < 300 && everyEntryWritten(answer)) reports.answered(found, answeredAt);
+    const found = writtenAccession(accession, body, status, answer);
+    if (found) reports.answered(found, answeredAt);
   });
   reports.listening(peer.baseUrl);
 }

@@ -23,7 +23,7 @@ import { startTestEngine } from '../support/in-process.ts';
 import { startRecordingReceiver } from '../support/recording-receiver.ts';
 import { startRecordingProxy } from './fhir-proxy.ts';
 import { BenchHttpClient } from './http-client.ts';
-import { everyEntryWritten, startFhirPeerThread } from './fhir-peer-thread.ts';
+import { startFhirPeerThread, writtenAccession } from './fhir-peer-thread.ts';
 import { startLisThread } from './lis-thread.ts';
 import { Deliveries, sleep, storeBytes } from './measure.ts';
 
@@ -221,7 +221,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
   const deliveries = new Deliveries(o.events);
   const workload = o.kind === 'mllp-mllp' ? hl7v2Workload(o.runId, o.patients) : platformWorkload(o.runId, o.patients, o.events);
   const peer = o.kind === 'webhook-fhir' ? ` (${o.fhirPeer ?? 'medplum'})` : '';
-  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.lis === 'shared' ? (o.kind === 'webhook-fhir' ? (o.fhirPeer === 'instant' ? ', peer on the load loop' : '') : ', LIS on the load loop') : ''}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
+  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${onLoadLoop(o)}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -245,8 +245,8 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
         upstream === undefined && (o.lis ?? 'thread') === 'thread'
           ? await startFhirPeerThread(accession, record)
           : await startRecordingProxy(upstream, (body, status, answer, at) => {
-              const found = accession.exec(body)?.[0];
-              if (found && status >= 200 && status < 300 && everyEntryWritten(answer)) record(found, at);
+              const found = writtenAccession(accession, body, status, answer);
+              if (found) record(found, at);
             });
       closers.push(() => proxy.close());
       channelId = 'platform-to-ehr';
@@ -310,6 +310,13 @@ async function settled(engine: BenchEngine, deliveries: Deliveries, expected: nu
     }
   }
   await engine.drained(30_000);
+}
+
+/** ', LIS on the load loop' (or the instant FHIR peer) with --lis shared: both run on threads of their own otherwise. */
+function onLoadLoop(o: PathOptions): string {
+  if (o.lis !== 'shared') return '';
+  if (o.kind !== 'webhook-fhir') return ', LIS on the load loop';
+  return o.fhirPeer === 'instant' ? ', peer on the load loop' : '';
 }
 
 /** An MLLP listener (port 0) with the hl7v2-oru mapping, to the LIS as ORU^R01 like the sample channels. */
