@@ -26,13 +26,6 @@ const LANE_QUEUE = 256;
  * time); at 64, 99 % (see src/engine/README.md, Marks ahead).
  */
 export const MARK_AHEAD = 64;
-/**
- * The same bound where a lane sends one row per round trip of the main thread (a sender that
- * does not run on the sender thread, or any lane of a store shared by several instances): its
- * marks commit one round ahead of their sends at most, so 16 keep it fed, with fewer 'outcome
- * unknown' attempts when an instance dies or its lane changes hands.
- */
-export const MARK_AHEAD_ONE_BY_ONE = 16;
 
 /**
  * A lane's rows: the store is the truth; `queue` holds the rows intake committed since the lane
@@ -179,7 +172,7 @@ export class DestinationDispatcher {
   /**
    * Whether an intake may store its row of `lane` as already on the wire ('sent'), its commit
    * standing for the row's mark: true when the lane is in step with the store, not failing, and
-   * has fewer rows ahead of it (its window, its queue, rows promised so far) than it marks ahead,
+   * has fewer than MARK_AHEAD rows ahead of it (its window, its queue, rows promised so far),
    * so the row is among the next it sends, as a row marked ahead is. A crash then records the
    * same 'outcome unknown' attempt for it. The caller gives the promise back with
    * `unmarkAtIntake` when its row is not committed. Never on a shared store: its lanes read
@@ -188,7 +181,7 @@ export class DestinationDispatcher {
   markAtIntake(lane: number): boolean {
     const l = this.lanes[lane];
     if (!l || this.gate.shared || !l.synced || l.state === 'retrying' || l.state === 'paused' || this.opts.store.writeFailure()) return false;
-    if (l.windowLeft + l.queue.length + l.promised >= this.marksAhead(this.senders[lane]!)) return false;
+    if (l.windowLeft + l.queue.length + l.promised >= MARK_AHEAD) return false;
     l.promised++;
     return true;
   }
@@ -199,11 +192,6 @@ export class DestinationDispatcher {
    */
   private pipelined(sender: Sender): PipelinedSender | undefined {
     return isPipelined(sender) && !this.gate.shared ? sender : undefined;
-  }
-
-  /** How many rows a lane with this sender marks ahead of the one it sends. */
-  private marksAhead(sender: Sender): number {
-    return this.pipelined(sender) ? MARK_AHEAD : MARK_AHEAD_ONE_BY_ONE;
   }
 
   /** A row promised by markAtIntake was not committed (a duplicate, a failed write). */
@@ -318,12 +306,11 @@ export class DestinationDispatcher {
       }
       const marks = new Map<number, Promise<void>>();
       const pipelined = this.pipelined(sender);
-      const ahead = this.marksAhead(sender);
       const markAhead = (from: number) => {
         const now = Date.now();
         // A lane being handed over marks nothing more: the next owner would count each as an attempt.
         if (!lease.held()) return;
-        for (let k = from; k < Math.min(rows.length, from + ahead); k++) {
+        for (let k = from; k < Math.min(rows.length, from + MARK_AHEAD); k++) {
           const row = rows[k]!;
           if (row.nextAttemptAt > now) break;
           if (row.marked || marks.has(row.id)) continue;
