@@ -9,12 +9,12 @@
  * an instance that lost a lane (paused, cut off) records nothing for it, and its own clock stops
  * it from sending once the lease may have expired.
  */
-import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { LaneGate, LaneHooks, LaneLease } from '../engine/lane-gate.ts';
 import { postgresWords } from '../store/postgres/connection.ts';
 import type { ClusterView, LaneKey, LeaseTable } from '../store/postgres/leases.ts';
 import type { Fence } from '../store/types.ts';
+import { monotonicMs } from '../util/monotonic.ts';
 
 /**
  * A lease is taken as lost this long before it expires by the local clock: the renewal's
@@ -87,7 +87,7 @@ export class LeaseManager implements LaneGate {
   private async runTick(): Promise<void> {
     const { table, log, leaseMs } = this.opts;
     try {
-      const sentAt = performance.now();
+      const sentAt = monotonicMs();
       await table.heartbeat();
       const renewed = new Map((await table.renew()).map((l) => [keyOf(l), l]));
       for (const [key, s] of this.lanes) {
@@ -130,7 +130,7 @@ export class LeaseManager implements LaneGate {
       let count = held.length;
       for (const s of free.slice(offset).concat(free.slice(0, offset))) {
         if (count >= share || this.stopped) break;
-        const sentAt = performance.now();
+        const sentAt = monotonicMs();
         const lease = await table.acquire(s.key);
         if (!lease) continue;
         s.lease = localLease(s.key, lease.token, sentAt, leaseMs);
@@ -163,8 +163,8 @@ export class LeaseManager implements LaneGate {
   lease(channelId: string, destinationId: string, lane: number): LaneLease | undefined {
     const s = this.lanes.get(keyOf({ channelId, destinationId, lane }));
     const l = s?.lease;
-    if (!l || s.releasing || performance.now() > l.validUntil) return undefined;
-    return { fence: l.fence, held: () => s.lease === l && !s.releasing && performance.now() <= l.validUntil };
+    if (!l || s.releasing || monotonicMs() > l.validUntil) return undefined;
+    return { fence: l.fence, held: () => s.lease === l && !s.releasing && monotonicMs() <= l.validUntil, until: () => l.validUntil };
   }
 
   register(channelId: string, destinationId: string, lanes: number, hooks: LaneHooks): void {

@@ -394,7 +394,7 @@ export class DestinationDispatcher {
     let queued: Promise<unknown> = Promise.resolve();
     const queue = (row: PendingDelivery): void => {
       const mark = row.marked ? undefined : (w.marks.get(row.id) ?? store.markSent(row.id, w.lease.fence));
-      const next = queued.then(() => mark).then(() => ({ sent: sender.enqueue(this.outbound(row), run) }));
+      const next = queued.then(() => mark).then(() => ({ sent: sender.enqueue(this.outbound(row, w.lease), run) }));
       queued = next;
       const outcome = next.then((q) => q.sent);
       // Awaited in order below; a failed mark must not go unhandled before its turn.
@@ -414,6 +414,7 @@ export class DestinationDispatcher {
         // A mark that failed throws here, as in deliver(): nothing after it was queued.
         const s = await sent[k - from]!;
         if (!s) return { taken: k - from, settled: false };
+        throwIfLeaseRanOut(s.outcome);
         if (!this.record(rows[k]!, s.outcome, new Date(s.startedAt).toISOString(), s.latencyMs, w.lease, w.lane, w.signal)) return { taken: k - from + 1, settled: false };
       }
       return { taken: end - from, settled: true };
@@ -422,8 +423,10 @@ export class DestinationDispatcher {
     }
   }
 
-  private outbound(row: PendingDelivery): OutboundMessage {
+  private outbound(row: PendingDelivery, lease: LaneLease): OutboundMessage {
+    const sendBy = lease.until();
     return {
+      ...(sendBy === undefined ? {} : { sendBy }),
       messageId: row.messageId,
       destinationId: this.opts.destinationId,
       payload: row.payload,
@@ -450,7 +453,8 @@ export class DestinationDispatcher {
     const startedAt = new Date();
     const t0 = performance.now();
     // A payload the store cannot open is never sent; see unsendable().
-    const outcome: SendOutcome = row.unreadable ? unsendable(row.unreadable) : await sender.send(this.outbound(row), signal);
+    const outcome: SendOutcome = row.unreadable ? unsendable(row.unreadable) : await sender.send(this.outbound(row, lease), signal);
+    throwIfLeaseRanOut(outcome);
     const latencyMs = Math.round((performance.now() - t0) * 100) / 100;
     return this.record(row, outcome, startedAt.toISOString(), latencyMs, lease, l, signal);
   }
@@ -530,6 +534,11 @@ interface RunWindow {
   readonly markAhead: (from: number) => void;
   readonly lease: LaneLease;
   readonly lane: Lane;
+}
+
+/** Not written: the lease ran out while the message went to the sender (see OutboundMessage.sendBy). Nothing is recorded. */
+function throwIfLeaseRanOut(outcome: SendOutcome): void {
+  if (outcome.status === 'retryable' && outcome.code === 'LEASE_LOST') throw new ConduitError('LEASE_LOST', outcome.detail);
 }
 
 /** A row that can be sent back to back with the one before it: due now, its payload readable. */

@@ -6,6 +6,11 @@ export interface LaneLease {
   readonly fence?: Fence;
   /** Still held by this process's own clock: checked right before each send. */
   held(): boolean;
+  /**
+   * Until when (monotonicMs(), util/monotonic.ts) it is held by this process's clock as known
+   * now; undefined when it never runs out. A message handed to a sender carries it (sendBy).
+   */
+  until(): number | undefined;
 }
 
 /** What a dispatcher tells the gate about its lanes. */
@@ -35,7 +40,7 @@ export interface LaneGate {
   unregister(channelId: string, destinationId: string): void;
 }
 
-const ALWAYS: LaneLease = { held: () => true };
+const ALWAYS: LaneLease = { held: () => true, until: () => undefined };
 
 /** The gate of a process alone on its store: every lane is its own. */
 export const SOLE_INSTANCE: LaneGate = {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.ts';
+import { monotonicMs } from '../util/monotonic.ts';
 
 /** One encoded message ready for a destination. */
 export interface OutboundMessage {
@@ -15,6 +16,20 @@ export interface OutboundMessage {
   readonly partitionKey?: string;
   /** 1 on the first attempt. */
   readonly attempt: number;
+  /**
+   * Not to be written after this instant of monotonicMs() (util/monotonic.ts): the lane's lease
+   * may have run out by then (several instances on one store). The engine checks its lease before
+   * it hands a message over; the sender thread and the MLLP sender check this again right before
+   * the write, so a process paused between the two (SIGSTOP, a stalled VM) does not send on a
+   * lane another instance delivers now. Absent for an instance alone on its store.
+   */
+  readonly sendBy?: number;
+}
+
+/** The outcome of a message not written because its sendBy had passed: the dispatcher stops the lane (LEASE_LOST), records nothing. */
+export function pastSendBy(message: OutboundMessage, now = monotonicMs()): SendOutcome | undefined {
+  if (message.sendBy === undefined || now <= message.sendBy) return undefined;
+  return { status: 'retryable', code: 'LEASE_LOST', detail: `not sent: the lane lease may have run out ${Math.round(now - message.sendBy)} ms before the write` };
 }
 
 /**

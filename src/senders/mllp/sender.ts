@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { ConduitError, type ErrorCode, ErrorCodes } from '../../errors.ts';
 import { CharsetError, charsetOf, encodeHl7v2, type Hl7Charset, Hl7Message, type ParsedAck, readAck, sniffMsh18 } from '../../protocols/hl7v2/index.ts';
 import { MllpClientConnection, type MllpClientOptions } from '../../protocols/mllp/index.ts';
-import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
+import { type OutboundMessage, pastSendBy, type Sender, type SenderDeps, type SendOutcome } from '../types.ts';
 import { loadClientTls } from '../../config/tls.ts';
 import type { MllpDestinationConfig } from './config.ts';
 
@@ -122,6 +122,9 @@ export class MllpSender implements Sender {
     let reply: Buffer;
     try {
       const connection = await this.connect(signal);
+      // Connecting can take long enough for the lane's lease to run out.
+      const late = pastSendBy(message);
+      if (late) return late;
       reply = await connection.request(bytes, this.ackTimeoutMs, signal);
     } catch (err) {
       this.drop();

@@ -10,7 +10,7 @@ import module from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ConduitError } from '../../errors.ts';
 import { createLogger } from '../../log.ts';
-import type { OutboundMessage, Sender, SenderPlugin, SendOutcome } from '../types.ts';
+import { type OutboundMessage, pastSendBy, type Sender, type SenderPlugin, type SendOutcome } from '../types.ts';
 import type { FromSenderThread, SenderThreadInit, ToSenderThread } from './protocol.ts';
 
 const init = workerData as SenderThreadInit;
@@ -40,9 +40,10 @@ async function drain(pipe: number, p: Pipe): Promise<void> {
     }
     const startedAt = Date.now();
     const t0 = performance.now();
-    let outcome: SendOutcome;
+    // The message may have waited here past its lease (the process paused since the engine checked it).
+    let outcome: SendOutcome | undefined = pastSendBy(message);
     try {
-      outcome = await p.sender.send(message, p.abort.signal);
+      outcome ??= await p.sender.send(message, p.abort.signal);
     } catch (e) {
       // A sender never rejects for a delivery failure; this is a bug, and the receiver may have the message.
       log.error({ err: e, destination: message.destinationId }, 'a sender failed unexpectedly');
