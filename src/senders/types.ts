@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { ErrorCode } from '../errors.ts';
+import { ConduitError, type ErrorCode } from '../errors.ts';
 import { monotonicMs } from '../util/monotonic.ts';
 
 /** One encoded message ready for a destination. */
@@ -26,10 +26,16 @@ export interface OutboundMessage {
   readonly sendBy?: number;
 }
 
-/** The outcome of a message not written because its sendBy had passed: the dispatcher stops the lane (LEASE_LOST), records nothing. */
-export function pastSendBy(message: OutboundMessage, now = monotonicMs()): SendOutcome | undefined {
+/** LEASE_LOST when `message`'s sendBy has passed: it must not be written (the dispatcher then stops the lane and records nothing). */
+export function sendByPassed(message: OutboundMessage, now = monotonicMs()): ConduitError | undefined {
   if (message.sendBy === undefined || now <= message.sendBy) return undefined;
-  return { status: 'retryable', code: 'LEASE_LOST', detail: `not sent: the lane lease may have run out ${Math.round(now - message.sendBy)} ms before the write` };
+  return new ConduitError('LEASE_LOST', `not sent: the lane lease may have run out ${Math.round(now - message.sendBy)} ms before the write`);
+}
+
+/** sendByPassed() as the outcome of a send. */
+export function pastSendBy(message: OutboundMessage): SendOutcome | undefined {
+  const late = sendByPassed(message);
+  return late && { status: 'retryable', code: late.code, detail: late.message };
 }
 
 /**

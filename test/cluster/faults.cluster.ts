@@ -10,8 +10,8 @@
  * Every time: every event answered 2xx is delivered, duplicates only with their original
  * MSH-10, no order violation per patient; the failover time (last AA before the fault → first
  * AA after it, on the lanes it hit) is printed. Sizes from the environment for longer runs:
- * CONDUIT_FAULT_KILLS, CONDUIT_FAULT_PAUSE_MS, CONDUIT_FAULT_LIS_DOWN_MS, CONDUIT_FAULT_RATE,
- * CONDUIT_FAULT_LEASE_MS. Run: npm run test:cluster (PostgreSQL on 127.0.0.1:5432, see README).
+ * CONDUIT_FAULT_KILLS, CONDUIT_FAULT_PAUSE_MS, CONDUIT_FAULT_PAUSES, CONDUIT_FAULT_LIS_DOWN_MS,
+ * CONDUIT_FAULT_RATE, CONDUIT_FAULT_LEASE_MS. Run: npm run test:cluster (PostgreSQL on 127.0.0.1:5432, see README).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -30,6 +30,7 @@ const number = (name: string, fallback: number) => Number(process.env[name] ?? f
 const RATE = number('CONDUIT_FAULT_RATE', 500);
 const KILLS = number('CONDUIT_FAULT_KILLS', 10);
 const PAUSE_MS = number('CONDUIT_FAULT_PAUSE_MS', 30_000);
+const PAUSES = number('CONDUIT_FAULT_PAUSES', 1);
 const LIS_DOWN_MS = number('CONDUIT_FAULT_LIS_DOWN_MS', 120_000);
 const LEASE_MS = number('CONDUIT_FAULT_LEASE_MS', 3000);
 const INSTANCES = 3;
@@ -91,6 +92,42 @@ async function finish(t: TestContext, run: Run, name: string, failovers: Array<n
   assert.deepEqual(noCallback, [], 'results delivered without their status callback');
 }
 
+/**
+ * Pauses (SIGSTOP) the instance delivering `lane` for PAUSE_MS, wakes it (SIGCONT) and watches
+ * it for 5 s: `late` counts the frames it sent after waking on the connections it had delivered
+ * its lanes on, before it took a lease again (a send without its lease); `lost`, the leases it
+ * noticed it had lost.
+ */
+async function pauseOwnerOfLane(run: Run, lane: number): Promise<{ failover: number | undefined; late: number; lost: number }> {
+  const view = await run.cluster.settled();
+  const slot = run.cluster.ownerOf(lane, view)!;
+  const paused = run.cluster.engines[slot]!;
+  const lanes = await lanesOf(run.cluster, slot);
+  const laneOf = laneOfFrame(run);
+  const connections = new Set(
+    frames(run)
+      .filter((f) => lanes.has(laneOf(f) ?? -1))
+      .map((f) => f.connectionId),
+  );
+  run.cluster.down.add(slot);
+  const faultAt = performance.now();
+  paused.child.kill('SIGSTOP');
+  await sleep(PAUSE_MS);
+  const wokeAt = Date.now();
+  const logsBefore = paused.logs.length;
+  paused.child.kill('SIGCONT');
+  run.cluster.down.delete(slot);
+  await sleep(5000);
+  // Until it takes a lease again (rebalancing), it must not send.
+  const reacquired = paused.logs
+    .slice(logsBefore)
+    .map((l) => JSON.parse(l) as { msg?: string; time?: number })
+    .find((l) => l.msg?.startsWith('lane lease acquired'))?.time;
+  const late = frames(run).filter((f) => connections.has(f.connectionId) && f.at >= wokeAt && f.at < (reacquired ?? Number.POSITIVE_INFINITY)).length;
+  const lost = paused.logs.slice(logsBefore).filter((l) => l.includes('lane lease lost')).length;
+  return { failover: failoverMs(frames(run), laneOf, lanes, faultAt), late, lost };
+}
+
 /** The lanes a slot holds now. */
 async function lanesOf(cluster: Cluster, slot: number): Promise<Set<number>> {
   const view = await cluster.view();
@@ -118,39 +155,23 @@ describe('several instances on one PostgreSQL store under faults', { skip, timeo
     await finish(t, run, `kill -9 ×${KILLS}`, failovers);
   });
 
-  test(`(b) SIGSTOP of a lane's owner for ${PAUSE_MS / 1000} s, then SIGCONT: it does not send on the lanes it lost`, async (t) => {
-    const run = await begin(t, 'sb', RATE * (PAUSE_MS / 1000 + 15));
-    await sleep(2000);
-    const view = await run.cluster.settled();
-    const slot = run.cluster.ownerOf(0, view)!;
-    const paused = run.cluster.engines[slot]!;
-    const lanes = await lanesOf(run.cluster, slot);
-    // The connections it delivered on: a frame on them after it wakes would be a send without its lease.
-    const laneOf = laneOfFrame(run);
-    const before = frames(run).filter((f) => lanes.has(laneOf(f) ?? -1));
-    const connections = new Set(before.map((f) => f.connectionId));
-    run.cluster.down.add(slot);
-    const faultAt = performance.now();
-    paused.child.kill('SIGSTOP');
-    await sleep(PAUSE_MS);
-    const wokeAt = Date.now();
-    const logsBefore = paused.logs.length;
-    paused.child.kill('SIGCONT');
-    run.cluster.down.delete(slot);
-    await sleep(5000);
-    // Until it takes a lease again (rebalancing), it must not send.
-    const reacquired = paused.logs
-      .slice(logsBefore)
-      .map((l) => JSON.parse(l) as { msg?: string; time?: number })
-      .find((l) => l.msg?.startsWith('lane lease acquired'))?.time;
-    const late = frames(run).filter((f) => connections.has(f.connectionId) && f.at >= wokeAt && f.at < (reacquired ?? Number.POSITIVE_INFINITY));
-    const lost = paused.logs.slice(logsBefore).filter((l) => l.includes('lane lease lost')).length;
-    const failover = failoverMs(frames(run), laneOf, lanes, faultAt);
-    await finish(t, run, `SIGSTOP ${PAUSE_MS / 1000} s`, [failover], { lanesLost: lost, sentAfterWaking: late.length });
-    // Its lanes moved while it was paused (a transaction it left open must not hold them).
-    assert.ok(failover !== undefined && failover < PAUSE_MS, `failover ${failover} ms, pause ${PAUSE_MS} ms`);
-    assert.equal(late.length, 0, 'frames sent by the paused instance after it woke without its lease');
-    assert.ok(lost > 0, 'the paused instance noticed it lost its leases');
+  test(`(b) SIGSTOP of a lane's owner for ${PAUSE_MS / 1000} s, then SIGCONT${PAUSES > 1 ? `, ${PAUSES} times` : ''}: it does not send on the lanes it lost`, async (t) => {
+    const run = await begin(t, 'sb', RATE * PAUSES * (PAUSE_MS / 1000 + 10) + RATE * 5);
+    const failovers: Array<number | undefined> = [];
+    let late = 0;
+    let lost = 0;
+    for (let i = 0; i < PAUSES; i++) {
+      await sleep(2000);
+      const pause = await pauseOwnerOfLane(run, i % LANES);
+      failovers.push(pause.failover);
+      late += pause.late;
+      lost += pause.lost;
+      // Its lanes moved while it was paused (a transaction it left open must not hold them).
+      assert.ok(pause.failover !== undefined && pause.failover < PAUSE_MS, `pause ${i + 1}: failover ${pause.failover} ms, pause ${PAUSE_MS} ms`);
+      assert.ok(pause.lost > 0, `pause ${i + 1}: the paused instance noticed it lost its leases`);
+    }
+    await finish(t, run, `SIGSTOP ${PAUSE_MS / 1000} s${PAUSES > 1 ? ` ×${PAUSES}` : ''}`, failovers, { lanesLost: lost, sentAfterWaking: late });
+    assert.equal(late, 0, 'frames sent by a paused instance after it woke without its lease');
   });
 
   const cluster = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort().at(-1) : undefined;

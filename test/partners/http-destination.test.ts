@@ -9,6 +9,7 @@ import { createLogger } from '../../src/log.ts';
 import { type PlannedRequest, REQUEST_PLAN_CONTENT_TYPE } from '../../src/protocols/http/request-plan.ts';
 import { httpDestinationConfig, HttpSender } from '../../src/senders/http/destination/index.ts';
 import type { OutboundMessage, SendOutcome } from '../../src/senders/types.ts';
+import { monotonicMs } from '../../src/util/monotonic.ts';
 import { sequence } from '../peers/fhir-server/script.ts';
 import { type PeerAnswer, type PeerRequest, parseMultipart, startHttpPeer } from '../peers/partners/http-peer.ts';
 
@@ -62,6 +63,26 @@ describe('request plans', () => {
     assert.equal(a!.headers['x-tenant'], 'north');
     const response = JSON.parse((outcome as { response: string }).response);
     assert.deepEqual(response[0], { step: 'patient', method: 'POST', path: '/patients', status: 201, outcome: 'ok', body: { id: 'P 1/2', number: 7 } });
+  });
+
+  test('no request is made once the lane lease ends (sendBy), before the first or between two', async () => {
+    const past = await send(sender(), { ...message([{ step: 'one', method: 'POST', path: '/one', body: {} }]), sendBy: monotonicMs() - 1 });
+    assert.equal(past.status === 'retryable' && past.code, 'LEASE_LOST');
+    assert.equal(peer.requests.length, 0);
+    // The first answer comes after the lease ended (the peer runs on this thread: it holds the clock back by spinning).
+    const sendBy = monotonicMs() + 200;
+    handler = () => {
+      while (monotonicMs() <= sendBy);
+      return { status: 201, body: {} };
+    };
+    const plan: PlannedRequest[] = [
+      { step: 'first', method: 'POST', path: '/first', body: {} },
+      { step: 'second', method: 'POST', path: '/second', body: {} },
+    ];
+    const late = await send(sender(), { ...message(plan), sendBy });
+    assert.equal(late.status === 'retryable' && late.code, 'LEASE_LOST', JSON.stringify(late));
+    assert.match(late.status === 'retryable' ? late.detail : '', /^request 2\/2 \(second\)/);
+    assert.deepEqual(peer.requests.map((r) => r.path), ['/api/first']);
   });
 
   test('skipIfSaved skips a create when a search found the record', async () => {

@@ -3,7 +3,7 @@ import { ConduitError } from '../../errors.ts';
 import { type AuthProvider, sharedAuthProvider } from '../http/auth/index.ts';
 import { exchange, type HttpAnswer } from '../http/exchange.ts';
 import { type DispatcherFor, sharedTlsDispatchers } from '../http/tls-dispatcher.ts';
-import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../types.ts';
+import { type OutboundMessage, type Sender, type SenderDeps, type SendOutcome, sendByPassed } from '../types.ts';
 import { classifyAnswer, failure, inspectBundle, type SentBundle } from './classify.ts';
 import type { FhirDestinationConfig } from './config.ts';
 import { InFlight } from '../in-flight.ts';
@@ -83,6 +83,9 @@ export class FhirSender implements Sender {
   }
 
   private post(message: OutboundMessage, authorization: string | undefined, signal: AbortSignal): Promise<HttpAnswer> {
+    // A token request can take long enough for the lane's lease to run out.
+    const late = sendByPassed(message);
+    if (late) throw late;
     const headers = authorization === undefined ? this.headers : { ...this.headers, authorization };
     return exchange(this.url, { method: 'POST', headers, body: message.payload }, this.timeoutMs, signal, this.dispatcherFor(this.url));
   }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type FhirServerPeer, operationOutcome, sequence, startFhirServer } from '../../peers/fhir-server/index.ts';
-import { assertOutcome, Cleanup, fhirSender, send } from './helpers.ts';
+import { monotonicMs } from '../../../src/util/monotonic.ts';
+import { assertOutcome, Cleanup, fhirSender, LAB_REPORT, outbound, send } from './helpers.ts';
 
 const cleanup = new Cleanup();
 after(() => cleanup.run());
@@ -34,6 +35,15 @@ describe('FHIR sender: HTTP statuses, Retry-After and transport failures', () =>
     assert.match(first.response!, /OperationOutcome/);
     assertOutcome(await send(sender), 'acknowledged');
     assert.deepEqual(fhir.requests.slice(-2).map((r) => r.status), [503, 200]);
+  });
+
+  it('a Bundle whose sendBy (its lane lease) has passed is not posted: retryable LEASE_LOST', async () => {
+    const sender = fhirSender(cleanup, { baseUrl: fhir.baseUrl });
+    const before = fhir.requests.length;
+    const late = await sender.send({ ...outbound(LAB_REPORT, 'late'), sendBy: monotonicMs() - 1 }, new AbortController().signal);
+    assertOutcome(late, 'retryable', 'LEASE_LOST');
+    assert.equal(fhir.requests.length, before, 'nothing reached the server');
+    assertOutcome(await sender.send({ ...outbound(LAB_REPORT, 'in-time'), sendBy: monotonicMs() + 60_000 }, new AbortController().signal), 'acknowledged');
   });
 
   it('429 with Retry-After: 2 is retryable HTTP_TOO_MANY_REQUESTS with retryAfterMs 2000', async () => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ConduitError } from '../../../errors.ts';
 import { type CompiledExpression, compileExpression } from '../../../mapping/expressions/index.ts';
-import type { OutboundMessage, Sender, SenderDeps, SendOutcome } from '../../types.ts';
+import { type OutboundMessage, type Sender, type SenderDeps, type SendOutcome, sendByPassed } from '../../types.ts';
 import { exchange, type HttpAnswer, type HttpRequest } from '../exchange.ts';
 import { classifyAnswer, describeAnswer, failure, type ResponseRules } from './classify.ts';
 import type { HttpDestinationConfig } from './config.ts';
@@ -241,6 +241,9 @@ export class HttpSender implements Sender {
     if (this.config.idempotencyKeyHeader) headers[this.config.idempotencyKeyHeader.toLowerCase()] = `${message.controlId}-${index + 1}`;
     const send = async (): Promise<{ answer: HttpAnswer; credentials: Record<string, string> }> => {
       const credentials = await this.auth.headers(body ?? '', signal);
+      // Each request of a plan, and a token request before it, can outlast the lane's lease.
+      const late = sendByPassed(message);
+      if (late) throw late;
       const request: HttpRequest = { method: r.method, headers: { ...headers, ...credentials }, ...(body === undefined ? {} : { body }) };
       return { answer: await exchange(url, request, this.config.timeoutMs, signal, this.dispatcherFor(url)), credentials };
     };
