@@ -19,9 +19,10 @@ export interface OutboundMessage {
   /**
    * Not to be written after this instant of monotonicMs() (util/monotonic.ts): the lane's lease
    * may have run out by then (several instances on one store). The engine checks its lease before
-   * it hands a message over; the sender thread and the MLLP sender check this again right before
-   * the write, so a process paused between the two (SIGSTOP, a stalled VM) does not send on a
-   * lane another instance delivers now. Absent for an instance alone on its store.
+   * it hands a message over; the sender thread, and the MLLP, FHIR and HTTP senders once connected
+   * or holding their token, check this again right before they write, so a process paused in
+   * between (SIGSTOP, a stalled VM) does not send on a lane another instance delivers now. Absent
+   * for an instance alone on its store.
    */
   readonly sendBy?: number;
 }

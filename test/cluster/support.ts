@@ -42,6 +42,8 @@ export interface Cluster {
   ownerOf(lane: number, view: ClusterView, destinationId?: string): number | undefined;
   /** Resolves once every lane is held by a live instance; returns the view. */
   settled(timeoutMs?: number): Promise<ClusterView>;
+  /** As settled(), and the live instances hold as many lanes each (of every destination), within one: the rebalancing after a start is over. */
+  balanced(timeoutMs?: number): Promise<ClusterView>;
 }
 
 /** GET /api/cluster on a PostgreSQL store. */
@@ -102,18 +104,29 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
       const slot = engines.findIndex((e) => e.pid === pid);
       return slot >= 0 ? slot : undefined;
     },
-    async settled(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const view = await cluster.view();
-        const live = new Set(engines.filter((_, slot) => !down.has(slot)).map((e) => e.pid));
-        const owners = Array.from({ length: options.lanes }, (_, lane) => cluster.ownerOf(lane, view, 'lis'));
-        if (owners.every((slot) => slot !== undefined && live.has(engines[slot]!.pid))) return view;
-        if (Date.now() > deadline) throw new Error(`lanes not all held by live instances: ${JSON.stringify(view.leases)}`);
-        await sleep(100);
-      }
+    settled(timeoutMs = 30_000) {
+      return until(timeoutMs, 'lanes not all held by live instances', (owners, live) => owners.every((slot) => slot !== undefined && live.includes(slot)));
+    },
+    balanced(timeoutMs = 30_000) {
+      return until(timeoutMs, 'lanes not held in equal shares by the live instances', (owners, live, view) => {
+        // Shares count every lane of the instance, the status callbacks' too.
+        const counts = live.map((slot) => view.leases.filter((l) => l.held && view.instances.find((i) => i.id === l.owner)?.pid === engines[slot]!.pid).length);
+        return owners.every((slot) => slot !== undefined && live.includes(slot)) && Math.max(...counts) - Math.min(...counts) <= 1;
+      });
     },
   };
+  /** Polls the view until `done(owner slot of each lane, live slots)`. */
+  async function until(timeoutMs: number, failure: string, done: (owners: Array<number | undefined>, live: number[], view: ClusterView) => boolean): Promise<ClusterView> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const view = await cluster.view();
+      const live = engines.flatMap((_, slot) => (down.has(slot) ? [] : [slot]));
+      const owners = Array.from({ length: options.lanes }, (_, lane) => cluster.ownerOf(lane, view, 'lis'));
+      if (done(owners, live, view)) return view;
+      if (Date.now() > deadline) throw new Error(`${failure}: ${JSON.stringify(view.leases)}`);
+      await sleep(100);
+    }
+  }
   for (let slot = 0; slot < options.instances; slot++) await cluster.start(slot);
   return cluster;
 }
