@@ -36,6 +36,14 @@ export const DeliveryPolicy = z
      * lane, so they stay in order while different patients go in parallel.
      */
     lanes: z.number().int().min(1).max(64).default(1),
+    /**
+     * Pace the channel's intake to this destination: while one of its lanes is delivering with
+     * a window (256 rows) ahead of it, new inputs wait (at most a second each) before they are
+     * accepted, so a burst does not pile up a backlog that results wait behind. Off: every
+     * input is accepted as soon as it is stored (store and forward). A destination that fails
+     * never holds intake either way.
+     */
+    paceIntake: z.boolean().default(false),
   })
   .strict();
 export type DeliveryPolicy = z.infer<typeof DeliveryPolicy>;

@@ -15,6 +15,7 @@ import type { LaneGate } from './lane-gate.ts';
 import { laneOf } from './lanes.ts';
 import type { ChannelMetrics, EngineMetrics } from '../metrics/engine-metrics.ts';
 import type { IntakeTurns } from './turns.ts';
+import { IntakePacer } from './pacer.ts';
 import { callbackDestinationId } from '../senders/status-callback/event.ts';
 import { StatusCallbackSender } from '../senders/status-callback/sender.ts';
 import type { SenderThread } from '../senders/thread/index.ts';
@@ -122,6 +123,8 @@ export class ChannelRuntime {
   private readonly source: Source;
   private readonly metrics: ChannelMetrics | undefined;
   readonly dispatchers = new Map<string, DestinationDispatcher>();
+  /** Holds new inputs while a lane of this channel is behind because of the engine (see pacer.ts). */
+  readonly pacer = new IntakePacer(() => Math.min(...[...this.dispatchers.values()].map((d) => d.intakeRoom())));
   state: 'stopped' | 'running' | 'failed' = 'stopped';
 
   constructor(resolved: ResolvedChannel, deps: ChannelDeps) {
@@ -224,6 +227,7 @@ export class ChannelRuntime {
 
   private async intake(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
+    await this.pacer.enter();
     await this.deps.turns?.enter();
     const receivedAt = new Date().toISOString();
     // One version of the mappings for the whole input, even if a reload swaps them meanwhile.
@@ -329,6 +333,7 @@ export class ChannelRuntime {
   }
 
   async stop(): Promise<void> {
+    this.pacer.close();
     await this.source.stop();
     await Promise.all([...this.dispatchers.values()].map((d) => d.stop()));
     this.state = 'stopped';

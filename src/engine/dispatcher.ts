@@ -27,6 +27,11 @@ const LANE_QUEUE = 256;
  */
 export const MARK_AHEAD = 64;
 
+/** How many rows a lane of a destination that paces intake (DeliveryPolicy.paceIntake) lets pile up ahead of it. */
+export const PACE_ROWS = WINDOW;
+/** A lane whose destination has not answered for this long is not paced: it is slow or failing, the store keeps its backlog. */
+const PACE_ANSWER_MS = 1000;
+
 /**
  * A lane's rows: the store is the truth; `queue` holds the rows intake committed since the lane
  * last found the store exhausted (`synced`), so that it need not read them back.
@@ -43,6 +48,8 @@ interface Lane {
   failingSince: number | undefined;
   /** Rows of the window being sent not yet done, the one on the wire included (0 between windows). */
   windowLeft: number;
+  /** When the lane began to await the outcome of the row it sends (performance.now()). */
+  awaitingSince: number;
   /** Intakes told to store their row as on the wire (markAtIntake) whose row the lane has not taken yet. */
   promised: number;
   /**
@@ -136,7 +143,18 @@ export class DestinationDispatcher {
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) this.senders.push(await this.opts.createSender());
     for (let lane = 0; lane < this.opts.policy.lanes; lane++) {
       const sender = this.senders[lane]!;
-      this.lanes.push({ queue: [], synced: false, wake: () => {}, busy: false, state: 'idle', failingSince: undefined, windowLeft: 0, promised: 0, readUpTo: 0 });
+      this.lanes.push({
+        queue: [],
+        synced: false,
+        wake: () => {},
+        busy: false,
+        state: 'idle',
+        failingSince: undefined,
+        windowLeft: 0,
+        promised: 0,
+        readUpTo: 0,
+        awaitingSince: 0,
+      });
       this.workers.push(this.run(lane, sender));
     }
     this.gate.register(this.opts.channelId, this.opts.destinationId, this.opts.policy.lanes, {
@@ -192,6 +210,25 @@ export class DestinationDispatcher {
    */
   private pipelined(sender: Sender): PipelinedSender | undefined {
     return isPipelined(sender) && !this.gate.shared ? sender : undefined;
+  }
+
+  /**
+   * How many more rows the lanes of this destination take before intake waits for them
+   * (DeliveryPolicy.paceIntake, see pacer.ts): PACE_ROWS less the rows ahead of its fullest paced
+   * lane; none for a lane that reads its backlog from the store (it has a window or more).
+   * Infinity without paceIntake. Only lanes delivering at the destination's pace are paced: not
+   * one that is idle, retrying or paused, has failed since its last success, or has awaited an
+   * answer for PACE_ANSWER_MS: a destination that is down or slow to answer never holds intake.
+   */
+  intakeRoom(): number {
+    if (!this.opts.policy.paceIntake) return Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    let room = Number.POSITIVE_INFINITY;
+    for (const l of this.lanes) {
+      if (l.state !== 'delivering' || l.failingSince !== undefined || now - l.awaitingSince > PACE_ANSWER_MS) continue;
+      room = Math.min(room, l.synced ? PACE_ROWS - l.queue.length - l.windowLeft : 0);
+    }
+    return Math.max(0, room);
   }
 
   /** A row promised by markAtIntake was not committed (a duplicate, a failed write). */
@@ -438,6 +475,7 @@ export class DestinationDispatcher {
   }
 
   private delivering(l: Lane): void {
+    l.awaitingSince = performance.now();
     this.health.state = 'delivering';
     this.setLane(l, 'delivering');
   }

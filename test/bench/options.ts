@@ -19,6 +19,8 @@ export interface BenchOptions {
   /** Adds closed-loop runs with durability normal, and with the engine in this process. */
   normal: boolean;
   inProcess: boolean;
+  /** Every path's destination paces intake (DeliveryPolicy.paceIntake). */
+  paceIntake: boolean;
   /** Where the LIS and the instant FHIR peer run: each on its own thread, or on the load generator's event loop (see paths.ts). */
   lis: 'thread' | 'shared';
   cpuProf: string | undefined;
@@ -97,6 +99,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       durability: { type: 'string', default: 'full' },
       normal: { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
+      'pace-intake': { type: 'boolean', default: false },
       lis: { type: 'string', default: 'thread' },
       'cpu-prof': { type: 'string' },
       'encryption-runs': { type: 'string', default: '2' },
@@ -141,6 +144,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     durability: values.durability,
     normal: values.normal,
     inProcess: values['in-process'],
+    paceIntake: values['pace-intake'],
     lis: list('lis', values.lis, ['thread', 'shared'] as const)[0]!,
     cpuProf: values['cpu-prof'],
     encryptionRuns: positive('encryption-runs', values['encryption-runs']),

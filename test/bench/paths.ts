@@ -58,6 +58,8 @@ export interface PathOptions {
   fhirPeer?: FhirPeerKind;
   /** The LIS answers each message after this long (MLLP destinations only). Default 0. */
   lisDelayMs?: number;
+  /** The destination paces intake (DeliveryPolicy.paceIntake). Default off, as shipped. */
+  paceIntake?: boolean;
   /**
    * Where the LIS runs: on a thread of its own (the default, as a real LIS is not inside the
    * load generator), or on the load generator's event loop ('shared', how issue 9 first measured).
@@ -221,7 +223,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
   const deliveries = new Deliveries(o.events);
   const workload = o.kind === 'mllp-mllp' ? hl7v2Workload(o.runId, o.patients) : platformWorkload(o.runId, o.patients, o.events);
   const peer = o.kind === 'webhook-fhir' ? ` (${o.fhirPeer ?? 'medplum'})` : '';
-  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${onLoadLoop(o)}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
+  const label = `${PATH_LABELS[o.kind]}${peer}, ${o.durability}, lanes ${o.lanes}${o.lisDelayMs ? `, LIS answers after ${o.lisDelayMs} ms` : ''}${o.paceIntake ? ', intake paced' : ''}${onLoadLoop(o)}${o.inProcess ? ', engine in-process' : ''}${o.dataKey ? ', data key' : ''}`;
   const closers: Array<() => Promise<unknown>> = [];
   const stop = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -250,7 +252,7 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
             });
       closers.push(() => proxy.close());
       channelId = 'platform-to-ehr';
-      channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}` }) + retentionBlock(o.retention);
+      channel = toEhrChannel(channelId, proxy.baseUrl, { delivery: `      maxAttempts: 10\n      initialBackoffMs: 200\n      maxBackoffMs: 2000\n      lanes: ${o.lanes}\n      paceIntake: ${o.paceIntake === true}` }) + retentionBlock(o.retention);
     } else {
       const lis =
         (o.lis ?? 'thread') === 'thread'
@@ -265,10 +267,10 @@ export async function startPath(o: PathOptions): Promise<PathRun> {
       closers.push(() => lis.close());
       if (o.kind === 'webhook-mllp') {
         channelId = 'platform-to-lis';
-        channel = sampleChannel({ mllpPort: lis.port, delivery: { lanes: o.lanes }, ...(o.retention ? { retention: { content: o.retention, metadata: o.retention } } : {}) });
+        channel = sampleChannel({ mllpPort: lis.port, delivery: { lanes: o.lanes, paceIntake: o.paceIntake === true }, ...(o.retention ? { retention: { content: o.retention, metadata: o.retention } } : {}) });
       } else {
         channelId = 'lab-to-lis';
-        channel = mllpToMllpChannel(channelId, lis.port, o.lanes) + retentionBlock(o.retention);
+        channel = mllpToMllpChannel(channelId, lis.port, o.lanes, o.paceIntake === true) + retentionBlock(o.retention);
       }
     }
     const engine = await engineFor(channelId, channel, o);
@@ -320,7 +322,7 @@ function onLoadLoop(o: PathOptions): string {
 }
 
 /** An MLLP listener (port 0) with the hl7v2-oru mapping, to the LIS as ORU^R01 like the sample channels. */
-function mllpToMllpChannel(id: string, lisPort: number, lanes: number): string {
+function mllpToMllpChannel(id: string, lisPort: number, lanes: number, paceIntake: boolean): string {
   return `id: ${id}
 source:
   type: mllp
@@ -340,5 +342,6 @@ destinations:
       initialBackoffMs: 1000
       maxBackoffMs: 300000
       lanes: ${lanes}
+      paceIntake: ${paceIntake}
 `;
 }

@@ -5,6 +5,7 @@
  *   npm run bench -- [--only closed,open,lanes,hapi,codec] [--paths webhook-mllp,mllp-mllp,webhook-fhir]
  *     closed loop:  [--events 20000] [--concurrency 64] [--patients 500] [--durability full|normal]
  *                   [--normal] [--in-process] [--cpu-prof <dir>] [--lis thread|shared]
+ *                   [--pace-intake] (every path's destination paces intake: DeliveryPolicy.paceIntake)
  *     encryption:   [--encryption-runs 2] (closed loops on each side, with the closed loop's events and concurrency)
  *     open loop:    [--open-loop 1000,2500] [--duration 60] [--warm-up 10] [--open-loop-lanes 1]
  *     FHIR:         [--fhir-peer medplum,instant] [--fhir-events N] [--fhir-open-loop R,...]
@@ -73,7 +74,7 @@ type Variant = { kind: PathKind; fhirPeer?: FhirPeerKind };
 const variants = o.paths.flatMap((kind): Variant[] => (kind === 'webhook-fhir' ? o.fhirPeers.map((fhirPeer) => ({ kind, fhirPeer })) : [{ kind }]));
 let runs = 0;
 const runId = (): string => `${Date.now().toString(36)}${(runs++).toString(36)}`;
-const base = { durability: o.durability, patients: o.patients, lis: o.lis };
+const base = { durability: o.durability, patients: o.patients, lis: o.lis, paceIntake: o.paceIntake };
 
 if (o.soak !== undefined) {
   console.log(`Soak: ${fmt(o.soak)} messages at ${fmt(o.soakRate)}/s through ${SHORT[o.soakPath]}; engine RSS as it goes:`);

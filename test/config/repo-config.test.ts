@@ -40,7 +40,7 @@ test('platform-to-lis resolves to a webhook source, the platform mapping and one
     maxFrameBytes: 16 * 1024 * 1024,
     encoding: 'utf-8',
   });
-  assert.deepEqual(d.config.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 300000, backoffMultiplier: 2, lanes: 1 });
+  assert.deepEqual(d.config.delivery, { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 300000, backoffMultiplier: 2, lanes: 1, paceIntake: false });
 });
 
 test('lis-sandbox resolves to an MLLP source with no mapping and no destinations', () => {

@@ -16,7 +16,7 @@ test('defaults: all three events, X-Conduit-Signature, 10 s, the usual delivery 
     signatureHeader: 'X-Conduit-Signature',
     headers: {},
     timeoutMs: 10_000,
-    delivery: { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 300_000, backoffMultiplier: 2, lanes: 1 },
+    delivery: { maxAttempts: 10, initialBackoffMs: 1000, maxBackoffMs: 300_000, backoffMultiplier: 2, lanes: 1, paceIntake: false },
   });
 });
 

@@ -39,7 +39,7 @@ test('outcomeText: an HL7 ACK as code and text, anything else as the detail', ()
 });
 
 test('the follow-up: only wanted events, on the lane of the partition key, the event id as control id', async () => {
-  const policy = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 10, backoffMultiplier: 2, lanes: 4 };
+  const policy = { maxAttempts: 3, initialBackoffMs: 10, maxBackoffMs: 10, backoffMultiplier: 2, lanes: 4, paceIntake: false };
   const config = { url: 'http://x/', events: ['failed' as const], signatureHeader: 'X-Conduit-Signature', headers: {}, timeoutMs: 1000, delivery: policy };
   const build = statusCallbackFollowUp(config, { channelId: 'ch', destinationId: 'lis' });
   assert.equal(build({ row, status: 'acknowledged', attempt: 1, outcome: { status: 'acknowledged', response: '' } }), undefined);
