@@ -15,46 +15,59 @@ export class IntakePacer {
   /** How many more inputs the lanes take now (Infinity: no lane is paced). */
   private readonly room: () => number;
   private readonly maxWaitMs: number;
-  private readonly pollMs: number;
   private readonly waiting: Array<{ go: () => void; until: number }> = [];
+  /** Lets the first waiting input go when its longest wait is over. */
   private timer: NodeJS.Timeout | undefined;
   /** Inputs that had to wait (for tests and diagnostics). */
   paced = 0;
 
-  constructor(room: () => number, options: { maxWaitMs?: number; pollMs?: number } = {}) {
+  constructor(room: () => number, options: { maxWaitMs?: number } = {}) {
     this.room = room;
     this.maxWaitMs = options.maxWaitMs ?? 1000;
-    this.pollMs = options.pollMs ?? 1;
   }
 
-  /** Resolves at once while the lanes have room and no input waits; else in turn, once they have room or after maxWaitMs. */
+  /** Resolves at once while the lanes have room and no input waits; else in turn, once they have room (see wake) or after maxWaitMs. */
   enter(): Promise<void> {
     if (this.waiting.length === 0 && this.room() > 0) return Promise.resolve();
     this.paced++;
     return new Promise((go) => {
       this.waiting.push({ go, until: performance.now() + this.maxWaitMs });
-      this.timer ??= setInterval(() => this.release(), this.pollMs);
+      if (this.waiting.length === 1) this.arm();
     });
   }
 
-  private release(): void {
+  /** A delivery of a paced destination settled: the inputs the lanes have room for go now. */
+  wake(): void {
+    if (this.waiting.length === 0) return;
     let room = this.room();
     const now = performance.now();
+    let gone = false;
     while (this.waiting.length > 0 && (room > 0 || this.waiting[0]!.until <= now)) {
       this.waiting.shift()!.go();
       room--;
+      gone = true;
     }
-    if (this.waiting.length === 0) this.stopTimer();
+    if (gone || this.timer === undefined) this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const first = this.waiting[0];
+    if (!first) return;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.wake();
+      },
+      Math.max(0, first.until - performance.now()),
+    );
   }
 
   /** Lets every waiting input go (the channel stops). */
   close(): void {
     for (const w of this.waiting.splice(0)) w.go();
-    this.stopTimer();
-  }
-
-  private stopTimer(): void {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = undefined;
   }
 }
