@@ -123,8 +123,14 @@ export class ChannelRuntime {
   private readonly source: Source;
   private readonly metrics: ChannelMetrics | undefined;
   readonly dispatchers = new Map<string, DestinationDispatcher>();
-  /** Holds new inputs while a lane of this channel is behind because of the engine (see pacer.ts). */
-  readonly pacer = new IntakePacer(() => Math.min(...[...this.dispatchers.values()].map((d) => d.intakeRoom())));
+  /** Holds new inputs while a lane of a destination with paceIntake is a window behind (see pacer.ts). */
+  readonly pacer = new IntakePacer(() => {
+    let room = Number.POSITIVE_INFINITY;
+    for (const d of this.dispatchers.values()) room = Math.min(room, d.intakeRoom());
+    return room;
+  });
+  /** Some destination paces intake: only then does an intake go through the pacer. */
+  private readonly paced: boolean;
   state: 'stopped' | 'running' | 'failed' = 'stopped';
 
   constructor(resolved: ResolvedChannel, deps: ChannelDeps) {
@@ -133,6 +139,7 @@ export class ChannelRuntime {
     const id = resolved.config.id;
     const callback = resolved.config.statusCallback;
     this.metrics = deps.metrics?.channel(id);
+    this.paced = resolved.destinations.some((d) => d.config.delivery.paceIntake);
     for (const d of resolved.destinations) {
       const plugin = senderPlugins[d.senderKind]!;
       const callbackId = callbackDestinationId(d.config.id);
@@ -228,7 +235,7 @@ export class ChannelRuntime {
 
   private async intake(input: InboundInput, options?: ReceiveOptions): Promise<IntakeResult> {
     if (this.deps.overloaded()) throw new ConduitError('BACKPRESSURE');
-    await this.pacer.enter();
+    if (this.paced) await this.pacer.enter();
     await this.deps.turns?.enter();
     const receivedAt = new Date().toISOString();
     // One version of the mappings for the whole input, even if a reload swaps them meanwhile.

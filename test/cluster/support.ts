@@ -105,16 +105,20 @@ export async function startCluster(t: TestContext, options: ClusterOptions): Pro
       return slot >= 0 ? slot : undefined;
     },
     settled(timeoutMs = 30_000) {
-      return until(timeoutMs, 'lanes not all held by live instances', (owners, live) => owners.every((slot) => slot !== undefined && live.includes(slot)));
+      return until(timeoutMs, 'lanes not all held by live instances', allHeld);
     },
     balanced(timeoutMs = 30_000) {
       return until(timeoutMs, 'lanes not held in equal shares by the live instances', (owners, live, view) => {
         // Shares count every lane of the instance, the status callbacks' too.
         const counts = live.map((slot) => view.leases.filter((l) => l.held && view.instances.find((i) => i.id === l.owner)?.pid === engines[slot]!.pid).length);
-        return owners.every((slot) => slot !== undefined && live.includes(slot)) && Math.max(...counts) - Math.min(...counts) <= 1;
+        return allHeld(owners, live) && Math.max(...counts) - Math.min(...counts) <= 1;
       });
     },
   };
+  /** Every lane held by a live instance. */
+  function allHeld(owners: Array<number | undefined>, live: number[]): boolean {
+    return owners.every((slot) => slot !== undefined && live.includes(slot));
+  }
   /** Polls the view until `done(owner slot of each lane, live slots)`. */
   async function until(timeoutMs: number, failure: string, done: (owners: Array<number | undefined>, live: number[], view: ClusterView) => boolean): Promise<ClusterView> {
     const deadline = Date.now() + timeoutMs;
