@@ -51,9 +51,8 @@ export class SenderThread {
     const init: SenderThreadInit = { logLevel: this.log.level };
     const worker = startThreadBeside(import.meta.url, 'worker', {
       workerData: init,
-      // What this thread allocates is small and short-lived (a message, its answer): a small
-      // young generation, not one sized from the machine's memory (see src/engine/README.md, Memory).
-      resourceLimits: { maxYoungGenerationSizeMb: 6 },
+      // What this thread allocates is small and short-lived (a message, its answer; see src/engine/README.md, Memory).
+      youngGenerationMb: 6,
     });
     worker.on('message', (m: FromSenderThread) => this.answered(m));
     worker.on('error', (e) => this.failed(worker, `the sender thread failed: ${e.message}`));

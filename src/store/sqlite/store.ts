@@ -240,7 +240,8 @@ class WriterThread implements RoundRunner {
   private closing = false;
 
   constructor(init: WriterInit, lost: (error: unknown) => void) {
-    this.worker = startThreadBeside(import.meta.url, 'writer', { workerData: init });
+    // A round lives until it is committed: a few milliseconds (see src/engine/README.md, Memory).
+    this.worker = startThreadBeside(import.meta.url, 'writer', { workerData: init, youngGenerationMb: 6 });
     this.worker.on('message', (answer: RoundAnswer) => {
       const w = this.waiting.get(answer.id);
       if (!w) return;
