@@ -154,7 +154,7 @@ export class ChannelRuntime {
           ...(deps.gate ? { gate: deps.gate } : {}),
           ...(deps.metrics ? { metrics: deps.metrics.destination(id, d.config.id) } : {}),
           createSender: () => (deps.senders ? deps.senders.open(plugin, d.senderConfig) : plugin.create(d.senderConfig, { log: deps.log })),
-          ...(d.config.delivery.paceIntake ? { onSettled: () => this.pacer.wake() } : {}),
+          ...(d.config.delivery.paceIntake ? { onOutcome: () => this.pacer.wake() } : {}),
           ...(callback
             ? {
                 followUp: statusCallbackFollowUp(callback, { channelId: id, destinationId: d.config.id }),

@@ -98,8 +98,11 @@ export interface DispatcherOptions {
   log: Logger;
   /** A lane's sender; a PipelinedSender (senders/thread) lets the lane send its rows back to back. */
   createSender: () => Sender | Promise<Sender>;
-  /** Called when a delivery reaches a terminal state. */
-  onSettled?: () => void;
+  /**
+   * Called after every outcome of an attempt: the lanes' room for intake may have changed
+   * (intakeRoom): a settled delivery frees a row, a failure takes its lane out of pacing.
+   */
+  onOutcome?: () => void;
   /**
    * A delivery to store with a terminal outcome, in the same transaction (a status callback);
    * undefined for none. `onFollowUp` runs once it is handed to the store.
@@ -557,10 +560,8 @@ export class DestinationDispatcher {
     // Dead means the destination still fails (it gave no answer worth keeping): the lane stays failing.
     if (status === 'acknowledged' || status === 'rejected') l.failingSince = undefined;
     this.opts.metrics?.attempted(outcome.status, latencyMs / 1000);
-    if (status !== 'errored') {
-      this.opts.metrics?.settled(status, row.receivedAt, this.health.lastCode);
-      this.opts.onSettled?.();
-    }
+    if (status !== 'errored') this.opts.metrics?.settled(status, row.receivedAt, this.health.lastCode);
+    this.opts.onOutcome?.();
     return status !== 'errored';
   }
 }

@@ -20,6 +20,8 @@ export class IntakePacer {
   private timer: NodeJS.Timeout | undefined;
   /** Inputs that had to wait (for tests and diagnostics). */
   paced = 0;
+  /** Inputs let go by the timer of the longest wait rather than by an outcome (for tests and diagnostics). */
+  waitedOut = 0;
 
   constructor(room: () => number, options: { maxWaitMs?: number } = {}) {
     this.room = room;
@@ -36,18 +38,29 @@ export class IntakePacer {
     });
   }
 
-  /** A delivery of a paced destination settled: the inputs the lanes have room for go now. */
+  /** Inputs waiting now. */
+  get waitingNow(): number {
+    return this.waiting.length;
+  }
+
+  /** An attempt of a paced destination had its outcome: the inputs the lanes have room for go now. */
   wake(): void {
-    if (this.waiting.length === 0) return;
+    this.release();
+  }
+
+  /** Lets go the inputs the lanes have room for, and those whose longest wait is over; returns how many went. */
+  private release(): number {
+    if (this.waiting.length === 0) return 0;
     let room = this.room();
     const now = performance.now();
-    let gone = false;
+    let gone = 0;
     while (this.waiting.length > 0 && (room > 0 || this.waiting[0]!.until <= now)) {
       this.waiting.shift()!.go();
       room--;
-      gone = true;
+      gone++;
     }
-    if (gone || this.timer === undefined) this.arm();
+    if (gone > 0 || this.timer === undefined) this.arm();
+    return gone;
   }
 
   private arm(): void {
@@ -58,7 +71,7 @@ export class IntakePacer {
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
-        this.wake();
+        this.waitedOut += this.release();
       },
       Math.max(0, first.until - performance.now()),
     );

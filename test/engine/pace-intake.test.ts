@@ -102,3 +102,34 @@ test('a destination slow to answer (over a second) does not hold intake either',
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   assert.ok(lis.frames.length <= 1, `${lis.frames.length} frames reached the LIS: intake waited for its answers`);
 });
+
+test('inputs waiting when the destination starts failing go at once, not after their longest wait', { timeout: 120_000 }, async (t) => {
+  // 5 ms per answer: intake outruns the LIS, so inputs wait for room, each far less than a second.
+  const lis = await startRecordingReceiver({ delayMs: 5 });
+  // Retried for longer than the test runs: no delivery settles (as dead) once the LIS fails.
+  const channel = webhookToMllpChannel('failing', lis.port, 'maxAttempts: 1000\n      initialBackoffMs: 50\n      paceIntake: true');
+  const engine = await startTestEngine({ 'failing.yaml': channel }, { durability: 'normal' });
+  t.after(async () => {
+    await engine.stop();
+    await lis.close();
+  });
+  const pacer = pacerOf(engine, 'failing');
+  // The first frame that arrives while inputs wait, and every one after it, is dropped without an answer: the lane retries.
+  let waitingAtFailure: number | undefined;
+  lis.setScript(() => {
+    if (waitingAtFailure === undefined && pacer.waitingNow > 0) waitingAtFailure = pacer.waitingNow;
+    return waitingAtFailure === undefined ? undefined : { kind: 'close' };
+  });
+  let next = 0;
+  const worker = async () => {
+    while (next < 2 * PACE_ROWS) {
+      const i = next++;
+      const res = await engine.post('/channels/failing', makeEvent(`res_failing_${i}`, { patientId: 'p-failing' }));
+      assert.equal(res.status, 201);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  t.diagnostic(`inputs waiting when the LIS failed: ${waitingAtFailure}; let go by the longest-wait timer: ${pacer.waitedOut}`);
+  assert.ok(waitingAtFailure !== undefined && waitingAtFailure > 0, 'no input waited for the lanes before the LIS failed');
+  assert.equal(pacer.waitedOut, 0, 'the inputs waiting at the failure were held until their longest wait');
+});

@@ -31,6 +31,8 @@ test('inputs go at once while there is room; else they wait, and go in arrival o
   await Promise.all([...waiting, late]);
   assert.deepEqual(gone, [1, 2, 3, 4]);
   assert.equal(pacer.paced, 4);
+  assert.equal(pacer.waitedOut, 0, 'every input went on a wake');
+  assert.equal(pacer.waitingNow, 0);
 });
 
 test('an input waits at most maxWaitMs; close lets every waiting input go', async () => {
@@ -40,9 +42,11 @@ test('an input waits at most maxWaitMs; close lets every waiting input go', asyn
     gone = true;
   });
   assert.ok(gone, 'let go after its longest wait, though the lanes never had room');
+  assert.equal(pacer.waitedOut, 1);
   const closing = new IntakePacer(() => 0, { maxWaitMs: 60_000 });
   const waiting = closing.enter();
   await turn();
+  assert.equal(closing.waitingNow, 1);
   closing.close();
   await waiting;
 });
