@@ -51,8 +51,9 @@ export class SenderThread {
     const init: SenderThreadInit = { logLevel: this.log.level };
     const worker = startThreadBeside(import.meta.url, 'worker', {
       workerData: init,
-      // What this thread allocates is small and short-lived (a message, its answer; see src/engine/README.md, Memory).
-      youngGenerationMb: 6,
+      // 16 MB of new space, as the main thread: the messages queued here outlive a scavenge, and
+      // with 4 MB the FHIR path delivered less while intake ran (see src/engine/README.md, Memory).
+      youngGenerationMb: 24,
     });
     worker.on('message', (m: FromSenderThread) => this.answered(m));
     worker.on('error', (e) => this.failed(worker, `the sender thread failed: ${e.message}`));
