@@ -45,6 +45,19 @@ async function engineFor(run: string, port: number, paceIntake: boolean): Promis
 
 const pacerOf = (engine: TestEngine, id: string) => engine.engine.channels.find((c) => c.id === id)!.pacer;
 
+/** Posts `events` results of one patient to channel `run`, CONCURRENCY at a time, each answered 201. */
+async function postAll(engine: TestEngine, run: string, events: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < events) {
+      const i = next++;
+      const res = await engine.post(`/channels/${run}`, makeEvent(`res_${run}_${i}`, { patientId: `p-${run}` }));
+      assert.equal(res.status, 201);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
 test('with paceIntake a burst to a LIS slower than intake leaves a backlog of about a window; without, the backlog grows', { timeout: 120_000 }, async (t) => {
   // 10 ms per answer: at most 100 deliveries a second, far below what intake takes.
   const lis = await startRecordingReceiver({ delayMs: 10 });
@@ -91,15 +104,7 @@ test('a destination slow to answer (over a second) does not hold intake either',
     await lis.close();
   });
   // Every input is accepted while the LIS holds its first answer: at most a second's wait each.
-  let next = 0;
-  const worker = async () => {
-    while (next < 2 * PACE_ROWS) {
-      const i = next++;
-      const res = await engine.post('/channels/slow', makeEvent(`res_slow_${i}`, { patientId: 'p-slow' }));
-      assert.equal(res.status, 201);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await postAll(engine, 'slow', 2 * PACE_ROWS);
   assert.ok(lis.frames.length <= 1, `${lis.frames.length} frames reached the LIS: intake waited for its answers`);
 });
 
@@ -120,15 +125,7 @@ test('inputs waiting when the destination starts failing go at once, not after t
     if (waitingAtFailure === undefined && pacer.waitingNow > 0) waitingAtFailure = pacer.waitingNow;
     return waitingAtFailure === undefined ? undefined : { kind: 'close' };
   });
-  let next = 0;
-  const worker = async () => {
-    while (next < 2 * PACE_ROWS) {
-      const i = next++;
-      const res = await engine.post('/channels/failing', makeEvent(`res_failing_${i}`, { patientId: 'p-failing' }));
-      assert.equal(res.status, 201);
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await postAll(engine, 'failing', 2 * PACE_ROWS);
   t.diagnostic(`inputs waiting when the LIS failed: ${waitingAtFailure}; let go by the longest-wait timer: ${pacer.waitedOut}`);
   assert.ok(waitingAtFailure !== undefined && waitingAtFailure > 0, 'no input waited for the lanes before the LIS failed');
   assert.equal(pacer.waitedOut, 0, 'the inputs waiting at the failure were held until their longest wait');
